@@ -1,0 +1,173 @@
+//! Command-line definitions (clap) — flags and help text only.
+//!
+//! Each command maps to one library function (see `main.rs`); nothing in the
+//! library imports this module, so tests call the same functions directly.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Record, replay and check the model-API dispatches of AI agent gateways.
+///
+/// dispatch-vcr sits between a dispatcher (e.g. OpenClaw) and its model
+/// providers as a TLS-intercepting proxy. It records every exchange into a
+/// cassette (secrets replaced by fingerprints), serves cassettes back offline,
+/// and checks three invariants against a reference dispatcher: bearer
+/// presence, profile binding and target endpoint.
+///
+/// Exit codes: 0 ok · 1 an invariant failed or a replay missed · 2 bad input
+/// or usage · 3 runtime failure (I/O, port in use, upstream unreachable).
+#[derive(Debug, Parser)]
+#[command(name = "dispatch-vcr", version, about, long_about, max_term_width = 100)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every subcommand.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Manage the root CA used to intercept TLS.
+    #[command(subcommand)]
+    Ca(CaCommand),
+    /// Record traffic through the intercepting proxy into a cassette.
+    Record(RecordArgs),
+    /// Serve a cassette back, offline, and report every request it lacks.
+    Replay(ReplayArgs),
+}
+
+/// `ca …` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CaCommand {
+    /// Create the root CA in $DISPATCH_VCR_HOME/ca (kept if it exists).
+    Init {
+        /// Replace an existing CA (clients that trust the old one will stop working).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the CA's paths, subject, fingerprint, expiry and how to trust it.
+    Show,
+    /// Print the environment a program needs to use the proxy and trust the CA.
+    Env {
+        /// The proxy URL to point programs at.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        proxy: String,
+        /// Output as shell `export` lines or a JSON object.
+        #[arg(long, value_enum, default_value_t = EnvFormat::Sh)]
+        format: EnvFormat,
+    },
+}
+
+/// Output format of `ca env`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EnvFormat {
+    /// `export NAME='value'` lines.
+    Sh,
+    /// One JSON object.
+    Json,
+}
+
+/// Options shared by every command that runs the proxy.
+#[derive(Debug, Clone, Args)]
+pub struct ProxyArgs {
+    /// Address to listen on; port 0 picks a free port (printed on the first stdout line).
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub listen: String,
+    /// Allow listening on a non-loopback address (anyone who can reach it can use the proxy).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Extra CA certificate (PEM) to trust for upstream servers, instead of the usual web roots.
+    #[arg(long = "upstream-ca", value_name = "PEM")]
+    pub upstream_ca: Vec<PathBuf>,
+    /// Connect to ADDR:PORT whenever HOST:PORT is requested (curl's --connect-to).
+    #[arg(long = "connect-to", value_name = "HOST:PORT:ADDR:PORT")]
+    pub connect_to: Vec<String>,
+    /// Tunnel hosts matching this glob blindly, without interception or recording.
+    #[arg(long, value_name = "HOSTGLOB")]
+    pub passthrough: Vec<String>,
+}
+
+/// `record` options.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  dispatch-vcr record -o run.json -- curl https://api.openai.com/v1/models"
+)]
+pub struct RecordArgs {
+    /// Cassette to write (a journal `CASSETTE.journal` is kept while recording).
+    #[arg(short = 'o', long = "output", value_name = "CASSETTE")]
+    pub output: PathBuf,
+    /// Proxy options.
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
+    /// An OpenClaw auth-profiles.json whose credentials name the fingerprints in meta.credentials.
+    #[arg(long, value_name = "FILE")]
+    pub profiles: Vec<PathBuf>,
+    /// The dispatcher being recorded, for meta.dispatcher.
+    #[arg(long, value_name = "NAME@VERSION")]
+    pub dispatcher: Option<String>,
+    /// Leave out of the cassette the exchanges with hosts matching this glob (still proxied).
+    #[arg(long, value_name = "HOSTGLOB")]
+    pub exclude: Vec<String>,
+    /// Run this command with the proxy environment; stop when it exits, with its status.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// What `replay` does with a request the cassette lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnMiss {
+    /// Answer 502 with an explanation; never open an upstream connection.
+    Error,
+    /// Send it to the real upstream.
+    Forward,
+}
+
+/// How `replay` paces streamed bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Pace {
+    /// Keep the recorded gaps between events and chunks.
+    Recorded,
+    /// Send everything as fast as the client reads.
+    None,
+}
+
+/// `replay` options.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The cassette to serve.
+    #[arg(value_name = "CASSETTE")]
+    pub cassette: PathBuf,
+    /// Proxy options (`--upstream-ca`/`--connect-to` apply to `--on-miss forward`).
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
+    /// What to do with a request the cassette lacks.
+    #[arg(long, value_enum, default_value_t = OnMiss::Error)]
+    pub on_miss: OnMiss,
+    /// Let the last recorded answer of a request serve again when its recordings are used up.
+    #[arg(long)]
+    pub repeat: bool,
+    /// Pacing of streamed bodies.
+    #[arg(long, value_enum, default_value_t = Pace::None)]
+    pub pace: Pace,
+    /// Answer like the provider (401) when the recorded request had a credential and this one has none.
+    #[arg(long)]
+    pub emulate_auth: bool,
+    /// Write what the client actually sent as a cassette (redacted).
+    #[arg(long, value_name = "FILE")]
+    pub observed: Option<PathBuf>,
+    /// Run this command with the proxy environment; stop when it exits.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,3 @@
+//! The reference dispatcher: OpenClaw's dispatch as an executable model.
+
+pub mod profiles;

@@ -1,0 +1,22 @@
+//! dispatch-vcr: record, replay and check the model-API dispatches of AI agent gateways.
+//!
+//! Data flows one way (DESIGN §2):
+//! `proxy → upstream → cassette` when recording and replaying, and
+//! `cli → scenario → {dispatch, cassette} → report` when checking.
+//!
+//! - [`ca`] — the root CA and per-host leaf certificates that let the proxy intercept TLS.
+//! - [`proxy`] — listener, CONNECT, TLS accept, plain-HTTP forwarding, WebSocket relay, the streaming tap.
+//! - [`upstream`] — where intercepted requests go: the live network, a cassette, or a provider stub.
+//! - [`cassette`] — the cassette format, loading, journal, atomic save and redaction.
+//! - [`dispatch`] — the reference dispatcher: provider catalog, OpenClaw inputs, `plan()`, `send`.
+//! - [`credential`] — fingerprints, credential kinds and JWT claims: the vocabulary all parts share.
+//! - [`error`] — the error type and the exit codes of every command.
+//! - [`cli`] — clap definitions only; `main.rs` maps each command to one library function.
+
+pub mod cassette;
+pub mod cli;
+pub mod credential;
+pub mod dispatch;
+pub mod error;
+
+pub use error::{Error, Result};
