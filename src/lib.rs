@@ -10,6 +10,7 @@
 //! - [`cassette`] — the cassette format, loading, journal, atomic save and redaction.
 //! - [`dispatch`] — the reference dispatcher: provider catalog, OpenClaw inputs, `plan()`, `send`.
 //! - [`credential`] — fingerprints, credential kinds and JWT claims: the vocabulary all parts share.
+//! - [`exchange`] — the raw captured exchange and the `Tap` trait: the contract between proxy and recorders.
 //! - [`error`] — the error type and the exit codes of every command.
 //! - [`cli`] — clap definitions only; `main.rs` maps each command to one library function.
 
@@ -18,5 +19,6 @@ pub mod cli;
 pub mod credential;
 pub mod dispatch;
 pub mod error;
+pub mod exchange;
 
 pub use error::{Error, Result};

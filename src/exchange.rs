@@ -1,0 +1,113 @@
+//! What the proxy captured of one exchange, before any redaction: the
+//! contract between [`crate::proxy`] and whatever records or observes traffic.
+//!
+//! The proxy knows nothing of cassettes. It streams bodies through, copies
+//! what passed into an [`Exchange`], and hands the finished exchange to a
+//! [`Tap`]. Taps must not block: the proxy calls them on its hot path, so a
+//! tap queues the exchange for a background task and returns.
+
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+
+use crate::cassette::Side;
+
+/// A request head as the client meant it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestHead {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// Absolute URL: `https://api.openai.com/v1/responses`.
+    pub url: String,
+    /// `HTTP/1.1` or `HTTP/2`.
+    pub http_version: String,
+    /// Headers in wire order, names lower-case.
+    pub headers: Vec<(String, String)>,
+}
+
+/// A response head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// Status code.
+    pub status: u16,
+    /// Headers in wire order, names lower-case.
+    pub headers: Vec<(String, String)>,
+}
+
+/// A piece of a body and when it passed through the proxy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimedChunk {
+    /// Time since the response head (response bodies) or the request head (request bodies).
+    pub at: Duration,
+    /// The bytes, exactly as on the wire (still content-encoded).
+    pub data: Bytes,
+}
+
+/// One WebSocket data message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WsFrame {
+    /// Who sent it.
+    pub from: Side,
+    /// Time since the upgrade.
+    pub at: Duration,
+    /// Text or binary content.
+    pub data: WsData,
+}
+
+/// WebSocket message content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WsData {
+    /// A text message.
+    Text(String),
+    /// A binary message.
+    Binary(Bytes),
+}
+
+/// How a WebSocket session closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WsCloseInfo {
+    /// Who sent the first close frame.
+    pub from: Side,
+    /// Close code, if any.
+    pub code: Option<u16>,
+    /// Close reason, if any.
+    pub reason: Option<String>,
+}
+
+/// A relayed WebSocket session.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WsCapture {
+    /// Data messages in the order the proxy relayed them.
+    pub frames: Vec<WsFrame>,
+    /// The close, if the session closed cleanly.
+    pub close: Option<WsCloseInfo>,
+}
+
+/// Everything the proxy saw of one exchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    /// Client connection number (1-based, per proxy run).
+    pub conn: u64,
+    /// Wall-clock time the request head arrived.
+    pub started: SystemTime,
+    /// Time from the request head to the end of the response (or the failure).
+    pub duration: Duration,
+    /// The request head.
+    pub request: RequestHead,
+    /// The request body, as chunks in arrival order.
+    pub request_body: Vec<TimedChunk>,
+    /// The response head; `None` when the exchange failed before one arrived.
+    pub response: Option<ResponseHead>,
+    /// The response body, as chunks in arrival order.
+    pub response_body: Vec<TimedChunk>,
+    /// The WebSocket session, for an upgraded exchange.
+    pub websocket: Option<WsCapture>,
+    /// Why the exchange failed, e.g. `upstream connect failed: connection refused`.
+    pub error: Option<String>,
+}
+
+/// Receives finished exchanges. Implementations must return quickly.
+pub trait Tap: Send + Sync + 'static {
+    /// Called once per finished (or failed) exchange.
+    fn record(&self, exchange: Exchange);
+}
