@@ -3,8 +3,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use dispatch_vcr::cli::{Cli, Command};
-use dispatch_vcr::{Error, Result};
+use dispatch_vcr::cli::{AuditArgs, CassetteCommand, Cli, Command};
+use dispatch_vcr::dispatch::profiles::AuthStore;
+use dispatch_vcr::{Error, Result, audit, cassette};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -23,5 +24,22 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Ca(_) | Command::Record(_) | Command::Replay(_) => {
             Err(Error::input("this command is not built yet"))
         }
+        Command::Diff(args) => {
+            let diff = cassette::diff_files(&args.a, &args.b)?;
+            print!("{diff}");
+            Ok(diff.exit_code())
+        }
+        Command::Audit(args) => run_audit(&args),
+        Command::Cassette(CassetteCommand::Recover { cassette }) => {
+            println!("{}", cassette::recover(&cassette)?);
+            Ok(0)
+        }
     }
+}
+
+fn run_audit(args: &AuditArgs) -> Result<u8> {
+    let stores = args.profiles.iter().map(|p| AuthStore::load(p)).collect::<Result<Vec<_>>>()?;
+    let report = audit::audit(&args.paths, &audit::known_secrets(&stores))?;
+    print!("{report}");
+    Ok(report.exit_code())
 }

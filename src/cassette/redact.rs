@@ -610,8 +610,27 @@ fn for_each_json_string(value: &mut Value, f: &mut dyn FnMut(Slot, &mut String))
     match value {
         Value::String(text) => f(Slot::Plain, text),
         Value::Array(items) => items.iter_mut().for_each(|v| for_each_json_string(v, f)),
-        Value::Object(map) => map.values_mut().for_each(|v| for_each_json_string(v, f)),
+        Value::Object(map) => {
+            map.values_mut().for_each(|v| for_each_json_string(v, f));
+            for_each_key(map, f);
+        }
         _ => {}
+    }
+}
+
+/// Keys too: a secret used as a key would otherwise reach the file. Keys
+/// cannot change in place, so the map is rebuilt (in order) only if one did.
+fn for_each_key(map: &mut serde_json::Map<String, Value>, f: &mut dyn FnMut(Slot, &mut String)) {
+    let mut keys: Vec<String> = map.keys().cloned().collect();
+    let mut changed = false;
+    for key in &mut keys {
+        let before = key.clone();
+        f(Slot::Plain, key);
+        changed |= *key != before;
+    }
+    if changed {
+        let values = std::mem::take(map).into_iter().map(|(_, v)| v);
+        *map = keys.into_iter().zip(values).collect();
     }
 }
 
@@ -813,6 +832,18 @@ mod tests {
                 BodyContent::Text(format!("use {} here", redaction_marker(key)))
             );
             assert_eq!(r.credentials()[&fingerprint(key)].kind, "anthropic-key");
+        }
+
+        #[test]
+        fn secrets_used_as_json_keys_are_replaced_in_order() {
+            let mut r = Redactor::new(&[]);
+            r.learn("key-secret-1");
+            let mut i =
+                interaction("https://a/", &[], BodyContent::Json(json!({"a": 1, "key-secret-1": 2, "z": 3})));
+            r.redact(&mut i);
+            let BodyContent::Json(Value::Object(map)) = &i.request.body.content else { panic!() };
+            let keys: Vec<&str> = map.keys().map(String::as_str).collect();
+            assert_eq!(keys, ["a", redaction_marker("key-secret-1").as_str(), "z"]);
         }
 
         #[test]
