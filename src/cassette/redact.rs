@@ -227,24 +227,30 @@ struct Seen {
 
 impl Seen {
     fn new(secret: &str) -> Self {
-        let escaped = serde_json::to_string(secret).unwrap_or_default();
-        let escaped = escaped.trim_matches('"').to_owned();
-        let encoded = percent_encode(secret);
-        let with = |other: String| {
-            let mut forms = vec![secret.to_owned()];
-            if other != secret {
-                forms.push(other);
-            }
-            forms
-        };
         Self {
             secret: secret.to_owned(),
             fingerprint: fingerprint(secret),
             marker: redaction_marker(secret),
-            plain: with(escaped),
-            url: with(encoded),
+            plain: plain_forms(secret),
+            url: forms(secret, percent_encode(secret)),
         }
     }
+}
+
+/// How `secret` can appear in plain text: as is, and JSON-escaped (in
+/// bodies kept as text).
+fn plain_forms(secret: &str) -> Vec<String> {
+    let escaped = serde_json::to_string(secret).unwrap_or_default();
+    forms(secret, escaped.trim_matches('"').to_owned())
+}
+
+/// `secret`, and `other` if it differs.
+fn forms(secret: &str, other: String) -> Vec<String> {
+    let mut forms = vec![secret.to_owned()];
+    if other != secret {
+        forms.push(other);
+    }
+    forms
 }
 
 /// What the profile stores say about one secret.
@@ -453,11 +459,8 @@ impl Redactor {
         let mut secrets = Vec::new();
         collect_field_secrets(&value, &mut secrets);
         for secret in secrets {
-            let seen = Seen::new(&secret);
             let marker = self.mark(&secret);
-            for form in &seen.plain {
-                *text = text.replace(form.as_str(), &marker);
-            }
+            replace_forms(text, &plain_forms(&secret), &marker);
         }
     }
 }
