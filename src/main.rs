@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use dispatch_vcr::cli::{Cli, Command};
+use dispatch_vcr::cli::{self, Cli, Command, DispatchCommand};
+use dispatch_vcr::dispatch::{self, InputSources};
 use dispatch_vcr::{Error, Result};
 
 fn main() -> ExitCode {
@@ -23,5 +24,39 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Ca(_) | Command::Record(_) | Command::Replay(_) => {
             Err(Error::input("this command is not built yet"))
         }
+        Command::Dispatch(DispatchCommand::Plan(args)) => {
+            let options = dispatch::command::PlanOptions {
+                sources: input_sources(&args.inputs),
+                catalog: args.inputs.catalog,
+                format: match args.format {
+                    cli::PlanFormat::Text => dispatch::command::PlanFormat::Text,
+                    cli::PlanFormat::Json => dispatch::command::PlanFormat::Json,
+                },
+            };
+            dispatch::command::plan_command(&options, &mut std::io::stdout(), &mut std::io::stderr())
+        }
+        Command::Dispatch(DispatchCommand::Send(args)) => {
+            let options = dispatch::send::SendOptions {
+                sources: input_sources(&args.inputs),
+                catalog: args.inputs.catalog,
+                proxy: args.proxy,
+                ca: args.ca,
+            };
+            dispatch::send::send_command(&options, &mut std::io::stdout(), &mut std::io::stderr())
+        }
+    }
+}
+
+fn input_sources(args: &cli::DispatchInputArgs) -> InputSources {
+    InputSources {
+        scenario: args.scenario.clone(),
+        config: args.config.clone(),
+        profiles: args.profiles.clone(),
+        state: args.state.clone(),
+        env: args.env.clone(),
+        agent: args.agent.clone(),
+        model: args.model.clone(),
+        version: args.version.clone(),
+        now_ms: args.now,
     }
 }
