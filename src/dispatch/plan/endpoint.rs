@@ -218,9 +218,7 @@ pub(super) fn plan_wire(
             .chain(rule_headers.unwrap_or_default())
             .chain(&config_headers),
     );
-    headers_step(trace, &api_name, chosen, credential.as_ref(), account.as_ref(), api, &headers);
-    body_step(trace, &api_name, api);
-    Ok(Wire {
+    let wire = Wire {
         method: api.method.clone(),
         url,
         endpoint_class,
@@ -231,7 +229,10 @@ pub(super) fn plan_wire(
         headers,
         body: api.body.clone(),
         secret_headers,
-    })
+    };
+    headers_step(trace, &wire, api, chosen, target);
+    body_step(trace, &wire.api, api);
+    Ok(wire)
 }
 
 fn planned_credential(chosen: &Chosen, api: &Api, hosts: &[String]) -> Result<PlannedCredential, String> {
@@ -259,37 +260,32 @@ fn account(api: &Api, chosen: Option<&Chosen>) -> Option<PlannedAccount> {
     Some(PlannedAccount { header, fingerprint: credential::fingerprint(&value), value })
 }
 
-fn headers_step(
-    trace: &mut Trace,
-    api_name: &str,
-    chosen: Option<&Chosen>,
-    credential: Option<&PlannedCredential>,
-    account: Option<&PlannedAccount>,
-    api: &Api,
-    headers: &[HeaderExpect],
-) {
+fn headers_step(trace: &mut Trace, wire: &Wire, api: &Api, chosen: Option<&Chosen>, target: &Target<'_>) {
     let mut decision = Vec::new();
     let mut why = Vec::new();
-    match credential {
+    match &wire.credential {
         Some(c) => {
             let header = c.header.as_deref().unwrap_or("(no header)");
             let scheme = c.scheme.as_deref().map(|s| format!("{s} ")).unwrap_or_default();
             decision.push(format!("{header}: {scheme}<{} {}>", c.profile, c.fingerprint));
             why.push(format!(
-                "api {api_name} sends this credential ({} {}) in {header}",
-                c.stored_type, c.kind
+                "api {} sends this credential ({} {}) in {header}",
+                wire.api, c.stored_type, c.kind
             ));
         }
         None => decision.push("no credential header".to_owned()),
     }
-    if let Some(a) = account {
+    if let Some(a) = &wire.account {
         decision.push(format!("{}: {}", a.header, a.value));
         let from = chosen.and_then(|c| c.account.as_ref()).map_or("", |(_, from)| from);
         why.push(format!("{} from {from}", a.header));
     } else if let (Some(header), Some(_)) = (&api.account_header, chosen) {
         why.push(format!("no ChatGPT account claim nor stored accountId: {header} cannot be sent"));
     }
-    decision.extend(headers.iter().map(header_text));
+    if target.config.is_some_and(|c| !c.headers.is_empty()) {
+        why.push(format!("models.providers.{}.headers (secret values as fingerprints)", target.id));
+    }
+    decision.extend(wire.headers.iter().map(header_text));
     trace.step("headers", decision.join("; "), why.join("; "));
 }
 
