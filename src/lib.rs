@@ -15,6 +15,7 @@
 //! - [`version`] — dispatcher versions (OpenClaw calendar versions, semver) and version ranges.
 //! - [`cli`] — clap definitions only; `main.rs` maps each command to one library function.
 
+pub mod audit;
 pub mod cassette;
 pub mod cli;
 pub mod credential;
