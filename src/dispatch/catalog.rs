@@ -561,6 +561,16 @@ impl Catalog {
         self.endpoint_classes.iter().find(|c| c.covers(method, host, uri.path()))
     }
 
+    /// Whether `method` + `url` is a model-API dispatch (compared with the plan by the checks).
+    pub fn is_dispatch(&self, method: &str, url: &str) -> bool {
+        self.classify(method, url).is_some_and(|c| c.dispatch)
+    }
+
+    /// How the provider answers `method` + `url` without credentials, if the catalog knows.
+    pub fn unauthorized_for(&self, method: &str, url: &str) -> Option<&ProviderAnswer> {
+        self.unauthorized(self.classify(method, url)?)
+    }
+
     /// The class named `name`.
     pub fn endpoint_class(&self, name: &str) -> Option<&EndpointClass> {
         self.endpoint_classes.iter().find(|c| c.name == name)
@@ -687,7 +697,7 @@ mod tests {
         #[test]
         fn only_generation_classes_are_dispatches() {
             let c = shipped();
-            let dispatch = |url| c.classify("POST", url).is_some_and(|k| k.dispatch);
+            let dispatch = |url| c.is_dispatch("POST", url);
             assert!(dispatch("https://api.openai.com/v1/responses"));
             assert!(!dispatch("https://api.openai.com/v1/embeddings"));
             assert!(!dispatch("https://auth.openai.com/oauth/token"));
@@ -719,6 +729,18 @@ mod tests {
                                      "type": "invalid_request_error", "param": null, "code": null}})
                 );
             }
+        }
+
+        #[test]
+        fn requests_without_a_provider_shape_have_no_canned_answer() {
+            let c = shipped();
+            assert!(c.unauthorized_for("POST", "https://auth.openai.com/oauth/token").is_none());
+            assert!(c.unauthorized_for("POST", "http://127.0.0.1:11434/api/chat").is_none());
+            assert!(c.unauthorized_for("GET", "https://example.test/unknown").is_none());
+            assert_eq!(
+                c.unauthorized_for("GET", "https://api.openai.com/v1/models").map(|a| a.status),
+                Some(401)
+            );
         }
 
         #[test]

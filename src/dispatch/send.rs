@@ -205,6 +205,7 @@ pub(crate) async fn send_via_proxy(request: &WireRequest, proxy: &str, ca: &[Pat
     let (host, port) =
         authority(&uri).ok_or_else(|| Error::input(format!("planned URL {:?} has no host", request.url)))?;
     let host_header = uri.authority().map(|a| a.as_str().to_owned()).unwrap_or_else(|| host.clone());
+    tracing::debug!(proxy, url = %request.url, "connecting to the proxy");
     let mut stream = TcpStream::connect((proxy_host.as_str(), proxy_port))
         .await
         .map_err(|e| Error::runtime(format!("cannot reach the proxy {proxy}: {e}")))?;
@@ -224,6 +225,7 @@ pub(crate) async fn send_via_proxy(request: &WireRequest, proxy: &str, ca: &[Pat
         return exchange(stream, http_request).await;
     }
     open_tunnel(&mut stream, &host, port).await?;
+    tracing::debug!(host, port, "tunnel open, TLS handshake");
     let server_name =
         ServerName::try_from(host.clone()).map_err(|e| Error::input(format!("bad host {host:?}: {e}")))?;
     let tls = tokio_rustls::TlsConnector::from(tls_config(ca)?).connect(server_name, stream).await.map_err(
