@@ -3,7 +3,7 @@
 //! - [`catalog`] — providers, apis, endpoint classes and version bands, as data.
 //! - [`config`], [`profiles`], [`state`] — the files OpenClaw reads.
 //! - [`inputs`] — everything a dispatch depends on, from flags, an OpenClaw home or a scenario.
-//! - [`plan`] — `plan()`: the correct dispatch and the reasoning behind it.
+//! - [`mod@plan`] — [`plan()`]: the correct dispatch and the reasoning behind it.
 //! - [`command`], [`send`] — `dispatch plan` and `dispatch send`.
 
 pub mod catalog;
