@@ -3,8 +3,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use dispatch_vcr::cli::{AuditArgs, CassetteCommand, Cli, Command};
+use dispatch_vcr::cli::{self, AuditArgs, CassetteCommand, Cli, Command, DispatchCommand};
 use dispatch_vcr::dispatch::profiles::AuthStore;
+use dispatch_vcr::dispatch::{self, InputSources};
 use dispatch_vcr::{Error, Result, audit, cassette};
 
 fn main() -> ExitCode {
@@ -34,6 +35,40 @@ fn run(cli: Cli) -> Result<u8> {
             println!("{}", cassette::recover(&cassette)?);
             Ok(0)
         }
+        Command::Dispatch(DispatchCommand::Plan(args)) => {
+            let options = dispatch::command::PlanOptions {
+                sources: input_sources(&args.inputs),
+                catalog: args.inputs.catalog,
+                format: match args.format {
+                    cli::PlanFormat::Text => dispatch::command::PlanFormat::Text,
+                    cli::PlanFormat::Json => dispatch::command::PlanFormat::Json,
+                },
+            };
+            dispatch::command::plan_command(&options, &mut std::io::stdout(), &mut std::io::stderr())
+        }
+        Command::Dispatch(DispatchCommand::Send(args)) => {
+            let options = dispatch::send::SendOptions {
+                sources: input_sources(&args.inputs),
+                catalog: args.inputs.catalog,
+                proxy: args.proxy,
+                ca: args.ca,
+            };
+            dispatch::send::send_command(&options, &mut std::io::stdout(), &mut std::io::stderr())
+        }
+    }
+}
+
+fn input_sources(args: &cli::DispatchInputArgs) -> InputSources {
+    InputSources {
+        scenario: args.scenario.clone(),
+        config: args.config.clone(),
+        profiles: args.profiles.clone(),
+        state: args.state.clone(),
+        env: args.env.clone(),
+        agent: args.agent.clone(),
+        model: args.model.clone(),
+        version: args.version.clone(),
+        now_ms: args.now,
     }
 }
 
