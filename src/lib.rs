@@ -20,5 +20,6 @@ pub mod credential;
 pub mod dispatch;
 pub mod error;
 pub mod exchange;
+pub mod upstream;
 
 pub use error::{Error, Result};
