@@ -14,6 +14,7 @@
 //! - [`error`] — the error type and the exit codes of every command.
 //! - [`cli`] — clap definitions only; `main.rs` maps each command to one library function.
 
+pub mod ca;
 pub mod cassette;
 pub mod cli;
 pub mod credential;
