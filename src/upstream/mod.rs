@@ -3,7 +3,7 @@
 //! The proxy terminates the client's TLS, turns each request into an
 //! [`http::Request`] with an absolute URI, and asks an [`Upstream`] for the
 //! answer. It neither knows nor cares whether that answer comes from the
-//! network (`live::Live`), from a cassette (replay) or from a canned provider
+//! network ([`live::Live`]), from a cassette (replay) or from a canned provider
 //! stub: all of them implement this one trait, so recording, replaying and
 //! stubbing share the listener, CONNECT handling, TLS, streaming and capture.
 //!
@@ -15,6 +15,7 @@
 //! of two channels for implementations that are not a real socket).
 
 pub mod body;
+pub mod live;
 
 use std::fmt;
 use std::pin::Pin;
