@@ -21,6 +21,7 @@ pub mod credential;
 pub mod dispatch;
 pub mod error;
 pub mod exchange;
+pub mod proxy;
 pub mod upstream;
 
 pub use error::{Error, Result};
