@@ -12,8 +12,10 @@
 //! - [`credential`] — fingerprints, credential kinds and JWT claims: the vocabulary all parts share.
 //! - [`exchange`] — the raw captured exchange and the `Tap` trait: the contract between proxy and recorders.
 //! - [`error`] — the error type and the exit codes of every command.
+//! - [`version`] — dispatcher versions (OpenClaw calendar versions, semver) and version ranges.
 //! - [`cli`] — clap definitions only; `main.rs` maps each command to one library function.
 
+pub mod audit;
 pub mod ca;
 pub mod cassette;
 pub mod cli;
@@ -23,5 +25,6 @@ pub mod error;
 pub mod exchange;
 pub mod proxy;
 pub mod upstream;
+pub mod version;
 
 pub use error::{Error, Result};
