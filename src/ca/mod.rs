@@ -169,6 +169,50 @@ impl CertAuthority {
     }
 }
 
+/// The CA of `home`, created on first use; creation is announced on stderr
+/// because clients must then be told to trust the new CA.
+pub fn ensure(home: &Path) -> Result<CertAuthority> {
+    let (ca, outcome) = CertAuthority::init(home, false)?;
+    if outcome == InitOutcome::Created {
+        eprintln!(
+            "dispatch-vcr: created a new root CA in {} (see `dispatch-vcr ca show` to trust it)",
+            ca.paths().dir.display()
+        );
+    }
+    Ok(ca)
+}
+
+/// `ca init [--force]`: what to print.
+pub fn init_command(force: bool) -> Result<String> {
+    let (ca, outcome) = CertAuthority::init(&home_dir()?, force)?;
+    let (dir, sha256) = (ca.paths().dir.display(), &ca.info().sha256);
+    Ok(match outcome {
+        InitOutcome::Created => format!("created a root CA in {dir}\nsha256 {sha256}\n"),
+        InitOutcome::Kept => {
+            format!("kept the root CA in {dir} (use --force to replace it)\nsha256 {sha256}\n")
+        }
+    })
+}
+
+/// `ca show`: what to print.
+pub fn show_command() -> Result<String> {
+    Ok(trust::show(&CertAuthority::load(&home_dir()?)?))
+}
+
+/// `ca env`: write the merged bundle and render the child environment.
+pub fn env_command(proxy_url: &str, format: EnvFormat) -> Result<String> {
+    let valid = proxy_url
+        .parse::<http::Uri>()
+        .is_ok_and(|uri| matches!(uri.scheme_str(), Some("http" | "https")) && uri.authority().is_some());
+    if !valid {
+        return Err(Error::input(format!(
+            "--proxy `{proxy_url}`: expected a URL such as http://127.0.0.1:8080"
+        )));
+    }
+    let ca = ensure(&home_dir()?)?;
+    Ok(render_env(&proxy_env(&ca, proxy_url)?, format))
+}
+
 fn read_existing(path: &Path, paths: &CaPaths) -> Result<String> {
     fs::read_to_string(path).map_err(|err| match err.kind() {
         std::io::ErrorKind::NotFound => Error::input(format!(

@@ -65,9 +65,17 @@ impl Default for ProxyConfig {
 /// A bound proxy, ready to serve.
 pub struct Proxy {
     listener: TcpListener,
-    shared: Arc<Shared>,
-    shutdown: watch::Sender<bool>,
-    alive: mpsc::Receiver<()>,
+    passthrough: GlobSet,
+}
+
+/// What answers and what records: the two ends a proxy run plugs in.
+pub struct Wiring {
+    /// Leaf certificates for intercepted hosts.
+    pub leaves: Arc<LeafIssuer>,
+    /// Where requests go.
+    pub upstream: Arc<dyn Upstream>,
+    /// Who gets each finished exchange.
+    pub tap: Arc<dyn Tap>,
 }
 
 /// What every connection of one proxy run shares.
@@ -98,33 +106,14 @@ impl Shared {
 }
 
 impl Proxy {
-    /// Bind the listener. A non-loopback address without `allow_remote` and a
-    /// bad `--passthrough` glob are usage errors (exit 2); a port in use is a
-    /// runtime error (exit 3).
-    pub async fn bind(
-        config: &ProxyConfig,
-        leaves: Arc<LeafIssuer>,
-        upstream: Arc<dyn Upstream>,
-        tap: Arc<dyn Tap>,
-    ) -> Result<Self> {
+    /// Bind the listener, with no side effect beyond the socket. A
+    /// non-loopback address without `allow_remote` and a bad `--passthrough`
+    /// glob are usage errors (exit 2); a port in use is a runtime error (exit 3).
+    pub async fn bind(config: &ProxyConfig) -> Result<Self> {
         let passthrough = compile_globs(&config.passthrough)?;
         let addr = resolve_listen(&config.listen, config.allow_remote).await?;
         let listener = TcpListener::bind(addr).await.map_err(|err| bind_error(addr, &err))?;
-        let (shutdown_tx, shutdown) = watch::channel(false);
-        let (alive_tx, alive) = mpsc::channel(1);
-        let tls = server_tls(&leaves, None)?;
-        let shared = Arc::new(Shared {
-            upstream,
-            tap,
-            leaves,
-            tls,
-            passthrough,
-            http: auto::Builder::new(TokioExecutor::new()),
-            next_conn: AtomicU64::new(1),
-            shutdown,
-            _alive: alive_tx,
-        });
-        Ok(Self { listener, shared, shutdown: shutdown_tx, alive })
+        Ok(Self { listener, passthrough })
     }
 
     /// The address actually bound (with the real port when asked for port 0).
@@ -135,9 +124,23 @@ impl Proxy {
     }
 
     /// Serve until `shutdown` resolves; then stop accepting, give in-flight
-    /// exchanges up to [`SHUTDOWN_GRACE`] to finish, and return.
-    pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Result<()> {
-        let Self { listener, shared, shutdown: stop, mut alive } = self;
+    /// exchanges up to [`SHUTDOWN_GRACE`] to finish, and return, so the caller
+    /// can finish writing what the tap received.
+    pub async fn serve(self, wiring: Wiring, shutdown: impl Future<Output = ()>) -> Result<()> {
+        let Self { listener, passthrough } = self;
+        let (stop, stopped) = watch::channel(false);
+        let (alive_tx, mut alive) = mpsc::channel(1);
+        let shared = Arc::new(Shared {
+            tls: server_tls(&wiring.leaves, None)?,
+            upstream: wiring.upstream,
+            tap: wiring.tap,
+            leaves: wiring.leaves,
+            passthrough,
+            http: auto::Builder::new(TokioExecutor::new()),
+            next_conn: AtomicU64::new(1),
+            shutdown: stopped,
+            _alive: alive_tx,
+        });
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
