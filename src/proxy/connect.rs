@@ -32,9 +32,10 @@ pub(super) async fn handle(shared: Arc<Shared>, conn: u64, mut request: Request<
             Err(err) => return plain(StatusCode::BAD_GATEWAY, &format!("dispatch-vcr: {err}\n")),
         };
         tracing::debug!(%target, "passthrough tunnel");
+        // Not counted as in-flight work (it holds no `Shared`): nothing in it
+        // is recorded, so shutdown need not wait for it.
         tokio::spawn(
             async move {
-                let _alive = shared;
                 let Ok(client) = upgrade.await else { return };
                 let mut client = TokioIo::new(client);
                 let mut upstream = upstream;
