@@ -559,9 +559,12 @@ impl ProxiedClient {
     }
 
     /// Send `request` (absolute URL); HTTP/1.1 gets origin-form plus `Host`.
+    /// Over HTTP/1.1, read each response to its end before sending the next.
     pub async fn send(&mut self, mut request: Request<Body>) -> Response<Incoming> {
         match &mut self.sender {
             Sender::H1(sender) => {
+                // The previous response must have been read to its end.
+                sender.ready().await.unwrap();
                 let uri = request.uri().clone();
                 let host = uri.authority().unwrap().as_str().to_owned();
                 request.headers_mut().entry(header::HOST).or_insert(host.parse().unwrap());
