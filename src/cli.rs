@@ -119,9 +119,26 @@ pub struct RecordArgs {
     /// Leave out of the cassette the exchanges with hosts matching this glob (still proxied).
     #[arg(long, value_name = "HOSTGLOB")]
     pub exclude: Vec<String>,
+    /// The provider stub instead of the network.
+    #[command(flatten)]
+    pub stub: StubArgs,
     /// Run this command with the proxy environment; stop when it exits, with its status.
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
+}
+
+/// `--stub [--stub-status N]`: answer like the providers, with no network at all.
+#[derive(Debug, Clone, Args)]
+pub struct StubArgs {
+    /// Answer from a built-in provider stub instead of the network: Responses, chat completions,
+    /// Anthropic messages, embeddings, model lists and Responses WebSockets, per endpoint class;
+    /// 404 JSON for anything else. No connection ever leaves the machine.
+    #[arg(long, conflicts_with_all = ["upstream_ca", "connect_to", "passthrough"])]
+    pub stub: bool,
+    /// With --stub: answer every model call with this error status instead (400–599); 401 sends
+    /// the provider's real 401 body, which makes dispatchers log their failover decision.
+    #[arg(long, value_name = "N", requires = "stub")]
+    pub stub_status: Option<u16>,
 }
 
 /// What `replay` does with a request the cassette lacks.

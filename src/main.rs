@@ -13,6 +13,7 @@ use dispatch_vcr::dispatch::profiles::AuthStore;
 use dispatch_vcr::dispatch::{self, InputSources};
 use dispatch_vcr::proxy::ProxyConfig;
 use dispatch_vcr::record::{RecordOptions, record};
+use dispatch_vcr::upstream::stub::StubOptions;
 use dispatch_vcr::{Error, Result, audit, ca, cassette};
 
 fn main() -> ExitCode {
@@ -110,8 +111,13 @@ fn record_options(args: RecordArgs) -> RecordOptions {
         profiles: args.profiles,
         dispatcher: args.dispatcher,
         exclude: args.exclude,
+        stub: stub_options(&args.stub),
         command: args.command,
     }
+}
+
+fn stub_options(args: &cli::StubArgs) -> Option<StubOptions> {
+    args.stub.then_some(StubOptions { status: args.stub_status })
 }
 
 fn proxy_config(args: &ProxyArgs) -> ProxyConfig {

@@ -16,6 +16,7 @@
 
 pub mod body;
 pub mod live;
+pub mod stub;
 
 use std::fmt;
 use std::pin::Pin;
