@@ -210,6 +210,25 @@ async fn plain_http_absolute_form_is_forwarded() {
 }
 
 #[tokio::test]
+async fn plain_http_inside_a_connect_tunnel_is_sniffed_and_forwarded() {
+    let upstream =
+        TestUpstream::start_with(UpstreamOptions { tls: false, ..UpstreamOptions::default() }).await;
+    let proxy = TestProxy::start(upstream.live()).await;
+
+    let mut tunnel = connect_tunnel(proxy.addr, "api.openai.com:80").await;
+    tunnel
+        .write_all(b"GET /v1/models HTTP/1.1\r\nHost: api.openai.com\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut response = String::new();
+    tunnel.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+
+    let exchange = proxy.tap.wait_for(1).await.remove(0);
+    assert_eq!(exchange.request.url, "http://api.openai.com/v1/models");
+}
+
+#[tokio::test]
 async fn origin_form_requests_to_the_proxy_itself_are_refused() {
     let upstream = TestUpstream::start().await;
     let proxy = TestProxy::start(upstream.live()).await;

@@ -242,8 +242,15 @@ async fn kill_9_after_n_exchanges_leaves_a_journal_that_recovers() {
     assert!(!out.exists(), "no cassette without a clean finish");
     assert_eq!(lines(), N + 1, "a header and one line per exchange");
 
-    let recovery = dispatch_vcr::cassette::recover(&out).unwrap();
-    assert_eq!(recovery.interactions, N);
+    let recovered = bin.run(["cassette".as_ref(), "recover".as_ref(), out.as_os_str()]).await;
+    assert!(recovered.status.success(), "{}", text(&recovered.stderr));
+    assert!(
+        text(&recovered.stdout).starts_with(&format!("recovered {N} interactions")),
+        "{}",
+        text(&recovered.stdout)
+    );
+    let loaded = dispatch_vcr::cassette::load(&out).expect("the recovered cassette loads and validates");
+    assert_eq!(loaded.interactions.len(), N);
     let recovered = cassette(&out);
     let bodies: Vec<&Value> = recovered["interactions"]
         .as_array()
