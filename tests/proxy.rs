@@ -326,3 +326,30 @@ async fn shutdown_lets_a_running_stream_finish() {
     assert_eq!(exchanges.len(), 1, "the exchange reached the tap before serve returned");
     assert_eq!(exchanges[0].error, None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_uploads_a_large_body_with_expect_continue() {
+    let upstream = TestUpstream::start().await;
+    let proxy = TestProxy::start(upstream.live()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let payload = dir.path().join("big.json");
+    let big = format!(r#"{{"model":"gpt-5.5","input":"{}"}}"#, "x".repeat(2 << 20));
+    std::fs::write(&payload, &big).unwrap();
+
+    // Over HTTP/1.1, above 1 MiB, curl sends `Expect: 100-continue` and waits for the go-ahead.
+    let output = tokio::process::Command::new("curl")
+        .args(["-sS", "--http1.1", "--fail-with-body", "-o", "/dev/null", "-w", "%{http_code}"])
+        .args(["--proxy", &proxy.url(), "--cacert"])
+        .arg(&proxy.ca_path)
+        .args(["-H", "content-type: application/json", "--data-binary"])
+        .arg(format!("@{}", payload.display()))
+        .arg(RESPONSES)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "200", "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(upstream.seen()[0].body.len(), big.len());
+    let exchange = proxy.tap.wait_for(1).await.remove(0);
+    assert!(exchange.request.headers.contains(&("expect".into(), "100-continue".into())));
+    assert_eq!(exchange.request_body.iter().map(|c| c.data.len()).sum::<usize>(), big.len());
+}

@@ -112,11 +112,8 @@ impl Drop for ExchangeCell {
         let Some(mut exchange) = pending.exchange.take() else { return };
         let ended = pending.ended.unwrap_or_else(Instant::now);
         exchange.duration = ended.saturating_duration_since(pending.started);
-        tracing::debug!(
-            conn = exchange.conn,
-            failed = exchange.error.is_some(),
-            "exchange finished, to the tap"
-        );
+        let _span = tracing::debug_span!("tap", conn = exchange.conn).entered();
+        tracing::debug!(failed = exchange.error.is_some(), duration = ?exchange.duration, "exchange finished");
         self.tap.record(exchange);
     }
 }

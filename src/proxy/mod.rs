@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::conn::auto;
 use rustls::ServerConfig;
 use tokio::net::TcpListener;
@@ -87,7 +87,7 @@ struct Shared {
     /// a config of their own (see `connect`).
     tls: Arc<ServerConfig>,
     passthrough: GlobSet,
-    http: auto::Builder<TokioExecutor>,
+    http: auto::Builder<SpanExecutor>,
     next_conn: AtomicU64,
     shutdown: watch::Receiver<bool>,
     /// Held by every task that serves a connection or a relay: the proxy
@@ -136,7 +136,7 @@ impl Proxy {
             tap: wiring.tap,
             leaves: wiring.leaves,
             passthrough,
-            http: auto::Builder::new(TokioExecutor::new()),
+            http: auto::Builder::new(SpanExecutor),
             next_conn: AtomicU64::new(1),
             shutdown: stopped,
             _alive: alive_tx,
@@ -162,6 +162,21 @@ impl Proxy {
             tracing::warn!("some exchanges were still running after {SHUTDOWN_GRACE:?}; stopping anyway");
         }
         Ok(())
+    }
+}
+
+/// Runs hyper's per-stream HTTP/2 tasks inside the span of their
+/// connection, so a request's logs keep its accept → CONNECT → TLS context.
+#[derive(Debug, Clone, Copy)]
+struct SpanExecutor;
+
+impl<F> hyper::rt::Executor<F> for SpanExecutor
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    fn execute(&self, future: F) {
+        tokio::spawn(future.in_current_span());
     }
 }
 

@@ -367,6 +367,7 @@ impl Dialer {
             DialError(format!("TLS handshake with {}:{} failed: {err}", target.host, target.port))
         })?;
         let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+        tracing::debug!(host = %target.host, port = target.port, h2, "upstream TLS established");
         Ok(UpstreamConn { io: TokioIo::new(Box::new(tls)), h2 })
     }
 }
