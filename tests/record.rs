@@ -385,7 +385,7 @@ async fn usage_errors_exit_2_and_leave_no_file() {
         let stderr = text(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{extra:?}: {stderr}");
         assert!(stderr.contains(needle), "{extra:?}: {stderr}");
-        assert_eq!(files_under(dir.path()), [profiles.clone()], "{extra:?} left a file");
+        assert_eq!(files_under(dir.path()), std::slice::from_ref(&profiles), "{extra:?} left a file");
     }
 }
 
