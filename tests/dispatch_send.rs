@@ -209,6 +209,22 @@ async fn sends_the_planned_codex_request_through_a_connect_proxy() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_and_ca_come_from_the_environment_a_proxied_child_gets() {
+    let (ca_pem, tls) = test_pki();
+    let (upstream, seen) = start_upstream(tls, 200, SSE).await;
+    let (relay, targets) = start_relay(upstream).await;
+    let dir = tempfile::tempdir().unwrap();
+    write_codex_setup(dir.path(), &ca_pem);
+    let ca = dir.path().join("ca.pem").display().to_string();
+    let env = [("HTTPS_PROXY", format!("http://{relay}")), ("SSL_CERT_FILE", ca)];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let sent = send_with_env(dir.path(), &["--config", "openclaw.json", "--profiles", "ap.json"], &env).await;
+    assert_eq!(sent.code, 0, "{}", sent.stderr);
+    assert_eq!(*targets.lock().unwrap(), ["chatgpt.com:443"]);
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sends_an_anthropic_key_in_x_api_key() {
     let (ca_pem, tls) = test_pki();
     let (upstream, seen) = start_upstream(tls, 200, "{}").await;
