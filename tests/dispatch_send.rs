@@ -134,11 +134,19 @@ struct Sent {
 }
 
 async fn send(dir: &Path, args: &[&str]) -> Sent {
+    send_with_env(dir, args, &[]).await
+}
+
+/// `dispatch send ARGS` with, of the proxy variables, only `env` set.
+async fn send_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Sent {
     let output = tokio::process::Command::new(BIN)
         .arg("dispatch")
         .arg("send")
         .args(args)
         .current_dir(dir)
+        .env_remove("HTTPS_PROXY")
+        .env_remove("SSL_CERT_FILE")
+        .envs(env.iter().copied())
         .output()
         .await
         .unwrap();
