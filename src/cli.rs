@@ -35,6 +35,13 @@ pub enum Command {
     Record(RecordArgs),
     /// Serve a cassette back, offline, and report every request it lacks.
     Replay(ReplayArgs),
+    /// Compare the dispatches of two cassettes (endpoint, credential, headers, body).
+    Diff(DiffArgs),
+    /// Scan files and directories for secrets left in clear.
+    Audit(AuditArgs),
+    /// Work with cassette files.
+    #[command(subcommand)]
+    Cassette(CassetteCommand),
     /// The reference dispatcher: what a correct OpenClaw sends, and why.
     #[command(subcommand)]
     Dispatch(DispatchCommand),
@@ -162,6 +169,46 @@ pub struct ReplayArgs {
     /// Run this command with the proxy environment; stop when it exits.
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
+}
+
+/// `diff` options.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status: 0 when the cassettes match, 1 when they differ, 2 when one cannot be read.\n\
+    Interactions pair up by order and endpoint; dates, request and trace ids are left out."
+)]
+pub struct DiffArgs {
+    /// The first cassette (shown as `-`).
+    #[arg(value_name = "CASSETTE_A")]
+    pub a: PathBuf,
+    /// The second cassette (shown as `+`).
+    #[arg(value_name = "CASSETTE_B")]
+    pub b: PathBuf,
+}
+
+/// `audit` options.
+#[derive(Debug, Args)]
+#[command(after_help = "Finds token-shaped values (JWTs, sk-…, sk-ant-…, sk-or-…, ghp_…, AKIA…) outside \
+    [REDACTED …] markers, and the secrets of --profiles stores. Prints file:line: kind (fingerprint) per hit, \
+    never the secret. Exit status: 0 clean, 1 secrets found, 2 bad input.")]
+pub struct AuditArgs {
+    /// Files or directories (searched recursively, skipping .git and target).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// An OpenClaw auth-profiles.json whose secrets must not appear in clear either.
+    #[arg(long, value_name = "FILE")]
+    pub profiles: Vec<PathBuf>,
+}
+
+/// `cassette …` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CassetteCommand {
+    /// Turn the journal of an interrupted recording (CASSETTE.journal) into CASSETTE.
+    Recover {
+        /// The cassette the recording was writing (its journal is CASSETTE.journal).
+        #[arg(value_name = "CASSETTE")]
+        cassette: PathBuf,
+    },
 }
 
 /// `dispatch …` subcommands.
