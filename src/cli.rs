@@ -295,11 +295,11 @@ pub struct DispatchSendArgs {
     /// The inputs.
     #[command(flatten)]
     pub inputs: DispatchInputArgs,
-    /// HTTP proxy to send through (CONNECT for https).
-    #[arg(long, value_name = "URL")]
+    /// HTTP proxy to send through (CONNECT for https); under `record -- …` the proxy's own.
+    #[arg(long, value_name = "URL", env = "HTTPS_PROXY")]
     pub proxy: String,
     /// Extra CA certificate (PEM) to trust, besides the usual web roots (e.g. the proxy's CA).
-    #[arg(long, value_name = "PEM")]
+    #[arg(long, value_name = "PEM", env = "SSL_CERT_FILE")]
     pub ca: Vec<PathBuf>,
 }
 

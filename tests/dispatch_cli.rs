@@ -2,7 +2,11 @@
 //! exit codes, messages naming file and line:column, and the text output of
 //! representative setups (insta snapshots).
 
+mod common;
+
 use std::path::{Path, PathBuf};
+
+use common::chatgpt_jwt;
 use std::process::Command;
 
 use serde_json::{Value, json};
@@ -33,15 +37,9 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-fn jwt(account: &str) -> String {
-    dispatch_vcr::credential::mint_unsigned_jwt(
-        &json!({"https://api.openai.com/auth": {"chatgpt_account_id": account}}),
-    )
-}
-
 fn codex_store() -> String {
     json!({"version": 1, "profiles": {"openai-codex:user@example.com": {
-        "type": "oauth", "provider": "openai-codex", "access": jwt("acct-fixture"), "refresh": "r",
+        "type": "oauth", "provider": "openai-codex", "access": chatgpt_jwt("acct-fixture"), "refresh": "r",
         "expires": 4102444800000_i64, "email": "user@example.com"}}})
     .to_string()
 }
@@ -84,7 +82,7 @@ fn json5_config_with_comments_and_trailing_commas_plans() {
     assert_eq!(plan["endpoint"], "POST https://chatgpt.com/backend-api/codex/responses");
     assert_eq!(plan["credential"]["profile"], "openai-codex:user@example.com");
     assert_eq!(plan["account"]["value"], "acct-fixture");
-    assert!(!run.stdout.contains(&jwt("acct-fixture")), "the token leaked");
+    assert!(!run.stdout.contains(&chatgpt_jwt("acct-fixture")), "the token leaked");
 }
 
 #[test]
@@ -349,7 +347,7 @@ mod snapshots {
             "{agents: {defaults: {model: 'openai-codex/gpt-5.5', agentRuntime: 'pi'}}}",
         );
         let store = json!({"version": 1, "profiles": {"openai-codex:user@example.com": {
-            "type": "oauth", "provider": "openai-codex", "access": jwt("acct-x"), "expires": 1700000000000_i64}}});
+            "type": "oauth", "provider": "openai-codex", "access": chatgpt_jwt("acct-x"), "expires": 1700000000000_i64}}});
         write(dir.path(), "ap.json", &store.to_string());
         let args = [
             "plan",

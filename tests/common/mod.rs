@@ -616,6 +616,14 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}{}", &hex::encode(Sha256::digest(seed.as_bytes()))[..32])
 }
 
+/// An unsigned ChatGPT OAuth access token whose account claim is `account`
+/// (fixture credentials for the reference dispatcher).
+pub fn chatgpt_jwt(account: &str) -> String {
+    dispatch_vcr::credential::mint_unsigned_jwt(
+        &serde_json::json!({"https://api.openai.com/auth": {"chatgpt_account_id": account}}),
+    )
+}
+
 /// The built `dispatch-vcr` binary, with a private home.
 pub struct Bin {
     /// `DISPATCH_VCR_HOME` for every run.
