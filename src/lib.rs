@@ -9,6 +9,9 @@
 //! - [`upstream`] — where intercepted requests go: the live network, a cassette, or a provider stub.
 //! - [`cassette`] — the cassette format, loading, journal, atomic save and redaction.
 //! - [`dispatch`] — the reference dispatcher: provider catalog, OpenClaw inputs, `plan()`, `send`.
+//! - [`scenario`] — scenarios, observations, invariants and the version × scenario runner (`check`).
+//! - [`report`] — the outcome model and its renderers: text matrix, JSON, JUnit XML.
+//! - [`version`] — dispatcher versions (calendar and semver) and ranges.
 //! - [`credential`] — fingerprints, credential kinds and JWT claims: the vocabulary all parts share.
 //! - [`exchange`] — the raw captured exchange and the `Tap` trait: the contract between proxy and recorders.
 //! - [`error`] — the error type and the exit codes of every command.
@@ -20,5 +23,8 @@ pub mod credential;
 pub mod dispatch;
 pub mod error;
 pub mod exchange;
+pub mod report;
+pub mod scenario;
+pub mod version;
 
 pub use error::{Error, Result};

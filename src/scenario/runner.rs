@@ -1,0 +1,239 @@
+//! The runner: every scenario × version cell, in parallel, into a [`Report`].
+//!
+//! A cell is the unit of work and of scale: [`check_cell`] judges one
+//! scenario at one version against one cassette (recorded, or written by a
+//! live run), and `--shard I/N` partitions cells deterministically.
+
+use std::path::{Path, PathBuf};
+
+use super::expected::{self, Expected};
+use super::invariants::{self, Rules};
+use super::load;
+use super::model::Scenario;
+use super::observe::{self, Bindings};
+use crate::cassette::Cassette;
+use crate::error::{Error, Result};
+use crate::report::{CellOutcome, Report, ScenarioOutcome, ShardInfo, Status, Verdict};
+use crate::version::Version;
+
+/// A reference dispatcher as the checks see it: the catalog's rules, and a
+/// plan for a scenario at a version.
+pub trait Reference: Rules + Sync {
+    /// What `scenario` should dispatch at `version`, and which profile each
+    /// fixture credential belongs to. `Err` only for inputs that cannot be
+    /// read (exit 2); a dispatcher's refusal is [`Expected::NoDispatch`].
+    fn plan(&self, scenario: &Scenario, version: &Version) -> Result<Planned>;
+}
+
+/// A reference plan in the vocabulary of observations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    /// The planned dispatch (or refusal).
+    pub expected: Expected,
+    /// Fingerprints of the plan's credential, the fixture profiles and the
+    /// env/config keys, most specific first.
+    pub bindings: Bindings,
+}
+
+/// Judge `scenario` at `version` against the requests in `cassette`.
+pub fn check_cell(
+    scenario: &Scenario,
+    version: &Version,
+    cassette: &Cassette,
+    cassette_name: &str,
+    reference: &dyn Reference,
+) -> Result<CellOutcome> {
+    let planned = reference.plan(scenario, version)?;
+    let (expected, reference_failures) = expected::resolve(&scenario.expect_at(version), planned.expected);
+    // The recording knows its own credentials best (it saw renames and
+    // refreshes); the plan and the fixtures fill in the rest.
+    let mut bindings = Bindings::default();
+    bindings.add_meta(&cassette.meta);
+    bindings.extend(planned.bindings);
+    let observations = observe::observe_cassette(cassette, &bindings, &|e| reference.is_dispatch(e))
+        .map_err(|e| Error::input(format!("{cassette_name}: {e}")))?;
+    let invariants = invariants::evaluate(&expected, &observations, reference);
+    let known_failure = scenario.known_failures.get(version).cloned();
+    let failed = invariants.iter().any(|i| i.status == Status::Fail);
+    let verdict = match (reference_failures.is_empty(), failed, known_failure.is_some()) {
+        (false, _, _) => Verdict::ReferenceFailure,
+        (true, true, true) => Verdict::ExpectedFailure,
+        (true, true, false) => Verdict::Fail,
+        (true, false, true) => Verdict::Fixed,
+        (true, false, false) => Verdict::Pass,
+    };
+    Ok(CellOutcome {
+        version: version.to_string(),
+        cassette: cassette_name.to_owned(),
+        verdict,
+        known_failure,
+        reference: reference_failures,
+        invariants,
+    })
+}
+
+/// Parse `I/N` (1 ≤ I ≤ N).
+pub fn parse_shard(text: &str) -> std::result::Result<ShardInfo, String> {
+    let hint = "expected I/N with 1 ≤ I ≤ N, e.g. 1/4";
+    let (i, n) = text.split_once('/').ok_or_else(|| format!("{text:?}: {hint}"))?;
+    let (Ok(index), Ok(count)) = (i.trim().parse::<usize>(), n.trim().parse::<usize>()) else {
+        return Err(format!("{text:?}: {hint}"));
+    };
+    if count == 0 || index == 0 || index > count {
+        return Err(format!("{text:?}: {hint}"));
+    }
+    Ok(ShardInfo { index, count })
+}
+
+/// Whether the cell at `position` (in scenario-path, version order) is in `shard`.
+/// Round-robin keeps shards within one cell of each other in size.
+pub fn in_shard(position: usize, shard: Option<ShardInfo>) -> bool {
+    shard.is_none_or(|s| position % s.count == s.index - 1)
+}
+
+/// Check every scenario under `paths` (files or folders).
+pub fn check(paths: &[PathBuf], shard: Option<ShardInfo>, reference: &dyn Reference) -> Result<Report> {
+    let scenarios = load::load_all(&load::discover(paths)?)?;
+    let cells: Vec<(usize, &Version)> = scenarios
+        .iter()
+        .enumerate()
+        .flat_map(|(n, s)| s.cassettes.keys().map(move |v| (n, v)))
+        .enumerate()
+        .filter(|(position, _)| in_shard(*position, shard))
+        .map(|(_, cell)| cell)
+        .collect();
+    let outcomes = run_parallel(&cells, |(n, version)| {
+        let scenario = &scenarios[*n];
+        let path = scenario.cassette_path(version).unwrap_or_default();
+        let cassette = load_cassette(&path)?;
+        check_cell(scenario, version, &cassette, &path.display().to_string(), reference)
+    })?;
+    let mut grouped: Vec<ScenarioOutcome> = Vec::new();
+    for ((n, _), cell) in cells.iter().zip(outcomes) {
+        let scenario = &scenarios[*n];
+        match grouped.last_mut() {
+            Some(last) if last.path == scenario.path.display().to_string() => last.cells.push(cell),
+            _ => grouped.push(scenario_outcome(scenario, cell)),
+        }
+    }
+    for outcome in &mut grouped {
+        outcome.first_bad_version = first_bad_version(&outcome.cells);
+    }
+    Ok(Report::new(grouped, shard))
+}
+
+fn scenario_outcome(scenario: &Scenario, first: CellOutcome) -> ScenarioOutcome {
+    ScenarioOutcome {
+        name: scenario.name.clone(),
+        path: scenario.path.display().to_string(),
+        about: scenario.about.clone(),
+        source: scenario.source.clone(),
+        first_bad_version: None,
+        cells: vec![first],
+    }
+}
+
+/// The latest step from a good version to a bad one: the version a bisect would blame.
+pub fn first_bad_version(cells: &[CellOutcome]) -> Option<String> {
+    cells
+        .windows(2)
+        .rev()
+        .find(|w| w[0].verdict.is_good() && w[1].verdict.is_bad())
+        .map(|w| w[1].version.clone())
+}
+
+/// Run `work` over `items` on every core, keeping the items' order; the
+/// first error (in item order) wins.
+fn run_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> Result<R> + Sync) -> Result<Vec<R>> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len().max(1));
+    let chunk = items.len().div_ceil(workers).max(1);
+    let results: Vec<Vec<Result<R>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&work).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| vec![Err(Error::runtime("a check worker panicked"))]))
+            .collect()
+    });
+    results.into_iter().flatten().collect()
+}
+
+/// Read a cassette for checking.
+fn load_cassette(path: &Path) -> Result<Cassette> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::input(format!("cannot read cassette {}: {e}", path.display())))?;
+    let cassette: Cassette = serde_json::from_str(&text).map_err(|e| {
+        Error::input(format!("{}:{}:{}: not a cassette: {e}", path.display(), e.line(), e.column()))
+    })?;
+    if cassette.format != crate::cassette::FORMAT_V1 {
+        return Err(Error::input(format!(
+            "{}: unsupported cassette format {:?}; this version reads {:?}",
+            path.display(),
+            cassette.format,
+            crate::cassette::FORMAT_V1
+        )));
+    }
+    Ok(cassette)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(version: &str, verdict: Verdict) -> CellOutcome {
+        CellOutcome {
+            version: version.into(),
+            cassette: String::new(),
+            verdict,
+            known_failure: None,
+            reference: vec![],
+            invariants: vec![],
+        }
+    }
+
+    #[test]
+    fn shard_spec_is_validated() {
+        assert_eq!(parse_shard("2/3"), Ok(ShardInfo { index: 2, count: 3 }));
+        for bad in ["0/2", "3/2", "1/0", "1", "a/b", "1/2/3"] {
+            assert!(parse_shard(bad).unwrap_err().contains("expected I/N"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shards_partition_every_position_once() {
+        let shards: Vec<ShardInfo> = (1..=3).map(|index| ShardInfo { index, count: 3 }).collect();
+        for position in 0..10 {
+            assert_eq!(shards.iter().filter(|s| in_shard(position, Some(**s))).count(), 1);
+        }
+        assert!(in_shard(7, None));
+    }
+
+    #[test]
+    fn first_bad_version_is_the_latest_good_to_bad_step() {
+        use Verdict::*;
+        let cells = vec![
+            cell("1", Pass),
+            cell("2", ExpectedFailure),
+            cell("3", Fixed),
+            cell("4", Fail),
+            cell("5", Fail),
+        ];
+        assert_eq!(first_bad_version(&cells).as_deref(), Some("4"));
+        assert_eq!(first_bad_version(&[cell("1", Fail), cell("2", Pass)]), None);
+        assert_eq!(first_bad_version(&[cell("1", Pass), cell("2", ReferenceFailure)]), None);
+    }
+
+    #[test]
+    fn parallel_keeps_order_and_reports_the_first_error() {
+        let items: Vec<u32> = (0..50).collect();
+        assert_eq!(
+            run_parallel(&items, |n| Ok(n * 2)).unwrap(),
+            items.iter().map(|n| n * 2).collect::<Vec<_>>()
+        );
+        let err =
+            run_parallel(&items, |n| if *n >= 30 { Err(Error::input(format!("bad {n}"))) } else { Ok(*n) });
+        assert_eq!(err.unwrap_err().message(), "bad 30");
+    }
+}
