@@ -20,7 +20,7 @@ fn main() -> ExitCode {
 /// Run one command; `Ok` carries the exit code (0 ok, 1 failed checks or child status).
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
-        Command::Ca(_) | Command::Record(_) | Command::Replay(_) => {
+        Command::Ca(_) | Command::Record(_) | Command::Replay(_) | Command::Check(_) => {
             Err(Error::input("this command is not built yet"))
         }
     }

@@ -186,12 +186,13 @@ impl<'de> Deserialize<'de> for Bearer {
     }
 }
 
-fn parsed<'de, D: Deserializer<'de>, T: FromStr<Err = String>>(
-    deserializer: D,
-    hint: &str,
-) -> Result<T, D::Error> {
+fn parsed<'de, D: Deserializer<'de>, T>(deserializer: D, hint: &str) -> Result<T, D::Error>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
     let text = String::deserialize(deserializer)?;
-    text.parse().map_err(|e: String| de::Error::custom(format!("{hint} (got {text:?}: {e})")))
+    text.parse().map_err(|e: T::Err| de::Error::custom(format!("{hint} (got {text:?}: {e})")))
 }
 
 fn range<'de, D: Deserializer<'de>>(deserializer: D) -> Result<VersionRange, D::Error> {

@@ -13,7 +13,7 @@ use super::model::Scenario;
 use super::observe::{self, Bindings};
 use crate::cassette::Cassette;
 use crate::error::{Error, Result};
-use crate::report::{CellOutcome, Report, ScenarioOutcome, ShardInfo, Status, Verdict};
+use crate::report::{self, CellOutcome, Report, ScenarioOutcome, ShardInfo, Status, Verdict};
 use crate::version::Version;
 
 /// A reference dispatcher as the checks see it: the catalog's rules, and a
@@ -70,6 +70,43 @@ pub fn check_cell(
         reference: reference_failures,
         invariants,
     })
+}
+
+/// What `dispatch-vcr check` was asked to do.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// Scenario files or folders.
+    pub paths: Vec<PathBuf>,
+    /// How to render the report.
+    pub format: report::Format,
+    /// Where to write it; stdout when `None`.
+    pub output: Option<PathBuf>,
+    /// Which shard of the cells to check.
+    pub shard: Option<ShardInfo>,
+}
+
+/// `dispatch-vcr check`: check, render, write. Returns the exit code
+/// (0 all pass or known failures, 1 an unexpected or reference failure).
+pub fn check_command(options: &CheckOptions, reference: &dyn Reference) -> Result<u8> {
+    let report = check(&options.paths, options.shard, reference)?;
+    let text = report::render(&report, options.format);
+    match &options.output {
+        Some(path) => report::write_atomic(path, &text)?,
+        None => write_stdout(&text)?,
+    }
+    Ok(report.exit_code())
+}
+
+/// Write to stdout; a reader that went away (`| head`) is not an error.
+fn write_stdout(text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::runtime(format!("cannot write to stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Parse `I/N` (1 ≤ I ≤ N).
@@ -181,6 +218,139 @@ fn load_cassette(path: &Path) -> Result<Cassette> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cassette::{Body, BodyContent, Interaction, Meta, Request};
+    use crate::credential;
+    use crate::report::Invariant;
+    use crate::scenario::endpoint::Endpoint;
+    use crate::scenario::expected::ExpectedDispatch;
+    use crate::scenario::model::Bearer;
+
+    /// A reference that plans one OAuth dispatch to the ChatGPT backend.
+    struct Fixed;
+
+    const TOKEN: &str = "fixture-token";
+
+    impl Rules for Fixed {
+        fn is_dispatch(&self, endpoint: &Endpoint) -> bool {
+            endpoint.path.ends_with("/responses")
+        }
+        fn allowed_hosts(&self, _provider: &str, _kind: &str) -> Option<Vec<String>> {
+            Some(vec!["chatgpt.com".into()])
+        }
+    }
+
+    impl Reference for Fixed {
+        fn plan(&self, _scenario: &Scenario, _version: &Version) -> Result<Planned> {
+            let step = ExpectedDispatch {
+                endpoint: Endpoint::new("POST", "https://chatgpt.com/backend-api/codex/responses").unwrap(),
+                bearer: Bearer::Present {
+                    header: Some("authorization".into()),
+                    scheme: Some("Bearer".into()),
+                    kind: Some("opaque".into()),
+                },
+                profile: Some("openai-codex:u".into()),
+                fingerprint: Some(credential::fingerprint(TOKEN)),
+                account: None,
+                model: Some("gpt-5.5".into()),
+            };
+            let mut bindings = Bindings::default();
+            bindings.insert_secret(TOKEN, "openai-codex:u", Some("openai-codex"));
+            Ok(Planned { expected: Expected::Dispatch(vec![step]), bindings })
+        }
+    }
+
+    fn cassette(url: &str, bearer: bool) -> Cassette {
+        let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
+        if bearer {
+            headers.push(("authorization".into(), format!("Bearer {}", credential::redaction_marker(TOKEN))));
+        }
+        let mut c = Cassette::new(Meta::default());
+        c.interactions.push(Interaction {
+            seq: 1,
+            conn: 1,
+            t_ms: 0,
+            duration_ms: 0,
+            request: Request {
+                method: "POST".into(),
+                url: url.into(),
+                http_version: "HTTP/1.1".into(),
+                headers,
+                body: Body::from(BodyContent::Json(serde_json::json!({"model": "gpt-5.5"}))),
+            },
+            response: None,
+            websocket: None,
+            error: None,
+        });
+        c
+    }
+
+    fn scenario(extra: &str) -> Scenario {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("c.json"), "{}").unwrap();
+        let text = format!(
+            r#"{{"format": "dispatch-vcr/scenario@1", "name": "s", "dispatcher": "openclaw", "inputs": {{}},
+                "cassettes": {{"2026.5.12": "c.json", "2026.5.18": "c.json"}} {extra}}}"#
+        );
+        load::parse(&text, &dir.path().join("s.json")).unwrap()
+    }
+
+    const GOOD: &str = "https://chatgpt.com/backend-api/codex/responses";
+    const BAD: &str = "https://api.openai.com/v1/responses";
+
+    fn verdict(extra: &str, url: &str, bearer: bool) -> CellOutcome {
+        let version = "2026.5.12".parse().unwrap();
+        check_cell(&scenario(extra), &version, &cassette(url, bearer), "c.json", &Fixed).unwrap()
+    }
+
+    #[test]
+    fn planned_dispatch_passes() {
+        assert_eq!(verdict("", GOOD, true).verdict, Verdict::Pass);
+    }
+
+    #[test]
+    fn unexpected_failure_fails_with_each_invariant_explained() {
+        let cell = verdict("", BAD, false);
+        assert_eq!(cell.verdict, Verdict::Fail);
+        let failed: Vec<Invariant> = cell.failures().map(|f| f.invariant).collect();
+        assert_eq!(failed, vec![Invariant::Endpoint, Invariant::Bearer, Invariant::Profile]);
+    }
+
+    #[test]
+    fn known_failure_that_fails_is_expected_and_one_that_passes_is_fixed() {
+        let known = r##", "known_failures": {"2026.5.12": "openclaw/openclaw#83380"}"##;
+        let cell = verdict(known, BAD, false);
+        assert_eq!(cell.verdict, Verdict::ExpectedFailure);
+        assert_eq!(cell.known_failure.as_deref(), Some("openclaw/openclaw#83380"));
+        assert_eq!(verdict(known, GOOD, true).verdict, Verdict::Fixed);
+    }
+
+    #[test]
+    fn pinned_expectation_the_reference_contradicts_is_a_reference_failure() {
+        let pinned = r#", "expect": {"endpoint": "POST https://api.openai.com/v1/responses"}"#;
+        let cell = verdict(pinned, BAD, true);
+        assert_eq!(cell.verdict, Verdict::ReferenceFailure);
+        assert_eq!(cell.reference[0].invariant, Invariant::Endpoint);
+        // The pin is the truth the recording is held to: going to the pinned endpoint passes it.
+        let endpoint = cell.invariants.iter().find(|i| i.invariant == Invariant::Endpoint).unwrap();
+        assert_eq!(endpoint.status, Status::Pass);
+    }
+
+    #[test]
+    fn version_rules_apply_by_range() {
+        let rules = r#", "versions": [{"range": ">=2026.5.13", "expect": {"profile": "openai:u"}}]"#;
+        assert_eq!(verdict(rules, GOOD, true).verdict, Verdict::Pass);
+        let cell = check_cell(
+            &scenario(rules),
+            &"2026.5.18".parse().unwrap(),
+            &cassette(GOOD, true),
+            "c.json",
+            &Fixed,
+        )
+        .unwrap();
+        assert_eq!(cell.verdict, Verdict::ReferenceFailure);
+        let profile = cell.invariants.iter().find(|i| i.invariant == Invariant::Profile).unwrap();
+        assert_eq!(profile.failures[0].expected, "openai:u");
+    }
 
     fn cell(version: &str, verdict: Verdict) -> CellOutcome {
         CellOutcome {
