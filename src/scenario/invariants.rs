@@ -4,21 +4,14 @@
 //! planned step; `credential-scope` and `tls` judge every request, dispatch or
 //! not (a token refresh or telemetry call can leak a credential too).
 
-use super::endpoint::Endpoint;
 use super::expected::{Expected, ExpectedDispatch};
 use super::head;
 use super::model::Bearer;
-use super::observe::Observation;
+use super::observe::{Observation, SeenCredential};
 use crate::report::{Failure, Invariant, InvariantOutcome, Status};
 
-/// What the invariants need from the provider catalog.
-pub trait Rules {
-    /// Whether a request to `endpoint` is a model-API dispatch.
-    fn is_dispatch(&self, endpoint: &Endpoint) -> bool;
-    /// Hosts a credential of `provider` and `kind` may reach (`*.example.com`
-    /// matches subdomains); `None` when the catalog does not know the provider.
-    fn allowed_hosts(&self, provider: &str, kind: &str) -> Option<Vec<String>>;
-}
+/// The hosts an observed credential may reach; `None` when nobody knows.
+pub type Scope<'a> = &'a dyn Fn(&SeenCredential) -> Option<Vec<String>>;
 
 /// The message of a dispatch that should not have happened.
 pub const NO_ELIGIBLE_CREDENTIAL: &str = "dispatched although no credential is eligible";
@@ -27,14 +20,14 @@ pub const NO_ELIGIBLE_CREDENTIAL: &str = "dispatched although no credential is e
 pub fn evaluate(
     expected: &Expected,
     observations: &[Observation],
-    rules: &dyn Rules,
+    scope: Scope<'_>,
 ) -> Vec<InvariantOutcome> {
     let dispatches: Vec<&Observation> = observations.iter().filter(|o| o.dispatch).collect();
     let mut outcomes: Vec<InvariantOutcome> = match expected {
         Expected::Dispatch(steps) => judge_dispatches(steps, &dispatches),
         Expected::NoDispatch { reason } => judge_refusal(reason, &dispatches),
     };
-    outcomes.push(outcome(Invariant::CredentialScope, scope_failures(observations, rules)));
+    outcomes.push(outcome(Invariant::CredentialScope, scope_failures(observations, scope)));
     outcomes.push(outcome(Invariant::Tls, tls_failures(observations)));
     outcomes.sort_by_key(|o| Invariant::ALL.iter().position(|i| *i == o.invariant));
     outcomes
@@ -265,12 +258,12 @@ fn judge_refusal(reason: &str, dispatches: &[&Observation]) -> Vec<InvariantOutc
     ]
 }
 
-fn scope_failures(observations: &[Observation], rules: &dyn Rules) -> Vec<Failure> {
+fn scope_failures(observations: &[Observation], scope: Scope<'_>) -> Vec<Failure> {
     let mut failures = Vec::new();
     for obs in observations {
         for cred in &obs.credentials {
-            let Some(provider) = &cred.provider else { continue };
-            let Some(hosts) = rules.allowed_hosts(provider, &cred.kind) else { continue };
+            let Some(hosts) = scope(cred) else { continue };
+            let provider = cred.provider.as_deref().unwrap_or("its provider");
             if hosts.iter().any(|pattern| host_matches(pattern, &obs.endpoint.host)) {
                 continue;
             }
@@ -317,20 +310,17 @@ pub fn host_matches(pattern: &str, host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::observe::SeenCredential;
+    use crate::scenario::endpoint::Endpoint;
 
-    struct Table;
+    fn is_dispatch(endpoint: &Endpoint) -> bool {
+        endpoint.path.ends_with("/responses")
+    }
 
-    impl Rules for Table {
-        fn is_dispatch(&self, endpoint: &Endpoint) -> bool {
-            endpoint.path.ends_with("/responses")
-        }
-        fn allowed_hosts(&self, provider: &str, _kind: &str) -> Option<Vec<String>> {
-            match provider {
-                "openai-codex" => Some(vec!["chatgpt.com".into()]),
-                "openai" => Some(vec!["api.openai.com".into()]),
-                _ => None,
-            }
+    fn scope(credential: &SeenCredential) -> Option<Vec<String>> {
+        match credential.provider.as_deref()? {
+            "openai-codex" => Some(vec!["chatgpt.com".into()]),
+            "openai" => Some(vec!["api.openai.com".into()]),
+            _ => None,
         }
     }
 
@@ -367,7 +357,7 @@ mod tests {
         Observation {
             seq: Some(1),
             endpoint: Endpoint::new("POST", url).unwrap(),
-            dispatch: Table.is_dispatch(&Endpoint::new("POST", url).unwrap()),
+            dispatch: is_dispatch(&Endpoint::new("POST", url).unwrap()),
             credentials,
             account: Some("sha256:0000000000ac".into()),
             model: Some("gpt-5.5".into()),
@@ -383,7 +373,7 @@ mod tests {
     }
 
     fn run(expected: &Expected, observations: &[Observation]) -> Vec<InvariantOutcome> {
-        evaluate(expected, observations, &Table)
+        evaluate(expected, observations, &scope)
     }
 
     #[test]

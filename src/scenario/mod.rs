@@ -19,7 +19,6 @@ pub mod runner;
 
 pub use endpoint::Endpoint;
 pub use expected::{Expected, ExpectedDispatch};
-pub use invariants::Rules;
 pub use model::{Bearer, Expect, Scenario};
 pub use observe::{Bindings, Observation, SeenCredential};
 pub use runner::{Planned, Reference, check, check_cell};

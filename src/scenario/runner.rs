@@ -6,23 +6,29 @@
 
 use std::path::{Path, PathBuf};
 
+use super::endpoint::Endpoint;
 use super::expected::{self, Expected};
-use super::invariants::{self, Rules};
+use super::invariants;
 use super::load;
 use super::model::Scenario;
-use super::observe::{self, Bindings};
+use super::observe::{self, Bindings, SeenCredential};
 use crate::cassette::Cassette;
 use crate::error::{Error, Result};
 use crate::report::{self, CellOutcome, Report, ScenarioOutcome, ShardInfo, Status, Verdict};
 use crate::version::Version;
 
-/// A reference dispatcher as the checks see it: the catalog's rules, and a
-/// plan for a scenario at a version.
-pub trait Reference: Rules + Sync {
+/// A reference dispatcher as the checks see it: a plan for a scenario at a
+/// version, and the catalog's rules. Live runs and tests plug in here too.
+pub trait Reference: Sync {
     /// What `scenario` should dispatch at `version`, and which profile each
     /// fixture credential belongs to. `Err` only for inputs that cannot be
     /// read (exit 2); a dispatcher's refusal is [`Expected::NoDispatch`].
     fn plan(&self, scenario: &Scenario, version: &Version) -> Result<Planned>;
+    /// Whether a request to `endpoint` is a model-API dispatch.
+    fn is_dispatch(&self, endpoint: &Endpoint) -> bool;
+    /// Hosts a credential of `provider` and `kind` may reach at `version`
+    /// (`*.example.com` matches subdomains); `None` when the provider is unknown.
+    fn allowed_hosts(&self, provider: &str, kind: &str, version: &Version) -> Option<Vec<String>>;
 }
 
 /// A reference plan in the vocabulary of observations.
@@ -52,7 +58,8 @@ pub fn check_cell(
     bindings.extend(planned.bindings);
     let observations = observe::observe_cassette(cassette, &bindings, &|e| reference.is_dispatch(e))
         .map_err(|e| Error::input(format!("{cassette_name}: {e}")))?;
-    let invariants = invariants::evaluate(&expected, &observations, reference);
+    let scope = |c: &SeenCredential| reference.allowed_hosts(c.provider.as_deref()?, &c.kind, version);
+    let invariants = invariants::evaluate(&expected, &observations, &scope);
     let known_failure = scenario.known_failures.get(version).cloned();
     let failed = invariants.iter().any(|i| i.status == Status::Fail);
     let verdict = match (reference_failures.is_empty(), failed, known_failure.is_some()) {
@@ -221,7 +228,6 @@ mod tests {
     use crate::cassette::{Body, BodyContent, Interaction, Meta, Request};
     use crate::credential;
     use crate::report::Invariant;
-    use crate::scenario::endpoint::Endpoint;
     use crate::scenario::expected::ExpectedDispatch;
     use crate::scenario::model::Bearer;
 
@@ -230,16 +236,14 @@ mod tests {
 
     const TOKEN: &str = "fixture-token";
 
-    impl Rules for Fixed {
+    impl Reference for Fixed {
         fn is_dispatch(&self, endpoint: &Endpoint) -> bool {
             endpoint.path.ends_with("/responses")
         }
-        fn allowed_hosts(&self, _provider: &str, _kind: &str) -> Option<Vec<String>> {
+        fn allowed_hosts(&self, _provider: &str, _kind: &str, _version: &Version) -> Option<Vec<String>> {
             Some(vec!["chatgpt.com".into()])
         }
-    }
 
-    impl Reference for Fixed {
         fn plan(&self, _scenario: &Scenario, _version: &Version) -> Result<Planned> {
             let step = ExpectedDispatch {
                 endpoint: Endpoint::new("POST", "https://chatgpt.com/backend-api/codex/responses").unwrap(),
