@@ -11,12 +11,13 @@
 //! - [`dispatch`] — the reference dispatcher: provider catalog, OpenClaw inputs, `plan()`, `send`.
 //! - [`scenario`] — scenarios, observations, invariants and the version × scenario runner (`check`).
 //! - [`report`] — the outcome model and its renderers: text matrix, JSON, JUnit XML.
-//! - [`version`] — dispatcher versions (calendar and semver) and ranges.
 //! - [`credential`] — fingerprints, credential kinds and JWT claims: the vocabulary all parts share.
 //! - [`exchange`] — the raw captured exchange and the `Tap` trait: the contract between proxy and recorders.
 //! - [`error`] — the error type and the exit codes of every command.
+//! - [`version`] — dispatcher versions (OpenClaw calendar versions, semver) and version ranges.
 //! - [`cli`] — clap definitions only; `main.rs` maps each command to one library function.
 
+pub mod audit;
 pub mod cassette;
 pub mod cli;
 pub mod credential;

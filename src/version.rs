@@ -1,52 +1,91 @@
-//! Dispatcher versions and version ranges (placeholder until the reference
-//! dispatcher's version module lands; same API: `Version` is `Ord + FromStr +
-//! Display`, `VersionRange` is `FromStr` with `contains`).
+//! Dispatcher versions and version ranges.
+//!
+//! OpenClaw numbers its releases by calendar (`2026.5.16`, `2026.5.16-beta.4`),
+//! which is valid semver, so one ordering serves both: numeric components
+//! compared as numbers, a pre-release below its release, pre-release
+//! identifiers compared numerically when both are numbers (`beta.4 < beta.10`)
+//! and as text otherwise. Ranges (`>=2026.5.12 <2026.5.30`) select the versions
+//! a scenario expectation or a catalog band applies to.
 
 use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
-/// An OpenClaw calendar version (`2026.5.16-beta.4`) or a semver.
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// One pre-release identifier: `beta` or `4` in `-beta.4`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Version {
-    text: String,
-    numbers: Vec<u64>,
-    /// `None` for a release; a pre-release sorts before its release.
-    pre: Option<Vec<String>>,
+enum Identifier {
+    Numeric(u64),
+    Text(String),
 }
 
-impl FromStr for Version {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        let bad = || format!("expected a version like 2026.5.16 or 2026.5.16-beta.4, got {text:?}");
-        let (core, pre) = match text.split_once('-') {
-            Some((core, pre)) => (core, Some(pre.split('.').map(str::to_owned).collect())),
-            None => (text, None),
-        };
-        let numbers =
-            core.split('.').map(|n| n.parse::<u64>().map_err(|_| bad())).collect::<Result<Vec<_>, _>>()?;
-        if numbers.is_empty() {
-            return Err(bad());
+impl Ord for Identifier {
+    /// Semver §11.4: numbers compare numerically and sort below text.
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (Self::Numeric(a), Self::Numeric(b)) => a.cmp(b),
+            (Self::Numeric(_), Self::Text(_)) => Ordering::Less,
+            (Self::Text(_), Self::Numeric(_)) => Ordering::Greater,
+            (Self::Text(a), Self::Text(b)) => a.cmp(b),
         }
-        Ok(Self { text: text.to_owned(), numbers, pre })
     }
 }
 
-impl fmt::Display for Version {
+impl PartialOrd for Identifier {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for Identifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
+        match self {
+            Self::Numeric(n) => write!(f, "{n}"),
+            Self::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+/// A dispatcher version: `MAJOR.MINOR.PATCH[-PRE][+BUILD]`, e.g. `2026.5.16-beta.4`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Version {
+    /// First component (the year for OpenClaw).
+    pub major: u64,
+    /// Second component (the month for OpenClaw).
+    pub minor: u64,
+    /// Third component (the day for OpenClaw).
+    pub patch: u64,
+    pre: Vec<Identifier>,
+    build: String,
+}
+
+impl Version {
+    /// A release version without pre-release or build parts.
+    pub fn new(major: u64, minor: u64, patch: u64) -> Self {
+        Self { major, minor, patch, pre: Vec::new(), build: String::new() }
+    }
+
+    /// Whether this is a pre-release (`-beta.4`).
+    pub fn is_prerelease(&self) -> bool {
+        !self.pre.is_empty()
     }
 }
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.numbers.cmp(&other.numbers).then_with(|| match (&self.pre, &other.pre) {
-            (None, None) => Ordering::Equal,
-            (None, Some(_)) => Ordering::Greater,
-            (Some(_), None) => Ordering::Less,
-            (Some(a), Some(b)) => a.cmp(b),
-        })
+        (self.major, self.minor, self.patch)
+            .cmp(&(other.major, other.minor, other.patch))
+            .then_with(|| match (self.pre.is_empty(), other.pre.is_empty()) {
+                // A release ranks above all of its pre-releases.
+                (true, true) => Ordering::Equal,
+                (true, false) => Ordering::Greater,
+                (false, true) => Ordering::Less,
+                (false, false) => self.pre.cmp(&other.pre),
+            })
+            // Semver gives build metadata no precedence; comparing it last keeps
+            // `Ord` consistent with `Eq` without changing any real ordering.
+            .then_with(|| self.build.cmp(&other.build))
     }
 }
 
@@ -56,42 +95,384 @@ impl PartialOrd for Version {
     }
 }
 
-/// `>=2026.5.30`, `<2026.5.30`, `=2026.5.12`, or a conjunction `>=A, <B`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VersionRange {
-    bounds: Vec<(String, Version)>,
-}
-
-impl VersionRange {
-    /// Whether `version` satisfies every bound.
-    pub fn contains(&self, version: &Version) -> bool {
-        self.bounds.iter().all(|(op, bound)| match op.as_str() {
-            ">=" => version >= bound,
-            ">" => version > bound,
-            "<=" => version <= bound,
-            "<" => version < bound,
-            _ => version == bound,
-        })
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)?;
+        for (i, id) in self.pre.iter().enumerate() {
+            f.write_str(if i == 0 { "-" } else { "." })?;
+            write!(f, "{id}")?;
+        }
+        if !self.build.is_empty() {
+            write!(f, "+{}", self.build)?;
+        }
+        Ok(())
     }
 }
 
-impl FromStr for VersionRange {
-    type Err = String;
+/// Why a version or range did not parse; the message quotes the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError(String);
 
-    fn from_str(text: &str) -> Result<Self, String> {
-        let bounds = text
-            .split(',')
-            .map(|part| {
-                let part = part.trim();
-                let op_len = part.find(|c: char| c.is_ascii_digit()).unwrap_or(part.len());
-                let (op, version) = part.split_at(op_len);
-                let op = if op.is_empty() { "=" } else { op };
-                if ![">=", ">", "<=", "<", "="].contains(&op) {
-                    return Err(format!("unknown operator {op:?}"));
-                }
-                Ok((op.to_owned(), version.parse()?))
-            })
-            .collect::<Result<Vec<_>, String>>()?;
-        Ok(Self { bounds })
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+impl From<ParseError> for crate::Error {
+    fn from(err: ParseError) -> Self {
+        crate::Error::input(err.0)
+    }
+}
+
+const VERSION_HINT: &str = "expected a version like 2026.5.16 or 2026.5.16-beta.4";
+
+impl FromStr for Version {
+    type Err = ParseError;
+
+    fn from_str(text: &str) -> Result<Self, ParseError> {
+        let bad = |why: &str| ParseError(format!("invalid version {text:?}: {why} ({VERSION_HINT})"));
+        let (rest, build) = text.split_once('+').unwrap_or((text, ""));
+        let (core, pre) = match rest.split_once('-') {
+            Some((core, pre)) => (core, Some(pre)),
+            None => (rest, None),
+        };
+        let numbers = core.split('.').map(parse_number).collect::<Option<Vec<u64>>>();
+        let [major, minor, patch] = numbers.as_deref().unwrap_or_default() else {
+            return Err(bad("needs three numeric components MAJOR.MINOR.PATCH"));
+        };
+        let pre = match pre {
+            Some(pre) => {
+                pre.split('.').map(parse_identifier).collect::<Option<Vec<_>>>().ok_or_else(|| {
+                    bad("pre-release identifiers are non-empty [0-9A-Za-z-] separated by dots")
+                })?
+            }
+            None => Vec::new(),
+        };
+        if text.contains('+') {
+            let valid = build.split('.').all(|id| !id.is_empty() && id.bytes().all(is_identifier_byte));
+            if !valid {
+                return Err(bad("build metadata is non-empty [0-9A-Za-z-] separated by dots"));
+            }
+        }
+        Ok(Self { major: *major, minor: *minor, patch: *patch, pre, build: build.to_owned() })
+    }
+}
+
+fn is_identifier_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-'
+}
+
+/// A numeric component: digits only. Leading zeros are tolerated because
+/// calendar versions are sometimes written `2026.05.09`.
+fn parse_number(text: &str) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+fn parse_identifier(text: &str) -> Option<Identifier> {
+    if text.is_empty() || !text.bytes().all(is_identifier_byte) {
+        return None;
+    }
+    Some(match parse_number(text) {
+        Some(n) => Identifier::Numeric(n),
+        None => Identifier::Text(text.to_owned()),
+    })
+}
+
+impl Serialize for Version {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Version {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A comparison operator of a range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+}
+
+/// Operators with their spelling; two-character ones first so `>=` is not read as `>`.
+const OPS: [(&str, Op); 5] = [(">=", Op::Ge), ("<=", Op::Le), (">", Op::Gt), ("<", Op::Lt), ("=", Op::Eq)];
+
+impl Op {
+    fn symbol(self) -> &'static str {
+        OPS.iter().find(|(_, op)| *op == self).map_or("=", |(symbol, _)| symbol)
+    }
+
+    fn holds(self, ordering: Ordering) -> bool {
+        match self {
+            Self::Lt => ordering == Ordering::Less,
+            Self::Le => ordering != Ordering::Greater,
+            Self::Gt => ordering == Ordering::Greater,
+            Self::Ge => ordering != Ordering::Less,
+            Self::Eq => ordering == Ordering::Equal,
+        }
+    }
+}
+
+/// One `OP VERSION` of a range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Comparator {
+    op: Op,
+    version: Version,
+}
+
+/// A set of versions: comparators joined by spaces or commas, all of which
+/// must hold (`>=2026.5.12 <2026.5.30`); alternatives separated by `||`;
+/// `*` for every version. A bare version means `=VERSION`.
+///
+/// Pre-releases are ordinary points of the ordering here (unlike npm, which
+/// hides them from ranges): `<2026.5.30` contains `2026.5.16-beta.4`, because
+/// a catalog band or an expectation is about behaviour, and betas behave like
+/// the releases around them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionRange {
+    /// Alternatives (`||`), each a conjunction; empty conjunction = every version.
+    alternatives: Vec<Vec<Comparator>>,
+}
+
+impl VersionRange {
+    /// Every version.
+    pub fn any() -> Self {
+        Self { alternatives: vec![Vec::new()] }
+    }
+
+    /// Whether `version` is in the range.
+    pub fn contains(&self, version: &Version) -> bool {
+        self.alternatives.iter().any(|all| all.iter().all(|c| c.op.holds(version.cmp(&c.version))))
+    }
+}
+
+const RANGE_HINT: &str = "expected comparators like >=2026.5.30 or \">=2026.5.12 <2026.5.30\"";
+
+impl FromStr for VersionRange {
+    type Err = ParseError;
+
+    fn from_str(text: &str) -> Result<Self, ParseError> {
+        let alternatives = text
+            .split("||")
+            .map(|alternative| parse_conjunction(text, alternative))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { alternatives })
+    }
+}
+
+fn parse_conjunction(whole: &str, text: &str) -> Result<Vec<Comparator>, ParseError> {
+    let bad = |why: String| ParseError(format!("invalid version range {whole:?}: {why} ({RANGE_HINT})"));
+    let tokens =
+        glue_operators(text.split(|c: char| c.is_whitespace() || c == ',').filter(|t| !t.is_empty()));
+    if tokens.is_empty() {
+        return Err(bad("empty range (use * for every version)".into()));
+    }
+    if tokens == ["*"] {
+        return Ok(Vec::new());
+    }
+    tokens
+        .iter()
+        .map(|token| {
+            let (op, rest) = OPS
+                .iter()
+                .find_map(|(symbol, op)| token.strip_prefix(symbol).map(|rest| (*op, rest)))
+                .unwrap_or((Op::Eq, token.as_str()));
+            let version = rest.parse::<Version>().map_err(|e| bad(e.0))?;
+            Ok(Comparator { op, version })
+        })
+        .collect()
+}
+
+/// Join an operator written apart from its version (`>= 2026.5.30`) to it.
+fn glue_operators<'a>(tokens: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for token in tokens {
+        match out.last_mut() {
+            Some(last) if OPS.iter().any(|(symbol, _)| last == symbol) => last.push_str(token),
+            _ => out.push(token.to_owned()),
+        }
+    }
+    out
+}
+
+impl fmt::Display for VersionRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, all) in self.alternatives.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" || ")?;
+            }
+            if all.is_empty() {
+                f.write_str("*")?;
+            }
+            for (j, c) in all.iter().enumerate() {
+                let sep = if j > 0 { " " } else { "" };
+                write!(f, "{sep}{}{}", c.op.symbol(), c.version)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for VersionRange {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for VersionRange {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(text: &str) -> Version {
+        text.parse().unwrap()
+    }
+
+    fn r(text: &str) -> VersionRange {
+        text.parse().unwrap()
+    }
+
+    mod ordering {
+        use super::*;
+
+        #[test]
+        fn beta_before_release_before_later_release() {
+            assert!(v("2026.5.16-beta.4") < v("2026.5.16"));
+            assert!(v("2026.5.16") < v("2026.5.18"));
+        }
+
+        #[test]
+        fn components_compare_as_numbers() {
+            assert!(v("2026.5.9") < v("2026.5.16"));
+            assert!(v("2026.9.5") < v("2026.10.1"));
+        }
+
+        #[test]
+        fn numeric_pre_release_identifiers_compare_as_numbers() {
+            assert!(v("2026.5.16-beta.4") < v("2026.5.16-beta.10"));
+        }
+
+        #[test]
+        fn text_identifiers_compare_as_text_and_above_numbers() {
+            assert!(v("1.0.0-alpha") < v("1.0.0-beta"));
+            assert!(v("1.0.0-1") < v("1.0.0-alpha"));
+            assert!(v("1.0.0-alpha") < v("1.0.0-alpha.1"));
+        }
+
+        #[test]
+        fn semver_spec_example_chain() {
+            let chain = ["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2"];
+            let chain = chain.iter().chain(&["1.0.0-beta.11", "1.0.0-rc.1", "1.0.0"]).map(|t| v(t));
+            let versions: Vec<Version> = chain.collect();
+            assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
+        }
+
+        #[test]
+        fn build_metadata_does_not_change_precedence_against_other_versions() {
+            assert!(v("2026.5.16+build.1") > v("2026.5.16-beta.4"));
+            assert!(v("2026.5.16+build.1") < v("2026.5.17"));
+        }
+    }
+
+    mod parsing {
+        use super::*;
+
+        #[test]
+        fn display_round_trips() {
+            for text in ["2026.5.16-beta.4", "2026.5.16", "1.2.3-rc.1+sha.5", "0.0.1"] {
+                assert_eq!(v(text).to_string(), text);
+            }
+        }
+
+        #[test]
+        fn rejects_two_components_with_a_clear_message() {
+            let err = "2026.5".parse::<Version>().unwrap_err().to_string();
+            assert!(err.contains("\"2026.5\"") && err.contains("three numeric components"), "{err}");
+        }
+
+        #[test]
+        fn rejects_text_in_numeric_components_and_empty_identifiers() {
+            for bad in ["2026.x.1", "2026.5.16-", "2026.5.16-beta..4", "2026.5.16+", "", "v2026.5.16"] {
+                assert!(bad.parse::<Version>().is_err(), "{bad} parsed");
+            }
+        }
+
+        #[test]
+        fn serde_uses_the_text_form() {
+            let json = serde_json::to_string(&v("2026.5.16-beta.4")).unwrap();
+            assert_eq!(json, "\"2026.5.16-beta.4\"");
+            assert_eq!(serde_json::from_str::<Version>(&json).unwrap(), v("2026.5.16-beta.4"));
+        }
+    }
+
+    mod ranges {
+        use super::*;
+
+        #[test]
+        fn each_operator() {
+            let x = v("2026.5.30");
+            assert!(r(">=2026.5.30").contains(&x) && !r(">2026.5.30").contains(&x));
+            assert!(r("<=2026.5.30").contains(&x) && !r("<2026.5.30").contains(&x));
+            assert!(r("=2026.5.30").contains(&x) && r("2026.5.30").contains(&x));
+            assert!(!r("=2026.5.29").contains(&x));
+        }
+
+        #[test]
+        fn pre_releases_are_ordinary_points() {
+            assert!(r("<2026.5.30").contains(&v("2026.5.16-beta.4")));
+            assert!(!r(">=2026.5.16").contains(&v("2026.5.16-beta.4")));
+        }
+
+        #[test]
+        fn space_and_comma_conjunctions() {
+            for text in [">=2026.5.12 <2026.5.30", ">=2026.5.12, <2026.5.30", ">= 2026.5.12 < 2026.5.30"] {
+                let range = r(text);
+                assert!(range.contains(&v("2026.5.12")), "{text}");
+                assert!(range.contains(&v("2026.5.29")), "{text}");
+                assert!(!range.contains(&v("2026.5.30")), "{text}");
+                assert!(!range.contains(&v("2026.5.11")), "{text}");
+            }
+        }
+
+        #[test]
+        fn alternatives_and_star() {
+            let range = r("2026.5.12 || >=2026.9.0");
+            assert!(range.contains(&v("2026.5.12")) && range.contains(&v("2026.9.6")));
+            assert!(!range.contains(&v("2026.5.16")));
+            assert!(r("*").contains(&v("1.0.0")) && VersionRange::any().contains(&v("1.0.0")));
+        }
+
+        #[test]
+        fn display_is_canonical() {
+            assert_eq!(r(">= 2026.5.12,<2026.5.30").to_string(), ">=2026.5.12 <2026.5.30");
+            assert_eq!(r("1.0.0 || *").to_string(), "=1.0.0 || *");
+        }
+
+        #[test]
+        fn errors_quote_the_range_and_the_bad_version() {
+            let err = ">=2026.5".parse::<VersionRange>().unwrap_err().to_string();
+            assert!(err.contains("\">=2026.5\"") && err.contains("three numeric components"), "{err}");
+            assert!("".parse::<VersionRange>().unwrap_err().to_string().contains("empty range"));
+            assert!(">=".parse::<VersionRange>().is_err());
+        }
     }
 }

@@ -1,6 +1,23 @@
 //! Cassettes: the data model (DESIGN §4), loading with validation, atomic
 //! saving, the crash-safe journal and redaction of secrets.
+//!
+//! - [`model`] — cassette v1 as Rust types; [`wire`] — a stored body back to bytes.
+//! - [`capture`] — a captured exchange → an interaction; [`redact`] — secrets → fingerprints.
+//! - [`recorder`] — the proxy's tap when recording: journal, atomic save, audit.
+//! - [`journal`] — the crash-safe NDJSON journal and `cassette recover`.
+//! - [`save`] — pretty, stable, atomic writing.
 
+pub mod capture;
+pub mod journal;
 pub mod model;
+pub mod recorder;
+pub mod redact;
+pub mod save;
+pub mod wire;
 
+pub use journal::{Recovery, journal_path, recover};
 pub use model::*;
+pub use recorder::{RecordSummary, Recorder, RecorderOptions};
+pub use redact::Redactor;
+pub use save::save;
+pub use wire::{Piece, sse_event_text};

@@ -1,0 +1,393 @@
+//! `audit PATH...`: find secrets left in clear in files.
+//!
+//! Two kinds of evidence: values matching a token pattern ([`PATTERNS`]:
+//! JWTs, provider keys, GitHub tokens, AWS keys…) and *known* secrets (for
+//! example those of `--profiles` stores, or everything a recording redacted).
+//! Anything inside a `[REDACTED …]` marker is not a hit. Hits name the file,
+//! line, kind and fingerprint — never the secret itself. The recorder runs
+//! the same scan over every cassette it writes, and the redactor uses
+//! [`find_tokens`] to redact token-shaped values wherever they appear.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use crate::credential::{self, fingerprint};
+use crate::error::{Error, Result};
+
+/// Which characters a token may contain after its prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Charset {
+    /// `A-Z a-z 0-9 - _`
+    Token,
+    /// `A-Z a-z 0-9`
+    Alnum,
+    /// `A-Z 0-9`
+    UpperAlnum,
+    /// base64url and `.`: the three segments of a JWT.
+    Jwt,
+}
+
+impl Charset {
+    fn allows(self, c: u8) -> bool {
+        match self {
+            Self::Token => c.is_ascii_alphanumeric() || c == b'-' || c == b'_',
+            Self::Alnum => c.is_ascii_alphanumeric(),
+            Self::UpperAlnum => c.is_ascii_uppercase() || c.is_ascii_digit(),
+            Self::Jwt => c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.',
+        }
+    }
+}
+
+/// A token shape: a fixed prefix followed by `min..=max` characters of a charset.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenPattern {
+    /// What the hit is reported as.
+    pub kind: &'static str,
+    prefix: &'static str,
+    charset: Charset,
+    min: usize,
+    max: usize,
+}
+
+const fn pattern(
+    kind: &'static str,
+    prefix: &'static str,
+    charset: Charset,
+    min: usize,
+    max: usize,
+) -> TokenPattern {
+    TokenPattern { kind, prefix, charset, min, max }
+}
+
+/// The token patterns, most specific first (`sk-ant-` before `sk-`).
+pub const PATTERNS: &[TokenPattern] = &[
+    pattern("anthropic-key", "sk-ant-", Charset::Token, 20, 400),
+    pattern("openrouter-key", "sk-or-", Charset::Token, 20, 400),
+    pattern("openai-key", "sk-", Charset::Token, 20, 400),
+    pattern("github-token", "ghp_", Charset::Alnum, 36, 255),
+    pattern("github-token", "gho_", Charset::Alnum, 36, 255),
+    pattern("github-token", "ghu_", Charset::Alnum, 36, 255),
+    pattern("github-token", "ghs_", Charset::Alnum, 36, 255),
+    pattern("github-token", "ghr_", Charset::Alnum, 36, 255),
+    pattern("github-token", "github_pat_", Charset::Token, 60, 255),
+    pattern("aws-access-key", "AKIA", Charset::UpperAlnum, 16, 16),
+    pattern("aws-access-key", "ASIA", Charset::UpperAlnum, 16, 16),
+    pattern("google-api-key", "AIza", Charset::Token, 35, 35),
+    pattern("slack-token", "xoxb-", Charset::Token, 20, 255),
+    pattern("slack-token", "xoxp-", Charset::Token, 20, 255),
+    // A JWT's header and payload are JSON objects, so both start `eyJ` (`{"`).
+    pattern("jwt", "eyJ", Charset::Jwt, 20, 16 * 1024),
+];
+
+/// A token found in a text: what it looks like and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// The pattern's kind, e.g. `openai-key`.
+    pub kind: &'static str,
+    /// Byte range of the token in the text.
+    pub range: Range<usize>,
+}
+
+/// Every token-shaped value in `text` that is not inside a redaction marker.
+pub fn find_tokens(text: &str) -> Vec<Token> {
+    let markers = marker_spans(text);
+    let mut found: Vec<Token> = Vec::new();
+    for p in PATTERNS {
+        for (start, _) in text.match_indices(p.prefix) {
+            let overlaps = |r: &Range<usize>| r.start <= start && start < r.end;
+            if found.iter().any(|t| overlaps(&t.range)) || markers.iter().any(overlaps) {
+                continue;
+            }
+            if let Some(range) = match_at(text.as_bytes(), start, p) {
+                found.push(Token { kind: p.kind, range });
+            }
+        }
+    }
+    found.sort_by_key(|t| t.range.start);
+    found
+}
+
+fn match_at(bytes: &[u8], start: usize, p: &TokenPattern) -> Option<Range<usize>> {
+    // A token starts at a boundary: `task-…` holds no `sk-` key.
+    if start > 0 && Charset::Token.allows(bytes[start - 1]) {
+        return None;
+    }
+    let body = start + p.prefix.len();
+    let end = body + bytes[body..].iter().take_while(|&&c| p.charset.allows(c)).count();
+    let end = if p.charset == Charset::Jwt { jwt_end(bytes, start, end)? } else { end };
+    let len = end - body;
+    (p.min <= len && len <= p.max).then_some(start..end)
+}
+
+/// The end of the JWT in `bytes[start..run_end]`: three dot-separated
+/// segments (the signature may be empty), the header a JSON object.
+fn jwt_end(bytes: &[u8], start: usize, run_end: usize) -> Option<usize> {
+    let run = std::str::from_utf8(&bytes[start..run_end]).ok()?;
+    let mut dots = run.match_indices('.').map(|(i, _)| i);
+    let (_, second) = (dots.next()?, dots.next()?);
+    let sig_len = run[second + 1..].find('.').unwrap_or(run.len() - second - 1);
+    let end = second + 1 + sig_len;
+    // An unsigned JWT ends with its second dot; keep that dot as part of the token.
+    credential::looks_like_jwt(&run[..end]).then_some(start + end)
+}
+
+/// Byte ranges of `[REDACTED …]` markers (also their `%20` URL form).
+fn marker_spans(text: &str) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    for prefix in ["[REDACTED ", "[REDACTED%20"] {
+        for (start, _) in text.match_indices(prefix) {
+            if let Some(len) = text[start..].find(']') {
+                spans.push(start..start + len + 1);
+            }
+        }
+    }
+    spans
+}
+
+/// One secret found by the audit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    /// The file it is in.
+    pub path: PathBuf,
+    /// 1-based line number.
+    pub line: usize,
+    /// What it looks like (`openai-key`, `jwt`, … or the kind of a known secret).
+    pub kind: String,
+    /// The fingerprint of the secret (never the secret).
+    pub fingerprint: String,
+}
+
+impl fmt::Display for Hit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {} ({})", self.path.display(), self.line, self.kind, self.fingerprint)
+    }
+}
+
+/// The secrets in `text` (the contents of `path`), line by line: token
+/// patterns, and every occurrence of one of `known`.
+pub fn scan_text(path: &Path, text: &str, known: &[String]) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    for (index, line) in text.split('\n').enumerate() {
+        let hit = |kind: &str, secret: &str| Hit {
+            path: path.to_owned(),
+            line: index + 1,
+            kind: kind.to_owned(),
+            fingerprint: fingerprint(secret),
+        };
+        let tokens = find_tokens(line);
+        hits.extend(tokens.iter().map(|t| hit(t.kind, &line[t.range.clone()])));
+        for secret in known.iter().filter(|s| !s.is_empty() && line.contains(s.as_str())) {
+            let seen = tokens.iter().any(|t| &line[t.range.clone()] == secret);
+            if !seen {
+                hits.push(hit(&format!("known {}", credential::classify(secret)), secret));
+            }
+        }
+    }
+    hits
+}
+
+/// The outcome of an audit.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditReport {
+    /// How many files were read.
+    pub files: usize,
+    /// Every secret found, in path and line order.
+    pub hits: Vec<Hit>,
+}
+
+impl AuditReport {
+    /// 0 when clean, 1 when a secret was found.
+    pub fn exit_code(&self) -> u8 {
+        u8::from(!self.hits.is_empty())
+    }
+}
+
+impl fmt::Display for AuditReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for hit in &self.hits {
+            writeln!(f, "{hit}")?;
+        }
+        let files = plural(self.files, "file");
+        match self.hits.len() {
+            0 => writeln!(f, "no secrets found in {files}"),
+            n => writeln!(
+                f,
+                "{} found in {files}: replace them with [REDACTED …] markers",
+                plural(n, "secret")
+            ),
+        }
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+}
+
+/// Directories an audit does not descend into.
+const SKIPPED_DIRS: &[&str] = &[".git", "target"];
+
+/// Scan `paths` (files, or directories recursively) for secrets.
+///
+/// A path that does not exist is bad input (exit 2); an unreadable file a
+/// runtime error (exit 3). Symbolic links met while walking are not followed.
+pub fn audit(paths: &[PathBuf], known: &[String]) -> Result<AuditReport> {
+    let mut files = Vec::new();
+    for path in paths {
+        if !path.exists() {
+            return Err(Error::input(format!(
+                "{}: no such file or directory (audit takes files and directories)",
+                path.display()
+            )));
+        }
+        collect_files(path, &mut files)?;
+    }
+    let mut report = AuditReport { files: files.len(), hits: Vec::new() };
+    for file in &files {
+        let bytes = std::fs::read(file).map_err(|e| Error::io("read", file, &e))?;
+        report.hits.extend(scan_text(file, &String::from_utf8_lossy(&bytes), known));
+    }
+    Ok(report)
+}
+
+fn collect_files(path: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
+    if !path.is_dir() {
+        files.push(path.to_owned());
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(path).map_err(|e| Error::io("list", path, &e))?;
+    let mut children = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io("list", path, &e))?;
+        let kind = entry.file_type().map_err(|e| Error::io("inspect", &entry.path(), &e))?;
+        let skipped_dir = kind.is_dir() && SKIPPED_DIRS.iter().any(|d| entry.file_name() == *d);
+        if !(kind.is_symlink() || skipped_dir) {
+            children.push(entry.path());
+        }
+    }
+    children.sort();
+    children.iter().try_for_each(|child| collect_files(child, files))
+}
+
+/// The secrets of auth-profile stores, for `audit --profiles`.
+pub fn known_secrets(stores: &[crate::dispatch::profiles::AuthStore]) -> Vec<String> {
+    stores.iter().flat_map(|s| s.profiles.values()).filter_map(|c| c.secret.clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Vec<&'static str> {
+        find_tokens(text).into_iter().map(|t| t.kind).collect()
+    }
+
+    mod find_tokens {
+        use super::*;
+
+        #[test]
+        fn finds_provider_keys_by_their_most_specific_prefix() {
+            let text = "a sk-ant-api03-abcdefghijklmnopqrstuv b sk-or-v1-abcdefghijklmnopqrstuv c sk-proj-abcdefghijklmnopqrstuv";
+            assert_eq!(kinds(text), ["anthropic-key", "openrouter-key", "openai-key"]);
+        }
+
+        #[test]
+        fn finds_github_and_aws_keys() {
+            assert_eq!(kinds("ghp_0123456789abcdefghij0123456789abcdef"), ["github-token"]);
+            assert_eq!(kinds("key=AKIAIOSFODNN7EXAMPLE&x"), ["aws-access-key"]);
+        }
+
+        #[test]
+        fn finds_a_jwt_with_its_exact_extent() {
+            let jwt = credential::mint_unsigned_jwt(&serde_json::json!({"sub": "user-123456"}));
+            let text = format!("Bearer {jwt} next");
+            let tokens = find_tokens(&text);
+            assert_eq!(tokens.len(), 1);
+            assert_eq!(&text[tokens[0].range.clone()], jwt);
+        }
+
+        #[test]
+        fn a_signed_jwt_ends_before_a_sentence_dot() {
+            let unsigned = credential::mint_unsigned_jwt(&serde_json::json!({"sub": "user-123456"}));
+            let jwt = format!("{unsigned}c2lnbmF0dXJl");
+            let text = format!("token {jwt}.");
+            assert_eq!(&text[find_tokens(&text)[0].range.clone()], jwt);
+        }
+
+        #[test]
+        fn needs_a_boundary_before_the_prefix() {
+            assert!(kinds("task-abcdefghijklmnopqrstuvwxyz").is_empty());
+        }
+
+        #[test]
+        fn short_values_are_not_tokens() {
+            assert!(kinds("sk-short and eyJhbGciOi.x").is_empty());
+        }
+
+        #[test]
+        fn markers_and_fingerprints_are_not_tokens() {
+            let marker = credential::redaction_marker("sk-proj-abcdefghijklmnopqrstuv");
+            assert!(kinds(&format!("Bearer {marker} sha256:1f0c2a9b7d3e")).is_empty());
+            assert!(kinds("[REDACTED sk-proj-abcdefghijklmnopqrstuv]").is_empty());
+            assert!(kinds("?key=[REDACTED%20sk-proj-abcdefghijklmnopqrstuv]").is_empty());
+        }
+    }
+
+    mod scan_text {
+        use super::*;
+
+        #[test]
+        fn reports_line_kind_and_fingerprint_but_not_the_secret() {
+            let secret = "sk-proj-abcdefghijklmnopqrstuv";
+            let hits = scan_text(Path::new("c.json"), &format!("ok\nkey {secret}\n"), &[]);
+            assert_eq!(hits.len(), 1);
+            let line = hits[0].to_string();
+            assert_eq!(line, format!("c.json:2: openai-key ({})", fingerprint(secret)));
+            assert!(!line.contains(secret));
+        }
+
+        #[test]
+        fn finds_known_secrets_of_any_shape() {
+            let hits = scan_text(Path::new("f"), "password=hunter2-hunter2", &["hunter2-hunter2".into()]);
+            assert_eq!(hits[0].kind, "known opaque");
+        }
+
+        #[test]
+        fn a_known_token_is_reported_once() {
+            let secret = "sk-proj-abcdefghijklmnopqrstuv".to_owned();
+            assert_eq!(scan_text(Path::new("f"), &secret.clone(), &[secret]).len(), 1);
+        }
+    }
+
+    mod audit {
+        use super::*;
+
+        #[test]
+        fn walks_directories_and_counts_files() {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::create_dir_all(dir.path().join("a/.git")).unwrap();
+            std::fs::write(dir.path().join("a/clean.json"), "{}").unwrap();
+            std::fs::write(dir.path().join("a/.git/skipped"), "sk-proj-abcdefghijklmnopqrstuv").unwrap();
+            std::fs::write(dir.path().join("dirty.txt"), "x\nAKIAIOSFODNN7EXAMPLE\n").unwrap();
+            let report = audit(&[dir.path().to_owned()], &[]).unwrap();
+            assert_eq!(report.files, 2);
+            assert_eq!(report.hits.len(), 1);
+            assert_eq!(report.hits[0].line, 2);
+            assert_eq!(report.exit_code(), 1);
+        }
+
+        #[test]
+        fn a_missing_path_is_bad_input() {
+            let err = audit(&[PathBuf::from("/nonexistent/x")], &[]).unwrap_err();
+            assert_eq!(err.exit_code(), 2);
+            assert!(err.message().contains("/nonexistent/x"));
+        }
+
+        #[test]
+        fn clean_report_says_how_many_files() {
+            let report = AuditReport { files: 3, hits: Vec::new() };
+            assert_eq!(report.to_string(), "no secrets found in 3 files\n");
+            assert_eq!(report.exit_code(), 0);
+        }
+    }
+}

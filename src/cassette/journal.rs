@@ -1,0 +1,281 @@
+//! The crash-safe journal `CASSETTE.journal`: NDJSON, written while
+//! recording so a killed recorder loses nothing that had finished.
+//!
+//! Line 1 is a header `{"format": "dispatch-vcr/journal@1", "meta": …}`;
+//! each further line is one redacted interaction, with the facts of the
+//! credentials it introduced: `{"interaction": …, "credentials": {…}}`.
+//! Each line goes to the file in one write as soon as its interaction has
+//! finished, so a `kill -9` can at worst tear the line being written.
+//! [`recover`] turns a journal into its cassette.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{Cassette, CredentialFacts, Interaction, Meta};
+use crate::error::{Error, Result};
+
+/// The `format` of a journal's header line.
+pub const JOURNAL_FORMAT: &str = "dispatch-vcr/journal@1";
+
+/// `CASSETTE.journal`: where the journal of `cassette` lives.
+pub fn journal_path(cassette: &Path) -> PathBuf {
+    let mut name = cassette.as_os_str().to_owned();
+    name.push(".journal");
+    PathBuf::from(name)
+}
+
+#[derive(Serialize, Deserialize)]
+struct Header<'a> {
+    format: Cow<'a, str>,
+    meta: Cow<'a, Meta>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Entry<'a> {
+    interaction: Cow<'a, Interaction>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    credentials: BTreeMap<String, CredentialFacts>,
+}
+
+/// Appends interactions to a journal, one flushed line each.
+#[derive(Debug)]
+pub struct JournalWriter {
+    file: File,
+    path: PathBuf,
+    /// Fingerprints whose facts are already in the journal.
+    written: BTreeSet<String>,
+}
+
+impl JournalWriter {
+    /// Create `path` (it must not exist: an old journal is someone's
+    /// unrecovered recording) and write the header.
+    pub fn create(path: &Path, meta: &Meta) -> io::Result<Self> {
+        let file = OpenOptions::new().write(true).create_new(true).open(path)?;
+        let mut writer = Self { file, path: path.to_owned(), written: BTreeSet::new() };
+        writer.write_line(&Header { format: Cow::Borrowed(JOURNAL_FORMAT), meta: Cow::Borrowed(meta) })?;
+        Ok(writer)
+    }
+
+    /// The journal's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Append `interaction` with the facts of credentials not journaled yet.
+    pub fn append(
+        &mut self,
+        interaction: &Interaction,
+        credentials: &BTreeMap<String, CredentialFacts>,
+    ) -> io::Result<()> {
+        let new: BTreeMap<String, CredentialFacts> = credentials
+            .iter()
+            .filter(|(fp, _)| !self.written.contains(*fp))
+            .map(|(fp, facts)| (fp.clone(), facts.clone()))
+            .collect();
+        self.write_line(&Entry { interaction: Cow::Borrowed(interaction), credentials: new.clone() })?;
+        self.written.extend(new.into_keys());
+        Ok(())
+    }
+
+    fn write_line(&mut self, line: &impl Serialize) -> io::Result<()> {
+        let mut bytes = serde_json::to_vec(line)?;
+        bytes.push(b'\n');
+        // One write per line and no user-space buffer: once this returns,
+        // the line is in the kernel and survives the death of the process.
+        self.file.write_all(&bytes)
+    }
+}
+
+/// A cassette read back from a journal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Journaled {
+    /// The cassette it holds.
+    pub cassette: Cassette,
+    /// Whether a torn last line (a write cut short by a crash) was dropped.
+    pub torn_last_line: bool,
+}
+
+/// Read the journal at `path` (its text is `bytes`).
+///
+/// A last line that does not parse is a write cut short and is dropped;
+/// any other bad line is an error naming `path:LINE:COL` (exit 2).
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<Journaled> {
+    let lines: Vec<&[u8]> = bytes.strip_suffix(b"\n").unwrap_or(bytes).split(|b| *b == b'\n').collect();
+    let entries = lines.get(1..).unwrap_or_default();
+    let header: Header =
+        serde_json::from_slice(lines.first().copied().unwrap_or_default()).map_err(|_| {
+            Error::input(format!(
+                "{}:1: not a dispatch-vcr journal (its first line is not a journal header)",
+                path.display()
+            ))
+        })?;
+    if header.format != JOURNAL_FORMAT {
+        return Err(Error::input(format!(
+            "{}:1: unknown journal format {:?}; this dispatch-vcr reads {JOURNAL_FORMAT}",
+            path.display(),
+            header.format
+        )));
+    }
+    let mut cassette = Cassette::new(header.meta.into_owned());
+    let mut torn_last_line = false;
+    for (index, line) in entries.iter().enumerate() {
+        match serde_json::from_slice::<Entry>(line) {
+            Ok(entry) => {
+                cassette.meta.credentials.extend(entry.credentials);
+                cassette.interactions.push(entry.interaction.into_owned());
+            }
+            Err(_) if index + 1 == entries.len() => torn_last_line = true,
+            Err(e) => {
+                return Err(Error::input(format!(
+                    "{}:{}:{}: {} (the journal is damaged before its last line)",
+                    path.display(),
+                    index + 2,
+                    e.column(),
+                    crate::dispatch::profiles::strip_position(&e.to_string())
+                )));
+            }
+        }
+    }
+    Ok(Journaled { cassette, torn_last_line })
+}
+
+/// What [`recover`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    /// The cassette written.
+    pub path: PathBuf,
+    /// How many interactions it holds.
+    pub interactions: usize,
+    /// Whether a torn last line was dropped.
+    pub torn_last_line: bool,
+}
+
+impl fmt::Display for Recovery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.interactions;
+        write!(f, "recovered {n} interaction{} into {}", if n == 1 { "" } else { "s" }, self.path.display())?;
+        if self.torn_last_line {
+            write!(f, " (dropped a torn last line: the exchange in flight when recording stopped)")?;
+        }
+        Ok(())
+    }
+}
+
+/// `cassette recover CASSETTE`: turn `CASSETTE.journal` into `CASSETTE`
+/// (written atomically, then audited), and remove the journal.
+pub fn recover(cassette: &Path) -> Result<Recovery> {
+    let journal = journal_path(cassette);
+    let bytes = std::fs::read(&journal).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => Error::input(format!(
+            "{}: no journal to recover (a recording to {} leaves one only while it runs or when it was interrupted)",
+            journal.display(),
+            cassette.display()
+        )),
+        _ => Error::io("read", &journal, &e),
+    })?;
+    let Journaled { cassette: recovered, torn_last_line } = parse(&journal, &bytes)?;
+    super::recorder::write_checked(cassette, &recovered, &[])?;
+    std::fs::remove_file(&journal).map_err(|e| Error::io("remove", &journal, &e))?;
+    Ok(Recovery { path: cassette.to_owned(), interactions: recovered.interactions.len(), torn_last_line })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cassette::model::{Body, Request};
+
+    fn interaction(seq: u64) -> Interaction {
+        Interaction {
+            seq,
+            conn: 1,
+            t_ms: seq,
+            duration_ms: 1,
+            request: Request {
+                method: "GET".into(),
+                url: format!("https://a/{seq}"),
+                http_version: "HTTP/1.1".into(),
+                headers: Vec::new(),
+                body: Body::default(),
+            },
+            response: None,
+            websocket: None,
+            error: Some("x".into()),
+        }
+    }
+
+    fn journal_with(n: u64) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.json.journal");
+        let mut writer = JournalWriter::create(&path, &Meta::default()).unwrap();
+        let facts = BTreeMap::from([(
+            "sha256:000000000001".to_owned(),
+            CredentialFacts { kind: "opaque".into(), profile: None, account: None },
+        )]);
+        for seq in 1..=n {
+            writer.append(&interaction(seq), &facts).unwrap();
+        }
+        (dir, path)
+    }
+
+    #[test]
+    fn journal_path_appends_the_suffix() {
+        assert_eq!(journal_path(Path::new("out/c.json")), PathBuf::from("out/c.json.journal"));
+    }
+
+    #[test]
+    fn every_appended_interaction_is_on_disk_at_once() {
+        let (_dir, path) = journal_with(3);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 4);
+        let journaled = parse(&path, text.as_bytes()).unwrap();
+        assert_eq!(journaled.cassette.interactions.len(), 3);
+        assert_eq!(journaled.cassette.meta.credentials.len(), 1);
+    }
+
+    #[test]
+    fn credential_facts_are_journaled_once() {
+        let (_dir, path) = journal_with(2);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches("sha256:000000000001").count(), 1);
+    }
+
+    #[test]
+    fn a_torn_last_line_is_dropped() {
+        let (_dir, path) = journal_with(2);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.truncate(bytes.len() - 10);
+        let journaled = parse(&path, &bytes).unwrap();
+        assert_eq!(journaled.cassette.interactions.len(), 1);
+        assert!(journaled.torn_last_line);
+    }
+
+    #[test]
+    fn a_damaged_middle_line_names_its_line() {
+        let (_dir, path) = journal_with(3);
+        let text = std::fs::read_to_string(&path).unwrap().replacen("\"seq\":2", "\"seq\":", 1);
+        let err = parse(&path, text.as_bytes()).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.message().contains("c.json.journal:3:"), "{}", err.message());
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_journal_is_refused() {
+        let err = parse(Path::new("x.journal"), b"{\"format\": \"dispatch-vcr/cassette@1\"}\n").unwrap_err();
+        assert!(err.message().contains("x.journal:1:"), "{}", err.message());
+    }
+
+    #[test]
+    fn an_existing_journal_is_never_overwritten() {
+        let (_dir, path) = journal_with(1);
+        assert_eq!(
+            JournalWriter::create(&path, &Meta::default()).unwrap_err().kind(),
+            io::ErrorKind::AlreadyExists
+        );
+    }
+}
