@@ -9,11 +9,8 @@ pub mod junit;
 pub mod text;
 
 use std::fmt;
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-
-use crate::error::{Error, Result};
 
 /// The `format` value of a JSON report.
 pub const FORMAT_V1: &str = "dispatch-vcr/report@1";
@@ -318,29 +315,6 @@ pub fn json(report: &Report) -> String {
     text
 }
 
-/// Write `text` to `path` atomically: a temporary file beside it, flushed to
-/// disk, then renamed, so a reader never sees half a report.
-pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    use std::io::Write as _;
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let name =
-        path.file_name().ok_or_else(|| Error::input(format!("-o {}: not a file name", path.display())))?;
-    let tmp = dir.join(format!(".{}.tmp{}", name.to_string_lossy(), std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io("write report", path, &e)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -394,15 +368,5 @@ mod tests {
         );
         let back: Report = serde_json::from_str(&json(&report)).unwrap();
         assert_eq!(back, report);
-    }
-
-    #[test]
-    fn atomic_write_replaces_the_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.json");
-        std::fs::write(&path, "old").unwrap();
-        write_atomic(&path, "new").unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

@@ -98,7 +98,7 @@ pub fn check_command(options: &CheckOptions, reference: &dyn Reference) -> Resul
     let report = check(&options.paths, options.shard, reference)?;
     let text = report::render(&report, options.format);
     match &options.output {
-        Some(path) => report::write_atomic(path, &text)?,
+        Some(path) => crate::cassette::save::write_atomically(path, text.as_bytes())?,
         None => write_stdout(&text)?,
     }
     Ok(report.exit_code())
