@@ -169,7 +169,11 @@ fn judge_bearer(step: &ExpectedDispatch, obs: &Observation) -> Option<Judgement>
     }
     if kind.is_some_and(|k| k != sent.kind) {
         return Judgement::new(
-            format!("a {} credential was sent where a {} is planned", sent.kind, kind.unwrap_or("?")),
+            format!(
+                "a credential of kind {} was sent where one of kind {} is planned",
+                sent.kind,
+                kind.unwrap_or("?")
+            ),
             planned,
             head::credential_line(sent),
         );
@@ -205,7 +209,7 @@ fn judge_profile(step: &ExpectedDispatch, obs: &Observation) -> Option<Judgement
                 format!("unbound credential {}", c.fingerprint),
             ),
             Some(bound) if bound != want => Judgement::new(
-                format!("the credential of profile {bound} was sent instead of one of {want}"),
+                format!("the credential of profile {bound} was sent instead of {want}'s"),
                 planned,
                 bound,
             ),
@@ -418,7 +422,9 @@ mod tests {
         key.kind = "openai-key".into();
         let out = run(&Expected::Dispatch(vec![plan()]), &[obs(CHATGPT, vec![key])]);
         assert!(
-            failure(&out, Invariant::Bearer).message.contains("a openai-key credential was sent where a jwt")
+            failure(&out, Invariant::Bearer)
+                .message
+                .contains("kind openai-key was sent where one of kind jwt")
         );
     }
 

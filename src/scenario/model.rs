@@ -5,7 +5,7 @@
 //! the line:column of the offending value.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 use std::str::FromStr;
 
 use serde::de::{self, Deserializer};
@@ -74,9 +74,25 @@ impl Scenario {
     /// The cassette of `version`, resolved against the scenario's folder.
     pub fn cassette_path(&self, version: &Version) -> Option<PathBuf> {
         let relative = self.cassettes.get(version)?;
-        let dir = self.path.parent().unwrap_or_else(|| std::path::Path::new(""));
-        Some(dir.join(relative))
+        let dir = self.path.parent().unwrap_or_else(|| Path::new(""));
+        Some(join_lexically(dir, relative))
     }
+}
+
+/// `dir/relative` with `.` and `name/..` folded away without touching the
+/// file system, so reports show `cassettes/x.json`, not `scenarios/../cassettes/x.json`.
+pub fn join_lexically(dir: &Path, relative: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in dir.join(relative).components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// `versions[]`: an expectation override for a version range.
@@ -261,6 +277,18 @@ mod tests {
         assert!(err.to_string().contains("unknown credential kind"), "{err}");
         let err = serde_json::from_value::<Expect>(json!({"bearer": "yes"})).unwrap_err();
         assert!(err.to_string().contains(r#""present", "absent""#), "{err}");
+    }
+
+    #[test]
+    fn cassette_paths_fold_parent_steps() {
+        let p = |s: &str| PathBuf::from(s);
+        assert_eq!(
+            join_lexically(&p("scenarios/openclaw"), &p("../../cassettes/a.json")),
+            p("cassettes/a.json")
+        );
+        assert_eq!(join_lexically(&p("s"), &p("./a.json")), p("s/a.json"));
+        assert_eq!(join_lexically(&p(""), &p("../a.json")), p("../a.json"));
+        assert_eq!(join_lexically(&p("/x/s"), &p("/abs/a.json")), p("/abs/a.json"));
     }
 
     #[test]
