@@ -7,7 +7,7 @@
 use super::expected::{Expected, ExpectedDispatch};
 use super::head;
 use super::model::Bearer;
-use super::observe::{Observation, SeenCredential};
+use super::observe::{Observation, SeenCredential, UNKNOWN_KIND};
 use crate::report::{Failure, Invariant, InvariantOutcome, Status};
 
 /// The hosts an observed credential may reach; `None` when nobody knows.
@@ -163,6 +163,16 @@ fn judge_bearer(step: &ExpectedDispatch, obs: &Observation) -> Option<Judgement>
         let got = sent.scheme.as_deref().unwrap_or("no scheme");
         return Judgement::new(
             format!("the credential was sent with auth scheme {got}, not {}", scheme.unwrap_or("?")),
+            planned,
+            head::credential_line(sent),
+        );
+    }
+    if kind.is_some() && sent.kind == UNKNOWN_KIND {
+        return Judgement::new(
+            format!(
+                "credential {} is of unknown kind: its fingerprint is in neither the cassette's meta.credentials nor the scenario",
+                sent.fingerprint
+            ),
             planned,
             head::credential_line(sent),
         );
@@ -426,6 +436,14 @@ mod tests {
                 .message
                 .contains("kind openai-key was sent where one of kind jwt")
         );
+    }
+
+    #[test]
+    fn a_credential_nobody_can_identify_fails_bearer_saying_so() {
+        let mut unknown = jwt_of("x", "openai-codex");
+        (unknown.kind, unknown.profile) = (UNKNOWN_KIND.into(), None);
+        let out = run(&Expected::Dispatch(vec![plan()]), &[obs(CHATGPT, vec![unknown])]);
+        assert!(failure(&out, Invariant::Bearer).message.contains("is of unknown kind"));
     }
 
     #[test]
