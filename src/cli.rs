@@ -35,6 +35,16 @@ pub enum Command {
     Record(RecordArgs),
     /// Serve a cassette back, offline, and report every request it lacks.
     Replay(ReplayArgs),
+    /// Compare the dispatches of two cassettes (endpoint, credential, headers, body).
+    Diff(DiffArgs),
+    /// Scan files and directories for secrets left in clear.
+    Audit(AuditArgs),
+    /// Work with cassette files.
+    #[command(subcommand)]
+    Cassette(CassetteCommand),
+    /// The reference dispatcher: what a correct OpenClaw sends, and why.
+    #[command(subcommand)]
+    Dispatch(DispatchCommand),
     /// Check scenarios: every scenario × dispatcher version against the invariants.
     Check(CheckArgs),
 }
@@ -161,6 +171,138 @@ pub struct ReplayArgs {
     /// Run this command with the proxy environment; stop when it exits.
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
+}
+
+/// `diff` options.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status: 0 when the cassettes match, 1 when they differ, 2 when one cannot be read.\n\
+    Interactions pair up by order and endpoint; dates, request and trace ids are left out."
+)]
+pub struct DiffArgs {
+    /// The first cassette (shown as `-`).
+    #[arg(value_name = "CASSETTE_A")]
+    pub a: PathBuf,
+    /// The second cassette (shown as `+`).
+    #[arg(value_name = "CASSETTE_B")]
+    pub b: PathBuf,
+}
+
+/// `audit` options.
+#[derive(Debug, Args)]
+#[command(after_help = "Finds token-shaped values (JWTs, sk-…, sk-ant-…, sk-or-…, ghp_…, AKIA…) outside \
+    [REDACTED …] markers, and the secrets of --profiles stores. Prints file:line: kind (fingerprint) per hit, \
+    never the secret. Exit status: 0 clean, 1 secrets found, 2 bad input.")]
+pub struct AuditArgs {
+    /// Files or directories (searched recursively, skipping .git and target).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// An OpenClaw auth-profiles.json whose secrets must not appear in clear either.
+    #[arg(long, value_name = "FILE")]
+    pub profiles: Vec<PathBuf>,
+}
+
+/// `cassette …` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CassetteCommand {
+    /// Turn the journal of an interrupted recording (CASSETTE.journal) into CASSETTE.
+    Recover {
+        /// The cassette the recording was writing (its journal is CASSETTE.journal).
+        #[arg(value_name = "CASSETTE")]
+        cassette: PathBuf,
+    },
+}
+
+/// `dispatch …` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DispatchCommand {
+    /// Print the dispatch a correct OpenClaw makes for these inputs, and the reasoning.
+    ///
+    /// Exit 0 with a plan; 1 when no dispatch is correct (OpenClaw would refuse,
+    /// e.g. `No API key found for provider "openai"`; the message goes to stderr);
+    /// 2 for unreadable inputs.
+    #[command(
+        after_help = "Example:\n  dispatch-vcr dispatch plan --config ~/.openclaw/openclaw.json --version 2026.5.16-beta.4"
+    )]
+    Plan(DispatchPlanArgs),
+    /// Send the planned request for real, through an HTTP proxy, and print the response status line.
+    ///
+    /// Exit 0 on a 2xx answer; 1 on any other answer, or when no dispatch is
+    /// correct; 2 for bad input; 3 when the proxy or upstream cannot be reached.
+    #[command(
+        after_help = "Example:\n  dispatch-vcr dispatch send --config cfg.json --proxy http://127.0.0.1:8080 --ca ca.pem"
+    )]
+    Send(DispatchSendArgs),
+}
+
+/// The inputs of a dispatch (DESIGN §3): a scenario, or OpenClaw's files.
+#[derive(Debug, Clone, Args)]
+pub struct DispatchInputArgs {
+    /// Take the inputs from this scenario file's `inputs`.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["config", "profiles", "state"])]
+    pub scenario: Option<PathBuf>,
+    /// OpenClaw's openclaw.json (JSON5). Stores are looked for beside it, as OpenClaw lays them out
+    /// (agents/<agent>/agent/auth-profiles.json, auth-state.json, and main's store for inheritance).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The agent's auth-profiles.json.
+    #[arg(long, value_name = "FILE")]
+    pub profiles: Option<PathBuf>,
+    /// The agent's auth-state.json.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// An environment variable the dispatcher sees (the process environment is never read).
+    #[arg(long = "env", value_name = "K=V")]
+    pub env: Vec<String>,
+    /// Agent id.
+    #[arg(long, value_name = "ID")]
+    pub agent: Option<String>,
+    /// Model ref, overriding the configured one.
+    #[arg(long, value_name = "REF")]
+    pub model: Option<String>,
+    /// OpenClaw version (default: the catalog's newest).
+    #[arg(long, value_name = "V")]
+    pub version: Option<String>,
+    /// A provider catalog that corrects or extends the shipped one.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+    /// "Now" in milliseconds since the epoch, for expiry and cooldown (default: the clock).
+    #[arg(long, value_name = "MS")]
+    pub now: Option<i64>,
+}
+
+/// Output format of `dispatch plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// The plan, then the reasoning, one line a step.
+    Text,
+    /// JSON (docs/plan-json.md).
+    Json,
+}
+
+/// `dispatch plan` options.
+#[derive(Debug, Args)]
+pub struct DispatchPlanArgs {
+    /// The inputs.
+    #[command(flatten)]
+    pub inputs: DispatchInputArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+}
+
+/// `dispatch send` options.
+#[derive(Debug, Args)]
+pub struct DispatchSendArgs {
+    /// The inputs.
+    #[command(flatten)]
+    pub inputs: DispatchInputArgs,
+    /// HTTP proxy to send through (CONNECT for https).
+    #[arg(long, value_name = "URL")]
+    pub proxy: String,
+    /// Extra CA certificate (PEM) to trust, besides the usual web roots (e.g. the proxy's CA).
+    #[arg(long, value_name = "PEM")]
+    pub ca: Vec<PathBuf>,
 }
 
 /// Output format of `check`.

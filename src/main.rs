@@ -3,8 +3,10 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use dispatch_vcr::cli::{Cli, Command};
-use dispatch_vcr::{Error, Result};
+use dispatch_vcr::cli::{self, AuditArgs, CassetteCommand, Cli, Command, DispatchCommand};
+use dispatch_vcr::dispatch::profiles::AuthStore;
+use dispatch_vcr::dispatch::{self, InputSources};
+use dispatch_vcr::{Error, Result, audit, cassette};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -23,5 +25,56 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Ca(_) | Command::Record(_) | Command::Replay(_) | Command::Check(_) => {
             Err(Error::input("this command is not built yet"))
         }
+        Command::Diff(args) => {
+            let diff = cassette::diff_files(&args.a, &args.b)?;
+            print!("{diff}");
+            Ok(diff.exit_code())
+        }
+        Command::Audit(args) => run_audit(&args),
+        Command::Cassette(CassetteCommand::Recover { cassette }) => {
+            println!("{}", cassette::recover(&cassette)?);
+            Ok(0)
+        }
+        Command::Dispatch(DispatchCommand::Plan(args)) => {
+            let options = dispatch::command::PlanOptions {
+                sources: input_sources(&args.inputs),
+                catalog: args.inputs.catalog,
+                format: match args.format {
+                    cli::PlanFormat::Text => dispatch::command::PlanFormat::Text,
+                    cli::PlanFormat::Json => dispatch::command::PlanFormat::Json,
+                },
+            };
+            dispatch::command::plan_command(&options, &mut std::io::stdout(), &mut std::io::stderr())
+        }
+        Command::Dispatch(DispatchCommand::Send(args)) => {
+            let options = dispatch::send::SendOptions {
+                sources: input_sources(&args.inputs),
+                catalog: args.inputs.catalog,
+                proxy: args.proxy,
+                ca: args.ca,
+            };
+            dispatch::send::send_command(&options, &mut std::io::stdout(), &mut std::io::stderr())
+        }
     }
+}
+
+fn input_sources(args: &cli::DispatchInputArgs) -> InputSources {
+    InputSources {
+        scenario: args.scenario.clone(),
+        config: args.config.clone(),
+        profiles: args.profiles.clone(),
+        state: args.state.clone(),
+        env: args.env.clone(),
+        agent: args.agent.clone(),
+        model: args.model.clone(),
+        version: args.version.clone(),
+        now_ms: args.now,
+    }
+}
+
+fn run_audit(args: &AuditArgs) -> Result<u8> {
+    let stores = args.profiles.iter().map(|p| AuthStore::load(p)).collect::<Result<Vec<_>>>()?;
+    let report = audit::audit(&args.paths, &audit::known_secrets(&stores))?;
+    print!("{report}");
+    Ok(report.exit_code())
 }

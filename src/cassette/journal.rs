@@ -40,7 +40,7 @@ struct Header<'a> {
 struct Entry<'a> {
     interaction: Cow<'a, Interaction>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    credentials: BTreeMap<String, CredentialFacts>,
+    credentials: Cow<'a, BTreeMap<String, CredentialFacts>>,
 }
 
 /// Appends interactions to a journal, one flushed line each.
@@ -78,7 +78,10 @@ impl JournalWriter {
             .filter(|(fp, _)| !self.written.contains(*fp))
             .map(|(fp, facts)| (fp.clone(), facts.clone()))
             .collect();
-        self.write_line(&Entry { interaction: Cow::Borrowed(interaction), credentials: new.clone() })?;
+        self.write_line(&Entry {
+            interaction: Cow::Borrowed(interaction),
+            credentials: Cow::Borrowed(&new),
+        })?;
         self.written.extend(new.into_keys());
         Ok(())
     }
@@ -127,7 +130,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Journaled> {
     for (index, line) in entries.iter().enumerate() {
         match serde_json::from_slice::<Entry>(line) {
             Ok(entry) => {
-                cassette.meta.credentials.extend(entry.credentials);
+                cassette.meta.credentials.extend(entry.credentials.into_owned());
                 cassette.interactions.push(entry.interaction.into_owned());
             }
             Err(_) if index + 1 == entries.len() => torn_last_line = true,
@@ -180,7 +183,7 @@ pub fn recover(cassette: &Path) -> Result<Recovery> {
         _ => Error::io("read", &journal, &e),
     })?;
     let Journaled { cassette: recovered, torn_last_line } = parse(&journal, &bytes)?;
-    super::recorder::write_checked(cassette, &recovered, &[])?;
+    super::save::save_checked(cassette, &recovered, &[])?;
     std::fs::remove_file(&journal).map_err(|e| Error::io("remove", &journal, &e))?;
     Ok(Recovery { path: cassette.to_owned(), interactions: recovered.interactions.len(), torn_last_line })
 }

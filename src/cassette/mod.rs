@@ -8,14 +8,18 @@
 //! - [`save`] — pretty, stable, atomic writing.
 
 pub mod capture;
+pub mod diff;
 pub mod journal;
+pub mod load;
 pub mod model;
 pub mod recorder;
 pub mod redact;
 pub mod save;
 pub mod wire;
 
+pub use diff::{CassetteDiff, diff, diff_files};
 pub use journal::{Recovery, journal_path, recover};
+pub use load::{load, parse};
 pub use model::*;
 pub use recorder::{RecordSummary, Recorder, RecorderOptions};
 pub use redact::Redactor;

@@ -22,8 +22,7 @@ use super::capture::{self, millis};
 use super::journal::{JournalWriter, journal_path};
 use super::model::{Cassette, Meta};
 use super::redact::Redactor;
-use super::save::save;
-use crate::audit;
+use super::save::save_checked;
 use crate::dispatch::profiles::AuthStore;
 use crate::error::{Error, Result};
 use crate::exchange::{Exchange, Tap};
@@ -206,7 +205,7 @@ impl Worker {
         }
         let credentials = self.redactor.credentials().clone();
         self.cassette.meta.credentials.extend(credentials);
-        write_checked(path, &self.cassette, &self.redactor.seen_secrets())?;
+        save_checked(path, &self.cassette, &self.redactor.seen_secrets())?;
         let journal = journal_path(path);
         if let Err(err) = std::fs::remove_file(&journal)
             && err.kind() != std::io::ErrorKind::NotFound
@@ -221,22 +220,6 @@ impl Worker {
             warnings: self.warnings,
         })
     }
-}
-
-/// Save `cassette` to `path` atomically, then audit the file: token-shaped
-/// values and the `known` secrets must not be in it (exit 3 if they are).
-pub fn write_checked(path: &Path, cassette: &Cassette, known: &[String]) -> Result<()> {
-    save(path, cassette)?;
-    let report = audit::audit(&[path.to_owned()], known)?;
-    if report.hits.is_empty() {
-        return Ok(());
-    }
-    let hits: Vec<String> = report.hits.iter().map(ToString::to_string).collect();
-    Err(Error::runtime(format!(
-        "{} still holds secrets after redaction (a bug: please report it, and do not share the file):\n{}",
-        path.display(),
-        hits.join("\n")
-    )))
 }
 
 /// The host of an absolute URL, lower-case, without port or user info.
@@ -382,18 +365,6 @@ mod tests {
         assert_eq!(err.exit_code(), 2);
         assert!(err.message().contains("cassette recover"), "{}", err.message());
         assert_eq!(std::fs::read_to_string(journal_path(&path)).unwrap(), "old");
-    }
-
-    #[test]
-    fn write_checked_refuses_a_file_with_a_known_secret() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c.json");
-        let mut cassette = Cassette::new(Meta::default());
-        cassette.meta.labels.insert("note".into(), "leaked-secret-1".into());
-        let err = write_checked(&path, &cassette, &["leaked-secret-1".into()]).unwrap_err();
-        assert_eq!(err.exit_code(), 3);
-        assert!(err.message().contains("c.json:"), "{}", err.message());
-        assert!(!err.message().contains("leaked-secret-1"));
     }
 
     mod canary {

@@ -227,24 +227,30 @@ struct Seen {
 
 impl Seen {
     fn new(secret: &str) -> Self {
-        let escaped = serde_json::to_string(secret).unwrap_or_default();
-        let escaped = escaped.trim_matches('"').to_owned();
-        let encoded = percent_encode(secret);
-        let with = |other: String| {
-            let mut forms = vec![secret.to_owned()];
-            if other != secret {
-                forms.push(other);
-            }
-            forms
-        };
         Self {
             secret: secret.to_owned(),
             fingerprint: fingerprint(secret),
             marker: redaction_marker(secret),
-            plain: with(escaped),
-            url: with(encoded),
+            plain: plain_forms(secret),
+            url: forms(secret, percent_encode(secret)),
         }
     }
+}
+
+/// How `secret` can appear in plain text: as is, and JSON-escaped (in
+/// bodies kept as text).
+fn plain_forms(secret: &str) -> Vec<String> {
+    let escaped = serde_json::to_string(secret).unwrap_or_default();
+    forms(secret, escaped.trim_matches('"').to_owned())
+}
+
+/// `secret`, and `other` if it differs.
+fn forms(secret: &str, other: String) -> Vec<String> {
+    let mut forms = vec![secret.to_owned()];
+    if other != secret {
+        forms.push(other);
+    }
+    forms
 }
 
 /// What the profile stores say about one secret.
@@ -453,11 +459,8 @@ impl Redactor {
         let mut secrets = Vec::new();
         collect_field_secrets(&value, &mut secrets);
         for secret in secrets {
-            let seen = Seen::new(&secret);
             let marker = self.mark(&secret);
-            for form in &seen.plain {
-                *text = text.replace(form.as_str(), &marker);
-            }
+            replace_forms(text, &plain_forms(&secret), &marker);
         }
     }
 }
@@ -610,8 +613,27 @@ fn for_each_json_string(value: &mut Value, f: &mut dyn FnMut(Slot, &mut String))
     match value {
         Value::String(text) => f(Slot::Plain, text),
         Value::Array(items) => items.iter_mut().for_each(|v| for_each_json_string(v, f)),
-        Value::Object(map) => map.values_mut().for_each(|v| for_each_json_string(v, f)),
+        Value::Object(map) => {
+            map.values_mut().for_each(|v| for_each_json_string(v, f));
+            for_each_key(map, f);
+        }
         _ => {}
+    }
+}
+
+/// Keys too: a secret used as a key would otherwise reach the file. Keys
+/// cannot change in place, so the map is rebuilt (in order) only if one did.
+fn for_each_key(map: &mut serde_json::Map<String, Value>, f: &mut dyn FnMut(Slot, &mut String)) {
+    let mut keys: Vec<String> = map.keys().cloned().collect();
+    let mut changed = false;
+    for key in &mut keys {
+        let before = key.clone();
+        f(Slot::Plain, key);
+        changed |= *key != before;
+    }
+    if changed {
+        let values = std::mem::take(map).into_iter().map(|(_, v)| v);
+        *map = keys.into_iter().zip(values).collect();
     }
 }
 
@@ -813,6 +835,18 @@ mod tests {
                 BodyContent::Text(format!("use {} here", redaction_marker(key)))
             );
             assert_eq!(r.credentials()[&fingerprint(key)].kind, "anthropic-key");
+        }
+
+        #[test]
+        fn secrets_used_as_json_keys_are_replaced_in_order() {
+            let mut r = Redactor::new(&[]);
+            r.learn("key-secret-1");
+            let mut i =
+                interaction("https://a/", &[], BodyContent::Json(json!({"a": 1, "key-secret-1": 2, "z": 3})));
+            r.redact(&mut i);
+            let BodyContent::Json(Value::Object(map)) = &i.request.body.content else { panic!() };
+            let keys: Vec<&str> = map.keys().map(String::as_str).collect();
+            assert_eq!(keys, ["a", redaction_marker("key-secret-1").as_str(), "z"]);
         }
 
         #[test]

@@ -28,6 +28,22 @@ pub fn save(path: &Path, cassette: &Cassette) -> Result<()> {
     write_atomically(path, to_json(cassette)?.as_bytes())
 }
 
+/// Save `cassette` to `path` atomically, then audit the file: token-shaped
+/// values and the `known` secrets must not be in it (exit 3 if they are).
+pub fn save_checked(path: &Path, cassette: &Cassette, known: &[String]) -> Result<()> {
+    save(path, cassette)?;
+    let report = crate::audit::audit(&[path.to_owned()], known)?;
+    if report.hits.is_empty() {
+        return Ok(());
+    }
+    let hits: Vec<String> = report.hits.iter().map(ToString::to_string).collect();
+    Err(Error::runtime(format!(
+        "{} still holds secrets after redaction (a bug: please report it, and do not share the file):\n{}",
+        path.display(),
+        hits.join("\n")
+    )))
+}
+
 /// Replace `path` with `bytes` so that it holds either the old or the new
 /// content, whatever happens: write a sibling temporary file, fsync it,
 /// rename it over `path`, fsync the directory.
@@ -137,6 +153,18 @@ mod tests {
         save(&path, &Cassette::new(Meta::default())).unwrap();
         assert!(std::fs::read_to_string(&path).unwrap().contains("cassette@1"));
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn save_checked_refuses_a_file_with_a_known_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.json");
+        let mut cassette = Cassette::new(Meta::default());
+        cassette.meta.labels.insert("note".into(), "leaked-secret-1".into());
+        let err = save_checked(&path, &cassette, &["leaked-secret-1".into()]).unwrap_err();
+        assert_eq!(err.exit_code(), 3);
+        assert!(err.message().contains("c.json:"), "{}", err.message());
+        assert!(!err.message().contains("leaked-secret-1"));
     }
 
     #[test]

@@ -8,14 +8,14 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::credential;
 use crate::error::{Error, Result};
 
 /// The kind of a stored credential.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CredentialType {
     /// An OAuth login: `access`, `refresh`, `expires`.
@@ -27,13 +27,29 @@ pub enum CredentialType {
 }
 
 impl CredentialType {
-    fn parse(text: &str) -> Option<Self> {
+    /// Parse a stored `type` (or config `mode`), accepting OpenClaw's spellings.
+    pub fn parse(text: &str) -> Option<Self> {
         match text {
             "oauth" => Some(Self::Oauth),
             "token" => Some(Self::Token),
             "api_key" | "api-key" | "apiKey" => Some(Self::ApiKey),
             _ => None,
         }
+    }
+
+    /// The canonical spelling: `oauth`, `token`, `api_key`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Oauth => "oauth",
+            Self::Token => "token",
+            Self::ApiKey => "api_key",
+        }
+    }
+}
+
+impl std::fmt::Display for CredentialType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -1,0 +1,485 @@
+//! Loading cassettes: strict about what is wrong, kind in how it says so.
+//!
+//! Every problem is one input error (exit 2) naming the file and either the
+//! `LINE:COL` (syntax and type errors) or the JSON path
+//! (`interactions[2].response.body`) of what is wrong, and how to fix it.
+//! A leftover `CASSETTE.journal` is mentioned with the command that recovers
+//! it. Older formats would be upgraded in [`parse`], the one place for
+//! migrations (there is only v1 so far). Nothing here panics, whatever the
+//! bytes: a property test feeds it arbitrary and mutated input.
+
+use std::path::Path;
+
+use base64::Engine as _;
+use serde_json::Value;
+
+use super::journal::journal_path;
+use super::model::{Body, BodyContent, Cassette, FORMAT_V1, Headers, Interaction, Payload};
+use super::wire::{BASE64, is_relative_inside};
+use crate::credential::is_fingerprint;
+use crate::dispatch::profiles::strip_position;
+use crate::error::{Error, Result};
+
+/// The cassette formats this version reads.
+pub const SUPPORTED_FORMATS: &[&str] = &[FORMAT_V1];
+
+/// The body forms of DESIGN §4: a body has exactly one.
+const BODY_FORMS: &[&str] = &["empty", "json", "text", "base64", "sse", "chunks", "file"];
+
+/// The content encodings a body may be `decoded_from`.
+const ENCODINGS: &[&str] = &["gzip", "br", "deflate", "zstd"];
+
+/// URL schemes an interaction may have.
+const SCHEMES: &[&str] = &["http", "https", "ws", "wss"];
+
+/// Read and validate the cassette at `path`.
+pub fn load(path: &Path) -> Result<Cassette> {
+    let journal = journal_path(path);
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(_) if journal.exists() => {
+            return Err(Error::input(format!(
+                "{} does not exist, but {} does: a recording was interrupted; \
+                 turn it into the cassette with `dispatch-vcr cassette recover {}`",
+                path.display(),
+                journal.display(),
+                path.display()
+            )));
+        }
+        Err(e) => return Err(Error::input(format!("cannot read cassette {}: {e}", path.display()))),
+    };
+    if journal.exists() {
+        eprintln!(
+            "warning: {} exists: a recording to {} is running or was interrupted; \
+             `dispatch-vcr cassette recover {}` turns it into the cassette",
+            journal.display(),
+            path.display(),
+            path.display()
+        );
+    }
+    parse(path, &bytes)
+}
+
+/// Parse and validate cassette `bytes` read from `path` (named in errors).
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<Cassette> {
+    let file = path.display();
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        let hint = if path.extension().is_some_and(|x| x == "journal") {
+            "this is a recording journal: `dispatch-vcr cassette recover CASSETTE` turns it into a cassette"
+        } else {
+            "a cassette is one JSON document"
+        };
+        Error::input(format!(
+            "{file}:{}:{}: {} ({hint})",
+            e.line(),
+            e.column(),
+            strip_position(&e.to_string())
+        ))
+    })?;
+    // Migrations go here: each older format upgrades its `Value` to the
+    // current one before the checks below. v1 is the only format so far.
+    match value.get("format").and_then(Value::as_str) {
+        Some(FORMAT_V1) => {}
+        Some(other) => {
+            return Err(Error::input(format!(
+                "{file}: unknown cassette format {other:?}; this dispatch-vcr reads {} \
+                 (a newer dispatch-vcr may read it)",
+                SUPPORTED_FORMATS.join(", ")
+            )));
+        }
+        None => {
+            return Err(Error::input(format!(
+                "{file}: not a dispatch-vcr cassette: it needs \"format\": {FORMAT_V1:?}"
+            )));
+        }
+    }
+    check_forms(&value).map_err(|e| Error::input(format!("{file}: {e}")))?;
+    // Typed from the bytes (not the value) so errors carry LINE:COL.
+    let cassette: Cassette = serde_json::from_slice(bytes).map_err(|e| {
+        Error::input(format!(
+            "{file}:{}:{}: {} (see the cassette format in the README)",
+            e.line(),
+            e.column(),
+            strip_position(&e.to_string())
+        ))
+    })?;
+    validate(&cassette).map_err(|e| Error::input(format!("{file}: {e}")))?;
+    Ok(cassette)
+}
+
+/// Checks the typed model cannot make: serde takes the first form of a
+/// body with two, so "exactly one form" is checked on the JSON itself.
+fn check_forms(value: &Value) -> Result<(), String> {
+    let Some(interactions) = value.get("interactions").and_then(Value::as_array) else { return Ok(()) };
+    for (i, interaction) in interactions.iter().enumerate() {
+        for side in ["request", "response"] {
+            if let Some(body) = interaction.get(side).and_then(|s| s.get("body")) {
+                check_body_forms(&format!("interactions[{i}].{side}.body"), body)?;
+            }
+        }
+        let messages = interaction.pointer("/websocket/messages").and_then(Value::as_array);
+        for (j, message) in messages.into_iter().flatten().enumerate() {
+            check_payload(&format!("interactions[{i}].websocket.messages[{j}]"), message)?;
+        }
+    }
+    Ok(())
+}
+
+fn check_body_forms(at: &str, body: &Value) -> Result<(), String> {
+    let Some(object) = body.as_object() else { return Ok(()) };
+    let forms: Vec<&str> = BODY_FORMS.iter().copied().filter(|f| object.contains_key(*f)).collect();
+    if forms.len() != 1 {
+        let found = if forms.is_empty() { "none".to_owned() } else { forms.join(" and ") };
+        return Err(format!("{at}: a body has exactly one form of {}; found {found}", BODY_FORMS.join(", ")));
+    }
+    let chunks = object.get("chunks").and_then(Value::as_array);
+    for (k, chunk) in chunks.into_iter().flatten().enumerate() {
+        check_payload(&format!("{at}.chunks[{k}]"), chunk)?;
+    }
+    Ok(())
+}
+
+fn check_payload(at: &str, payload: &Value) -> Result<(), String> {
+    let count = ["text", "base64"].iter().filter(|k| payload.get(**k).is_some()).count();
+    if payload.is_object() && count != 1 {
+        return Err(format!("{at}: needs exactly one of \"text\" or \"base64\""));
+    }
+    Ok(())
+}
+
+/// Semantic checks on the typed cassette; errors start with a JSON path.
+fn validate(cassette: &Cassette) -> Result<(), String> {
+    for fp in cassette.meta.credentials.keys() {
+        if !is_fingerprint(fp) {
+            return Err(format!("meta.credentials: {fp:?} is not a fingerprint (sha256: and 12 hex digits)"));
+        }
+    }
+    let mut previous = 0;
+    for (i, interaction) in cassette.interactions.iter().enumerate() {
+        let at = format!("interactions[{i}]");
+        if interaction.seq <= previous {
+            return Err(format!(
+                "{at}.seq: {} after {previous}; seq numbers start at 1 and increase",
+                interaction.seq
+            ));
+        }
+        previous = interaction.seq;
+        validate_interaction(&at, interaction)?;
+    }
+    Ok(())
+}
+
+fn validate_interaction(at: &str, interaction: &Interaction) -> Result<(), String> {
+    let request = &interaction.request;
+    if http::Method::from_bytes(request.method.as_bytes()).is_err() {
+        return Err(format!("{at}.request.method: {:?} is not an HTTP method", request.method));
+    }
+    validate_url(&format!("{at}.request.url"), &request.url)?;
+    validate_headers(&format!("{at}.request.headers"), &request.headers)?;
+    validate_body(&format!("{at}.request.body"), &request.body)?;
+    match &interaction.response {
+        Some(response) => {
+            if http::StatusCode::from_u16(response.status).is_err() {
+                return Err(format!("{at}.response.status: {} is not an HTTP status", response.status));
+            }
+            validate_headers(&format!("{at}.response.headers"), &response.headers)?;
+            validate_body(&format!("{at}.response.body"), &response.body)?;
+        }
+        None if interaction.websocket.is_some() => {
+            return Err(format!("{at}: a websocket session needs the response that upgraded it"));
+        }
+        None if interaction.error.is_none() => {
+            return Err(format!("{at}: needs a response, or an error saying why there is none"));
+        }
+        None => {}
+    }
+    let messages = interaction.websocket.iter().flat_map(|ws| ws.messages.iter());
+    for (j, message) in messages.enumerate() {
+        validate_payload(&format!("{at}.websocket.messages[{j}]"), &message.payload)?;
+    }
+    Ok(())
+}
+
+fn validate_url(at: &str, url: &str) -> Result<(), String> {
+    let uri: http::Uri = url.parse().map_err(|e| format!("{at}: {url:?} is not a URL: {e}"))?;
+    let scheme_ok = uri.scheme_str().is_some_and(|s| SCHEMES.contains(&s));
+    if !scheme_ok || uri.host().is_none() {
+        return Err(format!("{at}: {url:?} must be an absolute {} URL", SCHEMES.join("/")));
+    }
+    Ok(())
+}
+
+fn validate_headers(at: &str, headers: &Headers) -> Result<(), String> {
+    for (k, (name, _)) in headers.iter().enumerate() {
+        let valid = http::HeaderName::from_bytes(name.as_bytes()).is_ok_and(|n| n.as_str() == name);
+        if !valid {
+            return Err(format!(
+                "{at}[{k}]: {name:?} is not a lower-case header name (write {:?})",
+                name.to_ascii_lowercase()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn validate_body(at: &str, body: &Body) -> Result<(), String> {
+    if let Some(encoding) = &body.decoded_from
+        && !ENCODINGS.contains(&encoding.as_str())
+    {
+        return Err(format!("{at}.decoded_from: {encoding:?} is not one of {}", ENCODINGS.join(", ")));
+    }
+    let is_file = matches!(body.content, BodyContent::File(_));
+    if !is_file && (body.sha256.is_some() || body.len.is_some()) {
+        return Err(format!("{at}: \"sha256\" and \"len\" belong to \"file\" bodies only"));
+    }
+    match &body.content {
+        BodyContent::Empty(false) => Err(format!("{at}.empty: must be true (or give the body another form)")),
+        BodyContent::Base64(text) => check_base64(&format!("{at}.base64"), text),
+        BodyContent::Chunks(chunks) => chunks
+            .iter()
+            .enumerate()
+            .try_for_each(|(k, c)| validate_payload(&format!("{at}.chunks[{k}]"), &c.payload)),
+        BodyContent::File(name) => validate_file(at, name, body),
+        BodyContent::Empty(true) | BodyContent::Json(_) | BodyContent::Text(_) | BodyContent::Sse(_) => {
+            Ok(())
+        }
+    }
+}
+
+fn validate_file(at: &str, name: &str, body: &Body) -> Result<(), String> {
+    if !is_relative_inside(name) {
+        return Err(format!("{at}.file: {name:?} must be a relative path inside the cassette's directory"));
+    }
+    let sha_ok =
+        body.sha256.as_deref().is_some_and(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()));
+    if !sha_ok || body.len.is_none() {
+        return Err(format!("{at}: a \"file\" body needs \"sha256\" (64 hex digits) and \"len\""));
+    }
+    Ok(())
+}
+
+fn validate_payload(at: &str, payload: &Payload) -> Result<(), String> {
+    match payload {
+        Payload::Base64(text) => check_base64(&format!("{at}.base64"), text),
+        Payload::Text(_) => Ok(()),
+    }
+}
+
+fn check_base64(at: &str, text: &str) -> Result<(), String> {
+    BASE64.decode(text).map(drop).map_err(|e| format!("{at}: not valid base64: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const VALID: &str = r#"{
+  "format": "dispatch-vcr/cassette@1",
+  "meta": {"credentials": {"sha256:1f0c2a9b7d3e": {"kind": "jwt"}}},
+  "interactions": [
+    {"seq": 1, "conn": 1, "t_ms": 0, "duration_ms": 4,
+     "request": {"method": "POST", "url": "https://api.openai.com/v1/responses", "http_version": "HTTP/1.1",
+                 "headers": [["authorization", "Bearer [REDACTED sha256:1f0c2a9b7d3e]"]],
+                 "body": {"json": {"model": "gpt-5.5"}}},
+     "response": {"status": 200, "headers": [["content-type", "text/event-stream"]],
+                  "body": {"sse": [{"t_ms": 3, "event": "e", "data": "{}"}]}}},
+    {"seq": 2, "request": {"method": "GET", "url": "wss://chatgpt.com/ws", "body": {"empty": true}},
+     "response": {"status": 101, "body": {"empty": true}},
+     "websocket": {"messages": [{"from": "client", "t_ms": 1, "text": "hi"}, {"from": "server", "t_ms": 2, "base64": "aGk="}]}},
+    {"seq": 3, "request": {"method": "GET", "url": "https://a.example/x", "body": {"chunks": [{"t_ms": 0, "text": "a"}]}},
+     "error": "upstream connect failed: refused"}
+  ]
+}
+"#;
+
+    fn parse_text(text: &str) -> Result<Cassette> {
+        parse(Path::new("c.json"), text.as_bytes())
+    }
+
+    fn message(text: &str) -> String {
+        let err = parse_text(text).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        err.message().to_owned()
+    }
+
+    #[test]
+    fn a_valid_cassette_loads() {
+        let cassette = parse_text(VALID).unwrap();
+        assert_eq!(cassette.interactions.len(), 3);
+    }
+
+    #[test]
+    fn syntax_errors_name_file_line_and_column() {
+        let text = "{\"format\": \"dispatch-vcr/cassette@1\",\n  \"interactions\": [ {\"seq\": 1,,} ] }";
+        assert!(message(text).starts_with("c.json:2:31: key must be a string"), "{}", message(text));
+    }
+
+    #[test]
+    fn type_errors_name_line_and_column() {
+        let text = VALID.replace(r#""seq": 2"#, r#""seq": "two""#);
+        assert!(message(&text).starts_with("c.json:11:17: invalid type"), "{}", message(&text));
+    }
+
+    #[test]
+    fn unknown_format_names_the_supported_ones() {
+        let text = VALID.replace("cassette@1", "cassette@9");
+        let msg = message(&text);
+        assert!(
+            msg.contains("\"dispatch-vcr/cassette@9\"") && msg.contains("reads dispatch-vcr/cassette@1"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn missing_format_says_what_is_expected() {
+        assert!(message(r#"{"interactions": []}"#).contains("needs \"format\""));
+    }
+
+    #[test]
+    fn a_body_with_two_forms_is_named_by_its_path() {
+        let text =
+            VALID.replace(r#""body": {"json": {"model": "gpt-5.5"}}"#, r#""body": {"json": 1, "text": "x"}"#);
+        let msg = message(&text);
+        assert!(
+            msg.starts_with("c.json: interactions[0].request.body: a body has exactly one form"),
+            "{msg}"
+        );
+        assert!(msg.ends_with("found json and text"), "{msg}");
+    }
+
+    #[test]
+    fn seq_must_increase() {
+        let text = VALID.replace(r#""seq": 3"#, r#""seq": 2"#);
+        assert!(message(&text).contains("interactions[2].seq: 2 after 2"), "{}", message(&text));
+    }
+
+    #[test]
+    fn header_names_must_be_lower_case() {
+        let text = VALID.replace(r#"["content-type""#, r#"["Content-Type""#);
+        let msg = message(&text);
+        assert!(
+            msg.contains("interactions[0].response.headers[0]") && msg.contains("write \"content-type\""),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn url_must_be_absolute() {
+        let text = VALID.replace("https://a.example/x", "/x");
+        assert!(message(&text).contains("interactions[2].request.url"), "{}", message(&text));
+    }
+
+    #[test]
+    fn invalid_base64_is_named_by_its_path() {
+        let text = VALID.replace("aGk=", "a!k=");
+        assert!(
+            message(&text).contains("interactions[1].websocket.messages[1].base64"),
+            "{}",
+            message(&text)
+        );
+    }
+
+    #[test]
+    fn an_interaction_needs_a_response_or_an_error() {
+        let text = VALID.replace(r#""error": "upstream connect failed: refused""#, r#""t_ms": 1"#);
+        assert!(message(&text).contains("interactions[2]: needs a response"), "{}", message(&text));
+    }
+
+    #[test]
+    fn side_files_cannot_leave_the_directory() {
+        let text = VALID.replace(r#"{"empty": true}}"#, r#"{"file": "../x", "sha256": "00", "len": 1}}"#);
+        assert!(message(&text).contains("must be a relative path"), "{}", message(&text));
+    }
+
+    #[test]
+    fn a_journal_given_as_cassette_gets_the_recover_hint() {
+        let err =
+            parse(Path::new("c.json.journal"), b"{\"format\":\"x\"}\n{\"interaction\":{}}\n").unwrap_err();
+        assert!(err.message().contains("cassette recover"), "{}", err.message());
+    }
+
+    #[test]
+    fn load_of_a_missing_cassette_with_a_journal_says_how_to_recover() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.json");
+        std::fs::write(journal_path(&path), "{}").unwrap();
+        let err = load(&path).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.message().contains(&format!("dispatch-vcr cassette recover {}", path.display())));
+    }
+
+    #[test]
+    fn saved_cassettes_load_back_equal() {
+        let cassette = parse_text(VALID).unwrap();
+        let text = crate::cassette::save::to_json(&cassette).unwrap();
+        assert_eq!(parse_text(&text).unwrap(), cassette);
+    }
+
+    /// Arbitrary JSON, a few levels deep.
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            ".{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec(("[a-z_]{1,8}", inner), 0..4)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Replace the node reached by following `path` (indices taken modulo
+    /// each container's size) with `with`.
+    fn mutate(value: &mut Value, path: &[usize], with: Value) {
+        let next = match (value, path.split_first()) {
+            (Value::Array(items), Some((i, rest))) if !items.is_empty() => {
+                let n = items.len();
+                Some((&mut items[i % n], rest))
+            }
+            (Value::Object(map), Some((i, rest))) if !map.is_empty() => {
+                let n = map.len();
+                map.values_mut().nth(i % n).map(|v| (v, rest))
+            }
+            (slot, _) => {
+                *slot = with;
+                return;
+            }
+        };
+        if let Some((child, rest)) = next {
+            mutate(child, rest, with);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            let _ = parse(Path::new("x.json"), &bytes);
+        }
+
+        #[test]
+        fn byte_mutations_of_a_valid_cassette_never_panic(at in 0..VALID.len(), byte in any::<u8>(), cut in any::<bool>()) {
+            let mut bytes = VALID.as_bytes().to_vec();
+            if cut { bytes.truncate(at) } else { bytes[at] = byte }
+            let _ = parse(Path::new("x.json"), &bytes);
+        }
+
+        #[test]
+        fn structural_mutations_never_panic_and_what_loads_saves_back(
+            path in prop::collection::vec(any::<usize>(), 0..7),
+            with in json(),
+        ) {
+            let mut value: Value = serde_json::from_str(VALID).unwrap();
+            mutate(&mut value, &path, with);
+            let text = serde_json::to_string(&value).unwrap();
+            if let Ok(cassette) = parse(Path::new("x.json"), text.as_bytes()) {
+                let saved = crate::cassette::save::to_json(&cassette).unwrap();
+                prop_assert_eq!(parse(Path::new("x.json"), saved.as_bytes()).unwrap(), cassette);
+            }
+        }
+    }
+}
