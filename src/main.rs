@@ -3,9 +3,13 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use dispatch_vcr::cli::{self, AuditArgs, CassetteCommand, Cli, Command, DispatchCommand};
+use dispatch_vcr::cli::{
+    self, AuditArgs, CassetteCommand, CheckArgs, Cli, Command, DispatchCommand, ReportFormat,
+};
 use dispatch_vcr::dispatch::profiles::AuthStore;
 use dispatch_vcr::dispatch::{self, InputSources};
+use dispatch_vcr::report;
+use dispatch_vcr::scenario::runner::{self, CheckOptions};
 use dispatch_vcr::{Error, Result, audit, cassette};
 
 fn main() -> ExitCode {
@@ -22,9 +26,10 @@ fn main() -> ExitCode {
 /// Run one command; `Ok` carries the exit code (0 ok, 1 failed checks or child status).
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
-        Command::Ca(_) | Command::Record(_) | Command::Replay(_) | Command::Check(_) => {
+        Command::Ca(_) | Command::Record(_) | Command::Replay(_) => {
             Err(Error::input("this command is not built yet"))
         }
+        Command::Check(args) => runner::check_command(&check_options(args)),
         Command::Diff(args) => {
             let diff = cassette::diff_files(&args.a, &args.b)?;
             print!("{diff}");
@@ -77,4 +82,14 @@ fn run_audit(args: &AuditArgs) -> Result<u8> {
     let report = audit::audit(&args.paths, &audit::known_secrets(&stores))?;
     print!("{report}");
     Ok(report.exit_code())
+}
+
+/// `check` flags as the library's options.
+fn check_options(args: CheckArgs) -> CheckOptions {
+    let format = match args.format {
+        ReportFormat::Text => report::Format::Text { color: report::text::use_color(args.output.is_some()) },
+        ReportFormat::Json => report::Format::Json,
+        ReportFormat::Junit => report::Format::Junit,
+    };
+    CheckOptions { paths: args.paths, format, output: args.output, shard: args.shard }
 }

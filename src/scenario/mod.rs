@@ -6,7 +6,8 @@
 //! cell the [`runner`] asks the reference dispatcher for its plan
 //! ([`expected`]), reduces every recorded request to an [`Observation`]
 //! ([`observe`]), and judges the [`invariants`] (DESIGN §6); the outcome goes
-//! to [`crate::report`].
+//! to [`crate::report`]. [`openclaw`] adapts the OpenClaw reference
+//! dispatcher (plan and catalog) to the checks.
 
 pub mod endpoint;
 pub mod expected;
@@ -15,6 +16,7 @@ pub mod invariants;
 pub mod load;
 pub mod model;
 pub mod observe;
+pub mod openclaw;
 pub mod runner;
 
 pub use endpoint::Endpoint;

@@ -4,7 +4,7 @@
 //! scenario at one version against one cassette (recorded, or written by a
 //! live run), and `--shard I/N` partitions cells deterministically.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::endpoint::Endpoint;
 use super::expected::{self, Expected};
@@ -92,10 +92,12 @@ pub struct CheckOptions {
     pub shard: Option<ShardInfo>,
 }
 
-/// `dispatch-vcr check`: check, render, write. Returns the exit code
-/// (0 all pass or known failures, 1 an unexpected or reference failure).
-pub fn check_command(options: &CheckOptions, reference: &dyn Reference) -> Result<u8> {
-    let report = check(&options.paths, options.shard, reference)?;
+/// `dispatch-vcr check` with the OpenClaw reference dispatcher: check,
+/// render, write. Returns the exit code (0 all pass or known failures,
+/// 1 an unexpected or reference failure).
+pub fn check_command(options: &CheckOptions) -> Result<u8> {
+    let reference = super::openclaw::OpenClaw::shipped()?;
+    let report = check(&options.paths, options.shard, &reference)?;
     let text = report::render(&report, options.format);
     match &options.output {
         Some(path) => crate::cassette::save::write_atomically(path, text.as_bytes())?,
@@ -149,7 +151,7 @@ pub fn check(paths: &[PathBuf], shard: Option<ShardInfo>, reference: &dyn Refere
     let outcomes = run_parallel(&cells, |(n, version)| {
         let scenario = &scenarios[*n];
         let path = scenario.cassette_path(version).unwrap_or_default();
-        let cassette = load_cassette(&path)?;
+        let cassette = crate::cassette::load(&path)?;
         check_cell(scenario, version, &cassette, &path.display().to_string(), reference)
     })?;
     let mut grouped: Vec<ScenarioOutcome> = Vec::new();
@@ -202,24 +204,6 @@ fn run_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> Result<R> + 
             .collect()
     });
     results.into_iter().flatten().collect()
-}
-
-/// Read a cassette for checking.
-fn load_cassette(path: &Path) -> Result<Cassette> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::input(format!("cannot read cassette {}: {e}", path.display())))?;
-    let cassette: Cassette = serde_json::from_str(&text).map_err(|e| {
-        Error::input(format!("{}:{}:{}: not a cassette: {e}", path.display(), e.line(), e.column()))
-    })?;
-    if cassette.format != crate::cassette::FORMAT_V1 {
-        return Err(Error::input(format!(
-            "{}: unsupported cassette format {:?}; this version reads {:?}",
-            path.display(),
-            cassette.format,
-            crate::cassette::FORMAT_V1
-        )));
-    }
-    Ok(cassette)
 }
 
 #[cfg(test)]
