@@ -335,6 +335,9 @@ pub struct CheckArgs {
     /// Check only shard I of N: a deterministic partition of the scenario × version cells.
     #[arg(long, value_name = "I/N", value_parser = crate::scenario::runner::parse_shard)]
     pub shard: Option<crate::report::ShardInfo>,
+    /// A provider catalog that corrects or extends the shipped one (as for `dispatch plan`).
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
 }
 
 #[cfg(test)]

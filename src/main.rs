@@ -91,5 +91,5 @@ fn check_options(args: CheckArgs) -> CheckOptions {
         ReportFormat::Json => report::Format::Json,
         ReportFormat::Junit => report::Format::Junit,
     };
-    CheckOptions { paths: args.paths, format, output: args.output, shard: args.shard }
+    CheckOptions { paths: args.paths, format, output: args.output, shard: args.shard, catalog: args.catalog }
 }

@@ -266,6 +266,9 @@ fn bad_input_exits_2_naming_what_to_fix() {
     let out = check(&[path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("broken.json:4:1: not valid JSON"), "{}", stderr(&out));
+    let out = check(&["--catalog", dir.path().join("nope.json").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot read catalog"), "{}", stderr(&out));
     let out = check(&[dir.path().join("missing").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no such scenario file or folder"), "{}", stderr(&out));

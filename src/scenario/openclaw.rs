@@ -109,3 +109,101 @@ pub fn expected_dispatch(plan: &DispatchPlan) -> Result<ExpectedDispatch> {
         model: Some(plan.model.clone()),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credential;
+    use serde_json::json;
+
+    fn scenario(inputs: serde_json::Value) -> Scenario {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("c.json"), "{}").unwrap();
+        let text = json!({
+            "format": "dispatch-vcr/scenario@1", "name": "s", "dispatcher": "openclaw",
+            "inputs": inputs, "cassettes": {"2026.5.12": "c.json"}
+        });
+        crate::scenario::load::parse(&text.to_string(), &dir.path().join("s.json")).unwrap()
+    }
+
+    fn codex_oauth() -> Scenario {
+        scenario(json!({
+            "config": {"agents": {"defaults": {"agentRuntime": {"id": "codex"}, "model": {"primary": "openai-codex/gpt-5.5-pro"}}},
+                       "plugins": {"entries": {"codex": {"enabled": true}}, "allow": ["codex"]}},
+            "auth_profiles": {"version": 1, "profiles": {"openai-codex:u@example.com": {
+                "type": "oauth", "provider": "openai-codex", "refresh": "r", "expires": 4102444800000_i64,
+                "access": {"jwt": {"claims": {"https://api.openai.com/auth": {"chatgpt_account_id": "acct-1"}}}}}}},
+            "env": {"OPENAI_API_KEY": "sk-proj-env"}
+        }))
+    }
+
+    fn planned(scenario: &Scenario, version: &str) -> Planned {
+        OpenClaw::shipped().unwrap().plan(scenario, &version.parse().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_plan_becomes_the_expected_dispatch_with_its_bearer_profile_and_account() {
+        let Expected::Dispatch(steps) = planned(&codex_oauth(), "2026.5.16-beta.4").expected else {
+            panic!()
+        };
+        let step = &steps[0];
+        assert_eq!(step.endpoint.to_string(), "POST https://chatgpt.com/backend-api/codex/responses");
+        let bearer = Bearer::Present {
+            header: Some("authorization".into()),
+            scheme: Some("Bearer".into()),
+            kind: Some("jwt".into()),
+        };
+        assert_eq!(step.bearer, bearer);
+        assert_eq!(step.profile.as_deref(), Some("openai-codex:u@example.com"));
+        assert_eq!(step.account, Some(credential::fingerprint("acct-1")));
+        assert_eq!(step.model.as_deref(), Some("gpt-5.5-pro"));
+    }
+
+    #[test]
+    fn from_2026_5_30_the_login_is_bound_under_its_migrated_name() {
+        let planned = planned(&codex_oauth(), "2026.9.5");
+        let Expected::Dispatch(steps) = &planned.expected else { panic!() };
+        assert_eq!(steps[0].profile.as_deref(), Some("openai:u@example.com"));
+        let binding = planned.bindings.get(steps[0].fingerprint.as_deref().unwrap()).unwrap();
+        assert_eq!(binding.profile.as_deref(), Some("openai:u@example.com"));
+    }
+
+    #[test]
+    fn env_keys_are_bound_as_pseudo_profiles_of_their_provider() {
+        let planned = planned(&codex_oauth(), "2026.5.16-beta.4");
+        let binding = planned.bindings.get(&credential::fingerprint("sk-proj-env")).unwrap();
+        assert_eq!(binding.profile.as_deref(), Some("env:OPENAI_API_KEY"));
+        assert_eq!(binding.provider.as_deref(), Some("openai"));
+        assert_eq!(binding.kind, "openai-key");
+    }
+
+    #[test]
+    fn no_eligible_credential_plans_no_dispatch() {
+        let bare =
+            scenario(json!({"config": {"agents": {"defaults": {"model": {"primary": "openai/gpt-5.5"}}}}}));
+        let Expected::NoDispatch { reason } = planned(&bare, "2026.5.12").expected else { panic!() };
+        assert!(reason.contains("No API key found for provider \"openai\""), "{reason}");
+    }
+
+    #[test]
+    fn catalog_rules_classify_dispatches_and_scope_chatgpt_logins() {
+        let reference = OpenClaw::shipped().unwrap();
+        let dispatch = Endpoint::new("POST", "https://chatgpt.com/backend-api/codex/responses").unwrap();
+        let refresh = Endpoint::new("POST", "https://auth.openai.com/oauth/token").unwrap();
+        assert!(reference.is_dispatch(&dispatch) && !reference.is_dispatch(&refresh));
+        let hosts = reference.allowed_hosts("openai-codex", "jwt", &"2026.5.12".parse().unwrap()).unwrap();
+        assert!(hosts.contains(&"chatgpt.com".to_owned()) && !hosts.contains(&"api.openai.com".to_owned()));
+    }
+
+    #[test]
+    fn unreadable_inputs_are_input_errors_naming_the_scenario() {
+        let bad = scenario(json!({"config": {}, "nonsense": 1}));
+        let err = OpenClaw::shipped().unwrap().plan(&bad, &"2026.5.12".parse().unwrap()).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(
+            err.message().contains("s.json") && err.message().contains("inputs.nonsense"),
+            "{}",
+            err.message()
+        );
+    }
+}

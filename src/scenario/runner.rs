@@ -90,13 +90,16 @@ pub struct CheckOptions {
     pub output: Option<PathBuf>,
     /// Which shard of the cells to check.
     pub shard: Option<ShardInfo>,
+    /// A catalog file that corrects or extends the shipped one.
+    pub catalog: Option<PathBuf>,
 }
 
 /// `dispatch-vcr check` with the OpenClaw reference dispatcher: check,
 /// render, write. Returns the exit code (0 all pass or known failures,
 /// 1 an unexpected or reference failure).
 pub fn check_command(options: &CheckOptions) -> Result<u8> {
-    let reference = super::openclaw::OpenClaw::shipped()?;
+    let catalog = crate::dispatch::Catalog::load(options.catalog.as_deref())?;
+    let reference = super::openclaw::OpenClaw::new(catalog);
     let report = check(&options.paths, options.shard, &reference)?;
     let text = report::render(&report, options.format);
     match &options.output {
