@@ -7,6 +7,8 @@
 //! - [`ca`] — the root CA and per-host leaf certificates that let the proxy intercept TLS.
 //! - [`proxy`] — listener, CONNECT, TLS accept, plain-HTTP forwarding, WebSocket relay, the streaming tap.
 //! - [`upstream`] — where intercepted requests go: the live network, a cassette, or a provider stub.
+//! - [`session`] — a proxy run as commands share it: announce, run `-- CMD` ([`child`]) or wait for a signal.
+//! - [`record`] — the `record` command: live upstream + recorder.
 //! - [`cassette`] — the cassette format, loading, journal, atomic save and redaction.
 //! - [`dispatch`] — the reference dispatcher: provider catalog, OpenClaw inputs, `plan()`, `send`.
 //! - [`scenario`] — scenarios, observations, invariants and the version × scenario runner (`check`).
@@ -18,14 +20,20 @@
 //! - [`cli`] — clap definitions only; `main.rs` maps each command to one library function.
 
 pub mod audit;
+pub mod ca;
 pub mod cassette;
+pub mod child;
 pub mod cli;
 pub mod credential;
 pub mod dispatch;
 pub mod error;
 pub mod exchange;
+pub mod proxy;
+pub mod record;
 pub mod report;
 pub mod scenario;
+pub mod session;
+pub mod upstream;
 pub mod version;
 
 pub use error::{Error, Result};

@@ -1,19 +1,25 @@
 //! The `dispatch-vcr` binary: parse flags, call one library function, exit with its code.
 
+use std::future::Future;
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::Parser;
 use dispatch_vcr::cli::{
-    self, AuditArgs, CassetteCommand, CheckArgs, Cli, Command, DispatchCommand, ReportFormat,
+    self, AuditArgs, CaCommand, CassetteCommand, CheckArgs, Cli, Command, DispatchCommand, EnvFormat,
+    ProxyArgs, RecordArgs, ReportFormat,
 };
 use dispatch_vcr::dispatch::profiles::AuthStore;
 use dispatch_vcr::dispatch::{self, InputSources};
+use dispatch_vcr::proxy::ProxyConfig;
+use dispatch_vcr::record::{RecordOptions, record};
 use dispatch_vcr::report;
 use dispatch_vcr::scenario::runner::{self, CheckOptions};
-use dispatch_vcr::{Error, Result, audit, cassette};
+use dispatch_vcr::{Error, Result, audit, ca, cassette};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
@@ -26,9 +32,9 @@ fn main() -> ExitCode {
 /// Run one command; `Ok` carries the exit code (0 ok, 1 failed checks or child status).
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
-        Command::Ca(_) | Command::Record(_) | Command::Replay(_) => {
-            Err(Error::input("this command is not built yet"))
-        }
+        Command::Ca(command) => print(ca_command(command)?),
+        Command::Record(args) => block_on(record(record_options(args))),
+        Command::Replay(_) => Err(Error::input("this command is not built yet")),
         Command::Check(args) => runner::check_command(&check_options(args)),
         Command::Diff(args) => {
             let diff = cassette::diff_files(&args.a, &args.b)?;
@@ -63,6 +69,20 @@ fn run(cli: Cli) -> Result<u8> {
     }
 }
 
+fn ca_command(command: CaCommand) -> Result<String> {
+    match command {
+        CaCommand::Init { force } => ca::init_command(force),
+        CaCommand::Show => ca::show_command(),
+        CaCommand::Env { proxy, format } => {
+            let format = match format {
+                EnvFormat::Sh => ca::EnvFormat::Sh,
+                EnvFormat::Json => ca::EnvFormat::Json,
+            };
+            ca::env_command(&proxy, format)
+        }
+    }
+}
+
 fn input_sources(args: &cli::DispatchInputArgs) -> InputSources {
     InputSources {
         scenario: args.scenario.clone(),
@@ -92,4 +112,51 @@ fn check_options(args: CheckArgs) -> CheckOptions {
         ReportFormat::Junit => report::Format::Junit,
     };
     CheckOptions { paths: args.paths, format, output: args.output, shard: args.shard, catalog: args.catalog }
+}
+
+fn record_options(args: RecordArgs) -> RecordOptions {
+    RecordOptions {
+        output: args.output,
+        proxy: proxy_config(&args.proxy),
+        upstream_ca: args.proxy.upstream_ca,
+        connect_to: args.proxy.connect_to,
+        profiles: args.profiles,
+        dispatcher: args.dispatcher,
+        exclude: args.exclude,
+        command: args.command,
+    }
+}
+
+fn proxy_config(args: &ProxyArgs) -> ProxyConfig {
+    ProxyConfig {
+        listen: args.listen.clone(),
+        allow_remote: args.allow_remote,
+        passthrough: args.passthrough.clone(),
+    }
+}
+
+fn print(text: String) -> Result<u8> {
+    print!("{text}");
+    Ok(0)
+}
+
+/// Run an async command on a multi-threaded runtime.
+fn block_on(command: impl Future<Output = Result<u8>>) -> Result<u8> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| Error::runtime(format!("cannot start the async runtime: {err}")))?
+        .block_on(command)
+}
+
+/// Logs go to stderr (stdout belongs to the command's output); `RUST_LOG`
+/// picks the level, warnings by default.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
 }

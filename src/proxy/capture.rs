@@ -1,0 +1,337 @@
+//! Copying an exchange as it streams past, and handing it to the tap when done.
+//!
+//! An [`ExchangeCell`] is shared by everything still working on one exchange:
+//! the request handler, the request-body [`Tee`] (owned by the upstream while
+//! it reads the body), the response-body [`Tee`] (owned by hyper while it
+//! writes to the client) and a WebSocket relay. When the last of them lets go
+//! the exchange is finished by definition, and the cell's `Drop` gives it to
+//! the tap. No task waits for bodies to end, and an exchange cut short (client
+//! gone, upstream reset, shutdown) is still delivered, with `error` set.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use http_body::{Body as HttpBody, Frame, SizeHint};
+
+use crate::exchange::{Exchange, RequestHead, ResponseHead, Tap, TimedChunk, WsCapture};
+use crate::upstream::{Body, BoxError};
+
+/// One exchange under way.
+pub(crate) struct ExchangeCell {
+    tap: Arc<dyn Tap>,
+    state: Mutex<Pending>,
+}
+
+struct Pending {
+    /// Always `Some` until the cell is dropped and hands it to the tap.
+    exchange: Option<Exchange>,
+    started: Instant,
+    ended: Option<Instant>,
+    /// The part of the request body the upstream never read (it answered or
+    /// failed first); kept so a failed exchange can still record what was sent.
+    unread_request: Option<Body>,
+}
+
+impl ExchangeCell {
+    /// Start an exchange whose request head arrived at `started`.
+    pub(crate) fn new(tap: Arc<dyn Tap>, conn: u64, request: RequestHead, started: Instant) -> Arc<Self> {
+        let exchange = Exchange {
+            conn,
+            started: SystemTime::now(),
+            duration: Duration::ZERO,
+            request,
+            request_body: Vec::new(),
+            response: None,
+            response_body: Vec::new(),
+            websocket: None,
+            error: None,
+        };
+        let pending = Pending { exchange: Some(exchange), started, ended: None, unread_request: None };
+        Arc::new(Self { tap, state: Mutex::new(pending) })
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut Pending) -> R) -> R {
+        // A panic elsewhere while holding the lock leaves a usable exchange;
+        // recording it is better than losing it.
+        f(&mut self.state.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn with_exchange<R: Default>(&self, f: impl FnOnce(&mut Exchange) -> R) -> R {
+        self.with(|p| p.exchange.as_mut().map(f).unwrap_or_default())
+    }
+
+    /// The response head arrived.
+    pub(crate) fn set_response(&self, head: ResponseHead) {
+        self.with_exchange(|e| e.response = Some(head));
+    }
+
+    /// The WebSocket session ended with this capture.
+    pub(crate) fn set_websocket(&self, capture: WsCapture) {
+        self.with(|p| {
+            if let Some(exchange) = p.exchange.as_mut() {
+                exchange.websocket = Some(capture);
+            }
+            p.ended = Some(Instant::now());
+        });
+    }
+
+    /// Record why the exchange failed; the first reason wins, since later
+    /// ones are usually consequences of it.
+    pub(crate) fn fail(&self, reason: impl Into<String>) {
+        self.with_exchange(|e| {
+            e.error.get_or_insert_with(|| reason.into());
+        });
+    }
+
+    /// Take the request body the upstream left unread, if any.
+    pub(crate) fn take_unread_request(&self) -> Option<Body> {
+        self.with(|p| p.unread_request.take())
+    }
+
+    fn deposit(&self, side: BodySide, chunks: Vec<TimedChunk>, ended: bool) {
+        self.with(|p| {
+            if let Some(exchange) = p.exchange.as_mut() {
+                match side {
+                    BodySide::Request => exchange.request_body.extend(chunks),
+                    BodySide::Response => exchange.response_body.extend(chunks),
+                }
+            }
+            if ended && side == BodySide::Response {
+                p.ended = Some(Instant::now());
+            }
+        });
+    }
+}
+
+impl Drop for ExchangeCell {
+    fn drop(&mut self) {
+        let pending = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let Some(mut exchange) = pending.exchange.take() else { return };
+        let ended = pending.ended.unwrap_or_else(Instant::now);
+        exchange.duration = ended.saturating_duration_since(pending.started);
+        tracing::debug!(
+            conn = exchange.conn,
+            failed = exchange.error.is_some(),
+            "exchange finished, to the tap"
+        );
+        self.tap.record(exchange);
+    }
+}
+
+/// Which body a [`Tee`] copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodySide {
+    /// Client → upstream.
+    Request,
+    /// Upstream → client.
+    Response,
+}
+
+/// A body that passes every frame through unchanged, the moment it arrives,
+/// and keeps a reference-counted copy of the data for the exchange.
+pub(crate) struct Tee {
+    inner: Option<Body>,
+    cell: Arc<ExchangeCell>,
+    side: BodySide,
+    since: Instant,
+    chunks: Vec<TimedChunk>,
+    ended: bool,
+}
+
+impl Tee {
+    /// Copy `inner` into `cell`; chunk times count from `since`.
+    pub(crate) fn new(inner: Body, cell: Arc<ExchangeCell>, side: BodySide, since: Instant) -> Self {
+        Self { inner: Some(inner), cell, side, since, chunks: Vec::new(), ended: false }
+    }
+
+    fn failure(&self, err: &BoxError) -> String {
+        match self.side {
+            BodySide::Request => format!("client request body failed: {err}"),
+            BodySide::Response => format!("upstream response body failed: {err}"),
+        }
+    }
+}
+
+impl HttpBody for Tee {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        let Some(inner) = this.inner.as_mut() else { return Poll::Ready(None) };
+        let polled = Pin::new(inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    this.chunks.push(TimedChunk { at: this.since.elapsed(), data: data.clone() });
+                }
+            }
+            Poll::Ready(Some(Err(err))) => {
+                this.cell.fail(this.failure(err));
+                this.ended = true;
+            }
+            Poll::Ready(None) => this.ended = true,
+            Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.as_ref().is_none_or(HttpBody::is_end_stream)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.as_ref().map(HttpBody::size_hint).unwrap_or_default()
+    }
+}
+
+impl Drop for Tee {
+    fn drop(&mut self) {
+        let complete = self.ended || self.is_end_stream();
+        let chunks = std::mem::take(&mut self.chunks);
+        self.cell.deposit(self.side, chunks, complete);
+        if complete {
+            return;
+        }
+        match self.side {
+            // hyper dropped the body before its end: the client is gone.
+            BodySide::Response => self.cell.fail("client went away before the response body ended"),
+            // The upstream answered (or failed) without reading all of it.
+            BodySide::Request => {
+                let unread = self.inner.take();
+                self.cell.with(|p| p.unread_request = unread);
+            }
+        }
+    }
+}
+
+/// Read what is left of an unread request body into the exchange, so a
+/// failed exchange still shows what the client sent. Bounded in size and
+/// time: the client is usually done sending already.
+pub(crate) async fn drain_unread_request(cell: &Arc<ExchangeCell>, started: Instant) {
+    const LIMIT: usize = 16 << 20;
+    const PATIENCE: Duration = Duration::from_secs(2);
+    let Some(body) = cell.take_unread_request() else { return };
+    let mut tee = Tee::new(body, cell.clone(), BodySide::Request, started);
+    let drain = async {
+        let mut seen = 0;
+        while let Some(Ok(frame)) = std::future::poll_fn(|cx| Pin::new(&mut tee).poll_frame(cx)).await {
+            seen += frame.data_ref().map_or(0, Bytes::len);
+            if seen > LIMIT {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(PATIENCE, drain).await;
+    // Whatever is still unread now stays unread; do not park it in the cell again.
+    tee.ended = true;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::upstream::body;
+    use http_body_util::BodyExt as _;
+
+    #[derive(Default)]
+    struct Collect(Mutex<Vec<Exchange>>);
+
+    impl Tap for Collect {
+        fn record(&self, exchange: Exchange) {
+            self.0.lock().unwrap().push(exchange);
+        }
+    }
+
+    fn head() -> RequestHead {
+        RequestHead {
+            method: "POST".into(),
+            url: "https://api.openai.com/v1/responses".into(),
+            http_version: "HTTP/1.1".into(),
+            headers: vec![],
+        }
+    }
+
+    fn cell(tap: &Arc<Collect>) -> Arc<ExchangeCell> {
+        ExchangeCell::new(tap.clone(), 7, head(), Instant::now())
+    }
+
+    fn stream(parts: &'static [&'static str]) -> Body {
+        body::from_stream(futures_util::stream::iter(
+            parts.iter().map(|p| Ok::<_, BoxError>(Bytes::from(*p))),
+        ))
+    }
+
+    #[tokio::test]
+    async fn tee_passes_frames_through_and_copies_them() {
+        let tap = Arc::new(Collect::default());
+        let cell = cell(&tap);
+        let tee = Tee::new(stream(&["a", "b"]), cell.clone(), BodySide::Response, Instant::now());
+        drop(cell);
+        assert_eq!(tee.collect().await.unwrap().to_bytes(), "ab");
+        let exchanges = tap.0.lock().unwrap();
+        let chunks: Vec<_> = exchanges[0].response_body.iter().map(|c| c.data.clone()).collect();
+        assert_eq!(chunks, ["a", "b"]);
+        assert_eq!(exchanges[0].error, None);
+        assert_eq!(exchanges[0].conn, 7);
+    }
+
+    #[tokio::test]
+    async fn exchange_is_delivered_once_when_every_holder_is_done() {
+        let tap = Arc::new(Collect::default());
+        let cell = cell(&tap);
+        let request = Tee::new(stream(&["q"]), cell.clone(), BodySide::Request, Instant::now());
+        let response = Tee::new(stream(&["r"]), cell.clone(), BodySide::Response, Instant::now());
+        drop(cell);
+        response.collect().await.unwrap();
+        assert!(tap.0.lock().unwrap().is_empty(), "request body still in flight");
+        request.collect().await.unwrap();
+        let exchanges = tap.0.lock().unwrap();
+        assert_eq!(exchanges.len(), 1);
+        assert_eq!(exchanges[0].request_body[0].data, "q");
+        assert_eq!(exchanges[0].response_body[0].data, "r");
+    }
+
+    #[tokio::test]
+    async fn response_dropped_midway_records_the_client_leaving() {
+        let tap = Arc::new(Collect::default());
+        let cell = cell(&tap);
+        let mut tee = Tee::new(stream(&["a", "b"]), cell.clone(), BodySide::Response, Instant::now());
+        drop(cell);
+        tee.frame().await.unwrap().unwrap();
+        drop(tee);
+        let exchanges = tap.0.lock().unwrap();
+        assert_eq!(exchanges[0].response_body.len(), 1);
+        assert!(exchanges[0].error.as_deref().unwrap().contains("client went away"));
+    }
+
+    #[tokio::test]
+    async fn unread_request_body_is_drained_into_a_failed_exchange() {
+        let tap = Arc::new(Collect::default());
+        let cell = cell(&tap);
+        let started = Instant::now();
+        drop(Tee::new(stream(&["{\"a\":", "1}"]), cell.clone(), BodySide::Request, started));
+        cell.fail("upstream connect failed: x");
+        drain_unread_request(&cell, started).await;
+        drop(cell);
+        let exchanges = tap.0.lock().unwrap();
+        let body: Vec<_> = exchanges[0].request_body.iter().map(|c| c.data.clone()).collect();
+        assert_eq!(body, ["{\"a\":", "1}"]);
+        assert_eq!(exchanges[0].error.as_deref(), Some("upstream connect failed: x"));
+    }
+
+    #[tokio::test]
+    async fn first_failure_wins() {
+        let tap = Arc::new(Collect::default());
+        let cell = cell(&tap);
+        cell.fail("first");
+        cell.fail("second");
+        drop(cell);
+        assert_eq!(tap.0.lock().unwrap()[0].error.as_deref(), Some("first"));
+    }
+}

@@ -1,0 +1,94 @@
+//! `record`: the live proxy with the recorder as its tap.
+//!
+//! Everything that can be wrong with the input is checked before the
+//! recorder opens its journal (flags, profiles, the command, the port), so a
+//! usage error leaves no file behind.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::cassette::{DispatcherId, Meta, Recorder, RecorderOptions};
+use crate::child::check_command;
+use crate::dispatch::profiles::AuthStore;
+use crate::proxy::{Proxy, ProxyConfig, Wiring};
+use crate::upstream::live::{ConnectTo, Live, LiveOptions};
+use crate::{Error, Result, session};
+
+/// What `record` was asked to do, in library terms.
+#[derive(Debug, Clone, Default)]
+pub struct RecordOptions {
+    /// The cassette to write.
+    pub output: PathBuf,
+    /// Listener and passthrough.
+    pub proxy: ProxyConfig,
+    /// `--upstream-ca` files.
+    pub upstream_ca: Vec<PathBuf>,
+    /// `--connect-to` rules, unparsed.
+    pub connect_to: Vec<String>,
+    /// `--profiles` files.
+    pub profiles: Vec<PathBuf>,
+    /// `--dispatcher NAME@VERSION`.
+    pub dispatcher: Option<String>,
+    /// `--exclude` host globs.
+    pub exclude: Vec<String>,
+    /// `-- CMD ARGS`, empty to record until SIGINT/SIGTERM.
+    pub command: Vec<String>,
+}
+
+/// Record until the command ends (returning its exit code) or until a signal (0).
+pub async fn record(options: RecordOptions) -> Result<u8> {
+    let dispatcher = options.dispatcher.as_deref().map(parse_dispatcher).transpose()?;
+    let connect_to =
+        options.connect_to.iter().map(|rule| rule.parse()).collect::<Result<Vec<ConnectTo>>>()?;
+    let live = Live::new(LiveOptions { upstream_ca: options.upstream_ca, connect_to })?;
+    let profiles = options.profiles.iter().map(|path| AuthStore::load(path)).collect::<Result<Vec<_>>>()?;
+    if !options.command.is_empty() {
+        check_command(&options.command)?;
+    }
+    let leaves = session::leaf_issuer()?;
+    let proxy = Proxy::bind(&options.proxy).await?;
+    let meta = Meta { dispatcher, ..Meta::default() };
+    let recorder =
+        Recorder::create(&options.output, RecorderOptions { meta, profiles, exclude: options.exclude })?;
+    let wiring = Wiring { leaves, upstream: Arc::new(live), tap: recorder.tap() };
+    let outcome = session::run(proxy, wiring, &options.command).await;
+    // Finish even when the session failed: what was recorded is kept.
+    let summary = recorder.finish().await?;
+    eprintln!("dispatch-vcr: {summary}");
+    for warning in &summary.warnings {
+        eprintln!("dispatch-vcr: warning: {warning}");
+    }
+    outcome
+}
+
+/// `NAME@VERSION`, e.g. `openclaw@2026.5.16-beta.4`.
+fn parse_dispatcher(value: &str) -> Result<DispatcherId> {
+    match value.split_once('@') {
+        Some((name, version)) if !name.is_empty() && !version.is_empty() && !version.contains('@') => {
+            Ok(DispatcherId { name: name.to_owned(), version: version.to_owned() })
+        }
+        _ => Err(Error::input(format!(
+            "--dispatcher `{value}`: expected NAME@VERSION, e.g. openclaw@2026.5.16-beta.4"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dispatcher_is_name_at_version() {
+        let id = parse_dispatcher("openclaw@2026.5.16-beta.4").unwrap();
+        assert_eq!((id.name.as_str(), id.version.as_str()), ("openclaw", "2026.5.16-beta.4"));
+    }
+
+    #[test]
+    fn malformed_dispatcher_names_the_flag() {
+        for bad in ["openclaw", "@1", "openclaw@", "a@b@c"] {
+            let err = parse_dispatcher(bad).unwrap_err();
+            assert_eq!(err.exit_code(), 2);
+            assert!(err.message().starts_with("--dispatcher"), "{err}");
+        }
+    }
+}
