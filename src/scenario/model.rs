@@ -135,11 +135,6 @@ impl Expect {
             model: other.model.clone().or_else(|| self.model.clone()),
         }
     }
-
-    /// Whether nothing is pinned.
-    pub fn is_empty(&self) -> bool {
-        *self == Expect::default()
-    }
 }
 
 /// A bearer rule: `"present"`, `"absent"`, or `{"header", "scheme", "kind"}`.

@@ -92,16 +92,6 @@ impl Bindings {
         self.by_fingerprint.entry(fingerprint).or_insert(binding);
     }
 
-    /// Bind the fingerprint of `secret` to `profile` of `provider`, its kind read from its shape.
-    pub fn insert_secret(&mut self, secret: &str, profile: &str, provider: Option<&str>) {
-        let binding = Binding {
-            kind: credential::classify(secret).to_owned(),
-            profile: Some(profile.to_owned()),
-            provider: provider.map(str::to_owned),
-        };
-        self.insert(credential::fingerprint(secret), binding);
-    }
-
     /// The cassette's `meta.credentials`; a profile id `provider:name` names its provider.
     pub fn add_meta(&mut self, meta: &Meta) {
         for (fingerprint, facts) in &meta.credentials {
@@ -324,12 +314,14 @@ mod tests {
     #[test]
     fn first_source_wins() {
         let mut bindings = Bindings::default();
-        bindings.insert_secret("sk-1", "openai:a", Some("openai"));
-        bindings.insert_secret("sk-1", "openai:b", Some("openai"));
-        assert_eq!(
-            bindings.get(&credential::fingerprint("sk-1")).unwrap().profile.as_deref(),
-            Some("openai:a")
-        );
+        let bound = |profile: &str| Binding {
+            kind: "openai-key".into(),
+            profile: Some(profile.into()),
+            provider: None,
+        };
+        bindings.insert("sha256:000000000001".into(), bound("openai:a"));
+        bindings.insert("sha256:000000000001".into(), bound("openai:b"));
+        assert_eq!(bindings.get("sha256:000000000001").unwrap().profile.as_deref(), Some("openai:a"));
     }
 
     #[test]

@@ -245,7 +245,12 @@ mod tests {
                 model: Some("gpt-5.5".into()),
             };
             let mut bindings = Bindings::default();
-            bindings.insert_secret(TOKEN, "openai-codex:u", Some("openai-codex"));
+            let binding = observe::Binding {
+                kind: "opaque".into(),
+                profile: Some("openai-codex:u".into()),
+                provider: Some("openai-codex".into()),
+            };
+            bindings.insert(credential::fingerprint(TOKEN), binding);
             Ok(Planned { expected: Expected::Dispatch(vec![step]), bindings })
         }
     }
