@@ -226,8 +226,8 @@ fn snapshot_text(dir: &Path, args: &[&str]) -> String {
 mod snapshots {
     use super::*;
 
-    #[test]
-    fn issue_83380_before_the_merge() {
+    /// The #83380 setup planned at `version`, as text.
+    fn issue_83380_text(version: &str) -> String {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "openclaw.json", ISSUE_83380_CONFIG);
         write(dir.path(), "ap.json", &codex_store());
@@ -238,30 +238,21 @@ mod snapshots {
             "--profiles",
             "ap.json",
             "--version",
-            "2026.5.16-beta.4",
+            version,
             "--now",
             NOW,
         ];
-        insta::assert_snapshot!(snapshot_text(dir.path(), &args));
+        snapshot_text(dir.path(), &args)
+    }
+
+    #[test]
+    fn issue_83380_before_the_merge() {
+        insta::assert_snapshot!(issue_83380_text("2026.5.16-beta.4"));
     }
 
     #[test]
     fn issue_83380_after_the_merge() {
-        let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "openclaw.json", ISSUE_83380_CONFIG);
-        write(dir.path(), "ap.json", &codex_store());
-        let args = [
-            "plan",
-            "--config",
-            "openclaw.json",
-            "--profiles",
-            "ap.json",
-            "--version",
-            "2026.9.6",
-            "--now",
-            NOW,
-        ];
-        insta::assert_snapshot!(snapshot_text(dir.path(), &args));
+        insta::assert_snapshot!(issue_83380_text("2026.9.6"));
     }
 
     #[test]
