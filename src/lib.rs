@@ -11,6 +11,8 @@
 //! - [`record`] — the `record` command: live upstream + recorder.
 //! - [`cassette`] — the cassette format, loading, journal, atomic save and redaction.
 //! - [`dispatch`] — the reference dispatcher: provider catalog, OpenClaw inputs, `plan()`, `send`.
+//! - [`scenario`] — scenarios, observations, invariants and the version × scenario runner (`check`).
+//! - [`report`] — the outcome model and its renderers: text matrix, JSON, JUnit XML.
 //! - [`credential`] — fingerprints, credential kinds and JWT claims: the vocabulary all parts share.
 //! - [`exchange`] — the raw captured exchange and the `Tap` trait: the contract between proxy and recorders.
 //! - [`error`] — the error type and the exit codes of every command.
@@ -28,6 +30,8 @@ pub mod error;
 pub mod exchange;
 pub mod proxy;
 pub mod record;
+pub mod report;
+pub mod scenario;
 pub mod session;
 pub mod upstream;
 pub mod version;

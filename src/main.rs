@@ -6,13 +6,15 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use dispatch_vcr::cli::{
-    self, AuditArgs, CaCommand, CassetteCommand, Cli, Command, DispatchCommand, EnvFormat, ProxyArgs,
-    RecordArgs,
+    self, AuditArgs, CaCommand, CassetteCommand, CheckArgs, Cli, Command, DispatchCommand, EnvFormat,
+    ProxyArgs, RecordArgs, ReportFormat,
 };
 use dispatch_vcr::dispatch::profiles::AuthStore;
 use dispatch_vcr::dispatch::{self, InputSources};
 use dispatch_vcr::proxy::ProxyConfig;
 use dispatch_vcr::record::{RecordOptions, record};
+use dispatch_vcr::report;
+use dispatch_vcr::scenario::runner::{self, CheckOptions};
 use dispatch_vcr::upstream::stub::StubOptions;
 use dispatch_vcr::{Error, Result, audit, ca, cassette};
 
@@ -34,6 +36,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Ca(command) => print(ca_command(command)?),
         Command::Record(args) => block_on(record(record_options(args))),
         Command::Replay(_) => Err(Error::input("this command is not built yet")),
+        Command::Check(args) => runner::check_command(&check_options(args)),
         Command::Diff(args) => {
             let diff = cassette::diff_files(&args.a, &args.b)?;
             print!("{diff}");
@@ -100,6 +103,16 @@ fn run_audit(args: &AuditArgs) -> Result<u8> {
     let report = audit::audit(&args.paths, &audit::known_secrets(&stores))?;
     print!("{report}");
     Ok(report.exit_code())
+}
+
+/// `check` flags as the library's options.
+fn check_options(args: CheckArgs) -> CheckOptions {
+    let format = match args.format {
+        ReportFormat::Text => report::Format::Text { color: report::text::use_color(args.output.is_some()) },
+        ReportFormat::Json => report::Format::Json,
+        ReportFormat::Junit => report::Format::Junit,
+    };
+    CheckOptions { paths: args.paths, format, output: args.output, shard: args.shard, catalog: args.catalog }
 }
 
 fn record_options(args: RecordArgs) -> RecordOptions {
