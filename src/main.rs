@@ -7,13 +7,14 @@ use std::process::ExitCode;
 use clap::Parser;
 use dispatch_vcr::cli::{
     self, AuditArgs, CaCommand, CassetteCommand, CheckArgs, Cli, Command, DispatchCommand, EnvFormat,
-    ProxyArgs, RecordArgs, ReportFormat,
+    ProxyArgs, RecordArgs, ReportFormat, RunArgs,
 };
 use dispatch_vcr::dispatch::profiles::AuthStore;
 use dispatch_vcr::dispatch::{self, InputSources};
 use dispatch_vcr::proxy::ProxyConfig;
 use dispatch_vcr::record::{RecordOptions, record};
 use dispatch_vcr::report;
+use dispatch_vcr::run::{self, RunOptions};
 use dispatch_vcr::scenario::runner::{self, CheckOptions};
 use dispatch_vcr::upstream::stub::StubOptions;
 use dispatch_vcr::{Error, Result, audit, ca, cassette};
@@ -37,6 +38,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Record(args) => block_on(record(record_options(args))),
         Command::Replay(_) => Err(Error::input("this command is not built yet")),
         Command::Check(args) => runner::check_command(&check_options(args)),
+        Command::Run(args) => block_on(run::run(run_options(args))),
         Command::Diff(args) => {
             let diff = cassette::diff_files(&args.a, &args.b)?;
             print!("{diff}");
@@ -107,12 +109,31 @@ fn run_audit(args: &AuditArgs) -> Result<u8> {
 
 /// `check` flags as the library's options.
 fn check_options(args: CheckArgs) -> CheckOptions {
-    let format = match args.format {
-        ReportFormat::Text => report::Format::Text { color: report::text::use_color(args.output.is_some()) },
+    let format = report_format(args.format, args.output.is_some());
+    CheckOptions { paths: args.paths, format, output: args.output, shard: args.shard, catalog: args.catalog }
+}
+
+fn report_format(format: ReportFormat, to_file: bool) -> report::Format {
+    match format {
+        ReportFormat::Text => report::Format::Text { color: report::text::use_color(to_file) },
         ReportFormat::Json => report::Format::Json,
         ReportFormat::Junit => report::Format::Junit,
-    };
-    CheckOptions { paths: args.paths, format, output: args.output, shard: args.shard, catalog: args.catalog }
+    }
+}
+
+fn run_options(args: RunArgs) -> RunOptions {
+    RunOptions {
+        format: report_format(args.format, args.output.is_some()),
+        scenario: args.scenario,
+        version: args.version,
+        stub: stub_options(&args.stub),
+        record_to: args.record_to,
+        exclude: args.exclude,
+        proxy: ProxyConfig { listen: args.listen, ..ProxyConfig::default() },
+        output: args.output,
+        catalog: args.catalog,
+        command: args.command,
+    }
 }
 
 fn record_options(args: RecordArgs) -> RecordOptions {

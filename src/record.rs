@@ -68,6 +68,14 @@ pub async fn record(options: RecordOptions) -> Result<u8> {
 /// What answers: the provider stub with `--stub`, else the network.
 fn upstream(options: &RecordOptions) -> Result<Arc<dyn Upstream>> {
     if let Some(stub) = options.stub {
+        let network = [
+            ("--upstream-ca", options.upstream_ca.is_empty()),
+            ("--connect-to", options.connect_to.is_empty()),
+            ("--passthrough", options.proxy.passthrough.is_empty()),
+        ];
+        if let Some((flag, _)) = network.iter().find(|(_, unused)| !unused) {
+            return Err(Error::input(format!("--stub answers without any network: drop {flag}")));
+        }
         return Ok(Arc::new(Stub::new(Catalog::shipped()?, stub)?));
     }
     let connect_to =
