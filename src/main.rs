@@ -128,6 +128,7 @@ fn run_options(args: RunArgs) -> RunOptions {
         version: args.version,
         stub: stub_options(&args.stub),
         record_to: args.record_to,
+        home: args.home,
         exclude: args.exclude,
         proxy: ProxyConfig { listen: args.listen, ..ProxyConfig::default() },
         output: args.output,

@@ -160,3 +160,31 @@ async fn usage_errors_name_what_to_fix() {
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn home_can_be_a_kept_folder_and_tmpdir_dies_with_the_run() {
+    let f = fixture();
+    let bin = Bin::new();
+    let home = f.dir.path().join("kept-home");
+    let script = r#"echo "tmp=$TMPDIR"; test "$HOME" = "$DISPATCH_VCR_RUN_HOME" && touch "$TMPDIR/scratch""#;
+    let args = [
+        "run",
+        f.scenario.to_str().unwrap(),
+        "--stub",
+        "--home",
+        home.to_str().unwrap(),
+        "--",
+        "sh",
+        "-c",
+        script,
+    ];
+    let first = bin.run(args).await;
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    let tmp = stdout.lines().find_map(|l| l.strip_prefix("tmp=")).expect("TMPDIR printed");
+    assert!(!Path::new(tmp).exists(), "the run's TMPDIR is removed: {tmp}");
+    assert!(home.join(".openclaw/openclaw.json").is_file(), "the home is kept");
+    assert!(home.join(".openclaw/agents/main/agent/auth-profiles.json").is_file());
+    let again = bin.run(args).await;
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"), "a used home is refused");
+}

@@ -8,7 +8,10 @@
 //! 3. The command runs with a clean environment: the scenario's `env`, HOME,
 //!    the proxy and trust variables, and the `DISPATCH_VCR_RUN_*` variables
 //!    below, plus only [`INHERITED`] of ours (a stray `OPENAI_API_KEY` in the
-//!    user's shell must not change what the dispatcher does).
+//!    user's shell must not change what the dispatcher does). `TMPDIR` is a
+//!    folder of the run's own, removed with it: dispatchers that unpack
+//!    plugins into temporary folders (OpenClaw's Codex runtime writes
+//!    gigabytes) leave nothing behind.
 //! 4. The observed cassette is judged with [`check_cell`], exactly as `check`
 //!    judges a recorded one, and reported the same way; the dispatcher's own
 //!    log adds what it says it bound ([`dispatcher_log`]).
@@ -39,7 +42,7 @@ use crate::version::Version;
 use crate::{Error, Result};
 
 /// Variables of ours the command keeps: what finding and running programs needs.
-pub const INHERITED: &[&str] = &["PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER", "LOGNAME"];
+pub const INHERITED: &[&str] = &["PATH", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME"];
 
 /// Variables every command gets (REAL.md's recipe for Node dispatchers).
 const FIXED_ENV: [(&str, &str); 2] = [("TERM", "dumb"), ("NO_COLOR", "1")];
@@ -56,6 +59,10 @@ pub struct RunOptions {
     pub stub: Option<StubOptions>,
     /// `--record-to FILE`: keep the observed traffic as a cassette.
     pub record_to: Option<PathBuf>,
+    /// `--home DIR`: materialise into DIR (absent or empty; kept afterwards)
+    /// instead of a temporary folder, for dispatchers whose installed plugins
+    /// record absolute paths under HOME.
+    pub home: Option<PathBuf>,
     /// `--exclude` host globs: left out of the observed cassette (and so of the checks).
     pub exclude: Vec<String>,
     /// Listener.
@@ -84,7 +91,12 @@ pub async fn run(options: RunOptions) -> Result<u8> {
         .prefix("dispatch-vcr-run-")
         .tempdir()
         .map_err(|e| Error::runtime(format!("cannot create a temporary folder for the run: {e}")))?;
-    let home = home::materialise(&scenario.inputs, &create_home(work.path())?)?;
+    let home_dir = match &options.home {
+        Some(dir) => claim_home(dir)?,
+        None => create_dir(&work.path().join("home"))?,
+    };
+    let home = home::materialise(&scenario.inputs, &home_dir)?;
+    let tmp = create_dir(&work.path().join("tmp"))?;
     let observed = options.record_to.clone().unwrap_or_else(|| work.path().join("observed.json"));
     let leaves = session::leaf_issuer()?;
     let proxy = Proxy::bind(&options.proxy).await?;
@@ -96,8 +108,9 @@ pub async fn run(options: RunOptions) -> Result<u8> {
             exclude: options.exclude.clone(),
         },
     )?;
-    let setup =
-        ChildSetup { env: child_env(&inputs, &home, &version, &catalog), inherit: Inherit::Only(INHERITED) };
+    let mut env = child_env(&inputs, &home, &version, &catalog);
+    env.push(("TMPDIR".to_owned(), tmp.display().to_string()));
+    let setup = ChildSetup { env, inherit: Inherit::Only(INHERITED) };
     let wiring = Wiring { leaves, upstream, tap: recorder.tap() };
     let status = session::run_with(proxy, wiring, &options.command, &setup).await;
     let summary = recorder.finish().await?;
@@ -151,10 +164,25 @@ fn upstream(options: &RunOptions, catalog: &Catalog) -> Result<Arc<dyn Upstream>
     }
 }
 
-fn create_home(work: &Path) -> Result<PathBuf> {
-    let home = work.join("home");
-    std::fs::create_dir(&home).map_err(|e| Error::io("create", &home, &e))?;
-    Ok(home)
+fn create_dir(dir: &Path) -> Result<PathBuf> {
+    std::fs::create_dir(dir).map_err(|e| Error::io("create", dir, &e))?;
+    Ok(dir.to_owned())
+}
+
+/// `--home DIR`: created if absent; refused unless empty, so a run never
+/// mixes its inputs with another run's files.
+fn claim_home(dir: &Path) -> Result<PathBuf> {
+    match std::fs::read_dir(dir).map(|mut entries| entries.next().is_none()) {
+        Ok(false) => Err(Error::input(format!(
+            "--home {}: not empty; give an empty or absent folder (a run writes the scenario's inputs there)",
+            dir.display()
+        ))),
+        Ok(true) => Ok(dir.to_owned()),
+        Err(_) => {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, &e))?;
+            Ok(dir.to_owned())
+        }
+    }
 }
 
 /// `meta` of the observed cassette: who was recorded, from which scenario, against what.
