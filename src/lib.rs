@@ -9,6 +9,7 @@
 //! - [`upstream`] — where intercepted requests go: the live network, a cassette, or a provider stub.
 //! - [`session`] — a proxy run as commands share it: announce, run `-- CMD` ([`child`]) or wait for a signal.
 //! - [`record`] — the `record` command: live upstream + recorder.
+//! - [`replay`] — the `replay` command and its in-process handle: cassette upstream + observer.
 //! - [`cassette`] — the cassette format, loading, journal, atomic save and redaction.
 //! - [`dispatch`] — the reference dispatcher: provider catalog, OpenClaw inputs, `plan()`, `send`.
 //! - [`credential`] — fingerprints, credential kinds and JWT claims: the vocabulary all parts share.
@@ -28,6 +29,7 @@ pub mod error;
 pub mod exchange;
 pub mod proxy;
 pub mod record;
+pub mod replay;
 pub mod session;
 pub mod upstream;
 pub mod version;
