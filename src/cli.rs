@@ -45,6 +45,8 @@ pub enum Command {
     /// The reference dispatcher: what a correct OpenClaw sends, and why.
     #[command(subcommand)]
     Dispatch(DispatchCommand),
+    /// Check scenarios: every scenario × dispatcher version against the invariants.
+    Check(CheckArgs),
 }
 
 /// `ca …` subcommands.
@@ -296,12 +298,47 @@ pub struct DispatchSendArgs {
     /// The inputs.
     #[command(flatten)]
     pub inputs: DispatchInputArgs,
-    /// HTTP proxy to send through (CONNECT for https).
-    #[arg(long, value_name = "URL")]
+    /// HTTP proxy to send through (CONNECT for https); under `record -- …` the proxy's own.
+    #[arg(long, value_name = "URL", env = "HTTPS_PROXY")]
     pub proxy: String,
     /// Extra CA certificate (PEM) to trust, besides the usual web roots (e.g. the proxy's CA).
-    #[arg(long, value_name = "PEM")]
+    #[arg(long, value_name = "PEM", env = "SSL_CERT_FILE")]
     pub ca: Vec<PathBuf>,
+}
+
+/// Output format of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// A version × scenario matrix, then every failure explained with a diff.
+    Text,
+    /// The outcome model as JSON (docs/report-json.md).
+    Json,
+    /// JUnit XML: one testsuite per scenario, one testcase per version × invariant.
+    Junit,
+}
+
+/// `check` options.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit codes: 0 every cell passed or failed as a known failure · 1 an unexpected failure or a \
+reference failure · 2 bad input.\n\nExamples:\n  dispatch-vcr check\n  dispatch-vcr check scenarios/openclaw --format junit -o junit.xml --shard 1/4"
+)]
+pub struct CheckArgs {
+    /// Scenario files, or folders searched for **/*.json.
+    #[arg(value_name = "PATH", default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Write the report to FILE (atomically) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Check only shard I of N: a deterministic partition of the scenario × version cells.
+    #[arg(long, value_name = "I/N", value_parser = crate::scenario::runner::parse_shard)]
+    pub shard: Option<crate::report::ShardInfo>,
+    /// A provider catalog that corrects or extends the shipped one (as for `dispatch plan`).
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@
 //! - [`replay`] — the `replay` command and its in-process handle: cassette upstream + observer.
 //! - [`cassette`] — the cassette format, loading, journal, atomic save and redaction.
 //! - [`dispatch`] — the reference dispatcher: provider catalog, OpenClaw inputs, `plan()`, `send`.
+//! - [`scenario`] — scenarios, observations, invariants and the version × scenario runner (`check`).
+//! - [`report`] — the outcome model and its renderers: text matrix, JSON, JUnit XML.
 //! - [`credential`] — fingerprints, credential kinds and JWT claims: the vocabulary all parts share.
 //! - [`exchange`] — the raw captured exchange and the `Tap` trait: the contract between proxy and recorders.
 //! - [`error`] — the error type and the exit codes of every command.
@@ -30,6 +32,8 @@ pub mod exchange;
 pub mod proxy;
 pub mod record;
 pub mod replay;
+pub mod report;
+pub mod scenario;
 pub mod session;
 pub mod upstream;
 pub mod version;

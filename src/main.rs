@@ -6,14 +6,16 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use dispatch_vcr::cli::{
-    self, AuditArgs, CaCommand, CassetteCommand, Cli, Command, DispatchCommand, EnvFormat, ProxyArgs,
-    RecordArgs, ReplayArgs,
+    self, AuditArgs, CaCommand, CassetteCommand, CheckArgs, Cli, Command, DispatchCommand, EnvFormat,
+    ProxyArgs, RecordArgs, ReplayArgs, ReportFormat,
 };
 use dispatch_vcr::dispatch::profiles::AuthStore;
 use dispatch_vcr::dispatch::{self, InputSources};
 use dispatch_vcr::proxy::ProxyConfig;
 use dispatch_vcr::record::{RecordOptions, record};
 use dispatch_vcr::replay::{OnMiss, Pace, ReplayOptions, replay};
+use dispatch_vcr::report;
+use dispatch_vcr::scenario::runner::{self, CheckOptions};
 use dispatch_vcr::{Error, Result, audit, ca, cassette};
 
 fn main() -> ExitCode {
@@ -37,6 +39,7 @@ fn run(cli: Cli) -> Result<u8> {
             let command = args.command.clone();
             block_on(replay(replay_options(args), &command))
         }
+        Command::Check(args) => runner::check_command(&check_options(args)),
         Command::Diff(args) => {
             let diff = cassette::diff_files(&args.a, &args.b)?;
             print!("{diff}");
@@ -103,6 +106,16 @@ fn run_audit(args: &AuditArgs) -> Result<u8> {
     let report = audit::audit(&args.paths, &audit::known_secrets(&stores))?;
     print!("{report}");
     Ok(report.exit_code())
+}
+
+/// `check` flags as the library's options.
+fn check_options(args: CheckArgs) -> CheckOptions {
+    let format = match args.format {
+        ReportFormat::Text => report::Format::Text { color: report::text::use_color(args.output.is_some()) },
+        ReportFormat::Json => report::Format::Json,
+        ReportFormat::Junit => report::Format::Junit,
+    };
+    CheckOptions { paths: args.paths, format, output: args.output, shard: args.shard, catalog: args.catalog }
 }
 
 fn record_options(args: RecordArgs) -> RecordOptions {

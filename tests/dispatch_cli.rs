@@ -2,7 +2,11 @@
 //! exit codes, messages naming file and line:column, and the text output of
 //! representative setups (insta snapshots).
 
+mod common;
+
 use std::path::{Path, PathBuf};
+
+use common::chatgpt_jwt;
 use std::process::Command;
 
 use serde_json::{Value, json};
@@ -33,15 +37,9 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-fn jwt(account: &str) -> String {
-    dispatch_vcr::credential::mint_unsigned_jwt(
-        &json!({"https://api.openai.com/auth": {"chatgpt_account_id": account}}),
-    )
-}
-
 fn codex_store() -> String {
     json!({"version": 1, "profiles": {"openai-codex:user@example.com": {
-        "type": "oauth", "provider": "openai-codex", "access": jwt("acct-fixture"), "refresh": "r",
+        "type": "oauth", "provider": "openai-codex", "access": chatgpt_jwt("acct-fixture"), "refresh": "r",
         "expires": 4102444800000_i64, "email": "user@example.com"}}})
     .to_string()
 }
@@ -84,7 +82,7 @@ fn json5_config_with_comments_and_trailing_commas_plans() {
     assert_eq!(plan["endpoint"], "POST https://chatgpt.com/backend-api/codex/responses");
     assert_eq!(plan["credential"]["profile"], "openai-codex:user@example.com");
     assert_eq!(plan["account"]["value"], "acct-fixture");
-    assert!(!run.stdout.contains(&jwt("acct-fixture")), "the token leaked");
+    assert!(!run.stdout.contains(&chatgpt_jwt("acct-fixture")), "the token leaked");
 }
 
 #[test]
@@ -228,8 +226,8 @@ fn snapshot_text(dir: &Path, args: &[&str]) -> String {
 mod snapshots {
     use super::*;
 
-    #[test]
-    fn issue_83380_before_the_merge() {
+    /// The #83380 setup planned at `version`, as text.
+    fn issue_83380_text(version: &str) -> String {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "openclaw.json", ISSUE_83380_CONFIG);
         write(dir.path(), "ap.json", &codex_store());
@@ -240,30 +238,21 @@ mod snapshots {
             "--profiles",
             "ap.json",
             "--version",
-            "2026.5.16-beta.4",
+            version,
             "--now",
             NOW,
         ];
-        insta::assert_snapshot!(snapshot_text(dir.path(), &args));
+        snapshot_text(dir.path(), &args)
+    }
+
+    #[test]
+    fn issue_83380_before_the_merge() {
+        insta::assert_snapshot!(issue_83380_text("2026.5.16-beta.4"));
     }
 
     #[test]
     fn issue_83380_after_the_merge() {
-        let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "openclaw.json", ISSUE_83380_CONFIG);
-        write(dir.path(), "ap.json", &codex_store());
-        let args = [
-            "plan",
-            "--config",
-            "openclaw.json",
-            "--profiles",
-            "ap.json",
-            "--version",
-            "2026.9.6",
-            "--now",
-            NOW,
-        ];
-        insta::assert_snapshot!(snapshot_text(dir.path(), &args));
+        insta::assert_snapshot!(issue_83380_text("2026.9.6"));
     }
 
     #[test]
@@ -349,7 +338,7 @@ mod snapshots {
             "{agents: {defaults: {model: 'openai-codex/gpt-5.5', agentRuntime: 'pi'}}}",
         );
         let store = json!({"version": 1, "profiles": {"openai-codex:user@example.com": {
-            "type": "oauth", "provider": "openai-codex", "access": jwt("acct-x"), "expires": 1700000000000_i64}}});
+            "type": "oauth", "provider": "openai-codex", "access": chatgpt_jwt("acct-x"), "expires": 1700000000000_i64}}});
         write(dir.path(), "ap.json", &store.to_string());
         let args = [
             "plan",

@@ -210,6 +210,25 @@ async fn plain_http_absolute_form_is_forwarded() {
 }
 
 #[tokio::test]
+async fn plain_http_inside_a_connect_tunnel_is_sniffed_and_forwarded() {
+    let upstream =
+        TestUpstream::start_with(UpstreamOptions { tls: false, ..UpstreamOptions::default() }).await;
+    let proxy = TestProxy::start(upstream.live()).await;
+
+    let mut tunnel = connect_tunnel(proxy.addr, "api.openai.com:80").await;
+    tunnel
+        .write_all(b"GET /v1/models HTTP/1.1\r\nHost: api.openai.com\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut response = String::new();
+    tunnel.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+
+    let exchange = proxy.tap.wait_for(1).await.remove(0);
+    assert_eq!(exchange.request.url, "http://api.openai.com/v1/models");
+}
+
+#[tokio::test]
 async fn origin_form_requests_to_the_proxy_itself_are_refused() {
     let upstream = TestUpstream::start().await;
     let proxy = TestProxy::start(upstream.live()).await;
@@ -306,4 +325,31 @@ async fn shutdown_lets_a_running_stream_finish() {
     let exchanges = tap.exchanges();
     assert_eq!(exchanges.len(), 1, "the exchange reached the tap before serve returned");
     assert_eq!(exchanges[0].error, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_uploads_a_large_body_with_expect_continue() {
+    let upstream = TestUpstream::start().await;
+    let proxy = TestProxy::start(upstream.live()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let payload = dir.path().join("big.json");
+    let big = format!(r#"{{"model":"gpt-5.5","input":"{}"}}"#, "x".repeat(2 << 20));
+    std::fs::write(&payload, &big).unwrap();
+
+    // Over HTTP/1.1, above 1 MiB, curl sends `Expect: 100-continue` and waits for the go-ahead.
+    let output = tokio::process::Command::new("curl")
+        .args(["-sS", "--http1.1", "--fail-with-body", "-o", "/dev/null", "-w", "%{http_code}"])
+        .args(["--proxy", &proxy.url(), "--cacert"])
+        .arg(&proxy.ca_path)
+        .args(["-H", "content-type: application/json", "--data-binary"])
+        .arg(format!("@{}", payload.display()))
+        .arg(RESPONSES)
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "200", "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(upstream.seen()[0].body.len(), big.len());
+    let exchange = proxy.tap.wait_for(1).await.remove(0);
+    assert!(exchange.request.headers.contains(&("expect".into(), "100-continue".into())));
+    assert_eq!(exchange.request_body.iter().map(|c| c.data.len()).sum::<usize>(), big.len());
 }

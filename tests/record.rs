@@ -38,11 +38,17 @@ async fn curl_records_with_the_bearer_as_its_fingerprint() {
     let (bin, dir) = (Bin::new(), tempfile::tempdir().unwrap());
     let out = dir.path().join("curl.json");
     let secret = unique("sk-proj-");
+    let profiles = dir.path().join("auth-profiles.json");
+    let store = serde_json::json!({"version": 1, "profiles": {
+        "openai:default": {"type": "api_key", "provider": "openai", "key": secret}
+    }});
+    std::fs::write(&profiles, store.to_string()).unwrap();
     let script = r#"curl -sS --fail-with-body --proxy "$HTTPS_PROXY" --cacert "$NODE_EXTRA_CA_CERTS" \
         https://api.openai.com/v1/responses -H "Authorization: Bearer $SECRET" \
         -H 'content-type: application/json' -d '{"model":"gpt-5.5","input":"hi"}'"#;
-    let args =
-        record_args(&out, &upstream, &["--dispatcher", "openclaw@2026.5.16", "--", "sh", "-c", script]);
+    let profiles_arg = profiles.display().to_string();
+    let extra = ["--dispatcher", "openclaw@2026.5.16", "--profiles", &profiles_arg, "--", "sh", "-c", script];
+    let args = record_args(&out, &upstream, &extra);
     let output = bin.command(args).env("SECRET", &secret).output().await.unwrap();
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
@@ -67,6 +73,8 @@ async fn curl_records_with_the_bearer_as_its_fingerprint() {
         .unwrap()[1]
         .clone();
     assert_eq!(authorization, format!("Bearer [REDACTED {fingerprint}]"));
+    let facts = &cassette["meta"]["credentials"][&fingerprint];
+    assert_eq!((&facts["profile"], &facts["kind"]), (&"openai:default".into(), &"openai-key".into()));
     assert_eq!(interaction["response"]["status"], 200);
     assert!(!std::fs::read_to_string(&out).unwrap().contains(&secret));
 }
@@ -114,6 +122,9 @@ print("rest:", stream.read().decode().count("event:"), "events")
         .collect();
     assert_eq!(events, ["response.created", "response.output_text.delta", "response.completed"]);
     assert_eq!(stream["request"]["body"]["json"]["stream"], true);
+    let fingerprint = dispatch_vcr::credential::fingerprint("sk-test-python-0123456789");
+    let headers = stream["request"]["headers"].to_string();
+    assert!(headers.contains(&format!("Bearer [REDACTED {fingerprint}]")), "{headers}");
 }
 
 /// Start `record` without a command, let `drive` talk through it, stop it with SIGINT.
@@ -139,10 +150,13 @@ async fn hyper_http2_client_is_recorded_as_http2() {
     let cassette = record_until_sigint(&upstream, &out, |proxy, ca| async move {
         let mut client = ProxiedClient::connect(proxy, &ca, "api.openai.com", Http::H2).await;
         let request = Request::post(RESPONSES).body(body::full(r#"{"model":"gpt-5.5"}"#)).unwrap();
-        assert_eq!(client.send(request).await.status(), StatusCode::OK);
+        let response = client.send(request).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        common::text(response).await;
     })
     .await;
     assert_eq!(cassette["interactions"][0]["request"]["http_version"], "HTTP/2");
+    assert_eq!(cassette["interactions"][0]["response"]["body"]["json"]["id"], "resp_1");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -242,8 +256,15 @@ async fn kill_9_after_n_exchanges_leaves_a_journal_that_recovers() {
     assert!(!out.exists(), "no cassette without a clean finish");
     assert_eq!(lines(), N + 1, "a header and one line per exchange");
 
-    let recovery = dispatch_vcr::cassette::recover(&out).unwrap();
-    assert_eq!(recovery.interactions, N);
+    let recovered = bin.run(["cassette".as_ref(), "recover".as_ref(), out.as_os_str()]).await;
+    assert!(recovered.status.success(), "{}", text(&recovered.stderr));
+    assert!(
+        text(&recovered.stdout).starts_with(&format!("recovered {N} interactions")),
+        "{}",
+        text(&recovered.stdout)
+    );
+    let loaded = dispatch_vcr::cassette::load(&out).expect("the recovered cassette loads and validates");
+    assert_eq!(loaded.interactions.len(), N);
     let recovered = cassette(&out);
     let bodies: Vec<&Value> = recovered["interactions"]
         .as_array()
@@ -340,12 +361,18 @@ async fn usage_errors_exit_2_and_leave_no_file() {
     let upstream = TestUpstream::start().await;
     let (bin, dir) = (Bin::new(), tempfile::tempdir().unwrap());
     let out = dir.path().join("never.json");
-    let cases: [(&[&str], &str); 5] = [
+    let profiles = dir.path().join("profiles").join("auth-profiles.json");
+    std::fs::create_dir(profiles.parent().unwrap()).unwrap();
+    std::fs::write(&profiles, "{\n  \"profiles\": {,}\n}").unwrap();
+    let bad_profiles = profiles.display().to_string();
+    let profiles_needle = format!("{bad_profiles}:2:");
+    let cases: [(&[&str], &str); 6] = [
         (&["--bogus"], "--bogus"),
         (&["--listen", "0.0.0.0:0"], "--allow-remote"),
         (&["--connect-to", "api.openai.com:443"], "--connect-to `api.openai.com:443`"),
         (&["--dispatcher", "openclaw"], "--dispatcher `openclaw`"),
         (&["--", "no-such-program-for-dispatch-vcr"], "`no-such-program-for-dispatch-vcr`"),
+        (&["--profiles", &bad_profiles], &profiles_needle),
     ];
     for (extra, needle) in cases {
         let mut args = record_args(&out, &upstream, &[]);
@@ -358,7 +385,7 @@ async fn usage_errors_exit_2_and_leave_no_file() {
         let stderr = text(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{extra:?}: {stderr}");
         assert!(stderr.contains(needle), "{extra:?}: {stderr}");
-        assert!(files_under(dir.path()).is_empty(), "{extra:?} left a file");
+        assert_eq!(files_under(dir.path()), std::slice::from_ref(&profiles), "{extra:?} left a file");
     }
 }
 

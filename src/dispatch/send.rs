@@ -131,11 +131,10 @@ fn tls_config(ca: &[PathBuf]) -> Result<Arc<rustls::ClientConfig>> {
             .map_err(|e| bad(&e))?
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| bad(&e))?;
-        if certs.is_empty() {
-            return Err(bad(&"no CERTIFICATE block found"));
-        }
-        for cert in certs {
-            roots.add(cert).map_err(|e| bad(&e))?;
+        // A bundle (SSL_CERT_FILE) may hold certificates webpki cannot use; any usable one will do.
+        let (added, _) = roots.add_parsable_certificates(certs);
+        if added == 0 {
+            return Err(bad(&"no usable CERTIFICATE block found"));
         }
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 
+use super::InFlight;
 use crate::exchange::{Exchange, RequestHead, ResponseHead, Tap, TimedChunk, WsCapture};
 use crate::upstream::{Body, BoxError};
 
@@ -23,6 +24,8 @@ use crate::upstream::{Body, BoxError};
 pub(crate) struct ExchangeCell {
     tap: Arc<dyn Tap>,
     state: Mutex<Pending>,
+    /// Keeps the proxy's `serve` from returning before this exchange reached the tap.
+    _in_flight: InFlight,
 }
 
 struct Pending {
@@ -37,7 +40,13 @@ struct Pending {
 
 impl ExchangeCell {
     /// Start an exchange whose request head arrived at `started`.
-    pub(crate) fn new(tap: Arc<dyn Tap>, conn: u64, request: RequestHead, started: Instant) -> Arc<Self> {
+    pub(crate) fn new(
+        tap: Arc<dyn Tap>,
+        in_flight: InFlight,
+        conn: u64,
+        request: RequestHead,
+        started: Instant,
+    ) -> Arc<Self> {
         let exchange = Exchange {
             conn,
             started: SystemTime::now(),
@@ -50,7 +59,7 @@ impl ExchangeCell {
             error: None,
         };
         let pending = Pending { exchange: Some(exchange), started, ended: None, unread_request: None };
-        Arc::new(Self { tap, state: Mutex::new(pending) })
+        Arc::new(Self { tap, state: Mutex::new(pending), _in_flight: in_flight })
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut Pending) -> R) -> R {
@@ -112,11 +121,8 @@ impl Drop for ExchangeCell {
         let Some(mut exchange) = pending.exchange.take() else { return };
         let ended = pending.ended.unwrap_or_else(Instant::now);
         exchange.duration = ended.saturating_duration_since(pending.started);
-        tracing::debug!(
-            conn = exchange.conn,
-            failed = exchange.error.is_some(),
-            "exchange finished, to the tap"
-        );
+        let _span = tracing::debug_span!("tap", conn = exchange.conn).entered();
+        tracing::debug!(failed = exchange.error.is_some(), duration = ?exchange.duration, "exchange finished");
         self.tap.record(exchange);
     }
 }
@@ -258,7 +264,8 @@ mod tests {
     }
 
     fn cell(tap: &Arc<Collect>) -> Arc<ExchangeCell> {
-        ExchangeCell::new(tap.clone(), 7, head(), Instant::now())
+        let (in_flight, _) = tokio::sync::mpsc::channel(1);
+        ExchangeCell::new(tap.clone(), in_flight, 7, head(), Instant::now())
     }
 
     fn stream(parts: &'static [&'static str]) -> Body {

@@ -62,6 +62,7 @@ pub(super) async fn handle(shared: Arc<Shared>, conn: u64, mut request: Request<
 
 /// Serve the requests inside an intercepted tunnel.
 async fn intercept(shared: Arc<Shared>, conn: u64, target: Authority, client: Upgraded) {
+    tracing::debug!("tunnel open");
     let sniffed = match sniff(TokioIo::new(client)).await {
         Ok(Some(sniffed)) => sniffed,
         Ok(None) => return,
@@ -90,6 +91,7 @@ async fn accept_tls(shared: &Shared, target: &Authority, io: Rewind<TokioIo<Upgr
         }
     };
     let sni = start.client_hello().server_name().map(str::to_owned);
+    tracing::debug!(sni = sni.as_deref(), "client hello");
     tracing::Span::current().record("sni", sni.as_deref().unwrap_or("-"));
     let config = match sni {
         Some(_) => shared.tls.clone(),
@@ -99,7 +101,11 @@ async fn accept_tls(shared: &Shared, target: &Authority, io: Rewind<TokioIo<Upgr
         }
     };
     match start.into_stream(config).await {
-        Ok(tls) => Some(tls),
+        Ok(tls) => {
+            let alpn = tls.get_ref().1.alpn_protocol().map(String::from_utf8_lossy);
+            tracing::debug!(alpn = alpn.as_deref(), "TLS established");
+            Some(tls)
+        }
         Err(err) => {
             // Typically the client does not trust our CA: say so where it shows.
             tracing::warn!(

@@ -16,10 +16,10 @@ use tracing::Instrument as _;
 
 use super::Shared;
 use super::capture::{BodySide, ExchangeCell, Tee, drain_unread_request};
-use super::head::{Arrival, absolute_url, header_pairs, strip_hop_by_hop, version_text, without_query};
+use super::head::{Arrival, absolute_url, header_pairs, strip_hop_by_hop, version_text};
 use super::{connect, websocket};
 use crate::exchange::{RequestHead, ResponseHead};
-use crate::upstream::{Body, UpstreamResponse, WsSession, body, is_websocket_upgrade};
+use crate::upstream::{Body, UpstreamResponse, WsSession, body, is_websocket_upgrade, url_without_query};
 
 /// The hyper service for one client connection (or tunnel). A named type
 /// with a boxed future, because tunnels nest: a CONNECT inside a tunnel is
@@ -68,7 +68,7 @@ async fn handle(
             return connect::plain(StatusCode::BAD_REQUEST, &text);
         }
     };
-    let span = tracing::info_span!("request", method = %request.method(), url = %without_query(&url));
+    let span = tracing::info_span!("request", method = %request.method(), url = %url_without_query(&url));
     async move {
         let websocket = is_websocket_upgrade(&request);
         let head = RequestHead {
@@ -77,7 +77,7 @@ async fn handle(
             http_version: version_text(request.version()).to_owned(),
             headers: header_pairs(request.headers()),
         };
-        let cell = ExchangeCell::new(shared.tap.clone(), conn, head, started);
+        let cell = ExchangeCell::new(shared.tap.clone(), shared.in_flight.clone(), conn, head, started);
         let mut request = request;
         let client_upgrade = websocket.then(|| hyper::upgrade::on(&mut request));
         let (mut parts, incoming) = request.into_parts();

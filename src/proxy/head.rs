@@ -106,14 +106,6 @@ pub(crate) fn absolute_url(arrival: &Arrival, uri: &Uri, host_header: Option<&st
         .map_err(|err| format!("cannot form a URL for this request: {err}"))
 }
 
-/// The URL without its query, for logs and messages (queries may carry keys).
-pub(crate) fn without_query(uri: &Uri) -> String {
-    match (uri.scheme_str(), uri.authority()) {
-        (Some(scheme), Some(authority)) => format!("{scheme}://{authority}{}", uri.path()),
-        _ => uri.path().to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,10 +196,5 @@ mod tests {
         assert_eq!(pairs[0], ("set-cookie".to_owned(), "a=1".to_owned()));
         assert_eq!(pairs[1], ("set-cookie".to_owned(), "b=2".to_owned()));
         assert_eq!(pairs[2].1, "\u{fffd}");
-    }
-
-    #[test]
-    fn messages_never_show_the_query() {
-        assert_eq!(without_query(&"https://h/p?key=s".parse().unwrap()), "https://h/p");
     }
 }

@@ -30,7 +30,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::conn::auto;
 use rustls::ServerConfig;
 use tokio::net::TcpListener;
@@ -78,6 +78,9 @@ pub struct Wiring {
     pub tap: Arc<dyn Tap>,
 }
 
+/// A token whose clones mark work `serve` waits for; never sent on, only dropped.
+pub(crate) type InFlight = mpsc::Sender<()>;
+
 /// What every connection of one proxy run shares.
 struct Shared {
     upstream: Arc<dyn Upstream>,
@@ -87,12 +90,14 @@ struct Shared {
     /// a config of their own (see `connect`).
     tls: Arc<ServerConfig>,
     passthrough: GlobSet,
-    http: auto::Builder<TokioExecutor>,
+    http: auto::Builder<SpanExecutor>,
     next_conn: AtomicU64,
     shutdown: watch::Receiver<bool>,
-    /// Held by every task that serves a connection or a relay: the proxy
-    /// knows all work is done when the last clone is dropped.
-    _alive: mpsc::Sender<()>,
+    /// Cloned into everything that must finish before `serve` returns:
+    /// `Shared` itself (so every connection and relay task, which hold it) and
+    /// every exchange in flight (whose body may outlive its connection task in
+    /// an HTTP/2 stream task). `serve` waits until the last clone is dropped.
+    in_flight: InFlight,
 }
 
 impl Shared {
@@ -129,17 +134,17 @@ impl Proxy {
     pub async fn serve(self, wiring: Wiring, shutdown: impl Future<Output = ()>) -> Result<()> {
         let Self { listener, passthrough } = self;
         let (stop, stopped) = watch::channel(false);
-        let (alive_tx, mut alive) = mpsc::channel(1);
+        let (in_flight_tx, mut in_flight) = mpsc::channel(1);
         let shared = Arc::new(Shared {
             tls: server_tls(&wiring.leaves, None)?,
             upstream: wiring.upstream,
             tap: wiring.tap,
             leaves: wiring.leaves,
             passthrough,
-            http: auto::Builder::new(TokioExecutor::new()),
+            http: auto::Builder::new(SpanExecutor),
             next_conn: AtomicU64::new(1),
             shutdown: stopped,
-            _alive: alive_tx,
+            in_flight: in_flight_tx,
         });
         tokio::pin!(shutdown);
         loop {
@@ -158,10 +163,25 @@ impl Proxy {
         drop(listener);
         let _ = stop.send(true);
         drop(shared);
-        if tokio::time::timeout(SHUTDOWN_GRACE, alive.recv()).await.is_err() {
+        if tokio::time::timeout(SHUTDOWN_GRACE, in_flight.recv()).await.is_err() {
             tracing::warn!("some exchanges were still running after {SHUTDOWN_GRACE:?}; stopping anyway");
         }
         Ok(())
+    }
+}
+
+/// Runs hyper's per-stream HTTP/2 tasks inside the span of their
+/// connection, so a request's logs keep its accept → CONNECT → TLS context.
+#[derive(Debug, Clone, Copy)]
+struct SpanExecutor;
+
+impl<F> hyper::rt::Executor<F> for SpanExecutor
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    fn execute(&self, future: F) {
+        tokio::spawn(future.in_current_span());
     }
 }
 

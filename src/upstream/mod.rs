@@ -146,6 +146,15 @@ pub fn is_websocket_upgrade<B>(request: &Request<B>) -> bool {
     has_token(header::UPGRADE, "websocket") && has_token(header::CONNECTION, "upgrade")
 }
 
+/// `scheme://authority/path` without the query, for logs and messages:
+/// queries may carry keys (`?key=…`), and messages reach the client and the cassette.
+pub fn url_without_query(uri: &http::Uri) -> String {
+    match (uri.scheme_str(), uri.authority()) {
+        (Some(scheme), Some(authority)) => format!("{scheme}://{authority}{}", uri.path()),
+        _ => uri.path().to_owned(),
+    }
+}
+
 /// The `sec-websocket-accept` value answering a client's `sec-websocket-key`
 /// (RFC 6455 §4.2.2), for upstreams that accept upgrades without a real server.
 pub fn websocket_accept(key: &[u8]) -> String {
@@ -226,6 +235,12 @@ mod tests {
         ])));
         assert!(!is_websocket_upgrade(&request(&[("upgrade", "websocket")])));
         assert!(!is_websocket_upgrade(&request(&[("upgrade", "h2c"), ("connection", "upgrade")])));
+    }
+
+    #[test]
+    fn url_without_query_keeps_everything_but_the_query() {
+        assert_eq!(url_without_query(&"https://h:8443/p?key=secret".parse().unwrap()), "https://h:8443/p");
+        assert_eq!(url_without_query(&"/p?key=secret".parse().unwrap()), "/p");
     }
 
     #[test]

@@ -24,10 +24,16 @@
 //!   waits (explicitly notified) until N arrived.
 //! - [`TestProxy`] — the library proxy on 127.0.0.1:0 with its own CA home,
 //!   any [`Upstream`] and a [`CollectingTap`]; [`TestProxy::stop`] shuts it down.
-//! - [`ProxiedClient`] — a hyper HTTP/1.1 or HTTP/2 client through CONNECT + TLS;
-//!   [`connect_tunnel`] / [`ws_connect`] for raw tunnels and WebSockets.
-//! - [`Bin`] — the built binary with a private `DISPATCH_VCR_HOME`;
-//!   [`Bin::spawn`] starts a proxy command and reads its `listening on` line.
+//! - [`ProxiedClient`] — a hyper HTTP/1.1 or HTTP/2 client through CONNECT + TLS
+//!   (send absolute URLs; [`text`] reads a response body); [`connect_tunnel`],
+//!   [`connect_tunnel_status`], [`tls_tunnel`] and [`ws_connect`] for raw
+//!   tunnels, TLS over them and WebSockets; [`client_tls`] trusts one PEM.
+//! - [`Bin`] — the built binary with a private `DISPATCH_VCR_HOME` (its CA
+//!   lands in `home/ca/ca-cert.pem`): [`Bin::run`] runs to the end,
+//!   [`Bin::spawn`] starts a proxy command and reads its `listening on` line;
+//!   [`Running::signal`] and [`Running::wait`] stop it.
+//! - Small helpers: [`unique`] (canaries, names), [`files_under`] (grep a
+//!   directory), [`text_message`], [`GUARD`] (the hang guard every wait uses).
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
@@ -76,8 +82,7 @@ pub const SSE_EVENTS: [&str; 3] = [
     "event: response.completed\ndata: {\"type\":\"response.completed\"}\n\n",
 ];
 
-/// Install the ring provider as the process default once, for code (like
-/// tokio-tungstenite's helpers) that asks rustls for the default.
+/// The ring provider, passed explicitly so no process default is needed.
 fn crypto() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
@@ -609,6 +614,14 @@ pub fn unique(prefix: &str) -> String {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
     let seed = format!("{nanos}-{}-{prefix}", std::process::id());
     format!("{prefix}{}", &hex::encode(Sha256::digest(seed.as_bytes()))[..32])
+}
+
+/// An unsigned ChatGPT OAuth access token whose account claim is `account`
+/// (fixture credentials for the reference dispatcher).
+pub fn chatgpt_jwt(account: &str) -> String {
+    dispatch_vcr::credential::mint_unsigned_jwt(
+        &serde_json::json!({"https://api.openai.com/auth": {"chatgpt_account_id": account}}),
+    )
 }
 
 /// The built `dispatch-vcr` binary, with a private home.

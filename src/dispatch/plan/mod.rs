@@ -276,7 +276,7 @@ fn fallbacks_step(choice: &select::ModelChoice, fallbacks: &[Fallback]) -> Optio
 
 /// The steps taken so far.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Trace {
+struct Trace {
     steps: Vec<Step>,
 }
 

@@ -1,0 +1,372 @@
+//! The outcome of a check and its renderers: text (a version × scenario
+//! matrix with diffs), JSON (this model, documented in `docs/report-json.md`)
+//! and JUnit XML.
+//!
+//! The model is plain data: [`crate::scenario`] fills it, renderers only read
+//! it, and the JSON form round-trips through these same types.
+
+pub mod junit;
+pub mod text;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The `format` value of a JSON report.
+pub const FORMAT_V1: &str = "dispatch-vcr/report@1";
+
+/// The result of one `check` (or `run`): every scenario × version cell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Always [`FORMAT_V1`].
+    pub format: String,
+    /// `dispatch-vcr <version>` that made the report.
+    pub tool: String,
+    /// The shard this report covers, when the run was sharded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
+    /// Counts per verdict.
+    pub summary: Summary,
+    /// One entry per scenario with at least one cell in this run, in path order.
+    pub scenarios: Vec<ScenarioOutcome>,
+}
+
+impl Report {
+    /// Build a report from scenario outcomes, computing the summary.
+    pub fn new(scenarios: Vec<ScenarioOutcome>, shard: Option<ShardInfo>) -> Self {
+        let summary = Summary::of(scenarios.iter().flat_map(|s| &s.cells));
+        Self {
+            format: FORMAT_V1.to_owned(),
+            tool: format!("dispatch-vcr {}", env!("CARGO_PKG_VERSION")),
+            shard,
+            summary,
+            scenarios,
+        }
+    }
+
+    /// The process exit code: 1 when any cell failed unexpectedly or the
+    /// reference disagreed with a scenario, else 0.
+    pub fn exit_code(&self) -> u8 {
+        u8::from(self.summary.failed + self.summary.reference_failures > 0)
+    }
+}
+
+/// Which part of a sharded run a report covers (1-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    /// This shard, 1..=count.
+    pub index: usize,
+    /// Number of shards.
+    pub count: usize,
+}
+
+/// Counts of cells per verdict.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// All cells.
+    pub cells: usize,
+    /// Cells where every invariant held.
+    pub passed: usize,
+    /// Cells with an unexpected invariant failure.
+    pub failed: usize,
+    /// Failing cells listed in `known_failures`.
+    pub expected_failures: usize,
+    /// Cells listed in `known_failures` that now pass.
+    pub fixed: usize,
+    /// Cells where the reference dispatcher disagrees with the pinned expectation.
+    pub reference_failures: usize,
+}
+
+impl Summary {
+    fn of<'a>(cells: impl IntoIterator<Item = &'a CellOutcome>) -> Self {
+        cells.into_iter().fold(Self::default(), |mut s, cell| {
+            s.cells += 1;
+            match cell.verdict {
+                Verdict::Pass => s.passed += 1,
+                Verdict::Fail => s.failed += 1,
+                Verdict::ExpectedFailure => s.expected_failures += 1,
+                Verdict::Fixed => s.fixed += 1,
+                Verdict::ReferenceFailure => s.reference_failures += 1,
+            }
+            s
+        })
+    }
+}
+
+/// One scenario's cells, versions in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioOutcome {
+    /// The scenario's `name`.
+    pub name: String,
+    /// The scenario file.
+    pub path: String,
+    /// The scenario's `about`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<String>,
+    /// The scenario's `source`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The first failing version right after a passing one (the latest such
+    /// step, as `git bisect` would find it), when the versions go from pass to fail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_bad_version: Option<String>,
+    /// One cell per version, in version order.
+    pub cells: Vec<CellOutcome>,
+}
+
+/// The verdict of one scenario × version cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every invariant held.
+    Pass,
+    /// An invariant failed and the version is not a known failure.
+    Fail,
+    /// An invariant failed at a version listed in `known_failures`.
+    ExpectedFailure,
+    /// A version listed in `known_failures` passes.
+    Fixed,
+    /// The reference dispatcher disagrees with the scenario's pinned expectation.
+    ReferenceFailure,
+}
+
+impl Verdict {
+    /// The matrix symbol.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Verdict::Pass => "✓",
+            Verdict::Fail => "✗",
+            Verdict::ExpectedFailure => "⚠",
+            Verdict::Fixed => "★",
+            Verdict::ReferenceFailure => "‽",
+        }
+    }
+
+    /// Words for the legend and headings.
+    pub fn words(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::ExpectedFailure => "expected failure",
+            Verdict::Fixed => "fixed",
+            Verdict::ReferenceFailure => "reference failure",
+        }
+    }
+
+    /// Whether the dispatch was wrong at this version (for "first bad version").
+    pub fn is_bad(self) -> bool {
+        matches!(self, Verdict::Fail | Verdict::ExpectedFailure)
+    }
+
+    /// Whether the dispatch was right at this version.
+    pub fn is_good(self) -> bool {
+        matches!(self, Verdict::Pass | Verdict::Fixed)
+    }
+}
+
+/// One scenario × version cell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CellOutcome {
+    /// The dispatcher version.
+    pub version: String,
+    /// The cassette checked (or the live recording).
+    pub cassette: String,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The `known_failures` entry for this version, when listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known_failure: Option<String>,
+    /// Where the scenario's pinned `expect` and the reference plan disagree.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reference: Vec<Failure>,
+    /// Every invariant, in [`Invariant::ALL`] order.
+    pub invariants: Vec<InvariantOutcome>,
+}
+
+impl CellOutcome {
+    /// All invariant failures of the cell.
+    pub fn failures(&self) -> impl Iterator<Item = &Failure> {
+        self.invariants.iter().flat_map(|i| &i.failures)
+    }
+}
+
+/// The invariants of DESIGN §6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Invariant {
+    /// Method + scheme + host + port + path equal the plan's.
+    Endpoint,
+    /// A credential is present (or absent) in the planned header, scheme and kind.
+    Bearer,
+    /// The credential belongs to the planned profile (and account).
+    Profile,
+    /// No credential reaches a host outside its provider's hosts.
+    CredentialScope,
+    /// No credential over plain HTTP except to loopback.
+    Tls,
+    /// The body's model equals the planned model.
+    Model,
+}
+
+impl Invariant {
+    /// Every invariant, in report order.
+    pub const ALL: [Invariant; 6] = [
+        Invariant::Endpoint,
+        Invariant::Bearer,
+        Invariant::Profile,
+        Invariant::CredentialScope,
+        Invariant::Tls,
+        Invariant::Model,
+    ];
+
+    /// The name used in scenarios and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Invariant::Endpoint => "endpoint",
+            Invariant::Bearer => "bearer",
+            Invariant::Profile => "profile",
+            Invariant::CredentialScope => "credential-scope",
+            Invariant::Tls => "tls",
+            Invariant::Model => "model",
+        }
+    }
+}
+
+impl fmt::Display for Invariant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How one invariant fared in one cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// It held for every request it applies to.
+    Pass,
+    /// It failed for at least one request.
+    Fail,
+    /// Nothing to judge (e.g. no dispatch observed, no model planned).
+    Skip,
+}
+
+/// One invariant's result in one cell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvariantOutcome {
+    /// Which invariant.
+    pub invariant: Invariant,
+    /// Its status.
+    pub status: Status,
+    /// Why it was skipped, when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Every failure, one per offending request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<Failure>,
+}
+
+/// One broken expectation, with enough to understand it without the cassette.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// Which invariant.
+    pub invariant: Invariant,
+    /// The interaction's `seq` in the cassette, when it is about one request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// One sentence saying what went wrong.
+    pub message: String,
+    /// What should have been (secrets as fingerprints).
+    pub expected: String,
+    /// What was (secrets as fingerprints).
+    pub actual: String,
+    /// Unified diff of the expected and actual request heads (`METHOD URL` +
+    /// credential and account headers).
+    pub diff: String,
+}
+
+/// Output formats of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The matrix and explanations for people.
+    Text {
+        /// Use ANSI colours.
+        color: bool,
+    },
+    /// [`Report`] as pretty JSON.
+    Json,
+    /// JUnit XML for CI dashboards.
+    Junit,
+}
+
+/// Render `report` in `format`.
+pub fn render(report: &Report, format: Format) -> String {
+    match format {
+        Format::Text { color } => text::render(report, color),
+        Format::Json => json(report),
+        Format::Junit => junit::render(report),
+    }
+}
+
+/// The report as pretty JSON with a trailing newline.
+pub fn json(report: &Report) -> String {
+    // A report is plain data (strings, numbers, enums): serialising it cannot fail.
+    let mut text = serde_json::to_string_pretty(report).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(version: &str, verdict: Verdict) -> CellOutcome {
+        CellOutcome {
+            version: version.into(),
+            cassette: "c.json".into(),
+            verdict,
+            known_failure: None,
+            reference: vec![],
+            invariants: vec![],
+        }
+    }
+
+    fn scenario(cells: Vec<CellOutcome>) -> ScenarioOutcome {
+        ScenarioOutcome {
+            name: "s".into(),
+            path: "s.json".into(),
+            about: None,
+            source: None,
+            first_bad_version: None,
+            cells,
+        }
+    }
+
+    #[test]
+    fn expected_failures_and_fixed_exit_0() {
+        let report = Report::new(
+            vec![scenario(vec![cell("1", Verdict::ExpectedFailure), cell("2", Verdict::Fixed)])],
+            None,
+        );
+        assert_eq!(report.exit_code(), 0);
+        assert_eq!((report.summary.expected_failures, report.summary.fixed), (1, 1));
+    }
+
+    #[test]
+    fn failures_and_reference_failures_exit_1() {
+        for verdict in [Verdict::Fail, Verdict::ReferenceFailure] {
+            let report =
+                Report::new(vec![scenario(vec![cell("1", Verdict::Pass), cell("2", verdict)])], None);
+            assert_eq!(report.exit_code(), 1, "{verdict:?}");
+        }
+    }
+
+    #[test]
+    fn json_round_trips() {
+        let report = Report::new(
+            vec![scenario(vec![cell("1", Verdict::Pass)])],
+            Some(ShardInfo { index: 1, count: 2 }),
+        );
+        let back: Report = serde_json::from_str(&json(&report)).unwrap();
+        assert_eq!(back, report);
+    }
+}

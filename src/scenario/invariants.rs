@@ -1,0 +1,588 @@
+//! The invariants of DESIGN §6, judged over the observations of one cell.
+//!
+//! `endpoint`, `bearer`, `profile` and `model` judge dispatches against their
+//! planned step; `credential-scope` and `tls` judge every request, dispatch or
+//! not (a token refresh or telemetry call can leak a credential too).
+
+use super::expected::{Expected, ExpectedDispatch};
+use super::head;
+use super::model::Bearer;
+use super::observe::{Observation, SeenCredential, UNKNOWN_KIND};
+use crate::report::{Failure, Invariant, InvariantOutcome, Status};
+
+/// The hosts an observed credential may reach; `None` when nobody knows.
+pub type Scope<'a> = &'a dyn Fn(&SeenCredential) -> Option<Vec<String>>;
+
+/// The message of a dispatch that should not have happened.
+pub const NO_ELIGIBLE_CREDENTIAL: &str = "dispatched although no credential is eligible";
+
+/// Judge every invariant; the result is in [`Invariant::ALL`] order.
+pub fn evaluate(
+    expected: &Expected,
+    observations: &[Observation],
+    scope: Scope<'_>,
+) -> Vec<InvariantOutcome> {
+    let dispatches: Vec<&Observation> = observations.iter().filter(|o| o.dispatch).collect();
+    let mut outcomes: Vec<InvariantOutcome> = match expected {
+        Expected::Dispatch(steps) => judge_dispatches(steps, &dispatches),
+        Expected::NoDispatch { reason } => judge_refusal(reason, &dispatches),
+    };
+    outcomes.push(outcome(Invariant::CredentialScope, scope_failures(observations, scope)));
+    outcomes.push(outcome(Invariant::Tls, tls_failures(observations)));
+    outcomes.sort_by_key(|o| Invariant::ALL.iter().position(|i| *i == o.invariant));
+    outcomes
+}
+
+fn outcome(invariant: Invariant, failures: Vec<Failure>) -> InvariantOutcome {
+    let status = if failures.is_empty() { Status::Pass } else { Status::Fail };
+    InvariantOutcome { invariant, status, note: None, failures }
+}
+
+fn skipped(invariant: Invariant, note: &str) -> InvariantOutcome {
+    InvariantOutcome { invariant, status: Status::Skip, note: Some(note.to_owned()), failures: Vec::new() }
+}
+
+/// `endpoint`, `bearer`, `profile`, `model` when a dispatch is planned.
+fn judge_dispatches(steps: &[ExpectedDispatch], dispatches: &[&Observation]) -> Vec<InvariantOutcome> {
+    let Some(primary) = steps.first() else {
+        return [Invariant::Endpoint, Invariant::Bearer, Invariant::Profile, Invariant::Model]
+            .into_iter()
+            .map(|i| skipped(i, "the plan has no step"))
+            .collect();
+    };
+    if dispatches.is_empty() {
+        let head = head::expected(primary);
+        let failure = Failure {
+            invariant: Invariant::Endpoint,
+            seq: None,
+            message: "no dispatch was observed: no request went to a model API".to_owned(),
+            expected: primary.endpoint.to_string(),
+            actual: "no dispatch".to_owned(),
+            diff: head::diff(&head, "(no dispatch)"),
+        };
+        let note = "no dispatch was observed";
+        return vec![
+            outcome(Invariant::Endpoint, vec![failure]),
+            skipped(Invariant::Bearer, note),
+            skipped(Invariant::Profile, note),
+            skipped(Invariant::Model, note),
+        ];
+    }
+    let pairs: Vec<(&ExpectedDispatch, &Observation)> =
+        dispatches.iter().enumerate().map(|(n, obs)| (step_for(steps, n, obs), *obs)).collect();
+    let collect = |judge: fn(&ExpectedDispatch, &Observation) -> Option<Judgement>, invariant| {
+        pairs
+            .iter()
+            .filter_map(|(step, obs)| judge(step, obs).map(|j| j.into_failure(invariant, step, obs)))
+            .collect()
+    };
+    let mut outcomes = vec![
+        outcome(Invariant::Endpoint, collect(judge_endpoint, Invariant::Endpoint)),
+        outcome(Invariant::Bearer, collect(judge_bearer, Invariant::Bearer)),
+        outcome(Invariant::Profile, collect(judge_profile, Invariant::Profile)),
+    ];
+    outcomes.push(if primary.model.is_some() {
+        outcome(Invariant::Model, collect(judge_model, Invariant::Model))
+    } else {
+        skipped(Invariant::Model, "the plan names no model")
+    });
+    outcomes
+}
+
+/// The first dispatch is the primary; a later one is the fallback whose
+/// model it names, else a retry of the primary.
+fn step_for<'a>(steps: &'a [ExpectedDispatch], index: usize, obs: &Observation) -> &'a ExpectedDispatch {
+    let fallback = || steps.iter().skip(1).find(|s| s.model.is_some() && s.model == obs.model);
+    if index == 0 { &steps[0] } else { fallback().unwrap_or(&steps[0]) }
+}
+
+/// One broken expectation of one dispatch, before it gets its head diff.
+struct Judgement {
+    message: String,
+    expected: String,
+    actual: String,
+}
+
+impl Judgement {
+    fn new(
+        message: impl Into<String>,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+    ) -> Option<Self> {
+        Some(Self { message: message.into(), expected: expected.into(), actual: actual.into() })
+    }
+
+    fn into_failure(self, invariant: Invariant, step: &ExpectedDispatch, obs: &Observation) -> Failure {
+        Failure {
+            invariant,
+            seq: obs.seq,
+            message: self.message,
+            expected: self.expected,
+            actual: self.actual,
+            diff: head::diff(&head::expected(step), &head::actual(obs)),
+        }
+    }
+}
+
+fn judge_endpoint(step: &ExpectedDispatch, obs: &Observation) -> Option<Judgement> {
+    if step.endpoint.is_reached_by(&obs.endpoint) {
+        return None;
+    }
+    Judgement::new(
+        "the dispatch went to another endpoint",
+        step.endpoint.to_string(),
+        obs.endpoint.to_string(),
+    )
+}
+
+fn judge_bearer(step: &ExpectedDispatch, obs: &Observation) -> Option<Judgement> {
+    let planned = head::describe_bearer(&step.bearer);
+    let (header, scheme, kind) = match &step.bearer {
+        Bearer::Absent => {
+            let sent = obs.credentials.first()?;
+            return Judgement::new(
+                "a credential was sent where none is planned",
+                planned,
+                head::credential_line(sent),
+            );
+        }
+        Bearer::Present { header, scheme, kind } => (header.as_deref(), scheme.as_deref(), kind.as_deref()),
+    };
+    let Some(sent) = obs.credential_in(header) else {
+        return match obs.credentials.first() {
+            Some(other) => Judgement::new(
+                format!("the credential went in `{}` instead of `{}`", other.header, header.unwrap_or("?")),
+                planned,
+                head::credential_line(other),
+            ),
+            None => Judgement::new("no credential was sent", planned, "no credential header"),
+        };
+    };
+    let scheme_ok = scheme.is_none_or(|s| sent.scheme.as_deref().is_some_and(|t| t.eq_ignore_ascii_case(s)));
+    if !scheme_ok {
+        let got = sent.scheme.as_deref().unwrap_or("no scheme");
+        return Judgement::new(
+            format!("the credential was sent with auth scheme {got}, not {}", scheme.unwrap_or("?")),
+            planned,
+            head::credential_line(sent),
+        );
+    }
+    if kind.is_some() && sent.kind == UNKNOWN_KIND {
+        return Judgement::new(
+            format!(
+                "credential {} is of unknown kind: its fingerprint is in neither the cassette's meta.credentials nor the scenario",
+                sent.fingerprint
+            ),
+            planned,
+            head::credential_line(sent),
+        );
+    }
+    if kind.is_some_and(|k| k != sent.kind) {
+        return Judgement::new(
+            format!(
+                "a credential of kind {} was sent where one of kind {} is planned",
+                sent.kind,
+                kind.unwrap_or("?")
+            ),
+            planned,
+            head::credential_line(sent),
+        );
+    }
+    None
+}
+
+fn judge_profile(step: &ExpectedDispatch, obs: &Observation) -> Option<Judgement> {
+    let planned = head::describe_profile(&step.profile);
+    let header = match &step.bearer {
+        Bearer::Present { header, .. } => header.as_deref(),
+        Bearer::Absent => None,
+    };
+    let sent = obs.credential_in(header).or_else(|| obs.credentials.first());
+    match (&step.profile, sent) {
+        (None, None) => None,
+        (None, Some(c)) => c.profile.as_ref().and_then(|bound| {
+            Judgement::new(
+                format!("a credential of profile {bound} was sent where no profile may be bound"),
+                planned,
+                bound.clone(),
+            )
+        }),
+        (Some(_), None) => Judgement::new(
+            "no credential was sent, so no profile is bound",
+            planned,
+            "no profile (no credential)",
+        ),
+        (Some(want), Some(c)) => match c.profile.as_deref() {
+            None => Judgement::new(
+                format!("credential {} belongs to no known profile", c.fingerprint),
+                planned,
+                format!("unbound credential {}", c.fingerprint),
+            ),
+            Some(bound) if bound != want => Judgement::new(
+                format!("the credential of profile {bound} was sent instead of {want}'s"),
+                planned,
+                bound,
+            ),
+            // A missing account header is tolerated: real releases that bind
+            // the right profile do not always send it (2026.5.16-beta.4 does
+            // not); a header naming another account is a binding bug.
+            Some(_) => match (&step.account, &obs.account) {
+                (Some(want), Some(got)) if want != got => Judgement::new(
+                    format!("chatgpt-account-id names account {got}, not the profile's {want}"),
+                    format!("{planned} with account {want}"),
+                    format!("account {got}"),
+                ),
+                _ => None,
+            },
+        },
+    }
+}
+
+fn judge_model(step: &ExpectedDispatch, obs: &Observation) -> Option<Judgement> {
+    let want = step.model.as_deref()?;
+    match obs.model.as_deref() {
+        Some(got) if got == want => None,
+        Some(got) => Judgement::new(format!("the body asks for model {got}, not {want}"), want, got),
+        None => Judgement::new("the body names no model", want, "no model"),
+    }
+}
+
+/// A planned refusal: every dispatch fails `bearer` and `profile`.
+fn judge_refusal(reason: &str, dispatches: &[&Observation]) -> Vec<InvariantOutcome> {
+    let refusal = |invariant| {
+        let failures = dispatches
+            .iter()
+            .map(|obs| Failure {
+                invariant,
+                seq: obs.seq,
+                message: NO_ELIGIBLE_CREDENTIAL.to_owned(),
+                expected: format!("no dispatch ({reason})"),
+                actual: obs.endpoint.to_string(),
+                diff: head::diff("(no dispatch)\n", &head::actual(obs)),
+            })
+            .collect();
+        outcome(invariant, failures)
+    };
+    let note = "no dispatch is planned";
+    vec![
+        skipped(Invariant::Endpoint, note),
+        refusal(Invariant::Bearer),
+        refusal(Invariant::Profile),
+        skipped(Invariant::Model, note),
+    ]
+}
+
+fn scope_failures(observations: &[Observation], scope: Scope<'_>) -> Vec<Failure> {
+    let mut failures = Vec::new();
+    for obs in observations {
+        for cred in &obs.credentials {
+            let Some(hosts) = scope(cred) else { continue };
+            let provider = cred.provider.as_deref().unwrap_or("its provider");
+            if hosts.iter().any(|pattern| host_matches(pattern, &obs.endpoint.host)) {
+                continue;
+            }
+            let owner = cred.profile.as_deref().unwrap_or(provider);
+            failures.push(Failure {
+                invariant: Invariant::CredentialScope,
+                seq: obs.seq,
+                message: format!(
+                    "the {} credential of {owner} reached {}, outside {provider}'s hosts",
+                    cred.kind, obs.endpoint.host
+                ),
+                expected: format!("one of {}", hosts.join(", ")),
+                actual: obs.endpoint.host.clone(),
+                diff: head::diff(&head::without_credentials(obs), &head::actual(obs)),
+            });
+        }
+    }
+    failures
+}
+
+fn tls_failures(observations: &[Observation]) -> Vec<Failure> {
+    observations
+        .iter()
+        .filter(|o| o.endpoint.is_plaintext() && !o.endpoint.is_loopback() && !o.credentials.is_empty())
+        .map(|obs| Failure {
+            invariant: Invariant::Tls,
+            seq: obs.seq,
+            message: format!("a credential went over plain {} to {}", obs.endpoint.scheme, obs.endpoint.host),
+            expected: "TLS (https/wss), or a loopback host".to_owned(),
+            actual: obs.endpoint.url(),
+            diff: head::diff(&head::over_tls(obs), &head::actual(obs)),
+        })
+        .collect()
+}
+
+/// `api.openai.com` matches itself; `*.openai.com` matches its subdomains.
+pub fn host_matches(pattern: &str, host: &str) -> bool {
+    match pattern.strip_prefix("*.") {
+        Some(domain) => host.strip_suffix(domain).is_some_and(|rest| rest.ends_with('.')),
+        None => pattern.eq_ignore_ascii_case(host),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::endpoint::Endpoint;
+
+    fn is_dispatch(endpoint: &Endpoint) -> bool {
+        endpoint.path.ends_with("/responses")
+    }
+
+    fn scope(credential: &SeenCredential) -> Option<Vec<String>> {
+        match credential.provider.as_deref()? {
+            "openai-codex" => Some(vec!["chatgpt.com".into()]),
+            "openai" => Some(vec!["api.openai.com".into()]),
+            _ => None,
+        }
+    }
+
+    const CHATGPT: &str = "https://chatgpt.com/backend-api/codex/responses";
+    const PLATFORM: &str = "https://api.openai.com/v1/responses";
+
+    fn plan() -> ExpectedDispatch {
+        ExpectedDispatch {
+            endpoint: Endpoint::new("POST", CHATGPT).unwrap(),
+            bearer: Bearer::Present {
+                header: Some("authorization".into()),
+                scheme: Some("Bearer".into()),
+                kind: Some("jwt".into()),
+            },
+            profile: Some("openai-codex:u".into()),
+            fingerprint: Some("sha256:00000000000a".into()),
+            account: Some("sha256:0000000000ac".into()),
+            model: Some("gpt-5.5".into()),
+        }
+    }
+
+    fn jwt_of(profile: &str, provider: &str) -> SeenCredential {
+        SeenCredential {
+            header: "authorization".into(),
+            scheme: Some("Bearer".into()),
+            fingerprint: "sha256:00000000000a".into(),
+            kind: "jwt".into(),
+            profile: Some(profile.into()),
+            provider: Some(provider.into()),
+        }
+    }
+
+    fn obs(url: &str, credentials: Vec<SeenCredential>) -> Observation {
+        Observation {
+            seq: Some(1),
+            endpoint: Endpoint::new("POST", url).unwrap(),
+            dispatch: is_dispatch(&Endpoint::new("POST", url).unwrap()),
+            credentials,
+            account: Some("sha256:0000000000ac".into()),
+            model: Some("gpt-5.5".into()),
+        }
+    }
+
+    fn status(outcomes: &[InvariantOutcome], invariant: Invariant) -> Status {
+        outcomes.iter().find(|o| o.invariant == invariant).unwrap().status
+    }
+
+    fn failure(outcomes: &[InvariantOutcome], invariant: Invariant) -> Failure {
+        outcomes.iter().find(|o| o.invariant == invariant).unwrap().failures[0].clone()
+    }
+
+    fn run(expected: &Expected, observations: &[Observation]) -> Vec<InvariantOutcome> {
+        evaluate(expected, observations, &scope)
+    }
+
+    #[test]
+    fn the_planned_dispatch_passes_everything() {
+        let out = run(
+            &Expected::Dispatch(vec![plan()]),
+            &[obs(CHATGPT, vec![jwt_of("openai-codex:u", "openai-codex")])],
+        );
+        assert!(out.iter().all(|o| o.status == Status::Pass), "{out:?}");
+        assert_eq!(out.iter().map(|o| o.invariant).collect::<Vec<_>>(), Invariant::ALL.to_vec());
+    }
+
+    #[test]
+    fn the_83380_dispatch_fails_endpoint_bearer_and_profile() {
+        let out = run(&Expected::Dispatch(vec![plan()]), &[obs(PLATFORM, vec![])]);
+        let endpoint = failure(&out, Invariant::Endpoint);
+        assert_eq!(endpoint.expected, format!("POST {CHATGPT}"));
+        assert_eq!(endpoint.actual, format!("POST {PLATFORM}"));
+        assert!(endpoint.diff.contains(&format!("+POST {PLATFORM}")), "{}", endpoint.diff);
+        assert_eq!(failure(&out, Invariant::Bearer).message, "no credential was sent");
+        assert_eq!(failure(&out, Invariant::Profile).actual, "no profile (no credential)");
+        assert_eq!(status(&out, Invariant::Model), Status::Pass);
+        assert_eq!(status(&out, Invariant::Tls), Status::Pass);
+    }
+
+    #[test]
+    fn wrong_header_wrong_scheme_and_wrong_kind_fail_bearer() {
+        let mut in_api_key = jwt_of("openai-codex:u", "openai-codex");
+        in_api_key.header = "x-api-key".into();
+        in_api_key.scheme = None;
+        let out = run(&Expected::Dispatch(vec![plan()]), &[obs(CHATGPT, vec![in_api_key])]);
+        assert!(
+            failure(&out, Invariant::Bearer)
+                .message
+                .contains("went in `x-api-key` instead of `authorization`")
+        );
+        let mut basic = jwt_of("openai-codex:u", "openai-codex");
+        basic.scheme = Some("Basic".into());
+        let out = run(&Expected::Dispatch(vec![plan()]), &[obs(CHATGPT, vec![basic])]);
+        assert!(failure(&out, Invariant::Bearer).message.contains("auth scheme Basic"));
+        let mut key = jwt_of("openai:default", "openai");
+        key.kind = "openai-key".into();
+        let out = run(&Expected::Dispatch(vec![plan()]), &[obs(CHATGPT, vec![key])]);
+        assert!(
+            failure(&out, Invariant::Bearer)
+                .message
+                .contains("kind openai-key was sent where one of kind jwt")
+        );
+    }
+
+    #[test]
+    fn a_credential_nobody_can_identify_fails_bearer_saying_so() {
+        let mut unknown = jwt_of("x", "openai-codex");
+        (unknown.kind, unknown.profile) = (UNKNOWN_KIND.into(), None);
+        let out = run(&Expected::Dispatch(vec![plan()]), &[obs(CHATGPT, vec![unknown])]);
+        assert!(failure(&out, Invariant::Bearer).message.contains("is of unknown kind"));
+    }
+
+    #[test]
+    fn absent_bearer_fails_when_a_credential_is_sent() {
+        let mut step = plan();
+        step.bearer = Bearer::Absent;
+        step.profile = None;
+        let out = run(&Expected::Dispatch(vec![step.clone()]), &[obs(CHATGPT, vec![])]);
+        assert_eq!(status(&out, Invariant::Bearer), Status::Pass);
+        let out = run(
+            &Expected::Dispatch(vec![step]),
+            &[obs(CHATGPT, vec![jwt_of("openai-codex:u", "openai-codex")])],
+        );
+        assert_eq!(failure(&out, Invariant::Bearer).message, "a credential was sent where none is planned");
+        assert!(failure(&out, Invariant::Profile).message.contains("where no profile may be bound"));
+    }
+
+    #[test]
+    fn another_profile_or_an_unbound_credential_fails_profile() {
+        let out = run(
+            &Expected::Dispatch(vec![plan()]),
+            &[obs(CHATGPT, vec![jwt_of("openai-codex:other", "openai-codex")])],
+        );
+        assert_eq!(failure(&out, Invariant::Profile).actual, "openai-codex:other");
+        let mut unbound = jwt_of("x", "openai-codex");
+        unbound.profile = None;
+        let out = run(&Expected::Dispatch(vec![plan()]), &[obs(CHATGPT, vec![unbound])]);
+        assert!(failure(&out, Invariant::Profile).message.contains("belongs to no known profile"));
+    }
+
+    #[test]
+    fn account_header_of_another_account_fails_profile_but_a_missing_one_does_not() {
+        let mut other = obs(CHATGPT, vec![jwt_of("openai-codex:u", "openai-codex")]);
+        other.account = Some("sha256:0000000000ff".into());
+        let out = run(&Expected::Dispatch(vec![plan()]), &[other.clone()]);
+        assert!(failure(&out, Invariant::Profile).message.contains("chatgpt-account-id names account"));
+        other.account = None;
+        assert_eq!(
+            status(&run(&Expected::Dispatch(vec![plan()]), &[other]), Invariant::Profile),
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn oauth_token_on_the_platform_api_fails_credential_scope() {
+        let out = run(
+            &Expected::Dispatch(vec![plan()]),
+            &[obs(PLATFORM, vec![jwt_of("openai-codex:u", "openai-codex")])],
+        );
+        let f = failure(&out, Invariant::CredentialScope);
+        assert!(f.message.contains("reached api.openai.com, outside openai-codex's hosts"), "{}", f.message);
+        assert!(f.diff.contains("-(no credential header)"), "{}", f.diff);
+        assert_eq!(status(&out, Invariant::Bearer), Status::Pass);
+    }
+
+    #[test]
+    fn scope_covers_requests_that_are_not_dispatches() {
+        let refresh =
+            obs("https://telemetry.example.com/v1/events", vec![jwt_of("openai-codex:u", "openai-codex")]);
+        assert!(!refresh.dispatch);
+        let out = run(
+            &Expected::Dispatch(vec![plan()]),
+            &[obs(CHATGPT, vec![jwt_of("openai-codex:u", "openai-codex")]), refresh],
+        );
+        assert_eq!(failure(&out, Invariant::CredentialScope).actual, "telemetry.example.com");
+        assert_eq!(status(&out, Invariant::Endpoint), Status::Pass);
+    }
+
+    #[test]
+    fn credentials_over_plain_http_fail_tls_except_to_loopback() {
+        let mut step = plan();
+        step.endpoint = Endpoint::new("POST", "http://127.0.0.1:4000/v1/responses").unwrap();
+        let local = obs("http://127.0.0.1:4000/v1/responses", vec![jwt_of("l", "litellm")]);
+        assert_eq!(
+            status(&run(&Expected::Dispatch(vec![step.clone()]), &[local]), Invariant::Tls),
+            Status::Pass
+        );
+        let remote = obs("http://proxy.example.com/v1/responses", vec![jwt_of("l", "litellm")]);
+        let f = failure(&run(&Expected::Dispatch(vec![step]), &[remote]), Invariant::Tls);
+        assert!(f.diff.contains("-POST https://proxy.example.com/v1/responses"), "{}", f.diff);
+    }
+
+    #[test]
+    fn wrong_or_missing_model_fails_model() {
+        let mut o = obs(CHATGPT, vec![jwt_of("openai-codex:u", "openai-codex")]);
+        o.model = Some("gpt-4o".into());
+        let out = run(&Expected::Dispatch(vec![plan()]), &[o.clone()]);
+        assert_eq!(failure(&out, Invariant::Model).message, "the body asks for model gpt-4o, not gpt-5.5");
+        o.model = None;
+        assert_eq!(
+            failure(&run(&Expected::Dispatch(vec![plan()]), &[o]), Invariant::Model).actual,
+            "no model"
+        );
+    }
+
+    #[test]
+    fn no_dispatch_observed_fails_endpoint_and_skips_the_rest() {
+        let out = run(&Expected::Dispatch(vec![plan()]), &[]);
+        assert!(failure(&out, Invariant::Endpoint).message.starts_with("no dispatch was observed"));
+        assert_eq!(status(&out, Invariant::Bearer), Status::Skip);
+    }
+
+    #[test]
+    fn a_dispatch_against_a_refusal_fails_bearer_and_profile() {
+        let refusal = Expected::NoDispatch { reason: "No API key found for provider \"openai\"".into() };
+        let out = run(&refusal, &[obs(PLATFORM, vec![])]);
+        assert_eq!(failure(&out, Invariant::Bearer).message, NO_ELIGIBLE_CREDENTIAL);
+        assert_eq!(failure(&out, Invariant::Profile).message, NO_ELIGIBLE_CREDENTIAL);
+        assert_eq!(status(&out, Invariant::Endpoint), Status::Skip);
+        assert!(run(&refusal, &[]).iter().all(|o| o.status != Status::Fail));
+    }
+
+    #[test]
+    fn a_later_dispatch_is_judged_against_the_fallback_it_names() {
+        let mut fallback = plan();
+        fallback.endpoint = Endpoint::new("POST", PLATFORM).unwrap();
+        fallback.model = Some("gpt-4.1".into());
+        fallback.profile = Some("openai:default".into());
+        fallback.bearer = Bearer::Present {
+            header: Some("authorization".into()),
+            scheme: Some("Bearer".into()),
+            kind: Some("openai-key".into()),
+        };
+        let mut second = obs(
+            PLATFORM,
+            vec![SeenCredential { kind: "openai-key".into(), ..jwt_of("openai:default", "openai") }],
+        );
+        second.model = Some("gpt-4.1".into());
+        second.seq = Some(2);
+        let first = obs(CHATGPT, vec![jwt_of("openai-codex:u", "openai-codex")]);
+        let out = run(&Expected::Dispatch(vec![plan(), fallback]), &[first, second]);
+        assert!(out.iter().all(|o| o.status == Status::Pass), "{out:?}");
+    }
+
+    #[test]
+    fn host_patterns() {
+        assert!(host_matches("chatgpt.com", "chatgpt.com"));
+        assert!(host_matches("*.openai.com", "api.openai.com"));
+        assert!(!host_matches("*.openai.com", "evilopenai.com"));
+        assert!(!host_matches("chatgpt.com", "api.openai.com"));
+    }
+}

@@ -1,0 +1,258 @@
+//! Finding and loading scenario files, with errors that say where and how to fix.
+//!
+//! JSON syntax errors name `FILE:LINE:COLUMN`; semantic errors add the JSON
+//! field path (`FILE:LINE:COLUMN: versions[1].range: expected a range …`).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::model::{DISPATCHERS, FORMAT_V1, Scenario};
+use crate::dispatch::profiles::strip_position;
+use crate::error::{Error, Result};
+
+/// Read and validate one scenario file.
+pub fn load(path: &Path) -> Result<Scenario> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::input(format!("cannot read scenario {}: {e}", path.display())))?;
+    parse(&text, path)
+}
+
+/// Parse and validate scenario `text` that came from `path`.
+pub fn parse(text: &str, path: &Path) -> Result<Scenario> {
+    let at = |e: &serde_json::Error| format!("{}:{}:{}", path.display(), e.line(), e.column());
+    // Check the format first, so a file of another kind or version gets that
+    // message rather than a complaint about its first unknown field.
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        Error::input(format!("{}: not valid JSON: {}", at(&e), strip_position(&e.to_string())))
+    })?;
+    check_format(&value).map_err(|e| e.context(path.display()))?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let mut scenario: Scenario = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        Error::input(format!("{}: {field}: {}", at(&inner), strip_position(&inner.to_string())))
+    })?;
+    scenario.path = path.to_path_buf();
+    validate(&scenario).map_err(|e| e.context(path.display()))?;
+    Ok(scenario)
+}
+
+fn check_format(value: &Value) -> Result<()> {
+    match value.get("format").and_then(Value::as_str) {
+        Some(FORMAT_V1) => Ok(()),
+        Some(other) => Err(Error::input(format!(
+            "format: unsupported scenario format {other:?}; this version reads {FORMAT_V1:?}"
+        ))),
+        None => Err(Error::input(format!(
+            "format: missing; a scenario starts with {{\"format\": \"{FORMAT_V1}\", …}}"
+        ))),
+    }
+}
+
+/// Checks that span fields: names, dispatchers, and versions that must agree.
+fn validate(scenario: &Scenario) -> Result<()> {
+    if scenario.name.trim().is_empty() {
+        return Err(Error::input("name: must not be empty"));
+    }
+    if !DISPATCHERS.contains(&scenario.dispatcher.as_str()) {
+        return Err(Error::input(format!(
+            "dispatcher: unknown dispatcher {:?}; expected one of {}",
+            scenario.dispatcher,
+            DISPATCHERS.join(", ")
+        )));
+    }
+    if scenario.cassettes.is_empty() {
+        return Err(Error::input(
+            "cassettes: no cassette; add {\"VERSION\": \"path/to/cassette.json\"} for at least one version",
+        ));
+    }
+    if let Some(version) = scenario.known_failures.keys().find(|v| !scenario.cassettes.contains_key(*v)) {
+        return Err(Error::input(format!(
+            "known_failures.{version}: no cassette for this version; add it to \"cassettes\" or remove this entry"
+        )));
+    }
+    for version in scenario.cassettes.keys() {
+        let Some(path) = scenario.cassette_path(version) else { continue };
+        if !path.is_file() {
+            return Err(Error::input(format!(
+                "cassettes.{version}: {} does not exist (paths are relative to the scenario file)",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Every scenario file under `paths`: files as given, folders searched for
+/// `**/*.json`, in path order so runs and shards are deterministic.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            collect_json(path, &mut files)?;
+        } else if path.is_file() {
+            files.push(path.clone());
+        } else {
+            return Err(Error::input(format!(
+                "{}: no such scenario file or folder (check PATH, or run from the project root)",
+                path.display()
+            )));
+        }
+    }
+    files.sort();
+    files.dedup();
+    if files.is_empty() {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        return Err(Error::input(format!("no scenario files (*.json) under {}", shown.join(", "))));
+    }
+    Ok(files)
+}
+
+fn collect_json(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io("read folder", dir, &e))?;
+    for entry in entries {
+        let path = entry.map_err(|e| Error::io("read folder", dir, &e))?.path();
+        if path.is_dir() {
+            collect_json(&path, files)?;
+        } else if path.extension().is_some_and(|ext| ext == "json") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Load every file, refusing two scenarios with the same name (reports key on it).
+pub fn load_all(files: &[PathBuf]) -> Result<Vec<Scenario>> {
+    let scenarios = files.iter().map(|f| load(f)).collect::<Result<Vec<_>>>()?;
+    let mut seen = std::collections::BTreeMap::new();
+    for scenario in &scenarios {
+        if let Some(first) = seen.insert(scenario.name.as_str(), &scenario.path) {
+            return Err(Error::input(format!(
+                "{}: name: {:?} is already used by {}; scenario names must be unique",
+                scenario.path.display(),
+                scenario.name,
+                first.display()
+            )));
+        }
+    }
+    Ok(scenarios)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{
+  "format": "dispatch-vcr/scenario@1",
+  "name": "s",
+  "dispatcher": "openclaw",
+  "inputs": {},
+  "versions": [{"range": ">=2026.5.30", "expect": {"profile": "openai:u"}}],
+  "cassettes": {"2026.5.12": "c.json"}
+}"#;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn error_of(text: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "c.json", "{}");
+        let path = write(dir.path(), "x.json", text);
+        let err = load(&path).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        err.message().replace(&dir.path().display().to_string(), "DIR")
+    }
+
+    #[test]
+    fn loads_a_valid_scenario_with_cassettes_relative_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "c.json", "{}");
+        let scenario = load(&write(dir.path(), "x.json", GOOD)).unwrap();
+        let version = "2026.5.12".parse().unwrap();
+        assert_eq!(scenario.cassette_path(&version), Some(dir.path().join("c.json")));
+        assert_eq!(scenario.expect_at(&"2026.9.5".parse().unwrap()).profile, Some(Some("openai:u".into())));
+        assert_eq!(scenario.expect_at(&version).profile, None);
+    }
+
+    #[test]
+    fn syntax_error_names_line_and_column() {
+        let msg = error_of(
+            "{\n  \"format\": \"dispatch-vcr/scenario@1\",\n  \"name\": \"s\"\n  \"dispatcher\": 1\n}",
+        );
+        assert!(msg.starts_with("DIR/x.json:4:3: not valid JSON: expected `,` or `}`"), "{msg}");
+    }
+
+    #[test]
+    fn bad_range_names_the_field_path_and_position() {
+        let msg = error_of(&GOOD.replace(">=2026.5.30", "soon"));
+        assert!(
+            msg.starts_with("DIR/x.json:6:31: versions[0].range: expected a range like \">=2026.5.30\""),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn wrong_type_names_the_field_path() {
+        let msg = error_of(&GOOD.replace("\"name\": \"s\"", "\"name\": 7"));
+        assert!(msg.contains(": name: invalid type: integer `7`, expected a string"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_field_is_refused_with_its_path() {
+        let msg = error_of(&GOOD.replace("\"inputs\": {}", "\"inputs\": {}, \"expcet\": {}"));
+        assert!(msg.contains("unknown field `expcet`"), "{msg}");
+    }
+
+    #[test]
+    fn other_format_is_named() {
+        let msg = error_of(&GOOD.replace("scenario@1", "scenario@9"));
+        assert!(msg.contains("format: unsupported scenario format \"dispatch-vcr/scenario@9\""), "{msg}");
+        assert!(error_of(r#"{"format": "dispatch-vcr/cassette@1"}"#).contains("unsupported scenario format"));
+    }
+
+    #[test]
+    fn known_failure_needs_a_cassette() {
+        let msg =
+            error_of(&GOOD.replace("\"inputs\"", "\"known_failures\": {\"2026.5.13\": \"#1\"}, \"inputs\""));
+        assert!(msg.contains("known_failures.2026.5.13: no cassette for this version"), "{msg}");
+    }
+
+    #[test]
+    fn missing_cassette_file_is_named() {
+        let msg = error_of(&GOOD.replace("c.json", "gone.json"));
+        assert!(msg.contains("cassettes.2026.5.12: DIR/gone.json does not exist"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_dispatcher_is_refused() {
+        let msg = error_of(&GOOD.replace("\"openclaw\"", "\"hermes\""));
+        assert!(msg.contains("dispatcher: unknown dispatcher \"hermes\""), "{msg}");
+    }
+
+    #[test]
+    fn discover_recurses_in_path_order_and_names_missing_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("b")).unwrap();
+        write(&dir.path().join("b"), "z.json", "{}");
+        write(dir.path(), "a.json", "{}");
+        write(dir.path(), "notes.txt", "");
+        let files = discover(&[dir.path().to_path_buf()]).unwrap();
+        assert_eq!(files, vec![dir.path().join("a.json"), dir.path().join("b/z.json")]);
+        let err = discover(&[dir.path().join("nope")]).unwrap_err();
+        assert!(err.message().contains("no such scenario file or folder"));
+    }
+
+    #[test]
+    fn duplicate_names_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "c.json", "{}");
+        let a = write(dir.path(), "a.json", GOOD);
+        let b = write(dir.path(), "b.json", GOOD);
+        let err = load_all(&[a, b]).unwrap_err();
+        assert!(err.message().contains("is already used by"), "{}", err.message());
+    }
+}

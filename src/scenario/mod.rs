@@ -1,0 +1,26 @@
+//! Scenarios and the verdict: does each dispatcher version send the right
+//! request?
+//!
+//! A [`Scenario`] (DESIGN §5) holds a dispatcher's inputs, the pinned
+//! expectation and one cassette per version. For each scenario × version
+//! cell the [`runner`] asks the reference dispatcher for its plan
+//! ([`expected`]), reduces every recorded request to an [`Observation`]
+//! ([`observe`]), and judges the [`invariants`] (DESIGN §6); the outcome goes
+//! to [`crate::report`]. [`openclaw`] adapts the OpenClaw reference
+//! dispatcher (plan and catalog) to the checks.
+
+pub mod endpoint;
+pub mod expected;
+pub mod head;
+pub mod invariants;
+pub mod load;
+pub mod model;
+pub mod observe;
+pub mod openclaw;
+pub mod runner;
+
+pub use endpoint::Endpoint;
+pub use expected::{Expected, ExpectedDispatch};
+pub use model::{Bearer, Expect, Scenario};
+pub use observe::{Bindings, Observation, SeenCredential};
+pub use runner::{Planned, Reference, check, check_cell};

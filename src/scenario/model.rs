@@ -1,0 +1,296 @@
+//! Scenario v1 as Rust types (DESIGN §5).
+//!
+//! Values with a grammar (versions, ranges, endpoints, bearer rules) are
+//! parsed while deserialising, so an error carries the JSON field path and
+//! the line:column of the offending value.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+use std::str::FromStr;
+
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::endpoint::Endpoint;
+use crate::version::{Version, VersionRange};
+
+/// The `format` value of a scenario v1 file.
+pub const FORMAT_V1: &str = "dispatch-vcr/scenario@1";
+
+/// Dispatchers a scenario may name; each has a reference model.
+pub const DISPATCHERS: &[&str] = &["openclaw"];
+
+/// Credential kinds a `bearer.kind` may name (the vocabulary of [`crate::credential::classify`]).
+pub const CREDENTIAL_KINDS: &[&str] =
+    &["jwt", "openai-key", "anthropic-key", "anthropic-oauth", "openrouter-key", "opaque"];
+
+/// One scenario: inputs for a dispatcher, the expected dispatch, and the
+/// recordings (one cassette per dispatcher version) to hold against it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Always [`FORMAT_V1`].
+    pub format: String,
+    /// Short unique name, used in reports.
+    pub name: String,
+    /// One sentence: what correct dispatch looks like here.
+    #[serde(default)]
+    pub about: Option<String>,
+    /// Where the case comes from, e.g. `openclaw/openclaw#83380`.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// The dispatcher the inputs are for, one of [`DISPATCHERS`].
+    pub dispatcher: String,
+    /// The dispatcher's inputs, handed to the reference dispatcher as they are.
+    pub inputs: Value,
+    /// The human-pinned expectation; absent fields come from the reference plan.
+    #[serde(default)]
+    pub expect: Expect,
+    /// Expectation overrides for the versions in a range, applied in order.
+    #[serde(default)]
+    pub versions: Vec<VersionRule>,
+    /// Cassette per dispatcher version, relative to the scenario file.
+    #[serde(deserialize_with = "version_map")]
+    pub cassettes: BTreeMap<Version, PathBuf>,
+    /// Versions known to fail, with the report or reason (`openclaw/openclaw#83380`).
+    #[serde(default, deserialize_with = "version_map")]
+    pub known_failures: BTreeMap<Version, String>,
+    /// The file this scenario was loaded from (set by the loader).
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+impl Scenario {
+    /// The pinned expectation at `version`: `expect` with every matching
+    /// `versions[]` override applied in order.
+    pub fn expect_at(&self, version: &Version) -> Expect {
+        self.versions
+            .iter()
+            .filter(|rule| rule.range.contains(version))
+            .fold(self.expect.clone(), |base, rule| base.overridden_by(&rule.expect))
+    }
+
+    /// The cassette of `version`, resolved against the scenario's folder.
+    pub fn cassette_path(&self, version: &Version) -> Option<PathBuf> {
+        let relative = self.cassettes.get(version)?;
+        let dir = self.path.parent().unwrap_or_else(|| Path::new(""));
+        Some(join_lexically(dir, relative))
+    }
+}
+
+/// `dir/relative` with `.` and `name/..` folded away without touching the
+/// file system, so reports show `cassettes/x.json`, not `scenarios/../cassettes/x.json`.
+pub fn join_lexically(dir: &Path, relative: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in dir.join(relative).components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `versions[]`: an expectation override for a version range.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionRule {
+    /// e.g. `>=2026.5.30`.
+    #[serde(deserialize_with = "range")]
+    pub range: VersionRange,
+    /// Fields that replace the base `expect` for versions in the range.
+    pub expect: Expect,
+}
+
+/// The pinned expectation. Every field is optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// `"METHOD URL"` of the dispatch.
+    #[serde(default, deserialize_with = "pinned_endpoint", skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<Endpoint>,
+    /// Whether, and how, a credential is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bearer: Option<Bearer>,
+    /// The profile the credential must belong to; `Some(None)` (JSON `null`)
+    /// means no profile may be bound.
+    #[serde(default, deserialize_with = "present_or_null", skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Option<String>>,
+    /// The model id the body must name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+}
+
+impl Expect {
+    /// `self` with every field that `other` sets replaced.
+    pub fn overridden_by(&self, other: &Expect) -> Expect {
+        Expect {
+            endpoint: other.endpoint.clone().or_else(|| self.endpoint.clone()),
+            bearer: other.bearer.clone().or_else(|| self.bearer.clone()),
+            profile: other.profile.clone().or_else(|| self.profile.clone()),
+            model: other.model.clone().or_else(|| self.model.clone()),
+        }
+    }
+}
+
+/// A bearer rule: `"present"`, `"absent"`, or `{"header", "scheme", "kind"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bearer {
+    /// No credential header at all.
+    Absent,
+    /// A credential, in the given header/scheme/kind where those are set.
+    Present {
+        /// Header name, lower-case (`authorization`, `x-api-key`); any credential header when `None`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        header: Option<String>,
+        /// Auth scheme (`Bearer`); none for raw-key headers such as `x-api-key`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        scheme: Option<String>,
+        /// Credential kind, one of [`CREDENTIAL_KINDS`].
+        #[serde(skip_serializing_if = "Option::is_none")]
+        kind: Option<String>,
+    },
+}
+
+impl Bearer {
+    /// A credential in any header, of any kind.
+    pub fn any() -> Self {
+        Bearer::Present { header: None, scheme: None, kind: None }
+    }
+}
+
+impl<'de> Deserialize<'de> for Bearer {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Spec {
+            header: Option<String>,
+            scheme: Option<String>,
+            kind: Option<String>,
+        }
+        let hint = r#"expected "present", "absent" or {"header": "authorization", "scheme": "Bearer", "kind": "jwt"}"#;
+        match Value::deserialize(deserializer)? {
+            Value::String(text) if text == "present" => Ok(Bearer::any()),
+            Value::String(text) if text == "absent" => Ok(Bearer::Absent),
+            object @ Value::Object(_) => {
+                let spec: Spec =
+                    serde_json::from_value(object).map_err(|e| de::Error::custom(format!("{hint}: {e}")))?;
+                if let Some(kind) = spec.kind.as_deref().filter(|k| !CREDENTIAL_KINDS.contains(k)) {
+                    return Err(de::Error::custom(format!(
+                        "unknown credential kind {kind:?}; expected one of {}",
+                        CREDENTIAL_KINDS.join(", ")
+                    )));
+                }
+                Ok(Bearer::Present {
+                    header: spec.header.map(|h| h.to_ascii_lowercase()),
+                    scheme: spec.scheme,
+                    kind: spec.kind,
+                })
+            }
+            _ => Err(de::Error::custom(hint)),
+        }
+    }
+}
+
+fn parsed<'de, D: Deserializer<'de>, T>(deserializer: D, hint: &str) -> Result<T, D::Error>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    let text = String::deserialize(deserializer)?;
+    text.parse().map_err(|e: T::Err| de::Error::custom(format!("{hint} (got {text:?}: {e})")))
+}
+
+fn range<'de, D: Deserializer<'de>>(deserializer: D) -> Result<VersionRange, D::Error> {
+    parsed(deserializer, r#"expected a range like ">=2026.5.30" or ">=2026.5.12, <2026.5.30""#)
+}
+
+fn pinned_endpoint<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Endpoint>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    Endpoint::parse_pinned(&text).map(Some).map_err(de::Error::custom)
+}
+
+/// Tell a field set to `null` (`Some(None)`) from an absent one (`None`, via `default`).
+fn present_or_null<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
+}
+
+/// A map keyed by dispatcher version.
+fn version_map<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<Version, V>, D::Error> {
+    let raw = BTreeMap::<String, V>::deserialize(deserializer)?;
+    raw.into_iter()
+        .map(|(key, value)| {
+            let version = key.parse::<Version>().map_err(|e| {
+                de::Error::custom(format!("key {key:?} is not a dispatcher version like \"2026.5.12\": {e}"))
+            })?;
+            Ok((version, value))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn expect(value: Value) -> Expect {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn profile_null_differs_from_absent() {
+        assert_eq!(expect(json!({"profile": null})).profile, Some(None));
+        assert_eq!(expect(json!({})).profile, None);
+        assert_eq!(expect(json!({"profile": "openai:default"})).profile, Some(Some("openai:default".into())));
+    }
+
+    #[test]
+    fn bearer_forms() {
+        assert_eq!(expect(json!({"bearer": "present"})).bearer, Some(Bearer::any()));
+        assert_eq!(expect(json!({"bearer": "absent"})).bearer, Some(Bearer::Absent));
+        let spec = expect(json!({"bearer": {"header": "X-Api-Key", "kind": "anthropic-key"}})).bearer;
+        assert_eq!(
+            spec,
+            Some(Bearer::Present {
+                header: Some("x-api-key".into()),
+                scheme: None,
+                kind: Some("anthropic-key".into())
+            })
+        );
+    }
+
+    #[test]
+    fn bearer_rejects_unknown_kind_and_words() {
+        let err = serde_json::from_value::<Expect>(json!({"bearer": {"kind": "password"}})).unwrap_err();
+        assert!(err.to_string().contains("unknown credential kind"), "{err}");
+        let err = serde_json::from_value::<Expect>(json!({"bearer": "yes"})).unwrap_err();
+        assert!(err.to_string().contains(r#""present", "absent""#), "{err}");
+    }
+
+    #[test]
+    fn cassette_paths_fold_parent_steps() {
+        let p = |s: &str| PathBuf::from(s);
+        assert_eq!(
+            join_lexically(&p("scenarios/openclaw"), &p("../../cassettes/a.json")),
+            p("cassettes/a.json")
+        );
+        assert_eq!(join_lexically(&p("s"), &p("./a.json")), p("s/a.json"));
+        assert_eq!(join_lexically(&p(""), &p("../a.json")), p("../a.json"));
+        assert_eq!(join_lexically(&p("/x/s"), &p("/abs/a.json")), p("/abs/a.json"));
+    }
+
+    #[test]
+    fn overrides_replace_only_what_they_set() {
+        let base = expect(json!({"endpoint": "POST https://a/x", "profile": "p1"}));
+        let merged = base.overridden_by(&expect(json!({"profile": "p2"})));
+        assert_eq!(merged.profile, Some(Some("p2".into())));
+        assert_eq!(merged.endpoint, base.endpoint);
+    }
+}

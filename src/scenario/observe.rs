@@ -1,0 +1,348 @@
+//! Observations: what the checks need from one request, whether it was
+//! recorded in a cassette, seen live, or planned by the reference dispatcher.
+//!
+//! Secrets never enter an observation: a credential is its fingerprint, its
+//! kind and the profile it is bound to. Bindings come from the cassette's
+//! `meta.credentials`, the reference plan and the scenario's fixture profiles.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::endpoint::Endpoint;
+use crate::cassette::{Body, BodyContent, Cassette, Interaction, Meta, Payload, Side};
+use crate::credential;
+
+/// Request headers that carry a credential for the provider, in the order
+/// they are looked for. (`proxy-authorization` is for the proxy, not the provider.)
+pub const CREDENTIAL_HEADERS: &[&str] = &["authorization", "x-api-key", "api-key", "x-goog-api-key"];
+
+/// The header that names the ChatGPT account a request acts for.
+pub const ACCOUNT_HEADER: &str = "chatgpt-account-id";
+
+/// Kind of a credential nobody could identify (redacted and unbound).
+pub const UNKNOWN_KIND: &str = "unknown";
+
+/// One request, reduced to what the invariants judge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observation {
+    /// The interaction's `seq`, when it came from a cassette.
+    pub seq: Option<u64>,
+    /// Where it went.
+    pub endpoint: Endpoint,
+    /// Whether the catalog classifies the endpoint as a model API (a dispatch).
+    pub dispatch: bool,
+    /// Every credential header it carried, in [`CREDENTIAL_HEADERS`] order.
+    pub credentials: Vec<SeenCredential>,
+    /// Fingerprint of the `chatgpt-account-id` header value, when sent.
+    pub account: Option<String>,
+    /// The `model` its body names, when it names one.
+    pub model: Option<String>,
+}
+
+impl Observation {
+    /// The credential in `header`, or the first one when `header` is `None`.
+    pub fn credential_in(&self, header: Option<&str>) -> Option<&SeenCredential> {
+        match header {
+            Some(name) => self.credentials.iter().find(|c| c.header == name),
+            None => self.credentials.first(),
+        }
+    }
+}
+
+/// A credential as sent: never the secret, only what identifies it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeenCredential {
+    /// The header it travelled in (lower-case).
+    pub header: String,
+    /// The auth scheme before the secret (`Bearer`), if any.
+    pub scheme: Option<String>,
+    /// Its fingerprint.
+    pub fingerprint: String,
+    /// Its kind (`jwt`, `openai-key`, …, or [`UNKNOWN_KIND`]).
+    pub kind: String,
+    /// The profile it belongs to, when known.
+    pub profile: Option<String>,
+    /// The provider whose hosts it may reach, when known.
+    pub provider: Option<String>,
+}
+
+/// What is known of one credential fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// Credential kind.
+    pub kind: String,
+    /// Owning profile (or pseudo-profile `env:VAR`, `config:models.providers.<id>.apiKey`).
+    pub profile: Option<String>,
+    /// Provider of that profile.
+    pub provider: Option<String>,
+}
+
+/// Fingerprint → binding. The first source to name a fingerprint wins, so
+/// callers insert the most specific source first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bindings {
+    by_fingerprint: BTreeMap<String, Binding>,
+}
+
+impl Bindings {
+    /// Bind `fingerprint` unless it is already bound.
+    pub fn insert(&mut self, fingerprint: String, binding: Binding) {
+        self.by_fingerprint.entry(fingerprint).or_insert(binding);
+    }
+
+    /// The cassette's `meta.credentials`; a profile id `provider:name` names its provider.
+    pub fn add_meta(&mut self, meta: &Meta) {
+        for (fingerprint, facts) in &meta.credentials {
+            let provider = facts.profile.as_deref().and_then(provider_of_profile);
+            let binding = Binding { kind: facts.kind.clone(), profile: facts.profile.clone(), provider };
+            self.insert(fingerprint.clone(), binding);
+        }
+    }
+
+    /// Add the bindings of `other` for fingerprints not bound yet.
+    pub fn extend(&mut self, other: Bindings) {
+        for (fingerprint, binding) in other.by_fingerprint {
+            self.insert(fingerprint, binding);
+        }
+    }
+
+    /// What is known of `fingerprint`.
+    pub fn get(&self, fingerprint: &str) -> Option<&Binding> {
+        self.by_fingerprint.get(fingerprint)
+    }
+}
+
+/// `openai-codex:user@example.com` → `openai-codex`; pseudo-profiles have no such provider.
+pub fn provider_of_profile(profile: &str) -> Option<String> {
+    let (provider, _) = profile.split_once(':')?;
+    (!matches!(provider, "env" | "config")).then(|| provider.to_owned())
+}
+
+/// Observe every interaction of `cassette`; `is_dispatch` is the catalog's
+/// endpoint classification.
+pub fn observe_cassette(
+    cassette: &Cassette,
+    bindings: &Bindings,
+    is_dispatch: &dyn Fn(&Endpoint) -> bool,
+) -> Result<Vec<Observation>, String> {
+    cassette.interactions.iter().map(|i| observe(i, bindings, is_dispatch)).collect()
+}
+
+/// Observe one interaction.
+pub fn observe(
+    interaction: &Interaction,
+    bindings: &Bindings,
+    is_dispatch: &dyn Fn(&Endpoint) -> bool,
+) -> Result<Observation, String> {
+    let request = &interaction.request;
+    let endpoint = Endpoint::new(&request.method, &request.url)
+        .map_err(|e| format!("interactions[seq {}].request.url: {e}", interaction.seq))?;
+    let header =
+        |name: &'static str| request.headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name));
+    let credentials = CREDENTIAL_HEADERS
+        .iter()
+        .flat_map(|name| header(name).map(|(_, value)| seen_credential(name, value, bindings)))
+        .collect();
+    let account = header(ACCOUNT_HEADER).next().map(|(_, value)| fingerprint_of_value(value));
+    let model = request_model(&request.body)
+        .or_else(|| interaction.websocket.as_ref().and_then(|ws| first_client_model(&ws.messages)));
+    Ok(Observation {
+        seq: Some(interaction.seq),
+        dispatch: is_dispatch(&endpoint),
+        endpoint,
+        credentials,
+        account,
+        model,
+    })
+}
+
+fn seen_credential(header: &str, value: &str, bindings: &Bindings) -> SeenCredential {
+    let (scheme, secret) = split_scheme(value);
+    let fingerprint = fingerprint_of_value(secret);
+    let binding = bindings.get(&fingerprint);
+    // A value still in clear (redaction off) shows its kind by its shape.
+    let kind = match (binding, credential::fingerprint_in_marker(secret)) {
+        (Some(b), _) => b.kind.clone(),
+        (None, None) => credential::classify(secret).to_owned(),
+        (None, Some(_)) => UNKNOWN_KIND.to_owned(),
+    };
+    SeenCredential {
+        header: header.to_owned(),
+        scheme: scheme.map(str::to_owned),
+        fingerprint,
+        kind,
+        profile: binding.and_then(|b| b.profile.clone()),
+        provider: binding.and_then(|b| b.provider.clone()),
+    }
+}
+
+/// `Bearer X` → (`Bearer`, `X`); a bare value has no scheme.
+fn split_scheme(value: &str) -> (Option<&str>, &str) {
+    let value = value.trim();
+    match value.split_once(' ') {
+        Some((scheme, rest)) if !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphabetic()) => {
+            (Some(scheme), rest.trim())
+        }
+        _ => (None, value),
+    }
+}
+
+/// The fingerprint in a redaction marker, or the fingerprint of a clear value.
+fn fingerprint_of_value(value: &str) -> String {
+    credential::fingerprint_in_marker(value.trim())
+        .map(str::to_owned)
+        .unwrap_or_else(|| credential::fingerprint(value.trim()))
+}
+
+fn request_model(body: &Body) -> Option<String> {
+    match &body.content {
+        BodyContent::Json(value) => model_of(value),
+        BodyContent::Text(text) => serde_json::from_str(text).ok().as_ref().and_then(model_of),
+        BodyContent::Chunks(chunks) => {
+            let text: String = chunks
+                .iter()
+                .filter_map(|c| match &c.payload {
+                    Payload::Text(t) => Some(t.as_str()),
+                    Payload::Base64(_) => None,
+                })
+                .collect();
+            serde_json::from_str(&text).ok().as_ref().and_then(model_of)
+        }
+        _ => None,
+    }
+}
+
+/// A WebSocket dispatch names its model in the client's first `response.create`.
+fn first_client_model(messages: &[crate::cassette::WsMessage]) -> Option<String> {
+    messages.iter().filter(|m| m.from == Side::Client).find_map(|m| match &m.payload {
+        Payload::Text(text) => serde_json::from_str(text).ok().as_ref().and_then(model_of),
+        Payload::Base64(_) => None,
+    })
+}
+
+fn model_of(value: &Value) -> Option<String> {
+    let model = value.get("model").or_else(|| value.get("response").and_then(|r| r.get("model")))?;
+    model.as_str().map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cassette::{CredentialFacts, Request, WebSocketSession, WsMessage};
+
+    fn interaction(url: &str, headers: &[(&str, &str)], body: Value) -> Interaction {
+        Interaction {
+            seq: 3,
+            conn: 1,
+            t_ms: 0,
+            duration_ms: 0,
+            request: Request {
+                method: "POST".into(),
+                url: url.into(),
+                http_version: "HTTP/1.1".into(),
+                headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
+                body: Body::from(BodyContent::Json(body)),
+            },
+            response: None,
+            websocket: None,
+            error: None,
+        }
+    }
+
+    fn model_api(e: &Endpoint) -> bool {
+        e.path.ends_with("/responses")
+    }
+
+    #[test]
+    fn redacted_bearer_is_bound_through_meta_credentials() {
+        let fp = credential::fingerprint("token");
+        let mut meta = Meta::default();
+        let facts =
+            CredentialFacts { kind: "jwt".into(), profile: Some("openai-codex:u".into()), account: None };
+        meta.credentials.insert(fp.clone(), facts);
+        let mut bindings = Bindings::default();
+        bindings.add_meta(&meta);
+        let marker = format!("Bearer {}", credential::redaction_marker("token"));
+        let i = interaction(
+            "https://chatgpt.com/backend-api/codex/responses",
+            &[("authorization", &marker), ("chatgpt-account-id", "acct-1")],
+            serde_json::json!({"model": "gpt-5.5"}),
+        );
+        let obs = observe(&i, &bindings, &model_api).unwrap();
+        assert!(obs.dispatch);
+        assert_eq!(obs.seq, Some(3));
+        assert_eq!(obs.model.as_deref(), Some("gpt-5.5"));
+        assert_eq!(obs.account, Some(credential::fingerprint("acct-1")));
+        let cred = &obs.credentials[0];
+        assert_eq!(cred.scheme.as_deref(), Some("Bearer"));
+        assert_eq!(cred.fingerprint, fp);
+        assert_eq!((cred.kind.as_str(), cred.profile.as_deref()), ("jwt", Some("openai-codex:u")));
+        assert_eq!(cred.provider.as_deref(), Some("openai-codex"));
+    }
+
+    #[test]
+    fn unbound_marker_has_unknown_kind_and_clear_value_is_classified() {
+        let marker = credential::redaction_marker("sk-ant-api03-x");
+        let i = interaction("https://api.anthropic.com/v1/messages", &[("x-api-key", &marker)], Value::Null);
+        let obs = observe(&i, &Bindings::default(), &model_api).unwrap();
+        assert!(!obs.dispatch);
+        assert_eq!(obs.credentials[0].scheme, None);
+        assert_eq!(obs.credentials[0].kind, UNKNOWN_KIND);
+        let clear = interaction(
+            "https://api.anthropic.com/v1/messages",
+            &[("x-api-key", "sk-ant-api03-x")],
+            Value::Null,
+        );
+        let obs = observe(&clear, &Bindings::default(), &model_api).unwrap();
+        assert_eq!(obs.credentials[0].kind, "anthropic-key");
+        assert_eq!(obs.credentials[0].fingerprint, credential::fingerprint("sk-ant-api03-x"));
+    }
+
+    #[test]
+    fn no_credential_header_means_no_credentials() {
+        let i = interaction(
+            "https://api.openai.com/v1/responses",
+            &[("content-type", "application/json")],
+            Value::Null,
+        );
+        let obs = observe(&i, &Bindings::default(), &model_api).unwrap();
+        assert!(obs.credentials.is_empty() && obs.account.is_none() && obs.model.is_none());
+    }
+
+    #[test]
+    fn first_source_wins() {
+        let mut bindings = Bindings::default();
+        let bound = |profile: &str| Binding {
+            kind: "openai-key".into(),
+            profile: Some(profile.into()),
+            provider: None,
+        };
+        bindings.insert("sha256:000000000001".into(), bound("openai:a"));
+        bindings.insert("sha256:000000000001".into(), bound("openai:b"));
+        assert_eq!(bindings.get("sha256:000000000001").unwrap().profile.as_deref(), Some("openai:a"));
+    }
+
+    #[test]
+    fn websocket_model_comes_from_the_first_client_message() {
+        let mut i = interaction("wss://chatgpt.com/backend-api/codex/responses", &[], Value::Null);
+        i.request.body = Body::default();
+        i.websocket = Some(WebSocketSession {
+            messages: vec![WsMessage {
+                from: Side::Client,
+                t_ms: 0,
+                payload: Payload::Text(r#"{"type":"response.create","model":"gpt-5.5"}"#.into()),
+            }],
+            close: None,
+        });
+        assert_eq!(observe(&i, &Bindings::default(), &model_api).unwrap().model.as_deref(), Some("gpt-5.5"));
+    }
+
+    #[test]
+    fn pseudo_profiles_have_no_provider_prefix() {
+        assert_eq!(provider_of_profile("openai:default").as_deref(), Some("openai"));
+        assert_eq!(provider_of_profile("env:OPENAI_API_KEY"), None);
+        assert_eq!(provider_of_profile("unbound"), None);
+    }
+}

@@ -1,0 +1,405 @@
+//! The runner: every scenario × version cell, in parallel, into a [`Report`].
+//!
+//! A cell is the unit of work and of scale: [`check_cell`] judges one
+//! scenario at one version against one cassette (recorded, or written by a
+//! live run), and `--shard I/N` partitions cells deterministically.
+
+use std::path::PathBuf;
+
+use super::endpoint::Endpoint;
+use super::expected::{self, Expected};
+use super::invariants;
+use super::load;
+use super::model::Scenario;
+use super::observe::{self, Bindings, SeenCredential};
+use crate::cassette::Cassette;
+use crate::error::{Error, Result};
+use crate::report::{self, CellOutcome, Report, ScenarioOutcome, ShardInfo, Status, Verdict};
+use crate::version::Version;
+
+/// A reference dispatcher as the checks see it: a plan for a scenario at a
+/// version, and the catalog's rules. Live runs and tests plug in here too.
+pub trait Reference: Sync {
+    /// What `scenario` should dispatch at `version`, and which profile each
+    /// fixture credential belongs to. `Err` only for inputs that cannot be
+    /// read (exit 2); a dispatcher's refusal is [`Expected::NoDispatch`].
+    fn plan(&self, scenario: &Scenario, version: &Version) -> Result<Planned>;
+    /// Whether a request to `endpoint` is a model-API dispatch.
+    fn is_dispatch(&self, endpoint: &Endpoint) -> bool;
+    /// Hosts a credential of `provider` and `kind` may reach at `version`
+    /// (`*.example.com` matches subdomains); `None` when the provider is unknown.
+    fn allowed_hosts(&self, provider: &str, kind: &str, version: &Version) -> Option<Vec<String>>;
+}
+
+/// A reference plan in the vocabulary of observations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    /// The planned dispatch (or refusal).
+    pub expected: Expected,
+    /// Fingerprints of the plan's credential, the fixture profiles and the
+    /// env/config keys, most specific first.
+    pub bindings: Bindings,
+}
+
+/// Judge `scenario` at `version` against the requests in `cassette`.
+pub fn check_cell(
+    scenario: &Scenario,
+    version: &Version,
+    cassette: &Cassette,
+    cassette_name: &str,
+    reference: &dyn Reference,
+) -> Result<CellOutcome> {
+    let planned = reference.plan(scenario, version)?;
+    let (expected, reference_failures) = expected::resolve(&scenario.expect_at(version), planned.expected);
+    // The recording knows its own credentials best (it saw renames and
+    // refreshes); the plan and the fixtures fill in the rest.
+    let mut bindings = Bindings::default();
+    bindings.add_meta(&cassette.meta);
+    bindings.extend(planned.bindings);
+    let observations = observe::observe_cassette(cassette, &bindings, &|e| reference.is_dispatch(e))
+        .map_err(|e| Error::input(format!("{cassette_name}: {e}")))?;
+    let scope = |c: &SeenCredential| reference.allowed_hosts(c.provider.as_deref()?, &c.kind, version);
+    let invariants = invariants::evaluate(&expected, &observations, &scope);
+    let known_failure = scenario.known_failures.get(version).cloned();
+    let failed = invariants.iter().any(|i| i.status == Status::Fail);
+    let verdict = match (reference_failures.is_empty(), failed, known_failure.is_some()) {
+        (false, _, _) => Verdict::ReferenceFailure,
+        (true, true, true) => Verdict::ExpectedFailure,
+        (true, true, false) => Verdict::Fail,
+        (true, false, true) => Verdict::Fixed,
+        (true, false, false) => Verdict::Pass,
+    };
+    Ok(CellOutcome {
+        version: version.to_string(),
+        cassette: cassette_name.to_owned(),
+        verdict,
+        known_failure,
+        reference: reference_failures,
+        invariants,
+    })
+}
+
+/// What `dispatch-vcr check` was asked to do.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// Scenario files or folders.
+    pub paths: Vec<PathBuf>,
+    /// How to render the report.
+    pub format: report::Format,
+    /// Where to write it; stdout when `None`.
+    pub output: Option<PathBuf>,
+    /// Which shard of the cells to check.
+    pub shard: Option<ShardInfo>,
+    /// A catalog file that corrects or extends the shipped one.
+    pub catalog: Option<PathBuf>,
+}
+
+/// `dispatch-vcr check` with the OpenClaw reference dispatcher: check,
+/// render, write. Returns the exit code (0 all pass or known failures,
+/// 1 an unexpected or reference failure).
+pub fn check_command(options: &CheckOptions) -> Result<u8> {
+    let catalog = crate::dispatch::Catalog::load(options.catalog.as_deref())?;
+    let reference = super::openclaw::OpenClaw::new(catalog);
+    let report = check(&options.paths, options.shard, &reference)?;
+    let text = report::render(&report, options.format);
+    match &options.output {
+        Some(path) => crate::cassette::save::write_atomically(path, text.as_bytes())?,
+        None => write_stdout(&text)?,
+    }
+    Ok(report.exit_code())
+}
+
+/// Write to stdout; a reader that went away (`| head`) is not an error.
+fn write_stdout(text: &str) -> Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::runtime(format!("cannot write to stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Parse `I/N` (1 ≤ I ≤ N).
+pub fn parse_shard(text: &str) -> std::result::Result<ShardInfo, String> {
+    let hint = "expected I/N with 1 ≤ I ≤ N, e.g. 1/4";
+    let (i, n) = text.split_once('/').ok_or_else(|| format!("{text:?}: {hint}"))?;
+    let (Ok(index), Ok(count)) = (i.trim().parse::<usize>(), n.trim().parse::<usize>()) else {
+        return Err(format!("{text:?}: {hint}"));
+    };
+    if count == 0 || index == 0 || index > count {
+        return Err(format!("{text:?}: {hint}"));
+    }
+    Ok(ShardInfo { index, count })
+}
+
+/// Whether the cell at `position` (in scenario-path, version order) is in `shard`.
+/// Round-robin keeps shards within one cell of each other in size.
+pub fn in_shard(position: usize, shard: Option<ShardInfo>) -> bool {
+    shard.is_none_or(|s| position % s.count == s.index - 1)
+}
+
+/// Check every scenario under `paths` (files or folders).
+pub fn check(paths: &[PathBuf], shard: Option<ShardInfo>, reference: &dyn Reference) -> Result<Report> {
+    let scenarios = load::load_all(&load::discover(paths)?)?;
+    let cells: Vec<(usize, &Version)> = scenarios
+        .iter()
+        .enumerate()
+        .flat_map(|(n, s)| s.cassettes.keys().map(move |v| (n, v)))
+        .enumerate()
+        .filter(|(position, _)| in_shard(*position, shard))
+        .map(|(_, cell)| cell)
+        .collect();
+    let outcomes = run_parallel(&cells, |(n, version)| {
+        let scenario = &scenarios[*n];
+        let path = scenario.cassette_path(version).unwrap_or_default();
+        let cassette = crate::cassette::load(&path)?;
+        check_cell(scenario, version, &cassette, &path.display().to_string(), reference)
+    })?;
+    let mut grouped: Vec<ScenarioOutcome> = Vec::new();
+    for ((n, _), cell) in cells.iter().zip(outcomes) {
+        let scenario = &scenarios[*n];
+        match grouped.last_mut() {
+            Some(last) if last.path == scenario.path.display().to_string() => last.cells.push(cell),
+            _ => grouped.push(scenario_outcome(scenario, cell)),
+        }
+    }
+    for outcome in &mut grouped {
+        outcome.first_bad_version = first_bad_version(&outcome.cells);
+    }
+    Ok(Report::new(grouped, shard))
+}
+
+fn scenario_outcome(scenario: &Scenario, first: CellOutcome) -> ScenarioOutcome {
+    ScenarioOutcome {
+        name: scenario.name.clone(),
+        path: scenario.path.display().to_string(),
+        about: scenario.about.clone(),
+        source: scenario.source.clone(),
+        first_bad_version: None,
+        cells: vec![first],
+    }
+}
+
+/// The latest step from a good version to a bad one: the version a bisect would blame.
+pub fn first_bad_version(cells: &[CellOutcome]) -> Option<String> {
+    cells
+        .windows(2)
+        .rev()
+        .find(|w| w[0].verdict.is_good() && w[1].verdict.is_bad())
+        .map(|w| w[1].version.clone())
+}
+
+/// Run `work` over `items` on every core, keeping the items' order; the
+/// first error (in item order) wins.
+fn run_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> Result<R> + Sync) -> Result<Vec<R>> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len().max(1));
+    let chunk = items.len().div_ceil(workers).max(1);
+    let results: Vec<Vec<Result<R>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&work).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| vec![Err(Error::runtime("a check worker panicked"))]))
+            .collect()
+    });
+    results.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cassette::{Body, BodyContent, Interaction, Meta, Request};
+    use crate::credential;
+    use crate::report::Invariant;
+    use crate::scenario::expected::ExpectedDispatch;
+    use crate::scenario::model::Bearer;
+
+    /// A reference that plans one OAuth dispatch to the ChatGPT backend.
+    struct Fixed;
+
+    const TOKEN: &str = "fixture-token";
+
+    impl Reference for Fixed {
+        fn is_dispatch(&self, endpoint: &Endpoint) -> bool {
+            endpoint.path.ends_with("/responses")
+        }
+        fn allowed_hosts(&self, _provider: &str, _kind: &str, _version: &Version) -> Option<Vec<String>> {
+            Some(vec!["chatgpt.com".into()])
+        }
+
+        fn plan(&self, _scenario: &Scenario, _version: &Version) -> Result<Planned> {
+            let step = ExpectedDispatch {
+                endpoint: Endpoint::new("POST", "https://chatgpt.com/backend-api/codex/responses").unwrap(),
+                bearer: Bearer::Present {
+                    header: Some("authorization".into()),
+                    scheme: Some("Bearer".into()),
+                    kind: Some("opaque".into()),
+                },
+                profile: Some("openai-codex:u".into()),
+                fingerprint: Some(credential::fingerprint(TOKEN)),
+                account: None,
+                model: Some("gpt-5.5".into()),
+            };
+            let mut bindings = Bindings::default();
+            let binding = observe::Binding {
+                kind: "opaque".into(),
+                profile: Some("openai-codex:u".into()),
+                provider: Some("openai-codex".into()),
+            };
+            bindings.insert(credential::fingerprint(TOKEN), binding);
+            Ok(Planned { expected: Expected::Dispatch(vec![step]), bindings })
+        }
+    }
+
+    fn cassette(url: &str, bearer: bool) -> Cassette {
+        let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
+        if bearer {
+            headers.push(("authorization".into(), format!("Bearer {}", credential::redaction_marker(TOKEN))));
+        }
+        let mut c = Cassette::new(Meta::default());
+        c.interactions.push(Interaction {
+            seq: 1,
+            conn: 1,
+            t_ms: 0,
+            duration_ms: 0,
+            request: Request {
+                method: "POST".into(),
+                url: url.into(),
+                http_version: "HTTP/1.1".into(),
+                headers,
+                body: Body::from(BodyContent::Json(serde_json::json!({"model": "gpt-5.5"}))),
+            },
+            response: None,
+            websocket: None,
+            error: None,
+        });
+        c
+    }
+
+    fn scenario(extra: &str) -> Scenario {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("c.json"), "{}").unwrap();
+        let text = format!(
+            r#"{{"format": "dispatch-vcr/scenario@1", "name": "s", "dispatcher": "openclaw", "inputs": {{}},
+                "cassettes": {{"2026.5.12": "c.json", "2026.5.18": "c.json"}} {extra}}}"#
+        );
+        load::parse(&text, &dir.path().join("s.json")).unwrap()
+    }
+
+    const GOOD: &str = "https://chatgpt.com/backend-api/codex/responses";
+    const BAD: &str = "https://api.openai.com/v1/responses";
+
+    fn verdict(extra: &str, url: &str, bearer: bool) -> CellOutcome {
+        let version = "2026.5.12".parse().unwrap();
+        check_cell(&scenario(extra), &version, &cassette(url, bearer), "c.json", &Fixed).unwrap()
+    }
+
+    #[test]
+    fn planned_dispatch_passes() {
+        assert_eq!(verdict("", GOOD, true).verdict, Verdict::Pass);
+    }
+
+    #[test]
+    fn unexpected_failure_fails_with_each_invariant_explained() {
+        let cell = verdict("", BAD, false);
+        assert_eq!(cell.verdict, Verdict::Fail);
+        let failed: Vec<Invariant> = cell.failures().map(|f| f.invariant).collect();
+        assert_eq!(failed, vec![Invariant::Endpoint, Invariant::Bearer, Invariant::Profile]);
+    }
+
+    #[test]
+    fn known_failure_that_fails_is_expected_and_one_that_passes_is_fixed() {
+        let known = r##", "known_failures": {"2026.5.12": "openclaw/openclaw#83380"}"##;
+        let cell = verdict(known, BAD, false);
+        assert_eq!(cell.verdict, Verdict::ExpectedFailure);
+        assert_eq!(cell.known_failure.as_deref(), Some("openclaw/openclaw#83380"));
+        assert_eq!(verdict(known, GOOD, true).verdict, Verdict::Fixed);
+    }
+
+    #[test]
+    fn pinned_expectation_the_reference_contradicts_is_a_reference_failure() {
+        let pinned = r#", "expect": {"endpoint": "POST https://api.openai.com/v1/responses"}"#;
+        let cell = verdict(pinned, BAD, true);
+        assert_eq!(cell.verdict, Verdict::ReferenceFailure);
+        assert_eq!(cell.reference[0].invariant, Invariant::Endpoint);
+        // The pin is the truth the recording is held to: going to the pinned endpoint passes it.
+        let endpoint = cell.invariants.iter().find(|i| i.invariant == Invariant::Endpoint).unwrap();
+        assert_eq!(endpoint.status, Status::Pass);
+    }
+
+    #[test]
+    fn version_rules_apply_by_range() {
+        let rules = r#", "versions": [{"range": ">=2026.5.13", "expect": {"profile": "openai:u"}}]"#;
+        assert_eq!(verdict(rules, GOOD, true).verdict, Verdict::Pass);
+        let cell = check_cell(
+            &scenario(rules),
+            &"2026.5.18".parse().unwrap(),
+            &cassette(GOOD, true),
+            "c.json",
+            &Fixed,
+        )
+        .unwrap();
+        assert_eq!(cell.verdict, Verdict::ReferenceFailure);
+        let profile = cell.invariants.iter().find(|i| i.invariant == Invariant::Profile).unwrap();
+        assert_eq!(profile.failures[0].expected, "openai:u");
+    }
+
+    fn cell(version: &str, verdict: Verdict) -> CellOutcome {
+        CellOutcome {
+            version: version.into(),
+            cassette: String::new(),
+            verdict,
+            known_failure: None,
+            reference: vec![],
+            invariants: vec![],
+        }
+    }
+
+    #[test]
+    fn shard_spec_is_validated() {
+        assert_eq!(parse_shard("2/3"), Ok(ShardInfo { index: 2, count: 3 }));
+        for bad in ["0/2", "3/2", "1/0", "1", "a/b", "1/2/3"] {
+            assert!(parse_shard(bad).unwrap_err().contains("expected I/N"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shards_partition_every_position_once() {
+        let shards: Vec<ShardInfo> = (1..=3).map(|index| ShardInfo { index, count: 3 }).collect();
+        for position in 0..10 {
+            assert_eq!(shards.iter().filter(|s| in_shard(position, Some(**s))).count(), 1);
+        }
+        assert!(in_shard(7, None));
+    }
+
+    #[test]
+    fn first_bad_version_is_the_latest_good_to_bad_step() {
+        use Verdict::*;
+        let cells = vec![
+            cell("1", Pass),
+            cell("2", ExpectedFailure),
+            cell("3", Fixed),
+            cell("4", Fail),
+            cell("5", Fail),
+        ];
+        assert_eq!(first_bad_version(&cells).as_deref(), Some("4"));
+        assert_eq!(first_bad_version(&[cell("1", Fail), cell("2", Pass)]), None);
+        assert_eq!(first_bad_version(&[cell("1", Pass), cell("2", ReferenceFailure)]), None);
+    }
+
+    #[test]
+    fn parallel_keeps_order_and_reports_the_first_error() {
+        let items: Vec<u32> = (0..50).collect();
+        assert_eq!(
+            run_parallel(&items, |n| Ok(n * 2)).unwrap(),
+            items.iter().map(|n| n * 2).collect::<Vec<_>>()
+        );
+        let err =
+            run_parallel(&items, |n| if *n >= 30 { Err(Error::input(format!("bad {n}"))) } else { Ok(*n) });
+        assert_eq!(err.unwrap_err().message(), "bad 30");
+    }
+}
