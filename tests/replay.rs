@@ -215,6 +215,8 @@ async fn identical_requests_are_answered_in_recorded_order_then_used_up() {
 async fn repeat_serves_the_last_answer_again() {
     let dir = tempfile::tempdir().unwrap();
     let handle = start(&fifo_cassette(dir.path()), dir.path(), |o| o.repeat = true).await;
+    let proxy = ("HTTPS_PROXY".to_owned(), handle.proxy_url().to_owned());
+    assert!(handle.env().contains(&proxy), "a child gets the proxy: {:?}", handle.env());
     let mut client =
         ProxiedClient::connect(addr(&handle), handle.ca_pem_path(), "api.openai.com", Http::H1).await;
     let mut bodies = Vec::new();
