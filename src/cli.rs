@@ -181,7 +181,8 @@ pub struct ReplayArgs {
     /// Pacing of streamed bodies.
     #[arg(long, value_enum, default_value_t = Pace::None)]
     pub pace: Pace,
-    /// Answer like the provider (401) when the recorded request had a credential and this one has none.
+    /// Answer like the provider (its 401) when the recorded request carried a credential header and
+    /// this one carries none of the same (none at all, or another kind such as x-api-key).
     #[arg(long)]
     pub emulate_auth: bool,
     /// Write what the client actually sent as a cassette (redacted).

@@ -7,12 +7,13 @@ use std::process::ExitCode;
 use clap::Parser;
 use dispatch_vcr::cli::{
     self, AuditArgs, CaCommand, CassetteCommand, CheckArgs, Cli, Command, DispatchCommand, EnvFormat,
-    ProxyArgs, RecordArgs, ReportFormat, RunArgs,
+    ProxyArgs, RecordArgs, ReplayArgs, ReportFormat, RunArgs,
 };
 use dispatch_vcr::dispatch::profiles::AuthStore;
 use dispatch_vcr::dispatch::{self, InputSources};
 use dispatch_vcr::proxy::ProxyConfig;
 use dispatch_vcr::record::{RecordOptions, record};
+use dispatch_vcr::replay::{OnMiss, Pace, ReplayOptions, replay};
 use dispatch_vcr::report;
 use dispatch_vcr::run::{self, RunOptions};
 use dispatch_vcr::scenario::runner::{self, CheckOptions};
@@ -36,7 +37,10 @@ fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Ca(command) => print(ca_command(command)?),
         Command::Record(args) => block_on(record(record_options(args))),
-        Command::Replay(_) => Err(Error::input("this command is not built yet")),
+        Command::Replay(args) => {
+            let command = args.command.clone();
+            block_on(replay(replay_options(args), &command))
+        }
         Command::Check(args) => runner::check_command(&check_options(args)),
         Command::Run(args) => block_on(run::run(run_options(args))),
         Command::Diff(args) => {
@@ -148,6 +152,28 @@ fn record_options(args: RecordArgs) -> RecordOptions {
         exclude: args.exclude,
         stub: stub_options(&args.stub),
         command: args.command,
+    }
+}
+
+fn replay_options(args: ReplayArgs) -> ReplayOptions {
+    ReplayOptions {
+        cassette: args.cassette,
+        proxy: proxy_config(&args.proxy),
+        on_miss: match args.on_miss {
+            cli::OnMiss::Error => OnMiss::Error,
+            cli::OnMiss::Forward => OnMiss::Forward,
+        },
+        upstream_ca: args.proxy.upstream_ca,
+        connect_to: args.proxy.connect_to,
+        repeat: args.repeat,
+        pace: match args.pace {
+            cli::Pace::Recorded => Pace::Recorded,
+            cli::Pace::None => Pace::None,
+        },
+        emulate_auth: args.emulate_auth,
+        observed: args.observed,
+        echo_misses: true,
+        ..ReplayOptions::default()
     }
 }
 

@@ -3,6 +3,7 @@
 //! status) or serve until SIGINT/SIGTERM.
 
 use std::io::Write as _;
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::ca::{LeafIssuer, ensure, home_dir, proxy_env};
@@ -12,7 +13,13 @@ use crate::{Error, Result};
 
 /// The leaf issuer of the home's CA, creating the CA on first use.
 pub fn leaf_issuer() -> Result<Arc<LeafIssuer>> {
-    let ca = ensure(&home_dir()?)?;
+    leaf_issuer_in(&home_dir()?)
+}
+
+/// The leaf issuer of the CA in `home`, creating the CA on first use
+/// (for callers that embed a proxy with a home of their own).
+pub fn leaf_issuer_in(home: &Path) -> Result<Arc<LeafIssuer>> {
+    let ca = ensure(home)?;
     Ok(Arc::new(LeafIssuer::new(Arc::new(ca))?))
 }
 
