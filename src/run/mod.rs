@@ -93,7 +93,7 @@ pub async fn run(options: RunOptions) -> Result<u8> {
     let inputs = DispatchInputs::from_scenario_inputs(&scenario.inputs, Some(version.clone()))
         .map_err(|e| e.context(options.scenario.display()))?;
     let refreshed = refreshed_logins(&scenario.inputs, &inputs, &catalog, &version);
-    let (upstream, replay) = upstream(&options, &scenario, &version, &catalog, &refreshed)?;
+    let answering = upstream(&options, &scenario, &version, &catalog, &refreshed)?;
     let work = tempfile::Builder::new()
         .prefix("dispatch-vcr-run-")
         .tempdir()
@@ -110,7 +110,12 @@ pub async fn run(options: RunOptions) -> Result<u8> {
     let recorder = Recorder::create(
         &observed,
         RecorderOptions {
-            meta: meta(&scenario, &version, options.stub, replay.as_ref().map(|(path, _)| path.as_path())),
+            meta: meta(
+                &scenario,
+                &version,
+                options.stub,
+                answering.replayed.as_ref().map(|r| r.path.as_path()),
+            ),
             profiles: vec![renamed_store(&inputs, &catalog, &version), refreshed.store],
             exclude: options.exclude.clone(),
         },
@@ -118,15 +123,15 @@ pub async fn run(options: RunOptions) -> Result<u8> {
     let mut env = child_env(&inputs, &home, &version, &catalog);
     env.push(("TMPDIR".to_owned(), tmp.display().to_string()));
     let setup = ChildSetup { env, inherit: Inherit::Only(INHERITED) };
-    let wiring = Wiring { leaves, upstream, tap: recorder.tap() };
+    let wiring = Wiring { leaves, upstream: answering.upstream, tap: recorder.tap() };
     let status = session::run_with(proxy, wiring, &options.command, &setup).await;
     let summary = recorder.finish().await?;
     if options.record_to.is_some() {
         eprintln!("dispatch-vcr: {summary}");
     }
     let status = status?;
-    if let Some((_, replay)) = &replay {
-        eprintln!("dispatch-vcr: {}", replay.summary());
+    if let Some(replayed) = &answering.replayed {
+        eprintln!("dispatch-vcr: {}", replayed.replay.summary());
     }
     if status != 0 {
         eprintln!(
@@ -163,18 +168,31 @@ fn pick_version(scenario: &Scenario, asked: Option<&str>, catalog: &Catalog) -> 
     }
 }
 
-/// What answers: the stub, or the scenario's cassette for `version`,
-/// replayed (then also returned, with its path, for its summary).
+/// What answers the command's requests.
+struct Answering {
+    /// The proxy's upstream.
+    upstream: Arc<dyn Upstream>,
+    /// The cassette, when it is a replay (for its summary).
+    replayed: Option<Replayed>,
+}
+
+/// A replayed cassette.
+struct Replayed {
+    path: PathBuf,
+    replay: Arc<Replay>,
+}
+
+/// The stub, or the scenario's cassette for `version`, replayed.
 fn upstream(
     options: &RunOptions,
     scenario: &Scenario,
     version: &Version,
     catalog: &Catalog,
     refreshed: &Refreshed,
-) -> Result<(Arc<dyn Upstream>, Option<(PathBuf, Arc<Replay>)>)> {
+) -> Result<Answering> {
     if let Some(stub) = options.stub {
         let stub = Stub::new(catalog.clone(), stub)?.with_refreshes(refreshed.exchanges.clone());
-        return Ok((Arc::new(stub), None));
+        return Ok(Answering { upstream: Arc::new(stub), replayed: None });
     }
     let path = scenario.cassette_path(version).ok_or_else(|| {
         Error::input(format!(
@@ -191,7 +209,7 @@ fn upstream(
         ..ReplayConfig::default()
     };
     let replay = Arc::new(Replay::load(&path, config)?);
-    Ok((replay.clone(), Some((path, replay))))
+    Ok(Answering { upstream: replay.clone(), replayed: Some(Replayed { path, replay }) })
 }
 
 fn create_dir(dir: &Path) -> Result<PathBuf> {
