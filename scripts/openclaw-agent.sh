@@ -15,6 +15,22 @@ node_dir=$1 openclaw=$2 logs=$3 codex_home=${4:-}
 export PATH="$node_dir:$PATH"
 mkdir -p "$logs"
 
+# Run "$@" in the background and wait for it, passing SIGTERM/SIGINT on: `run` stops its command
+# with a signal, and `timeout` puts node in a process group of its own, out of reach of a group kill.
+supervise() {
+  "$@" &
+  local child=$! status
+  trap 'kill -TERM '"$child"' 2>/dev/null' TERM INT
+  wait "$child"
+  status=$?
+  while kill -0 "$child" 2>/dev/null; do
+    wait "$child"
+    status=$?
+  done
+  trap - TERM INT
+  return "$status"
+}
+
 # Whether version $2 >= $1 in calendar-version order (a pre-release sorts before its release).
 at_least() {
   [ "$(printf '%s\n%s\n' "$1" "${2/-/\~}" | sort -V | head -n1)" = "$1" ]
@@ -33,16 +49,16 @@ fi
 # (the agent no longer reads the file). Before: without a registry refresh the bundled plugin
 # manifests are not found and the provider headers are not sent.
 if at_least 2026.5.30 "$DISPATCH_VCR_RUN_VERSION"; then
-  node "$openclaw" doctor --fix --non-interactive --yes >"$logs/setup.out" 2>&1
+  supervise timeout 300 node "$openclaw" doctor --fix --non-interactive --yes >"$logs/setup.out" 2>&1
 else
-  node "$openclaw" plugins registry --refresh >"$logs/setup.out" 2>&1
+  supervise timeout 300 node "$openclaw" plugins registry --refresh >"$logs/setup.out" 2>&1
 fi
 echo "setup exit status $?" >>"$logs/setup.out"
 
 model=()
 [ -n "${DISPATCH_VCR_RUN_MODEL:-}" ] && model=(--model "$DISPATCH_VCR_RUN_MODEL")
-OPENCLAW_LOG_LEVEL=debug timeout 180 node "$openclaw" agent --local --agent "$DISPATCH_VCR_RUN_AGENT" -m hi \
-  "${model[@]}" --json >"$logs/agent.json" 2>"$logs/agent.err"
+supervise env OPENCLAW_LOG_LEVEL=debug timeout 300 node "$openclaw" agent --local \
+  --agent "$DISPATCH_VCR_RUN_AGENT" -m hi "${model[@]}" --json >"$logs/agent.json" 2>"$logs/agent.err"
 status=$?
 cp "$DISPATCH_VCR_RUN_LOG" "$logs/openclaw.log" 2>/dev/null
 exit "$status"

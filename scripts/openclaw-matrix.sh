@@ -71,16 +71,35 @@ install_openclaw() {
   (cd "$dir" && npm install --ignore-scripts --no-audit --no-fund --loglevel=error >"$dir/install.log" 2>&1)
 }
 
+# The newest @openclaw/codex release not newer than OpenClaw $1 within its month (2026.9.6 runs
+# with codex 2026.9.5: not every OpenClaw release publishes its own); empty when there is none.
+codex_release() {
+  npm view @openclaw/codex versions --json 2>/dev/null | python3 -c '
+import json, sys
+def key(v):
+    core, _, pre = v.partition("-")
+    return [int(x) for x in core.split(".")], pre == "", pre
+target = sys.argv[1]
+month = target.split(".")[:2]
+found = [v for v in json.load(sys.stdin) if v.split(".")[:2] == month and key(v) <= key(target)]
+print(max(found, key=key) if found else "")' "$1"
+}
+
 # The Codex runtime plugin, installed online (not through the harness) into the HOME path its
 # runs will use, then kept as a pristine copy that openclaw-agent.sh puts back before each run.
 install_codex() {
-  local v=$1 home=$cache/homes/$1 pristine=$cache/codex-$1
+  local v=$1 home=$cache/homes/$1 pristine=$cache/codex-$1 release
   [ -d "$pristine/.openclaw/npm" ] && return 0
-  say "installing the Codex runtime plugin for $v (online, ~340 MB; at most 15 minutes)"
+  release=$(codex_release "$v")
+  if [ -z "$release" ]; then
+    say "no @openclaw/codex release for OpenClaw $v; running without the Codex runtime plugin"
+    return 0
+  fi
+  say "installing the Codex runtime plugin $release for $v (online, ~340 MB; at most 15 minutes)"
   rm -rf "$home" && mkdir -p "$home"
   if (cd "$home" && env -i PATH="$node_dir:/usr/bin:/bin" HOME="$home" TERM=dumb NO_COLOR=1 \
       NODE_EXTRA_CA_CERTS="${NODE_EXTRA_CA_CERTS:-}" SSL_CERT_FILE="${SSL_CERT_FILE:-}" \
-      timeout 900 node "$cache/oc-$v/node_modules/openclaw/openclaw.mjs" plugins install "@openclaw/codex@$v" \
+      timeout 900 node "$cache/oc-$v/node_modules/openclaw/openclaw.mjs" plugins install "@openclaw/codex@$release" \
       --accept-capabilities --force --pin) >"$cache/codex-$v.install.log" 2>&1; then
     rm -rf "$home/.npm" && mv "$home" "$pristine"
   else
