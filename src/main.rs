@@ -46,6 +46,10 @@ fn run(cli: Cli) -> Result<u8> {
             println!("{}", cassette::recover(&cassette)?);
             Ok(0)
         }
+        Command::Cassette(CassetteCommand::Import(args)) => har_import(args),
+        Command::Cassette(CassetteCommand::Export(args)) => {
+            cassette::har::export_command(&args.cassette, args.output.as_deref())
+        }
         Command::Dispatch(DispatchCommand::Plan(args)) => {
             let options = dispatch::command::PlanOptions {
                 sources: input_sources(&args.inputs),
@@ -95,6 +99,13 @@ fn input_sources(args: &cli::DispatchInputArgs) -> InputSources {
         version: args.version.clone(),
         now_ms: args.now,
     }
+}
+
+fn har_import(args: cli::ImportArgs) -> Result<u8> {
+    let profiles = args.profiles.iter().map(|p| AuthStore::load(p)).collect::<Result<Vec<_>>>()?;
+    let options = cassette::har::ImportOptions { har: args.har, output: args.output, profiles };
+    eprintln!("dispatch-vcr: {}", cassette::har::import(&options)?);
+    Ok(0)
 }
 
 fn run_audit(args: &AuditArgs) -> Result<u8> {

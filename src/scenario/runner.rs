@@ -102,23 +102,8 @@ pub fn check_command(options: &CheckOptions) -> Result<u8> {
     let reference = super::openclaw::OpenClaw::new(catalog);
     let report = check(&options.paths, options.shard, &reference)?;
     let text = report::render(&report, options.format);
-    match &options.output {
-        Some(path) => crate::cassette::save::write_atomically(path, text.as_bytes())?,
-        None => write_stdout(&text)?,
-    }
+    crate::output::write(options.output.as_deref(), &text)?;
     Ok(report.exit_code())
-}
-
-/// Write to stdout; a reader that went away (`| head`) is not an error.
-fn write_stdout(text: &str) -> Result<()> {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::runtime(format!("cannot write to stdout: {e}")))
-        }
-        _ => Ok(()),
-    }
 }
 
 /// Parse `I/N` (1 ≤ I ≤ N).
