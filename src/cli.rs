@@ -348,13 +348,16 @@ pub enum ReportFormat {
     Json,
     /// JUnit XML: one testsuite per scenario, one testcase per version × invariant.
     Junit,
+    /// One self-contained HTML page: the matrix, each failing cell expandable to its diff.
+    Html,
 }
 
 /// `check` options.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Exit codes: 0 every cell passed or failed as a known failure · 1 an unexpected failure or a \
-reference failure · 2 bad input.\n\nExamples:\n  dispatch-vcr check\n  dispatch-vcr check scenarios/openclaw --format junit -o junit.xml --shard 1/4"
+reference failure · 2 bad input.\n\nExamples:\n  dispatch-vcr check\n  dispatch-vcr check scenarios/openclaw --format junit -o junit.xml --shard 1/4\n  \
+dispatch-vcr check --format html -o report.html"
 )]
 pub struct CheckArgs {
     /// Scenario files, or folders searched for **/*.json.

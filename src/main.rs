@@ -121,6 +121,7 @@ fn check_options(args: CheckArgs) -> CheckOptions {
         ReportFormat::Text => report::Format::Text { color: report::text::use_color(args.output.is_some()) },
         ReportFormat::Json => report::Format::Json,
         ReportFormat::Junit => report::Format::Junit,
+        ReportFormat::Html => report::Format::Html,
     };
     CheckOptions { paths: args.paths, format, output: args.output, shard: args.shard, catalog: args.catalog }
 }
