@@ -47,6 +47,21 @@ pub enum Command {
     Dispatch(DispatchCommand),
     /// Check scenarios: every scenario × dispatcher version against the invariants.
     Check(CheckArgs),
+    /// Print the JSON Schema of a file format (committed in docs/schema/), for editors and validators.
+    Schema {
+        /// Which format.
+        #[arg(value_enum)]
+        kind: SchemaKind,
+    },
+}
+
+/// The file formats `schema` describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// Cassette v1 (`docs/schema/cassette-v1.json`).
+    Cassette,
+    /// Scenario v1 (`docs/schema/scenario-v1.json`).
+    Scenario,
 }
 
 /// `ca …` subcommands.

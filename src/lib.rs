@@ -13,6 +13,7 @@
 //! - [`dispatch`] — the reference dispatcher: provider catalog, OpenClaw inputs, `plan()`, `send`.
 //! - [`scenario`] — scenarios, observations, invariants and the version × scenario runner (`check`).
 //! - [`report`] — the outcome model and its renderers: text matrix, JSON, JUnit XML.
+//! - [`schema`] — JSON Schemas of the cassette and scenario formats, generated from their types.
 //! - [`credential`] — fingerprints, credential kinds and JWT claims: the vocabulary all parts share.
 //! - [`exchange`] — the raw captured exchange and the `Tap` trait: the contract between proxy and recorders.
 //! - [`output`] — where a command's output goes: a file, atomically, or stdout.
@@ -34,6 +35,7 @@ pub mod proxy;
 pub mod record;
 pub mod report;
 pub mod scenario;
+pub mod schema;
 pub mod session;
 pub mod upstream;
 pub mod version;

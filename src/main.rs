@@ -15,7 +15,7 @@ use dispatch_vcr::proxy::ProxyConfig;
 use dispatch_vcr::record::{RecordOptions, record};
 use dispatch_vcr::report;
 use dispatch_vcr::scenario::runner::{self, CheckOptions};
-use dispatch_vcr::{Error, Result, audit, ca, cassette};
+use dispatch_vcr::{Error, Result, audit, ca, cassette, schema};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -36,6 +36,10 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Record(args) => block_on(record(record_options(args))),
         Command::Replay(_) => Err(Error::input("this command is not built yet")),
         Command::Check(args) => runner::check_command(&check_options(args)),
+        Command::Schema { kind } => print(match kind {
+            cli::SchemaKind::Cassette => schema::Kind::Cassette.schema(),
+            cli::SchemaKind::Scenario => schema::Kind::Scenario.schema(),
+        }),
         Command::Diff(args) => {
             let diff = cassette::diff_files(&args.a, &args.b)?;
             print!("{diff}");
