@@ -261,22 +261,8 @@ mod tests {
             headers.push(("authorization".into(), format!("Bearer {}", credential::redaction_marker(TOKEN))));
         }
         let mut c = Cassette::new(Meta::default());
-        c.interactions.push(Interaction {
-            seq: 1,
-            conn: 1,
-            t_ms: 0,
-            duration_ms: 0,
-            request: Request {
-                method: "POST".into(),
-                url: url.into(),
-                http_version: "HTTP/1.1".into(),
-                headers,
-                body: Body::from(BodyContent::Json(serde_json::json!({"model": "gpt-5.5"}))),
-            },
-            response: None,
-            websocket: None,
-            error: None,
-        });
+        let body = Body::from(BodyContent::Json(serde_json::json!({"model": "gpt-5.5"})));
+        c.interactions.push(Interaction::new(1, Request::new("POST", url, headers, body)));
         c
     }
 
