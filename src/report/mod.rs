@@ -181,6 +181,10 @@ pub struct CellOutcome {
     pub reference: Vec<Failure>,
     /// Every invariant, in [`Invariant::ALL`] order.
     pub invariants: Vec<InvariantOutcome>,
+    /// What the dispatcher's own log says it bound, one sentence per decision
+    /// (live runs only), e.g. `OpenClaw logged profile=sha256:52c34d3a1a78 (openai-codex:user@example.com): …`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dispatcher_log: Vec<String>,
 }
 
 impl CellOutcome {
@@ -327,6 +331,7 @@ mod tests {
             known_failure: None,
             reference: vec![],
             invariants: vec![],
+            dispatcher_log: vec![],
         }
     }
 

@@ -1,6 +1,7 @@
 //! The text report: a version × scenario matrix, then every failing,
 //! expected-failing, fixed or reference-failing cell explained with the
-//! diff of its request heads.
+//! diff of its request heads (and, for live runs, any cell with lines from
+//! the dispatcher's own log).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -64,7 +65,9 @@ pub fn render(report: &Report, color: bool) -> String {
     matrix(&mut out, report, paint);
     legend(&mut out, report);
     for scenario in &report.scenarios {
-        for cell in scenario.cells.iter().filter(|c| c.verdict != Verdict::Pass) {
+        for cell in
+            scenario.cells.iter().filter(|c| c.verdict != Verdict::Pass || !c.dispatcher_log.is_empty())
+        {
             explain(&mut out, scenario, cell, paint);
         }
     }
@@ -128,6 +131,9 @@ fn explain(out: &mut String, scenario: &ScenarioOutcome, cell: &CellOutcome, pai
     let title = format!("{} @ {}", scenario.name, cell.version);
     let _ = writeln!(out, "\n{} {}: {why}", paint.verdict(cell.verdict), paint.bold(&title));
     let _ = writeln!(out, "  cassette {}", cell.cassette);
+    for line in &cell.dispatcher_log {
+        let _ = writeln!(out, "  {line}");
+    }
     if !cell.reference.is_empty() {
         let _ = writeln!(
             out,

@@ -76,6 +76,7 @@ pub fn check_cell(
         known_failure,
         reference: reference_failures,
         invariants,
+        dispatcher_log: Vec::new(),
     })
 }
 
@@ -101,12 +102,17 @@ pub fn check_command(options: &CheckOptions) -> Result<u8> {
     let catalog = crate::dispatch::Catalog::load(options.catalog.as_deref())?;
     let reference = super::openclaw::OpenClaw::new(catalog);
     let report = check(&options.paths, options.shard, &reference)?;
-    let text = report::render(&report, options.format);
-    match &options.output {
-        Some(path) => crate::cassette::save::write_atomically(path, text.as_bytes())?,
-        None => write_stdout(&text)?,
-    }
+    emit(&report, options.format, options.output.as_deref())?;
     Ok(report.exit_code())
+}
+
+/// Render `report` and write it to `output` (atomically) or stdout.
+pub fn emit(report: &Report, format: report::Format, output: Option<&std::path::Path>) -> Result<()> {
+    let text = report::render(report, format);
+    match output {
+        Some(path) => crate::cassette::save::write_atomically(path, text.as_bytes()),
+        None => write_stdout(&text),
+    }
 }
 
 /// Write to stdout; a reader that went away (`| head`) is not an error.
@@ -171,7 +177,8 @@ pub fn check(paths: &[PathBuf], shard: Option<ShardInfo>, reference: &dyn Refere
     Ok(Report::new(grouped, shard))
 }
 
-fn scenario_outcome(scenario: &Scenario, first: CellOutcome) -> ScenarioOutcome {
+/// The outcome of `scenario` starting with its cell `first`.
+pub fn scenario_outcome(scenario: &Scenario, first: CellOutcome) -> ScenarioOutcome {
     ScenarioOutcome {
         name: scenario.name.clone(),
         path: scenario.path.display().to_string(),
@@ -342,6 +349,7 @@ mod tests {
             known_failure: None,
             reference: vec![],
             invariants: vec![],
+            dispatcher_log: vec![],
         }
     }
 

@@ -17,6 +17,7 @@
 pub mod body;
 pub mod live;
 pub mod replay;
+pub mod stub;
 
 use std::fmt;
 use std::pin::Pin;
