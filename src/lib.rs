@@ -8,7 +8,9 @@
 //! - [`proxy`] — listener, CONNECT, TLS accept, plain-HTTP forwarding, WebSocket relay, the streaming tap.
 //! - [`upstream`] — where intercepted requests go: the live network, a cassette, or a provider stub.
 //! - [`session`] — a proxy run as commands share it: announce, run `-- CMD` ([`child`]) or wait for a signal.
-//! - [`record`] — the `record` command: live upstream + recorder.
+//! - [`record`] — the `record` command: live upstream (or the provider stub) + recorder.
+//! - [`replay`] — the `replay` command and its in-process handle: cassette upstream + observer.
+//! - [`run`] — the `run` command: a live dispatcher on a scenario's inputs under the proxy, judged like `check`.
 //! - [`cassette`] — the cassette format, loading, journal, atomic save and redaction.
 //! - [`dispatch`] — the reference dispatcher: provider catalog, OpenClaw inputs, `plan()`, `send`.
 //! - [`scenario`] — scenarios, observations, invariants and the version × scenario runner (`check`).
@@ -33,7 +35,9 @@ pub mod exchange;
 pub mod output;
 pub mod proxy;
 pub mod record;
+pub mod replay;
 pub mod report;
+pub mod run;
 pub mod scenario;
 pub mod schema;
 pub mod session;

@@ -7,14 +7,17 @@ use std::process::ExitCode;
 use clap::Parser;
 use dispatch_vcr::cli::{
     self, AuditArgs, CaCommand, CassetteCommand, CheckArgs, Cli, Command, DispatchCommand, EnvFormat,
-    ProxyArgs, RecordArgs, ReportFormat,
+    ProxyArgs, RecordArgs, ReplayArgs, ReportFormat, RunArgs,
 };
 use dispatch_vcr::dispatch::profiles::AuthStore;
 use dispatch_vcr::dispatch::{self, InputSources};
 use dispatch_vcr::proxy::ProxyConfig;
 use dispatch_vcr::record::{RecordOptions, record};
+use dispatch_vcr::replay::{OnMiss, Pace, ReplayOptions, replay};
 use dispatch_vcr::report;
+use dispatch_vcr::run::{self, RunOptions};
 use dispatch_vcr::scenario::runner::{self, CheckOptions};
+use dispatch_vcr::upstream::stub::StubOptions;
 use dispatch_vcr::{Error, Result, audit, ca, cassette, schema};
 
 fn main() -> ExitCode {
@@ -34,8 +37,12 @@ fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Ca(command) => print(ca_command(command)?),
         Command::Record(args) => block_on(record(record_options(args))),
-        Command::Replay(_) => Err(Error::input("this command is not built yet")),
+        Command::Replay(args) => {
+            let command = args.command.clone();
+            block_on(replay(replay_options(args), &command))
+        }
         Command::Check(args) => runner::check_command(&check_options(args)),
+        Command::Run(args) => block_on(run::run(run_options(args))),
         Command::Schema { kind } => print(match kind {
             cli::SchemaKind::Cassette => schema::Kind::Cassette.schema(),
             cli::SchemaKind::Scenario => schema::Kind::Scenario.schema(),
@@ -121,13 +128,33 @@ fn run_audit(args: &AuditArgs) -> Result<u8> {
 
 /// `check` flags as the library's options.
 fn check_options(args: CheckArgs) -> CheckOptions {
-    let format = match args.format {
-        ReportFormat::Text => report::Format::Text { color: report::text::use_color(args.output.is_some()) },
+    let format = report_format(args.format, args.output.is_some());
+    CheckOptions { paths: args.paths, format, output: args.output, shard: args.shard, catalog: args.catalog }
+}
+
+fn report_format(format: ReportFormat, to_file: bool) -> report::Format {
+    match format {
+        ReportFormat::Text => report::Format::Text { color: report::text::use_color(to_file) },
         ReportFormat::Json => report::Format::Json,
         ReportFormat::Junit => report::Format::Junit,
         ReportFormat::Html => report::Format::Html,
-    };
-    CheckOptions { paths: args.paths, format, output: args.output, shard: args.shard, catalog: args.catalog }
+    }
+}
+
+fn run_options(args: RunArgs) -> RunOptions {
+    RunOptions {
+        format: report_format(args.format, args.output.is_some()),
+        scenario: args.scenario,
+        version: args.version,
+        stub: stub_options(&args.stub),
+        record_to: args.record_to,
+        home: args.home,
+        exclude: args.exclude,
+        proxy: ProxyConfig { listen: args.listen, ..ProxyConfig::default() },
+        output: args.output,
+        catalog: args.catalog,
+        command: args.command,
+    }
 }
 
 fn record_options(args: RecordArgs) -> RecordOptions {
@@ -139,8 +166,35 @@ fn record_options(args: RecordArgs) -> RecordOptions {
         profiles: args.profiles,
         dispatcher: args.dispatcher,
         exclude: args.exclude,
+        stub: stub_options(&args.stub),
         command: args.command,
     }
+}
+
+fn replay_options(args: ReplayArgs) -> ReplayOptions {
+    ReplayOptions {
+        cassette: args.cassette,
+        proxy: proxy_config(&args.proxy),
+        on_miss: match args.on_miss {
+            cli::OnMiss::Error => OnMiss::Error,
+            cli::OnMiss::Forward => OnMiss::Forward,
+        },
+        upstream_ca: args.proxy.upstream_ca,
+        connect_to: args.proxy.connect_to,
+        repeat: args.repeat,
+        pace: match args.pace {
+            cli::Pace::Recorded => Pace::Recorded,
+            cli::Pace::None => Pace::None,
+        },
+        emulate_auth: args.emulate_auth,
+        observed: args.observed,
+        echo_misses: true,
+        ..ReplayOptions::default()
+    }
+}
+
+fn stub_options(args: &cli::StubArgs) -> Option<StubOptions> {
+    args.stub.then_some(StubOptions { status: args.stub_status })
 }
 
 fn proxy_config(args: &ProxyArgs) -> ProxyConfig {

@@ -655,22 +655,10 @@ mod tests {
     use serde_json::json;
 
     fn interaction(url: &str, headers: &[(&str, &str)], body: BodyContent) -> Interaction {
-        Interaction {
-            seq: 1,
-            conn: 1,
-            t_ms: 0,
-            duration_ms: 0,
-            request: Request {
-                method: "POST".into(),
-                url: url.into(),
-                http_version: "HTTP/1.1".into(),
-                headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
-                body: Body::from(body),
-            },
-            response: Some(Response { status: 200, headers: Vec::new(), body: Body::default() }),
-            websocket: None,
-            error: None,
-        }
+        let headers = headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+        let request = Request::new("POST", url, headers, Body::from(body));
+        let response = Response { status: 200, headers: Vec::new(), body: Body::default() };
+        Interaction { response: Some(response), ..Interaction::new(1, request) }
     }
 
     fn text(i: &Interaction) -> String {

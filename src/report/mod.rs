@@ -209,12 +209,22 @@ pub struct CellOutcome {
     pub reference: Vec<Failure>,
     /// Every invariant, in [`Invariant::ALL`] order.
     pub invariants: Vec<InvariantOutcome>,
+    /// What the dispatcher's own log says it bound, one sentence per decision
+    /// (live runs only), e.g. `OpenClaw logged profile=sha256:52c34d3a1a78 (openai-codex:user@example.com): …`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dispatcher_log: Vec<String>,
 }
 
 impl CellOutcome {
     /// All invariant failures of the cell.
     pub fn failures(&self) -> impl Iterator<Item = &Failure> {
         self.invariants.iter().flat_map(|i| &i.failures)
+    }
+
+    /// Whether reports explain the cell: anything but a plain pass (a pass
+    /// with the dispatcher's log of a live run is explained too).
+    pub fn is_explained(&self) -> bool {
+        self.verdict != Verdict::Pass || !self.dispatcher_log.is_empty()
     }
 
     /// The failures grouped by request, in `seq` order; `None` is the
@@ -415,6 +425,7 @@ mod tests {
             known_failure: None,
             reference: vec![],
             invariants: vec![],
+            dispatcher_log: vec![],
         }
     }
 

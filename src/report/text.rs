@@ -1,6 +1,7 @@
 //! The text report: a version × scenario matrix, then every failing,
 //! expected-failing, fixed or reference-failing cell explained with the
-//! diff of its request heads.
+//! diff of its request heads (and, for live runs, any cell with lines from
+//! the dispatcher's own log).
 
 use std::fmt::Write as _;
 use std::io::IsTerminal as _;
@@ -59,7 +60,7 @@ pub fn render(report: &Report, color: bool) -> String {
     matrix(&mut out, report, paint);
     legend(&mut out, report);
     for scenario in &report.scenarios {
-        for cell in scenario.cells.iter().filter(|c| c.verdict != Verdict::Pass) {
+        for cell in scenario.cells.iter().filter(|c| c.is_explained()) {
             explain(&mut out, scenario, cell, paint);
         }
     }
@@ -113,6 +114,9 @@ fn explain(out: &mut String, scenario: &ScenarioOutcome, cell: &CellOutcome, pai
     let title = format!("{} @ {}", scenario.name, cell.version);
     let _ = writeln!(out, "\n{} {}: {why}", paint.verdict(cell.verdict), paint.bold(&title));
     let _ = writeln!(out, "  cassette {}", cell.cassette);
+    for line in &cell.dispatcher_log {
+        let _ = writeln!(out, "  {line}");
+    }
     if !cell.reference.is_empty() {
         let _ = writeln!(
             out,
