@@ -43,6 +43,8 @@ fn run(cli: Cli) -> Result<u8> {
         }
         Command::Check(args) => runner::check_command(&check_options(args)),
         Command::Run(args) => block_on(run::run(run_options(args))),
+        Command::Completions { shell } => write_bytes(&cli::completions(shell)),
+        Command::Man => write_bytes(&cli::man_page()),
         Command::Schema { kind } => print(match kind {
             cli::SchemaKind::Cassette => schema::Kind::Cassette.schema(),
             cli::SchemaKind::Scenario => schema::Kind::Scenario.schema(),
@@ -203,6 +205,11 @@ fn proxy_config(args: &ProxyArgs) -> ProxyConfig {
         allow_remote: args.allow_remote,
         passthrough: args.passthrough.clone(),
     }
+}
+
+fn write_bytes(bytes: &[u8]) -> Result<u8> {
+    dispatch_vcr::output::write(None, &String::from_utf8_lossy(bytes))?;
+    Ok(0)
 }
 
 fn print(text: String) -> Result<u8> {
