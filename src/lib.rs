@@ -19,6 +19,7 @@
 //! - [`credential`] — fingerprints, credential kinds and JWT claims: the vocabulary all parts share.
 //! - [`exchange`] — the raw captured exchange and the `Tap` trait: the contract between proxy and recorders.
 //! - [`output`] — where a command's output goes: a file, atomically, or stdout.
+//! - [`progress`] — a progress bar or spinner on a terminal, nothing in pipes and CI.
 //! - [`error`] — the error type and the exit codes of every command.
 //! - [`version`] — dispatcher versions (OpenClaw calendar versions, semver) and version ranges.
 //! - [`cli`] — clap definitions only; `main.rs` maps each command to one library function.
@@ -33,6 +34,7 @@ pub mod dispatch;
 pub mod error;
 pub mod exchange;
 pub mod output;
+pub mod progress;
 pub mod proxy;
 pub mod record;
 pub mod replay;
