@@ -16,6 +16,7 @@
 //! - [`scenario`] — scenarios, observations, invariants and the version × scenario runner (`check`).
 //! - [`report`] — the outcome model and its renderers: text matrix, JSON, JUnit XML.
 //! - [`schema`] — JSON Schemas of the cassette and scenario formats, generated from their types.
+//! - [`testing`] — for `cargo test` in other crates: replay a cassette, run code against it, check a scenario.
 //! - [`credential`] — fingerprints, credential kinds and JWT claims: the vocabulary all parts share.
 //! - [`exchange`] — the raw captured exchange and the `Tap` trait: the contract between proxy and recorders.
 //! - [`output`] — where a command's output goes: a file, atomically, or stdout.
@@ -43,6 +44,7 @@ pub mod run;
 pub mod scenario;
 pub mod schema;
 pub mod session;
+pub mod testing;
 pub mod upstream;
 pub mod version;
 

@@ -332,6 +332,12 @@ impl Redactor {
         cassette.meta.credentials.extend(self.credentials.clone());
     }
 
+    /// Fingerprint → facts for every secret of the stores this redactor was
+    /// made with, seen or not: what `meta.credentials` would say of each.
+    pub fn profile_facts(&self) -> BTreeMap<String, CredentialFacts> {
+        self.profiles.keys().map(|secret| (fingerprint(secret), facts(secret, &self.profiles))).collect()
+    }
+
     /// Fingerprint → facts for every secret redacted so far: `meta.credentials`.
     pub fn credentials(&self) -> &BTreeMap<String, CredentialFacts> {
         &self.credentials
