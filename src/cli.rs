@@ -231,6 +231,40 @@ pub enum CassetteCommand {
         #[arg(value_name = "CASSETTE")]
         cassette: PathBuf,
     },
+    /// Turn a HAR file (browser devtools, mitmproxy) into a cassette, secrets redacted as `record` does.
+    Import(ImportArgs),
+    /// Write a cassette as a HAR 1.2 file, for HAR viewers (docs/har.md says what HAR cannot hold).
+    Export(ExportArgs),
+}
+
+/// `cassette import` options.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  dispatch-vcr cassette import devtools.har -o cassettes/run.json")]
+pub struct ImportArgs {
+    /// The HAR file.
+    #[arg(value_name = "FILE.har")]
+    pub har: PathBuf,
+    /// The cassette to write.
+    #[arg(short = 'o', long = "output", value_name = "CASSETTE")]
+    pub output: PathBuf,
+    /// An OpenClaw auth-profiles.json whose credentials name the fingerprints in meta.credentials.
+    #[arg(long, value_name = "FILE")]
+    pub profiles: Vec<PathBuf>,
+}
+
+/// `cassette export` options.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  dispatch-vcr cassette export --har cassettes/run.json -o run.har")]
+pub struct ExportArgs {
+    /// Write HAR 1.2 (the only export format so far).
+    #[arg(long, required = true)]
+    pub har: bool,
+    /// The cassette to export.
+    #[arg(value_name = "CASSETTE")]
+    pub cassette: PathBuf,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `dispatch …` subcommands.
@@ -334,13 +368,16 @@ pub enum ReportFormat {
     Json,
     /// JUnit XML: one testsuite per scenario, one testcase per version × invariant.
     Junit,
+    /// One self-contained HTML page: the matrix, each failing cell expandable to its diff.
+    Html,
 }
 
 /// `check` options.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Exit codes: 0 every cell passed or failed as a known failure · 1 an unexpected failure or a \
-reference failure · 2 bad input.\n\nExamples:\n  dispatch-vcr check\n  dispatch-vcr check scenarios/openclaw --format junit -o junit.xml --shard 1/4"
+reference failure · 2 bad input.\n\nExamples:\n  dispatch-vcr check\n  dispatch-vcr check scenarios/openclaw --format junit -o junit.xml --shard 1/4\n  \
+dispatch-vcr check --format html -o report.html"
 )]
 pub struct CheckArgs {
     /// Scenario files, or folders searched for **/*.json.

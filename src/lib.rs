@@ -17,6 +17,7 @@
 //! - [`report`] — the outcome model and its renderers: text matrix, JSON, JUnit XML.
 //! - [`credential`] — fingerprints, credential kinds and JWT claims: the vocabulary all parts share.
 //! - [`exchange`] — the raw captured exchange and the `Tap` trait: the contract between proxy and recorders.
+//! - [`output`] — where a command's output goes: a file, atomically, or stdout.
 //! - [`error`] — the error type and the exit codes of every command.
 //! - [`version`] — dispatcher versions (OpenClaw calendar versions, semver) and version ranges.
 //! - [`cli`] — clap definitions only; `main.rs` maps each command to one library function.
@@ -30,6 +31,7 @@ pub mod credential;
 pub mod dispatch;
 pub mod error;
 pub mod exchange;
+pub mod output;
 pub mod proxy;
 pub mod record;
 pub mod replay;

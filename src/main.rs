@@ -53,6 +53,10 @@ fn run(cli: Cli) -> Result<u8> {
             println!("{}", cassette::recover(&cassette)?);
             Ok(0)
         }
+        Command::Cassette(CassetteCommand::Import(args)) => har_import(args),
+        Command::Cassette(CassetteCommand::Export(args)) => {
+            cassette::har::export_command(&args.cassette, args.output.as_deref())
+        }
         Command::Dispatch(DispatchCommand::Plan(args)) => {
             let options = dispatch::command::PlanOptions {
                 sources: input_sources(&args.inputs),
@@ -104,6 +108,13 @@ fn input_sources(args: &cli::DispatchInputArgs) -> InputSources {
     }
 }
 
+fn har_import(args: cli::ImportArgs) -> Result<u8> {
+    let profiles = args.profiles.iter().map(|p| AuthStore::load(p)).collect::<Result<Vec<_>>>()?;
+    let options = cassette::har::ImportOptions { har: args.har, output: args.output, profiles };
+    eprintln!("dispatch-vcr: {}", cassette::har::import(&options)?);
+    Ok(0)
+}
+
 fn run_audit(args: &AuditArgs) -> Result<u8> {
     let stores = args.profiles.iter().map(|p| AuthStore::load(p)).collect::<Result<Vec<_>>>()?;
     let report = audit::audit(&args.paths, &audit::known_secrets(&stores))?;
@@ -122,6 +133,7 @@ fn report_format(format: ReportFormat, to_file: bool) -> report::Format {
         ReportFormat::Text => report::Format::Text { color: report::text::use_color(to_file) },
         ReportFormat::Json => report::Format::Json,
         ReportFormat::Junit => report::Format::Junit,
+        ReportFormat::Html => report::Format::Html,
     }
 }
 

@@ -6,9 +6,11 @@
 //! - [`recorder`] — the proxy's tap when recording: journal, atomic save, audit.
 //! - [`journal`] — the crash-safe NDJSON journal and `cassette recover`.
 //! - [`save`] — pretty, stable, atomic writing.
+//! - [`har`] — HAR 1.2 import and export.
 
 pub mod capture;
 pub mod diff;
+pub mod har;
 pub mod journal;
 pub mod load;
 pub mod model;

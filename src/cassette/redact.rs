@@ -24,7 +24,7 @@ use serde_json::Value;
 
 use crate::audit::find_tokens;
 use crate::cassette::capture::header;
-use crate::cassette::model::{Body, BodyContent, CredentialFacts, Headers, Interaction, Payload};
+use crate::cassette::model::{Body, BodyContent, Cassette, CredentialFacts, Headers, Interaction, Payload};
 use crate::cassette::wire::BASE64;
 use crate::credential::{self, fingerprint, redaction_marker};
 use crate::dispatch::profiles::AuthStore;
@@ -320,6 +320,16 @@ impl Redactor {
                 }
             }
         });
+    }
+
+    /// The last step of a recording or an import: scrub every interaction
+    /// again (a secret first seen late may sit in earlier ones) and add the
+    /// facts of every fingerprint to `meta.credentials`.
+    pub fn finish(&mut self, cassette: &mut Cassette) {
+        for interaction in &mut cassette.interactions {
+            self.scrub(interaction);
+        }
+        cassette.meta.credentials.extend(self.credentials.clone());
     }
 
     /// Fingerprint → facts for every secret redacted so far: `meta.credentials`.

@@ -108,23 +108,7 @@ pub fn check_command(options: &CheckOptions) -> Result<u8> {
 
 /// Render `report` and write it to `output` (atomically) or stdout.
 pub fn emit(report: &Report, format: report::Format, output: Option<&std::path::Path>) -> Result<()> {
-    let text = report::render(report, format);
-    match output {
-        Some(path) => crate::cassette::save::write_atomically(path, text.as_bytes()),
-        None => write_stdout(&text),
-    }
-}
-
-/// Write to stdout; a reader that went away (`| head`) is not an error.
-fn write_stdout(text: &str) -> Result<()> {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::runtime(format!("cannot write to stdout: {e}")))
-        }
-        _ => Ok(()),
-    }
+    crate::output::write(output, &report::render(report, format))
 }
 
 /// Parse `I/N` (1 ≤ I ≤ N).
