@@ -18,7 +18,7 @@ use dispatch_vcr::report;
 use dispatch_vcr::run::{self, RunOptions};
 use dispatch_vcr::scenario::runner::{self, CheckOptions};
 use dispatch_vcr::upstream::stub::StubOptions;
-use dispatch_vcr::{Error, Result, audit, ca, cassette};
+use dispatch_vcr::{Error, Result, audit, ca, cassette, schema};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -43,6 +43,12 @@ fn run(cli: Cli) -> Result<u8> {
         }
         Command::Check(args) => runner::check_command(&check_options(args)),
         Command::Run(args) => block_on(run::run(run_options(args))),
+        Command::Completions { shell } => write_bytes(&cli::completions(shell)),
+        Command::Man => write_bytes(&cli::man_page()),
+        Command::Schema { kind } => print(match kind {
+            cli::SchemaKind::Cassette => schema::Kind::Cassette.schema(),
+            cli::SchemaKind::Scenario => schema::Kind::Scenario.schema(),
+        }),
         Command::Diff(args) => {
             let diff = cassette::diff_files(&args.a, &args.b)?;
             print!("{diff}");
@@ -199,6 +205,11 @@ fn proxy_config(args: &ProxyArgs) -> ProxyConfig {
         allow_remote: args.allow_remote,
         passthrough: args.passthrough.clone(),
     }
+}
+
+fn write_bytes(bytes: &[u8]) -> Result<u8> {
+    dispatch_vcr::output::write(None, &String::from_utf8_lossy(bytes))?;
+    Ok(0)
 }
 
 fn print(text: String) -> Result<u8> {

@@ -152,6 +152,7 @@ fn hostile_names_stay_text_in_the_browser() {
         reference: vec![],
         dispatcher_log: vec![],
         invariants: vec![],
+        dispatcher_log: vec!["OpenClaw logged <script>x</script>".into()],
     };
     let report = Report::new(
         vec![ScenarioOutcome {
@@ -170,6 +171,10 @@ fn hostile_names_stay_text_in_the_browser() {
     let Some(dom) = dump_dom(&url(&page, "")) else { return };
     assert!(dom.contains("<title>dispatch-vcr check: 1 scenarios, 1 cells</title>"), "no script ran");
     assert!(!dom.contains("<img") && !dom.contains("<b>c</b>"), "markup from the report became elements");
+    assert!(
+        dom.contains("<li>OpenClaw logged &lt;script&gt;x&lt;/script&gt;</li>"),
+        "the dispatcher's log is shown as text"
+    );
     assert!(
         dom.contains("&lt;img src=x onerror=\"document.title='owned'\"&gt;"),
         "the name is shown as text"

@@ -288,7 +288,9 @@ fn build(r: &Reconstruction) -> Cassette {
         }
         interactions.push(model_call(&fixtures, c, interactions.len() as u64 + 1, r.version, &mut meta));
     }
-    Cassette { interactions, ..Cassette::new(meta) }
+    // cassettes/openclaw/VERSION/NAME.json → the schema editors validate it with.
+    let schema = Some("../../../docs/schema/cassette-v1.json".to_owned());
+    Cassette { schema, interactions, ..Cassette::new(meta) }
 }
 
 fn refresh(fixtures: &Fixtures, id: &str, seq: u64, meta: &mut Meta) -> Interaction {

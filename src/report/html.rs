@@ -4,8 +4,8 @@
 //!
 //! The version × scenario matrix shows each cell's symbol *and* words, so it
 //! reads without colour. Each cell that is not a plain pass links to an
-//! expandable `<details>` below the matrix with its expected/actual values
-//! and the diff of the request heads; the cell a bisect would blame is
+//! expandable `<details>` below the matrix with its expected/actual values,
+//! the diff of the request heads and, for a live run, the dispatcher's log; the cell a bisect would blame is
 //! marked "first bad". Every text from the report is escaped.
 
 use std::fmt::Write as _;
@@ -203,9 +203,9 @@ fn cell(out: &mut String, scenario: &ScenarioOutcome, n: usize, m: usize) {
     let badge = if first_bad { "<span class=\"badge\">first bad</span>" } else { "" };
     let content =
         format!("{}<span class=\"label\">{}</span>{badge}", symbol(cell.verdict), cell.verdict.words());
-    let content = match cell.verdict {
-        Verdict::Pass => content,
-        _ => format!("<a href=\"#{}\">{content}</a>", cell_id(n, m)),
+    let content = match cell.is_explained() {
+        false => content,
+        true => format!("<a href=\"#{}\">{content}</a>", cell_id(n, m)),
     };
     let _ = write!(
         out,
@@ -229,7 +229,7 @@ fn details(out: &mut String, report: &Report) {
     let mut any = false;
     for (n, scenario) in report.scenarios.iter().enumerate() {
         let bad: Vec<usize> =
-            (0..scenario.cells.len()).filter(|m| scenario.cells[*m].verdict != Verdict::Pass).collect();
+            (0..scenario.cells.len()).filter(|m| scenario.cells[*m].is_explained()).collect();
         if bad.is_empty() {
             continue;
         }
@@ -262,6 +262,13 @@ fn cell_details(out: &mut String, scenario: &ScenarioOutcome, n: usize, m: usize
         escape(&cell.reason()),
         escape(&cell.cassette)
     );
+    if !cell.dispatcher_log.is_empty() {
+        out.push_str("<ul class=\"dispatcher-log\">");
+        for line in &cell.dispatcher_log {
+            let _ = write!(out, "<li>{}</li>", escape(line));
+        }
+        out.push_str("</ul>\n");
+    }
     if !cell.reference.is_empty() {
         out.push_str("<h4>The reference dispatcher disagrees with the scenario's pinned expect (pinned = expected)</h4>\n");
         failures(out, &cell.reference.iter().collect::<Vec<_>>());

@@ -221,6 +221,12 @@ impl CellOutcome {
         self.invariants.iter().flat_map(|i| &i.failures)
     }
 
+    /// Whether reports explain the cell: anything but a plain pass (a pass
+    /// with the dispatcher's log of a live run is explained too).
+    pub fn is_explained(&self) -> bool {
+        self.verdict != Verdict::Pass || !self.dispatcher_log.is_empty()
+    }
+
     /// The failures grouped by request, in `seq` order; `None` is the
     /// recording as a whole.
     pub fn failures_by_request(&self) -> Vec<(Option<u64>, Vec<&Failure>)> {

@@ -60,9 +60,7 @@ pub fn render(report: &Report, color: bool) -> String {
     matrix(&mut out, report, paint);
     legend(&mut out, report);
     for scenario in &report.scenarios {
-        for cell in
-            scenario.cells.iter().filter(|c| c.verdict != Verdict::Pass || !c.dispatcher_log.is_empty())
-        {
+        for cell in scenario.cells.iter().filter(|c| c.is_explained()) {
             explain(&mut out, scenario, cell, paint);
         }
     }
