@@ -68,10 +68,30 @@ pub struct Child {
 
 /// Start `command` with `env` added to ours; it shares our stdin, stdout and stderr.
 pub fn spawn(command: &[String], env: &[(String, String)]) -> Result<Child> {
+    spawn_with(command, env, Inherit::All)
+}
+
+/// Which of our environment variables a child starts with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inherit {
+    /// All of them (`record`, `replay`).
+    All,
+    /// Only these (`run`: a dispatcher must see the scenario's env, not the user's shell).
+    Only(&'static [&'static str]),
+}
+
+/// Start `command` with the `inherit`ed part of our environment plus `env`
+/// (later entries win); it shares our stdin, stdout and stderr.
+pub fn spawn_with(command: &[String], env: &[(String, String)], inherit: Inherit) -> Result<Child> {
     let program = check_command(command)?;
     let name = command[0].clone();
-    let inner = tokio::process::Command::new(&program)
-        .args(&command[1..])
+    let mut process = tokio::process::Command::new(&program);
+    process.args(&command[1..]);
+    if let Inherit::Only(names) = inherit {
+        process.env_clear();
+        process.envs(names.iter().filter_map(|name| std::env::var_os(name).map(|value| (name, value))));
+    }
+    let inner = process
         .envs(env.iter().map(|(k, v)| (k, v)))
         .spawn()
         .map_err(|err| Error::input(format!("cannot run `{name}`: {err}")))?;
@@ -143,6 +163,17 @@ mod tests {
         let mut signals = Signals::install().unwrap();
         let child = spawn(&["sh".into(), "-c".into(), "exit 7".into()], &[]).unwrap();
         assert_eq!(child.wait(&mut signals).await.unwrap(), 7);
+    }
+
+    #[tokio::test]
+    async fn a_child_inheriting_only_some_variables_sees_just_those_and_its_env() {
+        let mut signals = Signals::install().unwrap();
+        let env = [("DISPATCH_VCR_TEST_VAR".to_owned(), "42".to_owned())];
+        let script =
+            "test \"$DISPATCH_VCR_TEST_VAR\" = 42 && test -n \"$PATH\" && test -z \"$CARGO_PKG_NAME\"";
+        let child =
+            spawn_with(&["sh".into(), "-c".into(), script.into()], &env, Inherit::Only(&["PATH"])).unwrap();
+        assert_eq!(child.wait(&mut signals).await.unwrap(), 0);
     }
 
     #[tokio::test]

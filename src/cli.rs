@@ -47,6 +47,8 @@ pub enum Command {
     Dispatch(DispatchCommand),
     /// Check scenarios: every scenario × dispatcher version against the invariants.
     Check(CheckArgs),
+    /// Run a live dispatcher on a scenario's inputs under the proxy, and check what it sends.
+    Run(RunArgs),
 }
 
 /// `ca …` subcommands.
@@ -121,9 +123,26 @@ pub struct RecordArgs {
     /// Leave out of the cassette the exchanges with hosts matching this glob (still proxied).
     #[arg(long, value_name = "HOSTGLOB")]
     pub exclude: Vec<String>,
+    /// The provider stub instead of the network.
+    #[command(flatten)]
+    pub stub: StubArgs,
     /// Run this command with the proxy environment; stop when it exits, with its status.
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
+}
+
+/// `--stub [--stub-status N]`: answer like the providers, with no network at all.
+#[derive(Debug, Clone, Args)]
+pub struct StubArgs {
+    /// Answer from a built-in provider stub instead of the network: Responses, chat completions,
+    /// Anthropic messages, embeddings, model lists and Responses WebSockets, per endpoint class;
+    /// 404 JSON for anything else. No connection ever leaves the machine.
+    #[arg(long)]
+    pub stub: bool,
+    /// With --stub: answer every model call with this error status instead (400–599); 401 sends
+    /// the provider's real 401 body, which makes dispatchers log their failover decision.
+    #[arg(long, value_name = "N", requires = "stub")]
+    pub stub_status: Option<u16>,
 }
 
 /// What `replay` does with a request the cassette lacks.
@@ -162,7 +181,8 @@ pub struct ReplayArgs {
     /// Pacing of streamed bodies.
     #[arg(long, value_enum, default_value_t = Pace::None)]
     pub pace: Pace,
-    /// Answer like the provider (401) when the recorded request had a credential and this one has none.
+    /// Answer like the provider (its 401) when the recorded request carried a credential header and
+    /// this one carries none of the same (none at all, or another kind such as x-api-key).
     #[arg(long)]
     pub emulate_auth: bool,
     /// Write what the client actually sent as a cassette (redacted).
@@ -211,6 +231,40 @@ pub enum CassetteCommand {
         #[arg(value_name = "CASSETTE")]
         cassette: PathBuf,
     },
+    /// Turn a HAR file (browser devtools, mitmproxy) into a cassette, secrets redacted as `record` does.
+    Import(ImportArgs),
+    /// Write a cassette as a HAR 1.2 file, for HAR viewers (docs/har.md says what HAR cannot hold).
+    Export(ExportArgs),
+}
+
+/// `cassette import` options.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  dispatch-vcr cassette import devtools.har -o cassettes/run.json")]
+pub struct ImportArgs {
+    /// The HAR file.
+    #[arg(value_name = "FILE.har")]
+    pub har: PathBuf,
+    /// The cassette to write.
+    #[arg(short = 'o', long = "output", value_name = "CASSETTE")]
+    pub output: PathBuf,
+    /// An OpenClaw auth-profiles.json whose credentials name the fingerprints in meta.credentials.
+    #[arg(long, value_name = "FILE")]
+    pub profiles: Vec<PathBuf>,
+}
+
+/// `cassette export` options.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  dispatch-vcr cassette export --har cassettes/run.json -o run.har")]
+pub struct ExportArgs {
+    /// Write HAR 1.2 (the only export format so far).
+    #[arg(long, required = true)]
+    pub har: bool,
+    /// The cassette to export.
+    #[arg(value_name = "CASSETTE")]
+    pub cassette: PathBuf,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `dispatch …` subcommands.
@@ -314,13 +368,16 @@ pub enum ReportFormat {
     Json,
     /// JUnit XML: one testsuite per scenario, one testcase per version × invariant.
     Junit,
+    /// One self-contained HTML page: the matrix, each failing cell expandable to its diff.
+    Html,
 }
 
 /// `check` options.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Exit codes: 0 every cell passed or failed as a known failure · 1 an unexpected failure or a \
-reference failure · 2 bad input.\n\nExamples:\n  dispatch-vcr check\n  dispatch-vcr check scenarios/openclaw --format junit -o junit.xml --shard 1/4"
+reference failure · 2 bad input.\n\nExamples:\n  dispatch-vcr check\n  dispatch-vcr check scenarios/openclaw --format junit -o junit.xml --shard 1/4\n  \
+dispatch-vcr check --format html -o report.html"
 )]
 pub struct CheckArgs {
     /// Scenario files, or folders searched for **/*.json.
@@ -338,6 +395,51 @@ pub struct CheckArgs {
     /// A provider catalog that corrects or extends the shipped one (as for `dispatch plan`).
     #[arg(long, value_name = "FILE")]
     pub catalog: Option<PathBuf>,
+}
+
+/// `run` options.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The command runs in a fresh HOME holding the scenario's inputs in OpenClaw's layout     (.openclaw/openclaw.json with logging to HOME/dispatcher.log, .openclaw/agents/<id>/agent/auth-profiles.json,     auth-state.json), with a clean environment: the scenario's env, HOME, TERM=dumb, NO_COLOR=1, the proxy and     trust variables, PATH LANG LC_ALL TZ USER LOGNAME from ours, a TMPDIR of its own (removed afterwards), and DISPATCH_VCR_RUN_HOME,     DISPATCH_VCR_RUN_LOG, DISPATCH_VCR_RUN_AGENT, DISPATCH_VCR_RUN_VERSION, DISPATCH_VCR_RUN_MODEL (the model ref     to ask for at this version).\n\n\
+    Exit status: 0 when every invariant holds (or fails as a known failure), 1 when one fails, 2 bad input,     3 runtime failure. The command's own status is reported, not used.\n\n\
+    Example:\n  dispatch-vcr run scenarios/openclaw/codex-oauth-goes-to-chatgpt-backend.json --version 2026.9.6 \\\n    \
+    --stub -- sh -c 'openclaw agent --local --agent main -m hi --model \"$DISPATCH_VCR_RUN_MODEL\"'"
+)]
+pub struct RunArgs {
+    /// The scenario whose inputs the dispatcher gets and whose expectations it is held to.
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: PathBuf,
+    /// The dispatcher version being run (default: the newest version the scenario has a cassette for).
+    #[arg(long, value_name = "V")]
+    pub version: Option<String>,
+    /// The provider stub instead of replaying the scenario's cassette.
+    #[command(flatten)]
+    pub stub: StubArgs,
+    /// Keep the observed traffic as a cassette (redacted; meta names the dispatcher and version).
+    #[arg(long, value_name = "FILE")]
+    pub record_to: Option<PathBuf>,
+    /// Leave requests to hosts matching this glob out of the observed traffic (still answered).
+    #[arg(long, value_name = "HOSTGLOB")]
+    pub exclude: Vec<String>,
+    /// Materialise the inputs into DIR (absent or empty; kept afterwards) instead of a temporary
+    /// HOME: for dispatchers whose installed plugins record absolute paths under HOME.
+    #[arg(long, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// Address the proxy listens on.
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub listen: String,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Write the report to FILE (atomically) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// A provider catalog that corrects or extends the shipped one.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+    /// The dispatcher command to run.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
 }
 
 #[cfg(test)]

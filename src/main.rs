@@ -7,14 +7,17 @@ use std::process::ExitCode;
 use clap::Parser;
 use dispatch_vcr::cli::{
     self, AuditArgs, CaCommand, CassetteCommand, CheckArgs, Cli, Command, DispatchCommand, EnvFormat,
-    ProxyArgs, RecordArgs, ReportFormat,
+    ProxyArgs, RecordArgs, ReplayArgs, ReportFormat, RunArgs,
 };
 use dispatch_vcr::dispatch::profiles::AuthStore;
 use dispatch_vcr::dispatch::{self, InputSources};
 use dispatch_vcr::proxy::ProxyConfig;
 use dispatch_vcr::record::{RecordOptions, record};
+use dispatch_vcr::replay::{OnMiss, Pace, ReplayOptions, replay};
 use dispatch_vcr::report;
+use dispatch_vcr::run::{self, RunOptions};
 use dispatch_vcr::scenario::runner::{self, CheckOptions};
+use dispatch_vcr::upstream::stub::StubOptions;
 use dispatch_vcr::{Error, Result, audit, ca, cassette};
 
 fn main() -> ExitCode {
@@ -34,8 +37,12 @@ fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Ca(command) => print(ca_command(command)?),
         Command::Record(args) => block_on(record(record_options(args))),
-        Command::Replay(_) => Err(Error::input("this command is not built yet")),
+        Command::Replay(args) => {
+            let command = args.command.clone();
+            block_on(replay(replay_options(args), &command))
+        }
         Command::Check(args) => runner::check_command(&check_options(args)),
+        Command::Run(args) => block_on(run::run(run_options(args))),
         Command::Diff(args) => {
             let diff = cassette::diff_files(&args.a, &args.b)?;
             print!("{diff}");
@@ -45,6 +52,10 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Cassette(CassetteCommand::Recover { cassette }) => {
             println!("{}", cassette::recover(&cassette)?);
             Ok(0)
+        }
+        Command::Cassette(CassetteCommand::Import(args)) => har_import(args),
+        Command::Cassette(CassetteCommand::Export(args)) => {
+            cassette::har::export_command(&args.cassette, args.output.as_deref())
         }
         Command::Dispatch(DispatchCommand::Plan(args)) => {
             let options = dispatch::command::PlanOptions {
@@ -97,6 +108,13 @@ fn input_sources(args: &cli::DispatchInputArgs) -> InputSources {
     }
 }
 
+fn har_import(args: cli::ImportArgs) -> Result<u8> {
+    let profiles = args.profiles.iter().map(|p| AuthStore::load(p)).collect::<Result<Vec<_>>>()?;
+    let options = cassette::har::ImportOptions { har: args.har, output: args.output, profiles };
+    eprintln!("dispatch-vcr: {}", cassette::har::import(&options)?);
+    Ok(0)
+}
+
 fn run_audit(args: &AuditArgs) -> Result<u8> {
     let stores = args.profiles.iter().map(|p| AuthStore::load(p)).collect::<Result<Vec<_>>>()?;
     let report = audit::audit(&args.paths, &audit::known_secrets(&stores))?;
@@ -106,12 +124,33 @@ fn run_audit(args: &AuditArgs) -> Result<u8> {
 
 /// `check` flags as the library's options.
 fn check_options(args: CheckArgs) -> CheckOptions {
-    let format = match args.format {
-        ReportFormat::Text => report::Format::Text { color: report::text::use_color(args.output.is_some()) },
+    let format = report_format(args.format, args.output.is_some());
+    CheckOptions { paths: args.paths, format, output: args.output, shard: args.shard, catalog: args.catalog }
+}
+
+fn report_format(format: ReportFormat, to_file: bool) -> report::Format {
+    match format {
+        ReportFormat::Text => report::Format::Text { color: report::text::use_color(to_file) },
         ReportFormat::Json => report::Format::Json,
         ReportFormat::Junit => report::Format::Junit,
-    };
-    CheckOptions { paths: args.paths, format, output: args.output, shard: args.shard, catalog: args.catalog }
+        ReportFormat::Html => report::Format::Html,
+    }
+}
+
+fn run_options(args: RunArgs) -> RunOptions {
+    RunOptions {
+        format: report_format(args.format, args.output.is_some()),
+        scenario: args.scenario,
+        version: args.version,
+        stub: stub_options(&args.stub),
+        record_to: args.record_to,
+        home: args.home,
+        exclude: args.exclude,
+        proxy: ProxyConfig { listen: args.listen, ..ProxyConfig::default() },
+        output: args.output,
+        catalog: args.catalog,
+        command: args.command,
+    }
 }
 
 fn record_options(args: RecordArgs) -> RecordOptions {
@@ -123,8 +162,35 @@ fn record_options(args: RecordArgs) -> RecordOptions {
         profiles: args.profiles,
         dispatcher: args.dispatcher,
         exclude: args.exclude,
+        stub: stub_options(&args.stub),
         command: args.command,
     }
+}
+
+fn replay_options(args: ReplayArgs) -> ReplayOptions {
+    ReplayOptions {
+        cassette: args.cassette,
+        proxy: proxy_config(&args.proxy),
+        on_miss: match args.on_miss {
+            cli::OnMiss::Error => OnMiss::Error,
+            cli::OnMiss::Forward => OnMiss::Forward,
+        },
+        upstream_ca: args.proxy.upstream_ca,
+        connect_to: args.proxy.connect_to,
+        repeat: args.repeat,
+        pace: match args.pace {
+            cli::Pace::Recorded => Pace::Recorded,
+            cli::Pace::None => Pace::None,
+        },
+        emulate_auth: args.emulate_auth,
+        observed: args.observed,
+        echo_misses: true,
+        ..ReplayOptions::default()
+    }
+}
+
+fn stub_options(args: &cli::StubArgs) -> Option<StubOptions> {
+    args.stub.then_some(StubOptions { status: args.stub_status })
 }
 
 fn proxy_config(args: &ProxyArgs) -> ProxyConfig {

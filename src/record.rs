@@ -1,4 +1,5 @@
-//! `record`: the live proxy with the recorder as its tap.
+//! `record`: the proxy with the recorder as its tap, answered by the network
+//! or (`--stub`) by the provider stub.
 //!
 //! Everything that can be wrong with the input is checked before the
 //! recorder opens its journal (flags, profiles, the command, the port), so a
@@ -9,9 +10,12 @@ use std::sync::Arc;
 
 use crate::cassette::{DispatcherId, Meta, Recorder, RecorderOptions};
 use crate::child::check_command;
+use crate::dispatch::Catalog;
 use crate::dispatch::profiles::AuthStore;
 use crate::proxy::{Proxy, ProxyConfig, Wiring};
+use crate::upstream::Upstream;
 use crate::upstream::live::{ConnectTo, Live, LiveOptions};
+use crate::upstream::stub::{Stub, StubOptions};
 use crate::{Error, Result, session};
 
 /// What `record` was asked to do, in library terms.
@@ -31,6 +35,8 @@ pub struct RecordOptions {
     pub dispatcher: Option<String>,
     /// `--exclude` host globs.
     pub exclude: Vec<String>,
+    /// `--stub [--stub-status N]`: the provider stub answers instead of the network.
+    pub stub: Option<StubOptions>,
     /// `-- CMD ARGS`, empty to record until SIGINT/SIGTERM.
     pub command: Vec<String>,
 }
@@ -38,9 +44,7 @@ pub struct RecordOptions {
 /// Record until the command ends (returning its exit code) or until a signal (0).
 pub async fn record(options: RecordOptions) -> Result<u8> {
     let dispatcher = options.dispatcher.as_deref().map(parse_dispatcher).transpose()?;
-    let connect_to =
-        options.connect_to.iter().map(|rule| rule.parse()).collect::<Result<Vec<ConnectTo>>>()?;
-    let live = Live::new(LiveOptions { upstream_ca: options.upstream_ca, connect_to })?;
+    let upstream = upstream(&options)?;
     let profiles = options.profiles.iter().map(|path| AuthStore::load(path)).collect::<Result<Vec<_>>>()?;
     if !options.command.is_empty() {
         check_command(&options.command)?;
@@ -50,7 +54,7 @@ pub async fn record(options: RecordOptions) -> Result<u8> {
     let meta = Meta { dispatcher, ..Meta::default() };
     let recorder =
         Recorder::create(&options.output, RecorderOptions { meta, profiles, exclude: options.exclude })?;
-    let wiring = Wiring { leaves, upstream: Arc::new(live), tap: recorder.tap() };
+    let wiring = Wiring { leaves, upstream, tap: recorder.tap() };
     let outcome = session::run(proxy, wiring, &options.command).await;
     // Finish even when the session failed: what was recorded is kept.
     let summary = recorder.finish().await?;
@@ -59,6 +63,25 @@ pub async fn record(options: RecordOptions) -> Result<u8> {
         eprintln!("dispatch-vcr: warning: {warning}");
     }
     outcome
+}
+
+/// What answers: the provider stub with `--stub`, else the network.
+fn upstream(options: &RecordOptions) -> Result<Arc<dyn Upstream>> {
+    if let Some(stub) = options.stub {
+        let network = [
+            ("--upstream-ca", options.upstream_ca.is_empty()),
+            ("--connect-to", options.connect_to.is_empty()),
+            ("--passthrough", options.proxy.passthrough.is_empty()),
+        ];
+        if let Some((flag, _)) = network.iter().find(|(_, unused)| !unused) {
+            return Err(Error::input(format!("--stub answers without any network: drop {flag}")));
+        }
+        return Ok(Arc::new(Stub::new(Catalog::shipped()?, stub)?));
+    }
+    let connect_to =
+        options.connect_to.iter().map(|rule| rule.parse()).collect::<Result<Vec<ConnectTo>>>()?;
+    let upstream_ca = options.upstream_ca.clone();
+    Ok(Arc::new(Live::new(LiveOptions { upstream_ca, connect_to })?))
 }
 
 /// `NAME@VERSION`, e.g. `openclaw@2026.5.16-beta.4`.

@@ -3,16 +3,23 @@
 //! status) or serve until SIGINT/SIGTERM.
 
 use std::io::Write as _;
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::ca::{LeafIssuer, ensure, home_dir, proxy_env};
-use crate::child::{self, Signals};
+use crate::child::{self, Inherit, Signals};
 use crate::proxy::{Proxy, Wiring};
 use crate::{Error, Result};
 
 /// The leaf issuer of the home's CA, creating the CA on first use.
 pub fn leaf_issuer() -> Result<Arc<LeafIssuer>> {
-    let ca = ensure(&home_dir()?)?;
+    leaf_issuer_in(&home_dir()?)
+}
+
+/// The leaf issuer of the CA in `home`, creating the CA on first use
+/// (for callers that embed a proxy with a home of their own).
+pub fn leaf_issuer_in(home: &Path) -> Result<Arc<LeafIssuer>> {
+    let ca = ensure(home)?;
     Ok(Arc::new(LeafIssuer::new(Arc::new(ca))?))
 }
 
@@ -22,9 +29,31 @@ pub fn leaf_issuer() -> Result<Arc<LeafIssuer>> {
 /// and returns 0. Either way the proxy has stopped (in-flight exchanges given
 /// their grace) when this returns, so the tap has everything.
 pub async fn run(proxy: Proxy, wiring: Wiring, command: &[String]) -> Result<u8> {
+    run_with(proxy, wiring, command, &ChildSetup::default()).await
+}
+
+/// What a child gets besides the proxy environment.
+#[derive(Debug, Clone)]
+pub struct ChildSetup {
+    /// Variables set for it (`HOME`, a scenario's env…); the proxy and trust
+    /// variables are set after them, so the child always goes through the proxy.
+    pub env: Vec<(String, String)>,
+    /// Which of our own variables it keeps.
+    pub inherit: Inherit,
+}
+
+impl Default for ChildSetup {
+    fn default() -> Self {
+        Self { env: Vec::new(), inherit: Inherit::All }
+    }
+}
+
+/// [`run`], with the child's environment made by `setup`.
+pub async fn run_with(proxy: Proxy, wiring: Wiring, command: &[String], setup: &ChildSetup) -> Result<u8> {
     let mut signals = Signals::install()?;
     let url = format!("http://{}", proxy.local_addr()?);
-    let env = proxy_env(wiring.leaves.ca(), &url)?;
+    let mut env = setup.env.clone();
+    env.extend(proxy_env(wiring.leaves.ca(), &url)?);
     announce(&url)?;
     if command.is_empty() {
         proxy
@@ -35,7 +64,7 @@ pub async fn run(proxy: Proxy, wiring: Wiring, command: &[String]) -> Result<u8>
             .await?;
         return Ok(0);
     }
-    let child = child::spawn(command, &env)?;
+    let child = child::spawn_with(command, &env, setup.inherit)?;
     let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
     let serving = proxy.serve(wiring, async move {
         let _ = stopped_rx.await;

@@ -253,6 +253,19 @@ fn decode(headers: &[(String, String)], chunks: &[TimedChunk]) -> Decoded {
     }
 }
 
+/// `bytes` with the `content-encoding` `encoding` undone, for readers of a
+/// whole body (the provider stub reads `model` and `stream` from it). `None`
+/// for identity or an encoding we do not know; `Some(Err)` when the bytes do not decode.
+pub fn decode_content(encoding: &str, bytes: &[u8]) -> Option<io::Result<Vec<u8>>> {
+    let encoding = encoding.trim().to_ascii_lowercase();
+    let (_, new) = DECODERS.iter().find(|(name, _)| *name == encoding)?;
+    Some(new().and_then(|mut decoder| {
+        let mut out = decoder.feed(bytes)?;
+        out.extend(decoder.finish()?);
+        Ok(out)
+    }))
+}
+
 fn decode_with(new: NewDecoder, chunks: &[TimedChunk]) -> io::Result<Vec<(u64, Vec<u8>)>> {
     let mut decoder = new()?;
     let mut pieces = Vec::new();
@@ -432,6 +445,13 @@ mod tests {
                 assert_eq!(body.decoded_from.as_deref(), Some(name));
                 assert_eq!(wire(&body), text, "{name}");
             }
+        }
+
+        #[test]
+        fn decode_content_undoes_a_whole_body_and_names_failures() {
+            assert_eq!(decode_content("GZIP", &gzip(b"abc")).unwrap().unwrap(), b"abc");
+            assert!(decode_content("identity", b"abc").is_none());
+            assert!(decode_content("zstd", b"not zstd").unwrap().is_err());
         }
 
         #[test]

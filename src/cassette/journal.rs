@@ -224,22 +224,8 @@ mod tests {
     use crate::cassette::model::{Body, Request};
 
     fn interaction(seq: u64) -> Interaction {
-        Interaction {
-            seq,
-            conn: 1,
-            t_ms: seq,
-            duration_ms: 1,
-            request: Request {
-                method: "GET".into(),
-                url: format!("https://a/{seq}"),
-                http_version: "HTTP/1.1".into(),
-                headers: Vec::new(),
-                body: Body::default(),
-            },
-            response: None,
-            websocket: None,
-            error: Some("x".into()),
-        }
+        let request = Request::new("GET", format!("https://a/{seq}"), Vec::new(), Body::default());
+        Interaction { t_ms: seq, duration_ms: 1, error: Some("x".into()), ..Interaction::new(seq, request) }
     }
 
     fn journal_with(n: u64) -> (tempfile::TempDir, PathBuf) {

@@ -7,10 +7,12 @@
 //!   `handoff` — how exchanges get from the proxy to its thread without waking it.
 //! - [`journal`] — the crash-safe NDJSON journal and `cassette recover`.
 //! - [`save`] — pretty, stable, atomic writing.
+//! - [`har`] — HAR 1.2 import and export.
 
 pub mod capture;
 pub mod diff;
 mod handoff;
+pub mod har;
 pub mod journal;
 pub mod load;
 pub mod model;

@@ -98,6 +98,14 @@ pub struct Interaction {
     pub error: Option<String>,
 }
 
+impl Interaction {
+    /// Interaction `seq` carrying `request` on connection 1 at time 0, not yet answered:
+    /// the caller sets `response`, `websocket` or `error` (struct update syntax reads well).
+    pub fn new(seq: u64, request: Request) -> Self {
+        Self { seq, conn: 1, t_ms: 0, duration_ms: 0, request, response: None, websocket: None, error: None }
+    }
+}
+
 /// Ordered `[name, value]` pairs, names lower-case, duplicates kept.
 pub type Headers = Vec<(String, String)>;
 
@@ -117,6 +125,13 @@ pub struct Request {
     /// Request body.
     #[serde(default)]
     pub body: Body,
+}
+
+impl Request {
+    /// An HTTP/1.1 request built rather than captured (imports, replay look-ups, fixtures).
+    pub fn new(method: impl Into<String>, url: impl Into<String>, headers: Headers, body: Body) -> Self {
+        Self { method: method.into(), url: url.into(), http_version: default_http_version(), headers, body }
+    }
 }
 
 /// The response head and body.

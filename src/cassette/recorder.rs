@@ -214,12 +214,7 @@ impl Worker {
     }
 
     fn finish(mut self, path: &Path) -> Result<RecordSummary> {
-        // A secret first seen late may sit in earlier interactions: scrub all again.
-        for interaction in &mut self.cassette.interactions {
-            self.redactor.scrub(interaction);
-        }
-        let credentials = self.redactor.credentials().clone();
-        self.cassette.meta.credentials.extend(credentials);
+        self.redactor.finish(&mut self.cassette);
         save_checked(path, &self.cassette, &self.redactor.seen_secrets())?;
         let journal = journal_path(path);
         if let Err(err) = std::fs::remove_file(&journal)
@@ -244,7 +239,7 @@ fn host(url: &str) -> Option<String> {
 }
 
 /// `-o` must name a file in an existing directory.
-fn check_output(path: &Path) -> Result<()> {
+pub(crate) fn check_output(path: &Path) -> Result<()> {
     if path.as_os_str().is_empty() || path.is_dir() {
         return Err(Error::input(format!(
             "-o {}: is a directory; name the cassette file, e.g. -o run.json",

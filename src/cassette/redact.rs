@@ -24,7 +24,7 @@ use serde_json::Value;
 
 use crate::audit::find_tokens;
 use crate::cassette::capture::header;
-use crate::cassette::model::{Body, BodyContent, CredentialFacts, Headers, Interaction, Payload};
+use crate::cassette::model::{Body, BodyContent, Cassette, CredentialFacts, Headers, Interaction, Payload};
 use crate::cassette::wire::BASE64;
 use crate::credential::{self, fingerprint, redaction_marker};
 use crate::dispatch::profiles::AuthStore;
@@ -336,6 +336,16 @@ impl Redactor {
                 }
             }
         });
+    }
+
+    /// The last step of a recording or an import: scrub every interaction
+    /// again (a secret first seen late may sit in earlier ones) and add the
+    /// facts of every fingerprint to `meta.credentials`.
+    pub fn finish(&mut self, cassette: &mut Cassette) {
+        for interaction in &mut cassette.interactions {
+            self.scrub(interaction);
+        }
+        cassette.meta.credentials.extend(self.credentials.clone());
     }
 
     /// Fingerprint → facts for every secret redacted so far: `meta.credentials`.
@@ -668,22 +678,10 @@ mod tests {
     use serde_json::json;
 
     fn interaction(url: &str, headers: &[(&str, &str)], body: BodyContent) -> Interaction {
-        Interaction {
-            seq: 1,
-            conn: 1,
-            t_ms: 0,
-            duration_ms: 0,
-            request: Request {
-                method: "POST".into(),
-                url: url.into(),
-                http_version: "HTTP/1.1".into(),
-                headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
-                body: Body::from(body),
-            },
-            response: Some(Response { status: 200, headers: Vec::new(), body: Body::default() }),
-            websocket: None,
-            error: None,
-        }
+        let headers = headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+        let request = Request::new("POST", url, headers, Body::from(body));
+        let response = Response { status: 200, headers: Vec::new(), body: Body::default() };
+        Interaction { response: Some(response), ..Interaction::new(1, request) }
     }
 
     fn text(i: &Interaction) -> String {

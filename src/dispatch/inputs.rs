@@ -187,12 +187,24 @@ pub fn config_key_profile(provider: &str) -> String {
 }
 
 /// Replace every `{"jwt": {"claims": {…}}}` with an unsigned JWT carrying those claims.
+///
+/// `{"jwt": {"claims": {…}, "signature": "TEXT"}}` puts base64url(TEXT) in the
+/// signature segment: some clients (the Codex binary) refuse a JWT whose
+/// signature segment is empty, as no real token's is; nothing checks it.
 pub fn mint_fixture_tokens(value: &Value) -> Value {
     match value {
         Value::Object(map) => {
-            let claims = map.get("jwt").and_then(|j| j.get("claims")).filter(|c| c.is_object());
+            let jwt = map.get("jwt").filter(|_| map.len() == 1);
+            let claims = jwt.and_then(|j| j.get("claims")).filter(|c| c.is_object());
             match claims {
-                Some(claims) if map.len() == 1 => Value::String(credential::mint_unsigned_jwt(claims)),
+                Some(claims) => {
+                    let signature =
+                        jwt.and_then(|j| j.get("signature")).and_then(Value::as_str).unwrap_or("");
+                    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+                    Value::String(
+                        credential::mint_unsigned_jwt(claims) + &base64::Engine::encode(&engine, signature),
+                    )
+                }
                 _ => Value::Object(map.iter().map(|(k, v)| (k.clone(), mint_fixture_tokens(v))).collect()),
             }
         }
@@ -389,6 +401,17 @@ mod tests {
         let cred = &inputs.profiles.profiles["openai-codex:u"];
         assert_eq!(cred.account().as_deref(), Some("acct-1"));
         assert_eq!(cred.secret.as_deref().map(credential::classify), Some("jwt"));
+    }
+
+    #[test]
+    fn a_fixture_signature_fills_the_third_segment() {
+        let claims = json!({"sub": "u"});
+        let unsigned = mint_fixture_tokens(&json!({"jwt": {"claims": claims}}));
+        let signed = mint_fixture_tokens(&json!({"jwt": {"claims": claims, "signature": "fixture"}}));
+        let unsigned = unsigned.as_str().unwrap();
+        assert!(unsigned.ends_with('.'), "no signature: the fingerprints of existing fixtures stay");
+        assert_eq!(signed.as_str().unwrap(), format!("{unsigned}Zml4dHVyZQ"));
+        assert_eq!(credential::classify(signed.as_str().unwrap()), "jwt");
     }
 
     #[test]

@@ -76,6 +76,7 @@ pub fn check_cell(
         known_failure,
         reference: reference_failures,
         invariants,
+        dispatcher_log: Vec::new(),
     })
 }
 
@@ -101,24 +102,13 @@ pub fn check_command(options: &CheckOptions) -> Result<u8> {
     let catalog = crate::dispatch::Catalog::load(options.catalog.as_deref())?;
     let reference = super::openclaw::OpenClaw::new(catalog);
     let report = check(&options.paths, options.shard, &reference)?;
-    let text = report::render(&report, options.format);
-    match &options.output {
-        Some(path) => crate::cassette::save::write_atomically(path, text.as_bytes())?,
-        None => write_stdout(&text)?,
-    }
+    emit(&report, options.format, options.output.as_deref())?;
     Ok(report.exit_code())
 }
 
-/// Write to stdout; a reader that went away (`| head`) is not an error.
-fn write_stdout(text: &str) -> Result<()> {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::runtime(format!("cannot write to stdout: {e}")))
-        }
-        _ => Ok(()),
-    }
+/// Render `report` and write it to `output` (atomically) or stdout.
+pub fn emit(report: &Report, format: report::Format, output: Option<&std::path::Path>) -> Result<()> {
+    crate::output::write(output, &report::render(report, format))
 }
 
 /// Parse `I/N` (1 ≤ I ≤ N).
@@ -171,7 +161,8 @@ pub fn check(paths: &[PathBuf], shard: Option<ShardInfo>, reference: &dyn Refere
     Ok(Report::new(grouped, shard))
 }
 
-fn scenario_outcome(scenario: &Scenario, first: CellOutcome) -> ScenarioOutcome {
+/// The outcome of `scenario` starting with its cell `first`.
+pub fn scenario_outcome(scenario: &Scenario, first: CellOutcome) -> ScenarioOutcome {
     ScenarioOutcome {
         name: scenario.name.clone(),
         path: scenario.path.display().to_string(),
@@ -261,22 +252,8 @@ mod tests {
             headers.push(("authorization".into(), format!("Bearer {}", credential::redaction_marker(TOKEN))));
         }
         let mut c = Cassette::new(Meta::default());
-        c.interactions.push(Interaction {
-            seq: 1,
-            conn: 1,
-            t_ms: 0,
-            duration_ms: 0,
-            request: Request {
-                method: "POST".into(),
-                url: url.into(),
-                http_version: "HTTP/1.1".into(),
-                headers,
-                body: Body::from(BodyContent::Json(serde_json::json!({"model": "gpt-5.5"}))),
-            },
-            response: None,
-            websocket: None,
-            error: None,
-        });
+        let body = Body::from(BodyContent::Json(serde_json::json!({"model": "gpt-5.5"})));
+        c.interactions.push(Interaction::new(1, Request::new("POST", url, headers, body)));
         c
     }
 
@@ -356,6 +333,7 @@ mod tests {
             known_failure: None,
             reference: vec![],
             invariants: vec![],
+            dispatcher_log: vec![],
         }
     }
 

@@ -3,7 +3,7 @@
 //! The proxy terminates the client's TLS, turns each request into an
 //! [`http::Request`] with an absolute URI, and asks an [`Upstream`] for the
 //! answer. It neither knows nor cares whether that answer comes from the
-//! network ([`live::Live`]), from a cassette (replay) or from a canned provider
+//! network ([`live::Live`]), from a cassette ([`replay::Replay`]) or from a canned provider
 //! stub: all of them implement this one trait, so recording, replaying and
 //! stubbing share the listener, CONNECT handling, TLS, streaming and capture.
 //!
@@ -16,6 +16,8 @@
 
 pub mod body;
 pub mod live;
+pub mod replay;
+pub mod stub;
 
 use std::fmt;
 use std::pin::Pin;
