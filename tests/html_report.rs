@@ -150,7 +150,6 @@ fn hostile_names_stay_text_in_the_browser() {
         verdict: Verdict::Fail,
         known_failure: None,
         reference: vec![],
-        dispatcher_log: vec![],
         invariants: vec![],
         dispatcher_log: vec!["OpenClaw logged <script>x</script>".into()],
     };

@@ -205,7 +205,7 @@ fn percent_encode(text: &str) -> String {
 }
 
 /// Decode a form or query component (`+` is a space); `None` if malformed.
-fn percent_decode(text: &str) -> Option<String> {
+pub(crate) fn percent_decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
