@@ -21,10 +21,12 @@ at_least() {
 }
 
 if [ -n "$codex_home" ]; then
-  mkdir -p "$HOME/.openclaw/state"
-  # Hard links: the plugin's 340 MB are only read; the state database is written, so it is copied.
-  cp -al "$codex_home/.openclaw/npm" "$HOME/.openclaw/npm"
-  cp -a "$codex_home/.openclaw/state/." "$HOME/.openclaw/state/"
+  # Everything the install left but its openclaw.json (the scenario's config is the one under
+  # test): the plugin, the state database with the install records, the key that signs them.
+  # A real copy: OpenClaw refuses hard-linked plugin files ("path must not be hardlinked").
+  for entry in "$codex_home"/.openclaw/*; do
+    [ "$(basename "$entry")" = openclaw.json ] || cp -a "$entry" "$HOME/.openclaw/"
+  done
 fi
 
 # >= 2026.5.30: migrate the old-shape config and import auth-profiles.json into the SQLite store

@@ -12,7 +12,7 @@
 #   --scenarios "NAME …"  scenario names (default: every scenarios/openclaw/*.json)
 #   --record-dir DIR      where cassettes go (default: cassettes/openclaw)
 #   --codex               also install the Codex runtime plugin on versions that publish it
-#                         (online, ~340 MB each, time-limited) and run with it
+#                         (2026.9.x; online, ~340 MB each, time-limited) and run with it
 #   --compare             exit 1 when a verdict differs from the committed cassette's (CI)
 #   --bin PATH            the dispatch-vcr binary (default: target/release or target/debug, built if absent)
 # env: OPENCLAW_CACHE (default .cache/openclaw), NODE_EXTRA_CA_CERTS is passed to installs.
@@ -110,18 +110,21 @@ for v in "${versions[@]}"; do
     rm -rf "$logs" && mkdir -p "$logs" "$(dirname "$report")" "$record_dir/$v"
     args=(run "$root/scenarios/openclaw/$s.json" --version "$v" --stub --record-to "$record_dir/$v/$s.json"
       --format json -o "$report" "${excludes[@]}")
-    if [ -n "$codex_home" ]; then
+    # With the plugin, every scenario: online, OpenClaw installs it by itself as soon as `doctor
+    # --fix` routes an OpenAI login through the Codex runtime; offline it cannot, and fails.
+    plugin=$codex_home
+    if [ -n "$plugin" ]; then
       rm -rf "$cache/homes/$v"
       args+=(--home "$cache/homes/$v")
     fi
     started=$(date +%s)
     set +e
     "$bin" "${args[@]}" -- "$root/scripts/openclaw-agent.sh" "$node_dir" \
-      "$cache/oc-$v/node_modules/openclaw/openclaw.mjs" "$logs" ${codex_home:+"$codex_home"} \
+      "$cache/oc-$v/node_modules/openclaw/openclaw.mjs" "$logs" ${plugin:+"$plugin"} \
       >"$logs/run.out" 2>"$logs/run.err"
     status=$?
     set -e
-    [ -n "$codex_home" ] && rm -rf "$cache/homes/$v"
+    [ -n "$plugin" ] && rm -rf "$cache/homes/$v"
     results[$v/$s]="$status $(($(date +%s) - started))"
     say "$v $s: exit $status in $(($(date +%s) - started)) s"
   done

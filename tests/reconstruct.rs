@@ -478,8 +478,14 @@ fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
     items.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
 }
 
+/// Where the scenario file says this version's cassette is: the scenario is the source of truth, so a
+/// reconstruction kept beside a real recording (`*.as-reported.json`) is found under its own name.
 fn cassette_path(r: &Reconstruction) -> PathBuf {
-    root().join("cassettes/openclaw").join(r.version).join(format!("{}.json", r.scenario))
+    let scenario = root().join("scenarios/openclaw").join(format!("{}.json", r.scenario));
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(&scenario).unwrap()).unwrap();
+    let relative = value["cassettes"][r.version].as_str().map(str::to_owned);
+    let default = root().join("cassettes/openclaw").join(r.version).join(format!("{}.json", r.scenario));
+    relative.map_or(default, |relative| scenario.parent().unwrap().join(relative))
 }
 
 fn to_text(cassette: &Cassette) -> String {

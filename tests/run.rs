@@ -188,3 +188,37 @@ async fn home_can_be_a_kept_folder_and_tmpdir_dies_with_the_run() {
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"), "a used home is refused");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_stub_the_scenarios_cassette_is_replayed_and_a_missing_bearer_gets_the_providers_401() {
+    let f = fixture();
+    let recorded = f.dir.path().join("recorded.json");
+    let (code, stdout, stderr) = run(&f, &["--record-to", recorded.to_str().unwrap()], &[]).await;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let mut scenario: Value = serde_json::from_str(&std::fs::read_to_string(&f.scenario).unwrap()).unwrap();
+    scenario["cassettes"]["2026.9.6"] = json!("recorded.json");
+    std::fs::write(&f.scenario, scenario.to_string()).unwrap();
+
+    let bin = Bin::new();
+    let replay = |extra: &'static [&'static str]| {
+        let mut args =
+            vec!["run", f.scenario.to_str().unwrap(), "--version", "2026.9.6", "--", "/usr/bin/python3"];
+        args.push(f.script.to_str().unwrap());
+        args.extend(extra);
+        bin.run(args)
+    };
+    let replayed = replay(&[]).await;
+    let stdout = String::from_utf8_lossy(&replayed.stdout);
+    assert_eq!(replayed.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&replayed.stderr));
+    assert!(
+        stdout.contains("stub answered: event: response.created"),
+        "the recorded answer is served: {stdout}"
+    );
+    assert!(String::from_utf8_lossy(&replayed.stderr).contains("replayed 1 of 1"));
+
+    let dropped = replay(&["--drop-bearer"]).await;
+    let stdout = String::from_utf8_lossy(&dropped.stdout);
+    assert_eq!(dropped.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("HTTP Error 401"), "the provider's 401, as live: {stdout}");
+    assert!(stdout.contains("✗ bearer"), "{stdout}");
+}

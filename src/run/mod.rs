@@ -3,8 +3,9 @@
 //!
 //! 1. The scenario's inputs become files in a fresh HOME ([`home`]).
 //! 2. The proxy starts with the provider stub (`--stub`) or the scenario's
-//!    cassette for the version (replay) as its upstream, and the recorder as
-//!    its tap: every request the command sends is observed.
+//!    cassette for the version (replay: `--repeat`, `--emulate-auth`) as its
+//!    upstream, and the recorder as its tap: every request the command sends
+//!    is observed. Replay misses are listed; the verdict is on what was sent.
 //! 3. The command runs with a clean environment: the scenario's `env`, HOME,
 //!    the proxy and trust variables, and the `DISPATCH_VCR_RUN_*` variables
 //!    below, plus only [`INHERITED`] of ours (a stray `OPENAI_API_KEY` in the
@@ -23,12 +24,16 @@
 pub mod dispatcher_log;
 pub mod home;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use serde_json::{Value, json};
+
 use crate::cassette::{self, DispatcherId, Meta, Recorder, RecorderOptions};
 use crate::child::{Inherit, check_command};
-use crate::dispatch::profiles::AuthStore;
+use crate::dispatch::inputs::mint_fixture_tokens;
+use crate::dispatch::profiles::{AuthStore, CredentialType};
 use crate::dispatch::{Catalog, DispatchInputs, plan};
 use crate::proxy::{Proxy, ProxyConfig, Wiring};
 use crate::report::{self, Report};
@@ -37,9 +42,10 @@ use crate::scenario::runner::{check_cell, emit, scenario_outcome};
 use crate::scenario::{Scenario, load};
 use crate::session::{self, ChildSetup};
 use crate::upstream::Upstream;
+use crate::upstream::replay::{Replay, ReplayConfig};
 use crate::upstream::stub::{Stub, StubOptions};
 use crate::version::Version;
-use crate::{Error, Result};
+use crate::{Error, Result, credential};
 
 /// Variables of ours the command keeps: what finding and running programs needs.
 pub const INHERITED: &[&str] = &["PATH", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME"];
@@ -86,7 +92,8 @@ pub async fn run(options: RunOptions) -> Result<u8> {
     check_command(&options.command)?;
     let inputs = DispatchInputs::from_scenario_inputs(&scenario.inputs, Some(version.clone()))
         .map_err(|e| e.context(options.scenario.display()))?;
-    let upstream = upstream(&options, &catalog)?;
+    let refreshed = refreshed_logins(&scenario.inputs, &inputs, &catalog, &version);
+    let answering = upstream(&options, &scenario, &version, &catalog, &refreshed)?;
     let work = tempfile::Builder::new()
         .prefix("dispatch-vcr-run-")
         .tempdir()
@@ -103,21 +110,29 @@ pub async fn run(options: RunOptions) -> Result<u8> {
     let recorder = Recorder::create(
         &observed,
         RecorderOptions {
-            meta: meta(&scenario, &version, options.stub),
-            profiles: vec![renamed_store(&inputs, &catalog, &version)],
+            meta: meta(
+                &scenario,
+                &version,
+                options.stub,
+                answering.replayed.as_ref().map(|r| r.path.as_path()),
+            ),
+            profiles: vec![renamed_store(&inputs, &catalog, &version), refreshed.store],
             exclude: options.exclude.clone(),
         },
     )?;
     let mut env = child_env(&inputs, &home, &version, &catalog);
     env.push(("TMPDIR".to_owned(), tmp.display().to_string()));
     let setup = ChildSetup { env, inherit: Inherit::Only(INHERITED) };
-    let wiring = Wiring { leaves, upstream, tap: recorder.tap() };
+    let wiring = Wiring { leaves, upstream: answering.upstream, tap: recorder.tap() };
     let status = session::run_with(proxy, wiring, &options.command, &setup).await;
     let summary = recorder.finish().await?;
     if options.record_to.is_some() {
         eprintln!("dispatch-vcr: {summary}");
     }
     let status = status?;
+    if let Some(replayed) = &answering.replayed {
+        eprintln!("dispatch-vcr: {}", replayed.replay.summary());
+    }
     if status != 0 {
         eprintln!(
             "dispatch-vcr: `{}` exited with status {status}; the verdict is on what it sent",
@@ -153,15 +168,48 @@ fn pick_version(scenario: &Scenario, asked: Option<&str>, catalog: &Catalog) -> 
     }
 }
 
-/// The stub, or replay of the scenario's cassette.
-fn upstream(options: &RunOptions, catalog: &Catalog) -> Result<Arc<dyn Upstream>> {
-    match options.stub {
-        Some(stub) => Ok(Arc::new(Stub::new(catalog.clone(), stub)?)),
-        None => Err(Error::input(
-            "run without --stub replays the scenario's cassette, which this build cannot do yet; \
-             add --stub to answer from the provider stub",
-        )),
+/// What answers the command's requests.
+struct Answering {
+    /// The proxy's upstream.
+    upstream: Arc<dyn Upstream>,
+    /// The cassette, when it is a replay (for its summary).
+    replayed: Option<Replayed>,
+}
+
+/// A replayed cassette.
+struct Replayed {
+    path: PathBuf,
+    replay: Arc<Replay>,
+}
+
+/// The stub, or the scenario's cassette for `version`, replayed.
+fn upstream(
+    options: &RunOptions,
+    scenario: &Scenario,
+    version: &Version,
+    catalog: &Catalog,
+    refreshed: &Refreshed,
+) -> Result<Answering> {
+    if let Some(stub) = options.stub {
+        let stub = Stub::new(catalog.clone(), stub)?.with_refreshes(refreshed.exchanges.clone());
+        return Ok(Answering { upstream: Arc::new(stub), replayed: None });
     }
+    let path = scenario.cassette_path(version).ok_or_else(|| {
+        Error::input(format!(
+            "{}: no cassette for {version} to replay; add one under `cassettes`, or answer with --stub",
+            options.scenario.display()
+        ))
+    })?;
+    // A dispatcher may ask more than once (retries, a second turn); a
+    // request without the recorded credential gets the provider's 401, as live.
+    let config = ReplayConfig {
+        repeat: true,
+        emulate_auth: Some(Arc::new(catalog.clone())),
+        echo_misses: true,
+        ..ReplayConfig::default()
+    };
+    let replay = Arc::new(Replay::load(&path, config)?);
+    Ok(Answering { upstream: replay.clone(), replayed: Some(Replayed { path, replay }) })
 }
 
 fn create_dir(dir: &Path) -> Result<PathBuf> {
@@ -186,11 +234,11 @@ fn claim_home(dir: &Path) -> Result<PathBuf> {
 }
 
 /// `meta` of the observed cassette: who was recorded, from which scenario, against what.
-fn meta(scenario: &Scenario, version: &Version, stub: Option<StubOptions>) -> Meta {
-    let upstream = match stub.and_then(|s| s.status) {
-        Some(status) => format!("provider stub, model calls answered {status}"),
-        None if stub.is_some() => "provider stub".to_owned(),
-        None => "replay".to_owned(),
+fn meta(scenario: &Scenario, version: &Version, stub: Option<StubOptions>, replayed: Option<&Path>) -> Meta {
+    let upstream = match (stub.and_then(|s| s.status), replayed) {
+        (Some(status), _) => format!("provider stub, model calls answered {status}"),
+        (None, Some(path)) => format!("replay of {}", path.display()),
+        (None, None) => "provider stub".to_owned(),
     };
     let labels = [
         ("scenario", scenario.name.clone()),
@@ -208,6 +256,15 @@ fn meta(scenario: &Scenario, version: &Version, stub: Option<StubOptions>) -> Me
 /// (after `doctor --fix` renames), so `meta.credentials` binds what the
 /// dispatcher sends to the profile the checks expect.
 pub(crate) fn renamed_store(inputs: &DispatchInputs, catalog: &Catalog, version: &Version) -> AuthStore {
+    rename_store(
+        AuthStore { profiles: inputs.effective_store().profiles, warnings: Vec::new() },
+        catalog,
+        version,
+    )
+}
+
+/// `store` with its profile ids as `version` names them (`openai-codex:x` → `openai:x` from 2026.5.30).
+fn rename_store(store: AuthStore, catalog: &Catalog, version: &Version) -> AuthStore {
     let renames = catalog.renames(version);
     let rename = |id: &str| match id.split_once(':') {
         Some((provider, name)) => {
@@ -215,9 +272,58 @@ pub(crate) fn renamed_store(inputs: &DispatchInputs, catalog: &Catalog, version:
         }
         None => id.to_owned(),
     };
-    let profiles =
-        inputs.effective_store().profiles.into_iter().map(|(id, cred)| (rename(&id), cred)).collect();
-    AuthStore { profiles, warnings: Vec::new() }
+    let profiles = store.profiles.into_iter().map(|(id, cred)| (rename(&id), cred)).collect();
+    AuthStore { profiles, warnings: store.warnings }
+}
+
+/// What refreshing the fixture OAuth logins gives: the token endpoint's
+/// exchanges, and the new access tokens named by their profiles.
+struct Refreshed {
+    /// Refresh token → new access token, for the stub.
+    exchanges: BTreeMap<String, String>,
+    /// Profile id (as the version names it) → the credential with its new access token, for the recorder.
+    store: AuthStore,
+}
+
+/// One refreshed access token per fixture OAuth login that has a refresh
+/// token: the same claims (a JWT's `exp` moved ten days ahead) and a
+/// different value, so the recording shows whether the dispatcher refreshed
+/// and still binds the new token to its profile.
+fn refreshed_logins(raw: &Value, inputs: &DispatchInputs, catalog: &Catalog, version: &Version) -> Refreshed {
+    let raw = mint_fixture_tokens(raw);
+    // Other agents' stores first: the agent's own entries win, as in its effective store.
+    let agent_stores = raw["agent_stores"].as_object().into_iter().flat_map(|m| m.values());
+    let refresh_of: BTreeMap<&str, &str> = agent_stores
+        .chain(std::iter::once(&raw["auth_profiles"]))
+        .filter_map(|store| store["profiles"].as_object())
+        .flatten()
+        .filter_map(|(id, entry)| Some((id.as_str(), entry.get("refresh")?.as_str()?)))
+        .collect();
+    let mut refreshed = Refreshed { exchanges: BTreeMap::new(), store: AuthStore::default() };
+    for (id, mut cred) in inputs.effective_store().profiles {
+        let (Some(refresh), Some(access), CredentialType::Oauth) =
+            (refresh_of.get(id.as_str()), cred.secret.as_deref(), cred.kind)
+        else {
+            continue;
+        };
+        let new = refreshed_token(access);
+        refreshed.exchanges.insert((*refresh).to_owned(), new.clone());
+        cred.secret = Some(new);
+        refreshed.store.profiles.insert(id, cred);
+    }
+    refreshed.store = rename_store(refreshed.store, catalog, version);
+    refreshed
+}
+
+/// `access` after a refresh: a JWT with `exp` ten days ahead and another signature, else the value suffixed.
+fn refreshed_token(access: &str) -> String {
+    let Some(mut claims) = credential::jwt_claims(access) else { return format!("{access}-refreshed") };
+    let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+        + 864_000;
+    claims["exp"] = json!(exp);
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    credential::mint_unsigned_jwt(&claims)
+        + &base64::Engine::encode(&engine, "refreshed-by-the-dispatch-vcr-stub")
 }
 
 /// The command's environment: scenario env, HOME, and what scripts need to
@@ -327,9 +433,26 @@ mod tests {
     }
 
     #[test]
+    fn oauth_logins_get_a_refreshed_token_bound_to_the_same_profile() {
+        let catalog = Catalog::shipped().unwrap();
+        let s = scenario(r#"{"2026.5.12": "a.json"}"#);
+        let version: Version = "2026.9.5".parse().unwrap();
+        let inputs = DispatchInputs::from_scenario_inputs(&s.inputs, Some(version.clone())).unwrap();
+        let refreshed = refreshed_logins(&s.inputs, &inputs, &catalog, &version);
+        assert_eq!(refreshed.exchanges.keys().collect::<Vec<_>>(), ["r"]);
+        let new = &refreshed.exchanges["r"];
+        assert_eq!(new, "a-refreshed", "a non-JWT access token is suffixed");
+        assert_eq!(refreshed.store.profiles["openai:u@example.com"].secret.as_deref(), Some(new.as_str()));
+        let jwt = credential::mint_unsigned_jwt(&json!({"sub": "u", "exp": 1}));
+        let again = refreshed_token(&jwt);
+        assert_ne!(again, jwt);
+        assert!(credential::jwt_claims(&again).unwrap()["exp"].as_u64().unwrap() > 1);
+    }
+
+    #[test]
     fn meta_names_the_dispatcher_version_and_upstream() {
         let s = scenario(r#"{"2026.5.12": "a.json"}"#);
-        let meta = meta(&s, &"2026.9.6".parse().unwrap(), Some(StubOptions { status: Some(401) }));
+        let meta = meta(&s, &"2026.9.6".parse().unwrap(), Some(StubOptions { status: Some(401) }), None);
         let id = meta.dispatcher.unwrap();
         assert_eq!((id.name.as_str(), id.version.as_str()), ("openclaw", "2026.9.6"));
         assert_eq!(meta.labels["source"], "recorded from openclaw 2026.9.6");

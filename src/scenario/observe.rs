@@ -137,8 +137,15 @@ pub fn observe(
     is_dispatch: &dyn Fn(&Endpoint) -> bool,
 ) -> Result<Observation, String> {
     let request = &interaction.request;
-    let endpoint = Endpoint::new(&request.method, &request.url)
+    let mut endpoint = Endpoint::new(&request.method, &request.url)
         .map_err(|e| format!("interactions[seq {}].request.url: {e}", interaction.seq))?;
+    // A recorded upgrade keeps the URL of its request head (`GET https://…`);
+    // the session that followed makes it the WebSocket variant of the endpoint.
+    let upgraded =
+        interaction.websocket.is_some() || interaction.response.as_ref().is_some_and(|r| r.status == 101);
+    if upgraded {
+        endpoint.scheme = if endpoint.is_plaintext() { "ws" } else { "wss" }.to_owned();
+    }
     let header =
         |name: &'static str| request.headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name));
     let credentials = CREDENTIAL_HEADERS
@@ -323,6 +330,17 @@ mod tests {
             close: None,
         });
         assert_eq!(observe(&i, &Bindings::default(), &model_api).unwrap().model.as_deref(), Some("gpt-5.5"));
+    }
+
+    #[test]
+    fn a_recorded_upgrade_is_the_websocket_variant_of_its_endpoint() {
+        let mut i = interaction("https://chatgpt.com/backend-api/codex/responses", &[], Value::Null);
+        i.request.method = "GET".into();
+        i.websocket = Some(WebSocketSession { messages: vec![], close: None });
+        let observed = observe(&i, &Bindings::default(), &model_api).unwrap().endpoint;
+        assert_eq!(observed.url(), "wss://chatgpt.com/backend-api/codex/responses");
+        let planned = Endpoint::new("POST", "https://chatgpt.com/backend-api/codex/responses").unwrap();
+        assert!(planned.is_reached_by(&observed));
     }
 
     #[test]

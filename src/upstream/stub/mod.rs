@@ -11,10 +11,13 @@
 //! content-decoded (zstd, gzip, br, deflate) to read `model` and `stream`.
 //! With a forced status (`--stub-status 401`) every model call gets the
 //! provider's error answer instead: for 401, the real body the catalog
-//! holds, which is what makes a dispatcher log its failover decision.
+//! holds, which is what makes a dispatcher log its failover decision. The
+//! OAuth token endpoint exchanges the refresh tokens it was given
+//! ([`Stub::with_refreshes`]) and refuses others with `invalid_grant`.
 
 pub mod answers;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -31,6 +34,7 @@ use super::{
     is_websocket_upgrade, websocket_accept, ws_duplex,
 };
 use crate::cassette::capture::decode_content;
+use crate::cassette::redact::percent_decode;
 use crate::dispatch::catalog::{Catalog, EndpointClass};
 use crate::{Error, Result};
 
@@ -39,6 +43,9 @@ const MAX_REQUEST_BODY: usize = 64 * 1024 * 1024;
 
 /// How many WebSocket messages may wait in each direction.
 const WS_BUFFER: usize = 32;
+
+/// The endpoint-class protocol of OAuth token requests.
+const TOKEN_PROTOCOL: &str = "oauth-token";
 
 /// What `--stub [--stub-status N]` asked for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -53,6 +60,8 @@ pub struct Stub {
     status: Option<StatusCode>,
     /// Numbers answers (ids like `resp_stub000001`), shared with WebSocket sessions.
     serial: Arc<AtomicU64>,
+    /// Refresh token → the access token the OAuth token endpoint exchanges it for.
+    refreshes: BTreeMap<String, String>,
 }
 
 impl Stub {
@@ -60,7 +69,22 @@ impl Stub {
     /// 400–599 is a usage error naming `--stub-status`.
     pub fn new(catalog: Catalog, options: StubOptions) -> Result<Self> {
         let status = options.status.map(error_status).transpose()?;
-        Ok(Self { catalog: Arc::new(catalog), status, serial: Arc::new(AtomicU64::new(1)) })
+        Ok(Self {
+            catalog: Arc::new(catalog),
+            status,
+            serial: Arc::new(AtomicU64::new(1)),
+            refreshes: BTreeMap::new(),
+        })
+    }
+
+    /// Let the OAuth token endpoint exchange these refresh tokens for these
+    /// access tokens (any other refresh token gets `invalid_grant`, as from
+    /// the real server). `run` passes one per fixture OAuth profile, so a
+    /// dispatcher that refreshes an expired login carries on with a token
+    /// whose profile the recording knows.
+    pub fn with_refreshes(mut self, refreshes: BTreeMap<String, String>) -> Self {
+        self.refreshes = refreshes;
+        self
     }
 
     async fn answer(&self, request: Request<Body>) -> Result<UpstreamResponse, UpstreamError> {
@@ -82,6 +106,9 @@ impl Stub {
             }
         };
         let Some(class) = class else { return Ok(not_found(&parts.method, &url)) };
+        if class.protocol == TOKEN_PROTOCOL {
+            return Ok(self.token(&parts.headers, &bytes));
+        }
         if let Some(status) = self.status.filter(|_| class.dispatch) {
             return Ok(json_response(status.as_u16(), &self.forced_error(class, status)));
         }
@@ -98,6 +125,23 @@ impl Stub {
         let body = request_json(&parts.headers, &bytes);
         let ask = Ask::new(body, row, self.next_serial(), now_secs());
         Ok(render((row.answer)(&ask), ask.serial))
+    }
+
+    /// The token endpoint's answer to a refresh grant (JSON or form body).
+    fn token(&self, headers: &HeaderMap, bytes: &Bytes) -> UpstreamResponse {
+        let refresh = refresh_token(headers, bytes);
+        match refresh.as_deref().and_then(|r| self.refreshes.get(r)) {
+            Some(access) => json_response(
+                200,
+                &json!({"access_token": access, "id_token": access, "refresh_token": refresh, "token_type": "Bearer",
+                        "expires_in": 864_000, "scope": "openid profile email offline_access"}),
+            ),
+            None => json_response(
+                400,
+                &json!({"error": "invalid_grant",
+                        "error_description": "dispatch-vcr stub: unknown refresh token (run passes the scenario's)"}),
+            ),
+        }
     }
 
     fn next_serial(&self) -> u64 {
@@ -225,6 +269,18 @@ async fn read_body(mut incoming: Body) -> std::result::Result<Bytes, BodyFailure
         }
     }
     Ok(Bytes::from(bytes))
+}
+
+/// The `refresh_token` of a token request: a JSON field or a form field.
+fn refresh_token(headers: &HeaderMap, bytes: &Bytes) -> Option<String> {
+    if let Some(token) = request_json(headers, bytes).get("refresh_token").and_then(Value::as_str) {
+        return Some(token.to_owned());
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
+    text.split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(name, _)| *name == "refresh_token")
+        .and_then(|(_, value)| percent_decode(value))
 }
 
 /// `--stub-status N` must be an error status a provider could answer.
@@ -408,7 +464,7 @@ mod tests {
             for (method, url) in [
                 ("GET", "https://clawhub.example/api/plugins?q=codex"),
                 ("GET", "https://api.openai.com/v1/responses"),
-                ("POST", "https://auth.openai.com/oauth/token"),
+                ("POST", "https://api.openai.com/v1/batches"),
             ] {
                 let (status, _, text) = http(&stub(None), request(method, url, &[], "")).await;
                 assert_eq!(status, 404, "{method} {url}");
@@ -548,6 +604,49 @@ mod tests {
             let nested = response_create(r#"{"type":"response.create","response":{"model":"m"}}"#).unwrap();
             assert_eq!(nested, json!({"model": "m"}));
             assert!(response_create("not json").is_err());
+        }
+    }
+
+    mod token_refresh {
+        use super::*;
+
+        fn refreshing() -> Stub {
+            stub(None).with_refreshes(BTreeMap::from([("rt/1".to_owned(), "new-access".to_owned())]))
+        }
+
+        #[tokio::test]
+        async fn a_known_refresh_token_gets_its_access_token_as_json_or_form() {
+            for (content_type, body) in [
+                ("application/json", r#"{"grant_type":"refresh_token","refresh_token":"rt/1"}"#),
+                (
+                    "application/x-www-form-urlencoded",
+                    "grant_type=refresh_token&refresh_token=rt%2F1&client_id=app",
+                ),
+            ] {
+                let request = request(
+                    "POST",
+                    "https://auth.openai.com/oauth/token",
+                    &[("content-type", content_type)],
+                    body,
+                );
+                let (status, _, text) = http(&refreshing(), request).await;
+                let answer: Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(
+                    (status, answer["access_token"].as_str()),
+                    (200, Some("new-access")),
+                    "{content_type}"
+                );
+                assert_eq!(answer["refresh_token"], "rt/1");
+            }
+        }
+
+        #[tokio::test]
+        async fn an_unknown_refresh_token_is_an_invalid_grant() {
+            let body = r#"{"grant_type":"refresh_token","refresh_token":"other"}"#;
+            let (status, _, text) =
+                http(&refreshing(), request("POST", "https://auth.openai.com/oauth/token", &[], body)).await;
+            assert_eq!(status, 400);
+            assert!(text.contains("invalid_grant"), "{text}");
         }
     }
 
