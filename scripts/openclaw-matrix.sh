@@ -108,6 +108,15 @@ install_codex() {
   fi
 }
 
+# Shipped cassettes name their JSON Schema (an editor hint, relative to the file) on their second line.
+name_schema() {
+  [ -f "$1" ] && ! sed -n 2p "$1" | grep -q '"\$schema"' || return 0
+  local schema
+  schema=$(python3 -c 'import os, sys; print(os.path.relpath(sys.argv[1], os.path.dirname(sys.argv[2])))' \
+    "$root/docs/schema/cassette-v1.json" "$1")
+  sed -i "1a\\  \"\$schema\": \"$schema\"," "$1"
+}
+
 # Hosts left out of the cassettes: the npm registry OpenClaw looks plugins up in (whatever npm is
 # configured with) and OpenClaw's plugin catalogue. They are still answered (404) by the stub.
 excludes=()
@@ -144,6 +153,7 @@ for v in "${versions[@]}"; do
     status=$?
     set -e
     [ -n "$plugin" ] && rm -rf "$cache/homes/$v"
+    name_schema "$record_dir/$v/$s.json"
     results[$v/$s]="$status $(($(date +%s) - started))"
     say "$v $s: exit $status in $(($(date +%s) - started)) s"
   done

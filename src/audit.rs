@@ -90,11 +90,25 @@ pub struct Token {
 }
 
 /// Every token-shaped value in `text` that is not inside a redaction marker.
+///
+/// The recorder calls this on every string of every exchange, nearly all of
+/// which hold no token: one pass finds where any prefix occurs, and only
+/// those places are looked at further.
 pub fn find_tokens(text: &str) -> Vec<Token> {
+    let hits = prefix_hits(text.as_bytes());
+    if hits.is_empty() {
+        return Vec::new();
+    }
     let markers = marker_spans(text);
     let mut found: Vec<Token> = Vec::new();
-    for p in PATTERNS {
-        for (start, _) in text.match_indices(p.prefix) {
+    for (index, p) in PATTERNS.iter().enumerate() {
+        // Occurrences of one prefix do not overlap (as with `match_indices`).
+        let mut next = 0;
+        for &(_, start) in hits.iter().filter(|(i, _)| *i == index) {
+            if start < next {
+                continue;
+            }
+            next = start + p.prefix.len();
             let overlaps = |r: &Range<usize>| r.start <= start && start < r.end;
             if found.iter().any(|t| overlaps(&t.range)) || markers.iter().any(overlaps) {
                 continue;
@@ -106,6 +120,35 @@ pub fn find_tokens(text: &str) -> Vec<Token> {
     }
     found.sort_by_key(|t| t.range.start);
     found
+}
+
+/// For each byte, the patterns whose prefix starts with it, as a bit set
+/// over [`PATTERNS`] (so the scan tests only those).
+const PREFIX_STARTS: [u32; 256] = {
+    assert!(PATTERNS.len() <= 32);
+    let mut starts = [0; 256];
+    let mut i = 0;
+    while i < PATTERNS.len() {
+        starts[PATTERNS[i].prefix.as_bytes()[0] as usize] |= 1 << i;
+        i += 1;
+    }
+    starts
+};
+
+/// `(pattern index, offset)` of every occurrence of a pattern prefix, by offset.
+fn prefix_hits(bytes: &[u8]) -> Vec<(usize, usize)> {
+    let mut hits = Vec::new();
+    for (at, &byte) in bytes.iter().enumerate() {
+        let mut candidates = PREFIX_STARTS[usize::from(byte)];
+        while candidates != 0 {
+            let index = candidates.trailing_zeros() as usize;
+            candidates &= candidates - 1;
+            if bytes[at..].starts_with(PATTERNS[index].prefix.as_bytes()) {
+                hits.push((index, at));
+            }
+        }
+    }
+    hits
 }
 
 fn match_at(bytes: &[u8], start: usize, p: &TokenPattern) -> Option<Range<usize>> {
@@ -312,6 +355,24 @@ mod tests {
             let jwt = format!("{unsigned}c2lnbmF0dXJl");
             let text = format!("token {jwt}.");
             assert_eq!(&text[find_tokens(&text)[0].range.clone()], jwt);
+        }
+
+        #[test]
+        fn text_without_any_prefix_has_no_tokens() {
+            assert!(prefix_hits(b"Bearer [REDACTED sha256:1f0c2a9b7d3e] application/json").is_empty());
+        }
+
+        #[test]
+        fn prefix_hits_name_every_pattern_that_starts_there() {
+            let hits = prefix_hits(b"x sk-ant-y");
+            let kinds: Vec<_> = hits.iter().map(|(i, at)| (PATTERNS[*i].kind, *at)).collect();
+            assert_eq!(kinds, [("anthropic-key", 2), ("openai-key", 2)]);
+        }
+
+        #[test]
+        fn repeated_prefixes_are_each_considered() {
+            let text = "sk-abcdefghijklmnopqrstuvwxyz sk-ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+            assert_eq!(kinds(text), ["openai-key", "openai-key"]);
         }
 
         #[test]

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory as _, Parser, Subcommand, ValueEnum};
 
 /// Record, replay and check the model-API dispatches of AI agent gateways.
 ///
@@ -49,6 +49,34 @@ pub enum Command {
     Check(CheckArgs),
     /// Run a live dispatcher on a scenario's inputs under the proxy, and check what it sends.
     Run(RunArgs),
+    /// Print the JSON Schema of a file format (committed in docs/schema/), for editors and validators.
+    Schema {
+        /// Which format.
+        #[arg(value_enum)]
+        kind: SchemaKind,
+    },
+    /// Print a shell completion script.
+    #[command(after_help = "Install, e.g.:\n  \
+        dispatch-vcr completions bash > ~/.local/share/bash-completion/completions/dispatch-vcr\n  \
+        dispatch-vcr completions zsh > ~/.zfunc/_dispatch-vcr    # with fpath+=(~/.zfunc) before compinit\n  \
+        dispatch-vcr completions fish > ~/.config/fish/completions/dispatch-vcr.fish")]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), every command in one page.
+    #[command(after_help = "Read it with: dispatch-vcr man > dispatch-vcr.1 && man -l dispatch-vcr.1")]
+    Man,
+}
+
+/// The file formats `schema` describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// Cassette v1 (`docs/schema/cassette-v1.json`).
+    Cassette,
+    /// Scenario v1 (`docs/schema/scenario-v1.json`).
+    Scenario,
 }
 
 /// `ca …` subcommands.
@@ -231,6 +259,40 @@ pub enum CassetteCommand {
         #[arg(value_name = "CASSETTE")]
         cassette: PathBuf,
     },
+    /// Turn a HAR file (browser devtools, mitmproxy) into a cassette, secrets redacted as `record` does.
+    Import(ImportArgs),
+    /// Write a cassette as a HAR 1.2 file, for HAR viewers (docs/har.md says what HAR cannot hold).
+    Export(ExportArgs),
+}
+
+/// `cassette import` options.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  dispatch-vcr cassette import devtools.har -o cassettes/run.json")]
+pub struct ImportArgs {
+    /// The HAR file.
+    #[arg(value_name = "FILE.har")]
+    pub har: PathBuf,
+    /// The cassette to write.
+    #[arg(short = 'o', long = "output", value_name = "CASSETTE")]
+    pub output: PathBuf,
+    /// An OpenClaw auth-profiles.json whose credentials name the fingerprints in meta.credentials.
+    #[arg(long, value_name = "FILE")]
+    pub profiles: Vec<PathBuf>,
+}
+
+/// `cassette export` options.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  dispatch-vcr cassette export --har cassettes/run.json -o run.har")]
+pub struct ExportArgs {
+    /// Write HAR 1.2 (the only export format so far).
+    #[arg(long, required = true)]
+    pub har: bool,
+    /// The cassette to export.
+    #[arg(value_name = "CASSETTE")]
+    pub cassette: PathBuf,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `dispatch …` subcommands.
@@ -334,13 +396,16 @@ pub enum ReportFormat {
     Json,
     /// JUnit XML: one testsuite per scenario, one testcase per version × invariant.
     Junit,
+    /// One self-contained HTML page: the matrix, each failing cell expandable to its diff.
+    Html,
 }
 
 /// `check` options.
 #[derive(Debug, Args)]
 #[command(
     after_help = "Exit codes: 0 every cell passed or failed as a known failure · 1 an unexpected failure or a \
-reference failure · 2 bad input.\n\nExamples:\n  dispatch-vcr check\n  dispatch-vcr check scenarios/openclaw --format junit -o junit.xml --shard 1/4"
+reference failure · 2 bad input.\n\nExamples:\n  dispatch-vcr check\n  dispatch-vcr check scenarios/openclaw --format junit -o junit.xml --shard 1/4\n  \
+dispatch-vcr check --format html -o report.html"
 )]
 pub struct CheckArgs {
     /// Scenario files, or folders searched for **/*.json.
@@ -403,6 +468,65 @@ pub struct RunArgs {
     /// The dispatcher command to run.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,
+}
+
+/// The completion script of `shell` for these definitions.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "dispatch-vcr", &mut out);
+    if shell != clap_complete::Shell::Bash {
+        return out;
+    }
+    // clap_complete spells the bash case arms of a hyphenated binary
+    // `dispatch__subcmd__vcr…` while its dispatch loop arrives at
+    // `dispatch__vcr…`, so nothing after the first word would complete
+    // (clap-rs/clap#6421). Spell the arms as the loop does.
+    String::from_utf8_lossy(&out).replace("dispatch__subcmd__vcr", "dispatch__vcr").into_bytes()
+}
+
+/// The manual page (roff): the top-level page, then a section per command
+/// with its synopsis, description and options, so one `man` shows everything.
+pub fn man_page() -> Vec<u8> {
+    let mut cli = Cli::command();
+    cli.build();
+    let mut out = Vec::new();
+    // The top-level page without its list of per-command pages (there is one
+    // page): each command gets a section below instead. Writing into a Vec cannot fail.
+    let top = clap_mangen::Man::new(cli.clone());
+    let _ = top.render_title(&mut out);
+    let _ = top.render_name_section(&mut out);
+    let _ = top.render_synopsis_section(&mut out);
+    let _ = top.render_description_section(&mut out);
+    let _ = top.render_options_section(&mut out);
+    let _ = top.render_version_section(&mut out);
+    for command in leaf_commands(&cli) {
+        let name = command.get_bin_name().unwrap_or(command.get_name()).to_uppercase();
+        out.extend_from_slice(format!(".SH \"{name}\"\n").as_bytes());
+        let man = clap_mangen::Man::new(command.clone());
+        let mut part = Vec::new();
+        let _ = man.render_synopsis_section(&mut part);
+        let _ = man.render_description_section(&mut part);
+        if command.get_arguments().any(|a| !a.is_hide_set()) {
+            let _ = man.render_options_section(&mut part);
+        }
+        if command.get_after_help().is_some() || command.get_after_long_help().is_some() {
+            let _ = man.render_extra_section(&mut part);
+        }
+        // Each command's own sections become subsections of its section.
+        out.extend_from_slice(
+            String::from_utf8_lossy(&part).replace("\n.SH ", "\n.SS ").replacen(".SH ", ".SS ", 1).as_bytes(),
+        );
+    }
+    out
+}
+
+/// Every command that runs something (not a group like `ca`), depth first.
+fn leaf_commands(command: &clap::Command) -> Vec<&clap::Command> {
+    command
+        .get_subcommands()
+        .filter(|c| c.get_name() != "help")
+        .flat_map(|c| if c.has_subcommands() { leaf_commands(c) } else { vec![c] })
+        .collect()
 }
 
 #[cfg(test)]

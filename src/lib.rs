@@ -15,8 +15,12 @@
 //! - [`dispatch`] — the reference dispatcher: provider catalog, OpenClaw inputs, `plan()`, `send`.
 //! - [`scenario`] — scenarios, observations, invariants and the version × scenario runner (`check`).
 //! - [`report`] — the outcome model and its renderers: text matrix, JSON, JUnit XML.
+//! - [`schema`] — JSON Schemas of the cassette and scenario formats, generated from their types.
+//! - [`testing`] — for `cargo test` in other crates: replay a cassette, run code against it, check a scenario.
 //! - [`credential`] — fingerprints, credential kinds and JWT claims: the vocabulary all parts share.
 //! - [`exchange`] — the raw captured exchange and the `Tap` trait: the contract between proxy and recorders.
+//! - [`output`] — where a command's output goes: a file, atomically, or stdout.
+//! - [`progress`] — a progress bar or spinner on a terminal, nothing in pipes and CI.
 //! - [`error`] — the error type and the exit codes of every command.
 //! - [`version`] — dispatcher versions (OpenClaw calendar versions, semver) and version ranges.
 //! - [`cli`] — clap definitions only; `main.rs` maps each command to one library function.
@@ -30,13 +34,17 @@ pub mod credential;
 pub mod dispatch;
 pub mod error;
 pub mod exchange;
+pub mod output;
+pub mod progress;
 pub mod proxy;
 pub mod record;
 pub mod replay;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod schema;
 pub mod session;
+pub mod testing;
 pub mod upstream;
 pub mod version;
 

@@ -18,7 +18,7 @@ use dispatch_vcr::report;
 use dispatch_vcr::run::{self, RunOptions};
 use dispatch_vcr::scenario::runner::{self, CheckOptions};
 use dispatch_vcr::upstream::stub::StubOptions;
-use dispatch_vcr::{Error, Result, audit, ca, cassette};
+use dispatch_vcr::{Error, Result, audit, ca, cassette, schema};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -43,6 +43,12 @@ fn run(cli: Cli) -> Result<u8> {
         }
         Command::Check(args) => runner::check_command(&check_options(args)),
         Command::Run(args) => block_on(run::run(run_options(args))),
+        Command::Completions { shell } => write_bytes(&cli::completions(shell)),
+        Command::Man => write_bytes(&cli::man_page()),
+        Command::Schema { kind } => print(match kind {
+            cli::SchemaKind::Cassette => schema::Kind::Cassette.schema(),
+            cli::SchemaKind::Scenario => schema::Kind::Scenario.schema(),
+        }),
         Command::Diff(args) => {
             let diff = cassette::diff_files(&args.a, &args.b)?;
             print!("{diff}");
@@ -52,6 +58,10 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Cassette(CassetteCommand::Recover { cassette }) => {
             println!("{}", cassette::recover(&cassette)?);
             Ok(0)
+        }
+        Command::Cassette(CassetteCommand::Import(args)) => har_import(args),
+        Command::Cassette(CassetteCommand::Export(args)) => {
+            cassette::har::export_command(&args.cassette, args.output.as_deref())
         }
         Command::Dispatch(DispatchCommand::Plan(args)) => {
             let options = dispatch::command::PlanOptions {
@@ -104,6 +114,13 @@ fn input_sources(args: &cli::DispatchInputArgs) -> InputSources {
     }
 }
 
+fn har_import(args: cli::ImportArgs) -> Result<u8> {
+    let profiles = args.profiles.iter().map(|p| AuthStore::load(p)).collect::<Result<Vec<_>>>()?;
+    let options = cassette::har::ImportOptions { har: args.har, output: args.output, profiles };
+    eprintln!("dispatch-vcr: {}", cassette::har::import(&options)?);
+    Ok(0)
+}
+
 fn run_audit(args: &AuditArgs) -> Result<u8> {
     let stores = args.profiles.iter().map(|p| AuthStore::load(p)).collect::<Result<Vec<_>>>()?;
     let report = audit::audit(&args.paths, &audit::known_secrets(&stores))?;
@@ -122,6 +139,7 @@ fn report_format(format: ReportFormat, to_file: bool) -> report::Format {
         ReportFormat::Text => report::Format::Text { color: report::text::use_color(to_file) },
         ReportFormat::Json => report::Format::Json,
         ReportFormat::Junit => report::Format::Junit,
+        ReportFormat::Html => report::Format::Html,
     }
 }
 
@@ -187,6 +205,11 @@ fn proxy_config(args: &ProxyArgs) -> ProxyConfig {
         allow_remote: args.allow_remote,
         passthrough: args.passthrough.clone(),
     }
+}
+
+fn write_bytes(bytes: &[u8]) -> Result<u8> {
+    dispatch_vcr::output::write(None, &String::from_utf8_lossy(bytes))?;
+    Ok(0)
 }
 
 fn print(text: String) -> Result<u8> {

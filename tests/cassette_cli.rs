@@ -24,31 +24,19 @@ fn stderr(out: &Output) -> String {
 }
 
 fn interaction(seq: u64, url: &str) -> Interaction {
+    let bearer = format!("Bearer {}", redaction_marker("sk-proj-cli-test-000000000001"));
+    let headers = vec![("authorization".into(), bearer), ("content-type".into(), "application/json".into())];
+    let body = Body::from(BodyContent::Json(serde_json::json!({"model": "gpt-5.5", "input": "hi"})));
+    let response = Response {
+        status: 200,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: Body::from(BodyContent::Json(serde_json::json!({"id": "resp_1"}))),
+    };
     Interaction {
-        seq,
-        conn: 1,
         t_ms: seq * 10,
         duration_ms: 5,
-        request: Request {
-            method: "POST".into(),
-            url: url.into(),
-            http_version: "HTTP/1.1".into(),
-            headers: vec![
-                (
-                    "authorization".into(),
-                    format!("Bearer {}", redaction_marker("sk-proj-cli-test-000000000001")),
-                ),
-                ("content-type".into(), "application/json".into()),
-            ],
-            body: Body::from(BodyContent::Json(serde_json::json!({"model": "gpt-5.5", "input": "hi"}))),
-        },
-        response: Some(Response {
-            status: 200,
-            headers: vec![("content-type".into(), "application/json".into())],
-            body: Body::from(BodyContent::Json(serde_json::json!({"id": "resp_1"}))),
-        }),
-        websocket: None,
-        error: None,
+        response: Some(response),
+        ..Interaction::new(seq, Request::new("POST", url, headers, body))
     }
 }
 

@@ -81,8 +81,6 @@ struct Call {
 struct Reconstruction {
     scenario: &'static str,
     version: &'static str,
-    /// Added to the file name, for a reconstruction kept beside a live recording of the same cell.
-    suffix: &'static str,
     source: &'static str,
     calls: Vec<Call>,
 }
@@ -102,24 +100,22 @@ fn catalogue() -> Vec<Reconstruction> {
     use Answer::*;
     use Client::*;
     let bearer = |id| Sent::Profile(id, "authorization", Some("Bearer"));
-    let cassette =
-        |scenario, version, source, calls| Reconstruction { scenario, version, suffix: "", source, calls };
-    let as_reported = |r: Reconstruction| Reconstruction { suffix: ".as-reported", ..r };
+    let cassette = |scenario, version, source, calls| Reconstruction { scenario, version, source, calls };
     vec![
         // #83380: the runner hands the Codex harness no profile; the app-server falls back to the
         // Platform API without a bearer and gets 401.
-        as_reported(cassette(
+        cassette(
             "codex-runtime-binds-oauth-profile",
             "2026.5.12",
             "reconstructed from openclaw/openclaw#83380",
             vec![call(PLATFORM, CodexAppServer, Sent::Nothing, "gpt-5.5-pro", Error(401, MISSING_BEARER))],
-        )),
-        as_reported(cassette(
+        ),
+        cassette(
             "codex-runtime-binds-oauth-profile",
             "2026.5.16-beta.4",
             "reconstructed from openclaw/openclaw#83380",
             vec![call(PLATFORM, CodexAppServer, Sent::Nothing, "gpt-5.5-pro", Error(401, MISSING_BEARER))],
-        )),
+        ),
         // #75739: same failure with openai/gpt-5.5 on the Codex runtime.
         cassette(
             "openai-model-on-codex-runtime-uses-oauth",
@@ -254,7 +250,9 @@ fn build(r: &Reconstruction) -> Cassette {
         }
         interactions.push(model_call(&fixtures, c, interactions.len() as u64 + 1, r.version, &mut meta));
     }
-    Cassette { interactions, ..Cassette::new(meta) }
+    // cassettes/openclaw/VERSION/NAME.json → the schema editors validate it with.
+    let schema = Some("../../../docs/schema/cassette-v1.json".to_owned());
+    Cassette { schema, interactions, ..Cassette::new(meta) }
 }
 
 fn refresh(fixtures: &Fixtures, id: &str, seq: u64, meta: &mut Meta) -> Interaction {
@@ -425,8 +423,14 @@ fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
     items.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
 }
 
+/// Where the scenario file says this version's cassette is: the scenario is the source of truth, so a
+/// reconstruction kept beside a real recording (`*.as-reported.json`) is found under its own name.
 fn cassette_path(r: &Reconstruction) -> PathBuf {
-    root().join("cassettes/openclaw").join(r.version).join(format!("{}{}.json", r.scenario, r.suffix))
+    let scenario = root().join("scenarios/openclaw").join(format!("{}.json", r.scenario));
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(&scenario).unwrap()).unwrap();
+    let relative = value["cassettes"][r.version].as_str().map(str::to_owned);
+    let default = root().join("cassettes/openclaw").join(r.version).join(format!("{}.json", r.scenario));
+    relative.map_or(default, |relative| scenario.parent().unwrap().join(relative))
 }
 
 /// Whether the cassette at `path` is a recording of a real release.

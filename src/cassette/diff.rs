@@ -379,26 +379,14 @@ mod tests {
     use serde_json::json;
 
     fn interaction(seq: u64, url: &str, body: Value) -> Interaction {
-        Interaction {
-            seq,
-            conn: 1,
-            t_ms: 0,
-            duration_ms: 0,
-            request: Request {
-                method: "POST".into(),
-                url: url.into(),
-                http_version: "HTTP/1.1".into(),
-                headers: vec![
-                    ("authorization".into(), format!("Bearer {}", redaction_marker("tok"))),
-                    ("content-type".into(), "application/json".into()),
-                    ("date".into(), format!("day {seq}")),
-                ],
-                body: Body::from(BodyContent::Json(body)),
-            },
-            response: Some(Response { status: 200, headers: Vec::new(), body: Body::default() }),
-            websocket: None,
-            error: None,
-        }
+        let headers = vec![
+            ("authorization".into(), format!("Bearer {}", redaction_marker("tok"))),
+            ("content-type".into(), "application/json".into()),
+            ("date".into(), format!("day {seq}")),
+        ];
+        let request = Request::new("POST", url, headers, Body::from(BodyContent::Json(body)));
+        let response = Response { status: 200, headers: Vec::new(), body: Body::default() };
+        Interaction { response: Some(response), ..Interaction::new(seq, request) }
     }
 
     fn cassette(interactions: Vec<Interaction>) -> Cassette {

@@ -4,8 +4,9 @@
 //! Line 1 is a header `{"format": "dispatch-vcr/journal@1", "meta": …}`;
 //! each further line is one redacted interaction, with the facts of the
 //! credentials it introduced: `{"interaction": …, "credentials": {…}}`.
-//! Each line goes to the file in one write as soon as its interaction has
-//! finished, so a `kill -9` can at worst tear the line being written.
+//! Lines go to the file in one write per batch as soon as the recorder has
+//! redacted the batch (milliseconds after the exchanges finished), so a
+//! `kill -9` can at worst tear the last line being written.
 //! [`recover`] turns a journal into its cassette.
 
 use std::borrow::Cow;
@@ -43,13 +44,16 @@ struct Entry<'a> {
     credentials: Cow<'a, BTreeMap<String, CredentialFacts>>,
 }
 
-/// Appends interactions to a journal, one flushed line each.
+/// Appends interactions to a journal: [`JournalWriter::stage`] lines, then
+/// [`JournalWriter::flush`] them in one write ([`JournalWriter::append`] does both).
 #[derive(Debug)]
 pub struct JournalWriter {
     file: File,
     path: PathBuf,
-    /// Fingerprints whose facts are already in the journal.
+    /// Fingerprints whose facts are already in the journal (or staged).
     written: BTreeSet<String>,
+    /// Staged lines not written yet.
+    pending: Vec<u8>,
 }
 
 impl JournalWriter {
@@ -57,8 +61,9 @@ impl JournalWriter {
     /// unrecovered recording) and write the header.
     pub fn create(path: &Path, meta: &Meta) -> io::Result<Self> {
         let file = OpenOptions::new().write(true).create_new(true).open(path)?;
-        let mut writer = Self { file, path: path.to_owned(), written: BTreeSet::new() };
-        writer.write_line(&Header { format: Cow::Borrowed(JOURNAL_FORMAT), meta: Cow::Borrowed(meta) })?;
+        let mut writer = Self { file, path: path.to_owned(), written: BTreeSet::new(), pending: Vec::new() };
+        writer.stage_line(&Header { format: Cow::Borrowed(JOURNAL_FORMAT), meta: Cow::Borrowed(meta) })?;
+        writer.flush()?;
         Ok(writer)
     }
 
@@ -67,8 +72,19 @@ impl JournalWriter {
         &self.path
     }
 
-    /// Append `interaction` with the facts of credentials not journaled yet.
+    /// Append `interaction` with the facts of credentials not journaled yet,
+    /// and write it (with anything staged before) at once.
     pub fn append(
+        &mut self,
+        interaction: &Interaction,
+        credentials: &BTreeMap<String, CredentialFacts>,
+    ) -> io::Result<()> {
+        self.stage(interaction, credentials)?;
+        self.flush()
+    }
+
+    /// Add `interaction` to the lines the next [`JournalWriter::flush`] writes.
+    pub fn stage(
         &mut self,
         interaction: &Interaction,
         credentials: &BTreeMap<String, CredentialFacts>,
@@ -78,7 +94,7 @@ impl JournalWriter {
             .filter(|(fp, _)| !self.written.contains(*fp))
             .map(|(fp, facts)| (fp.clone(), facts.clone()))
             .collect();
-        self.write_line(&Entry {
+        self.stage_line(&Entry {
             interaction: Cow::Borrowed(interaction),
             credentials: Cow::Borrowed(&new),
         })?;
@@ -86,12 +102,26 @@ impl JournalWriter {
         Ok(())
     }
 
-    fn write_line(&mut self, line: &impl Serialize) -> io::Result<()> {
-        let mut bytes = serde_json::to_vec(line)?;
-        bytes.push(b'\n');
-        // One write per line and no user-space buffer: once this returns,
-        // the line is in the kernel and survives the death of the process.
-        self.file.write_all(&bytes)
+    /// Write the staged lines in one write. Once this returns they are in
+    /// the kernel and survive the death of the process.
+    pub fn flush(&mut self) -> io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let written = self.file.write_all(&self.pending);
+        self.pending.clear();
+        written
+    }
+
+    fn stage_line(&mut self, line: &impl Serialize) -> io::Result<()> {
+        let start = self.pending.len();
+        if let Err(err) = serde_json::to_writer(&mut self.pending, line) {
+            // Never leave half a line staged.
+            self.pending.truncate(start);
+            return Err(err.into());
+        }
+        self.pending.push(b'\n');
+        Ok(())
     }
 }
 
@@ -194,22 +224,8 @@ mod tests {
     use crate::cassette::model::{Body, Request};
 
     fn interaction(seq: u64) -> Interaction {
-        Interaction {
-            seq,
-            conn: 1,
-            t_ms: seq,
-            duration_ms: 1,
-            request: Request {
-                method: "GET".into(),
-                url: format!("https://a/{seq}"),
-                http_version: "HTTP/1.1".into(),
-                headers: Vec::new(),
-                body: Body::default(),
-            },
-            response: None,
-            websocket: None,
-            error: Some("x".into()),
-        }
+        let request = Request::new("GET", format!("https://a/{seq}"), Vec::new(), Body::default());
+        Interaction { t_ms: seq, duration_ms: 1, error: Some("x".into()), ..Interaction::new(seq, request) }
     }
 
     fn journal_with(n: u64) -> (tempfile::TempDir, PathBuf) {
@@ -239,6 +255,22 @@ mod tests {
         let journaled = parse(&path, text.as_bytes()).unwrap();
         assert_eq!(journaled.cassette.interactions.len(), 3);
         assert_eq!(journaled.cassette.meta.credentials.len(), 1);
+    }
+
+    #[test]
+    fn staged_lines_reach_the_file_only_when_flushed() {
+        let (_dir, path) = journal_with(0);
+        let mut writer = JournalWriter {
+            file: OpenOptions::new().append(true).open(&path).unwrap(),
+            path: path.clone(),
+            written: BTreeSet::new(),
+            pending: Vec::new(),
+        };
+        writer.stage(&interaction(1), &BTreeMap::new()).unwrap();
+        writer.stage(&interaction(2), &BTreeMap::new()).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 1);
+        writer.flush().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 3);
     }
 
     #[test]

@@ -27,10 +27,10 @@ pub const SUPPORTED_FORMATS: &[&str] = &[FORMAT_V1];
 const BODY_FORMS: &[&str] = &["empty", "json", "text", "base64", "sse", "chunks", "file"];
 
 /// The content encodings a body may be `decoded_from`.
-const ENCODINGS: &[&str] = &["gzip", "br", "deflate", "zstd"];
+pub(crate) const ENCODINGS: &[&str] = &["gzip", "br", "deflate", "zstd"];
 
 /// URL schemes an interaction may have.
-const SCHEMES: &[&str] = &["http", "https", "ws", "wss"];
+pub(crate) const SCHEMES: &[&str] = &["http", "https", "ws", "wss"];
 
 /// Read and validate the cassette at `path`.
 pub fn load(path: &Path) -> Result<Cassette> {

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -10,9 +11,14 @@ use serde_json::Value;
 pub const FORMAT_V1: &str = "dispatch-vcr/cassette@1";
 
 /// One recording: ordered HTTP(S) and WebSocket exchanges, secrets redacted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Cassette {
+    /// The JSON Schema of this format (`docs/schema/cassette-v1.json`), for
+    /// editors; optional, and ignored by dispatch-vcr.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
     /// Always [`FORMAT_V1`] for this version.
+    #[schemars(extend("const" = FORMAT_V1))]
     pub format: String,
     /// Facts about the recording as a whole.
     #[serde(default)]
@@ -25,12 +31,12 @@ pub struct Cassette {
 impl Cassette {
     /// An empty cassette of the current format.
     pub fn new(meta: Meta) -> Self {
-        Self { format: FORMAT_V1.to_owned(), meta, interactions: Vec::new() }
+        Self { schema: None, format: FORMAT_V1.to_owned(), meta, interactions: Vec::new() }
     }
 }
 
 /// `meta`: who recorded what, and what the fingerprints stand for.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Meta {
     /// RFC 3339 UTC time the recording started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,11 +52,12 @@ pub struct Meta {
     pub labels: BTreeMap<String, String>,
     /// Non-secret facts per credential fingerprint.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("propertyNames" = {"pattern": "^sha256:[0-9a-f]{12}$"}))]
     pub credentials: BTreeMap<String, CredentialFacts>,
 }
 
 /// `NAME@VERSION` of a dispatcher.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct DispatcherId {
     /// e.g. `openclaw`.
     pub name: String,
@@ -59,7 +66,7 @@ pub struct DispatcherId {
 }
 
 /// What is known of a credential without storing it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CredentialFacts {
     /// `jwt`, `openai-key`, `anthropic-key`, `anthropic-oauth`, `openrouter-key`, `opaque`.
     pub kind: String,
@@ -72,7 +79,8 @@ pub struct CredentialFacts {
 }
 
 /// One request/response exchange or WebSocket session.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(extend("anyOf" = [{"required": ["response"]}, {"required": ["error"]}]))]
 pub struct Interaction {
     /// 1-based position in the cassette.
     pub seq: u64,
@@ -98,11 +106,19 @@ pub struct Interaction {
     pub error: Option<String>,
 }
 
+impl Interaction {
+    /// Interaction `seq` carrying `request` on connection 1 at time 0, not yet answered:
+    /// the caller sets `response`, `websocket` or `error` (struct update syntax reads well).
+    pub fn new(seq: u64, request: Request) -> Self {
+        Self { seq, conn: 1, t_ms: 0, duration_ms: 0, request, response: None, websocket: None, error: None }
+    }
+}
+
 /// Ordered `[name, value]` pairs, names lower-case, duplicates kept.
 pub type Headers = Vec<(String, String)>;
 
 /// The request head and body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Request {
     /// `GET`, `POST`, …
     pub method: String,
@@ -119,10 +135,18 @@ pub struct Request {
     pub body: Body,
 }
 
+impl Request {
+    /// An HTTP/1.1 request built rather than captured (imports, replay look-ups, fixtures).
+    pub fn new(method: impl Into<String>, url: impl Into<String>, headers: Headers, body: Body) -> Self {
+        Self { method: method.into(), url: url.into(), http_version: default_http_version(), headers, body }
+    }
+}
+
 /// The response head and body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Response {
     /// HTTP status code.
+    #[schemars(range(min = 100, max = 599))]
     pub status: u16,
     /// Response headers.
     #[serde(default)]
@@ -137,13 +161,14 @@ fn default_http_version() -> String {
 }
 
 /// A stored body: exactly one content form, plus how it was encoded on the wire.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Body {
     /// The content.
     #[serde(flatten)]
     pub content: BodyContent,
     /// The `content-encoding` the body had on the wire; stored decoded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["gzip", "br", "deflate", "zstd", null]))]
     pub decoded_from: Option<String>,
     /// For `file` bodies: SHA-256 (hex) of the side file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -167,11 +192,11 @@ impl From<BodyContent> for Body {
 
 /// The content forms of a body. Structured forms (`json`, `sse`) are used
 /// only when they reproduce the wire bytes exactly, so replay is faithful.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BodyContent {
     /// No body.
-    Empty(bool),
+    Empty(#[schemars(extend("const" = true))] bool),
     /// A JSON document.
     Json(Value),
     /// UTF-8 text.
@@ -187,7 +212,7 @@ pub enum BodyContent {
 }
 
 /// One server-sent event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SseEvent {
     /// Milliseconds from the response head to this event.
     pub t_ms: u64,
@@ -205,7 +230,7 @@ pub struct SseEvent {
 }
 
 /// A piece of text or bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Payload {
     /// UTF-8 text.
@@ -215,7 +240,7 @@ pub enum Payload {
 }
 
 /// One chunk of a streamed body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Chunk {
     /// Milliseconds from the response head to this chunk.
     pub t_ms: u64,
@@ -225,7 +250,7 @@ pub struct Chunk {
 }
 
 /// Which side of a WebSocket sent a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Side {
     /// The client (the dispatcher).
@@ -235,7 +260,7 @@ pub enum Side {
 }
 
 /// The messages of a WebSocket session, in the order the proxy saw them.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct WebSocketSession {
     /// Data messages (text and binary); control frames are not kept.
     #[serde(default)]
@@ -246,7 +271,7 @@ pub struct WebSocketSession {
 }
 
 /// One WebSocket data message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct WsMessage {
     /// Who sent it.
     pub from: Side,
@@ -258,7 +283,7 @@ pub struct WsMessage {
 }
 
 /// A WebSocket close.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct WsClose {
     /// Who closed first.
     pub from: Side,

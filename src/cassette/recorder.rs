@@ -1,9 +1,10 @@
 //! The recorder: what `record` plugs into the proxy as its [`Tap`].
 //!
 //! The proxy hands each finished [`Exchange`] to the tap, which only queues
-//! it. A worker thread turns it into an interaction ([`super::capture`]),
-//! redacts it ([`super::redact`]), appends it to `CASSETTE.journal` at once
-//! and keeps it. [`Recorder::finish`] scrubs once more with every secret
+//! it ([`super::handoff`]: no wake-up, no system call). A worker thread takes
+//! the queue in batches, turns each exchange into an interaction
+//! ([`super::capture`]), redacts it ([`super::redact`]), appends the batch to
+//! `CASSETTE.journal` in one write and keeps it. [`Recorder::finish`] scrubs once more with every secret
 //! seen, writes the cassette atomically, removes the journal and audits the
 //! file it wrote.
 //!
@@ -12,13 +13,14 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, mpsc};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::SystemTime;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 use super::capture::{self, millis};
+use super::handoff::Handoff;
 use super::journal::{JournalWriter, journal_path};
 use super::model::{Cassette, Meta};
 use super::redact::Redactor;
@@ -64,18 +66,13 @@ impl fmt::Display for RecordSummary {
     }
 }
 
-enum Message {
-    Exchange(Box<Exchange>),
-    Finish,
-}
-
 /// Records exchanges into a cassette. Create it, give [`Recorder::tap`] to
 /// the proxy, and call [`Recorder::finish`] once the proxy has stopped.
 /// Dropped without `finish`, it leaves the journal for `cassette recover`.
 #[derive(Debug)]
 pub struct Recorder {
     path: PathBuf,
-    sender: mpsc::Sender<Message>,
+    queue: Arc<Handoff<Box<Exchange>>>,
     worker: JoinHandle<Worker>,
 }
 
@@ -109,17 +106,20 @@ impl Recorder {
             excluded: 0,
             warnings: Vec::new(),
         };
-        let (sender, receiver) = mpsc::channel();
+        let queue = Arc::new(Handoff::new());
         let worker = std::thread::Builder::new()
             .name("recorder".into())
-            .spawn(move || worker.run(&receiver))
+            .spawn({
+                let queue = queue.clone();
+                move || worker.run(&queue)
+            })
             .map_err(|e| Error::runtime(format!("cannot start the recorder thread: {e}")))?;
-        Ok(Recorder { path: path.to_owned(), sender, worker })
+        Ok(Recorder { path: path.to_owned(), queue, worker })
     }
 
     /// The tap to give the proxy. Non-blocking: it queues the exchange.
     pub fn tap(&self) -> Arc<dyn Tap> {
-        Arc::new(RecorderTap { sender: self.sender.clone() })
+        Arc::new(RecorderTap { queue: self.queue.clone() })
     }
 
     /// Drain the queue, write the cassette atomically, remove the journal,
@@ -127,9 +127,8 @@ impl Recorder {
     /// runtime failure (exit 3). Exchanges tapped after this call are lost,
     /// so stop the proxy first.
     pub async fn finish(self) -> Result<RecordSummary> {
-        let Recorder { path, sender, worker } = self;
-        // If the worker is gone already, joining it below says why.
-        let _ = sender.send(Message::Finish);
+        let Recorder { path, queue, worker } = self;
+        queue.close();
         tokio::task::spawn_blocking(move || {
             let worker = worker.join().map_err(|_| {
                 Error::runtime(format!(
@@ -144,14 +143,14 @@ impl Recorder {
     }
 }
 
-/// The proxy's side of the channel.
+/// The proxy's side of the queue.
 struct RecorderTap {
-    sender: mpsc::Sender<Message>,
+    queue: Arc<Handoff<Box<Exchange>>>,
 }
 
 impl Tap for RecorderTap {
     fn record(&self, exchange: Exchange) {
-        if self.sender.send(Message::Exchange(Box::new(exchange))).is_err() {
+        if self.queue.push(Box::new(exchange)).is_err() {
             tracing::warn!("exchange finished after the recording ended; not recorded");
         }
     }
@@ -170,9 +169,12 @@ struct Worker {
 }
 
 impl Worker {
-    fn run(mut self, receiver: &mpsc::Receiver<Message>) -> Self {
-        while let Ok(Message::Exchange(exchange)) = receiver.recv() {
-            self.record(&exchange);
+    fn run(mut self, queue: &Handoff<Box<Exchange>>) -> Self {
+        while let Some(batch) = queue.next_batch() {
+            for exchange in batch {
+                self.record(&exchange);
+            }
+            self.flush_journal();
         }
         self
     }
@@ -187,24 +189,32 @@ impl Worker {
         let mut interaction = capture::interaction(exchange, seq, t_ms);
         let _span = tracing::debug_span!("record", seq, url = %interaction.request.url).entered();
         self.redactor.redact(&mut interaction);
-        if let Some(journal) = &mut self.journal
-            && let Err(err) = journal.append(&interaction, self.redactor.credentials())
-        {
-            let message = format!("journal {} stopped: {err}", journal.path().display());
-            tracing::warn!("{message}; recording continues in memory");
-            self.warnings.push(message);
-            self.journal = None;
+        if let Some(journal) = &mut self.journal {
+            let staged = journal.stage(&interaction, self.redactor.credentials());
+            self.journal_failed_if(staged);
         }
         self.cassette.interactions.push(interaction);
     }
 
-    fn finish(mut self, path: &Path) -> Result<RecordSummary> {
-        // A secret first seen late may sit in earlier interactions: scrub all again.
-        for interaction in &mut self.cassette.interactions {
-            self.redactor.scrub(interaction);
+    /// Write what the last batch staged in the journal.
+    fn flush_journal(&mut self) {
+        if let Some(journal) = &mut self.journal {
+            let flushed = journal.flush();
+            self.journal_failed_if(flushed);
         }
-        let credentials = self.redactor.credentials().clone();
-        self.cassette.meta.credentials.extend(credentials);
+    }
+
+    /// After a journal failure, stop journaling and say so; recording goes on in memory.
+    fn journal_failed_if(&mut self, outcome: std::io::Result<()>) {
+        let (Err(err), Some(journal)) = (outcome, &self.journal) else { return };
+        let message = format!("journal {} stopped: {err}", journal.path().display());
+        tracing::warn!("{message}; recording continues in memory");
+        self.warnings.push(message);
+        self.journal = None;
+    }
+
+    fn finish(mut self, path: &Path) -> Result<RecordSummary> {
+        self.redactor.finish(&mut self.cassette);
         save_checked(path, &self.cassette, &self.redactor.seen_secrets())?;
         let journal = journal_path(path);
         if let Err(err) = std::fs::remove_file(&journal)
@@ -229,7 +239,7 @@ fn host(url: &str) -> Option<String> {
 }
 
 /// `-o` must name a file in an existing directory.
-fn check_output(path: &Path) -> Result<()> {
+pub(crate) fn check_output(path: &Path) -> Result<()> {
     if path.as_os_str().is_empty() || path.is_dir() {
         return Err(Error::input(format!(
             "-o {}: is a directory; name the cassette file, e.g. -o run.json",
@@ -321,7 +331,7 @@ mod tests {
     }
 
     #[test]
-    fn journal_holds_each_interaction_before_finish_redacted() {
+    fn journal_holds_each_batch_before_finish_redacted() {
         let dir = tempfile::tempdir().unwrap();
         let mut worker = worker(dir.path(), &[]);
         for _ in 0..3 {
@@ -330,6 +340,7 @@ mod tests {
                 "Bearer sk-proj-journalcanary000001",
             ));
         }
+        worker.flush_journal();
         // No finish: as after a kill -9, the journal alone must hold all three.
         let text = std::fs::read_to_string(dir.path().join("c.json.journal")).unwrap();
         assert_eq!(text.lines().count(), 4);
@@ -449,6 +460,7 @@ mod tests {
                 let path = dir.path().join("c.json");
                 let mut worker = worker(dir.path(), &[]);
                 exchanges(&s).iter().for_each(|e| worker.record(e));
+                worker.flush_journal();
                 let journal = std::fs::read_to_string(journal_path(&path)).unwrap();
                 worker.finish(&path).unwrap();
                 let cassette = std::fs::read_to_string(&path).unwrap();

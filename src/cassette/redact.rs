@@ -24,7 +24,7 @@ use serde_json::Value;
 
 use crate::audit::find_tokens;
 use crate::cassette::capture::header;
-use crate::cassette::model::{Body, BodyContent, CredentialFacts, Headers, Interaction, Payload};
+use crate::cassette::model::{Body, BodyContent, Cassette, CredentialFacts, Headers, Interaction, Payload};
 use crate::cassette::wire::BASE64;
 use crate::credential::{self, fingerprint, redaction_marker};
 use crate::dispatch::profiles::AuthStore;
@@ -72,7 +72,7 @@ enum FieldRule {
 }
 
 /// Field names (JSON keys, form fields, query parameters) that hold secrets,
-/// compared after [`normalize_field`] (`refresh_token`, `refreshToken` and
+/// compared as [`is_field`] does (`refresh_token`, `refreshToken` and
 /// `refresh-token` are one name).
 const SECRET_FIELDS: &[(&str, FieldRule)] = &[
     ("accesstoken", FieldRule::Always),
@@ -107,15 +107,31 @@ pub fn is_credential_header(name: &str) -> bool {
         .any(|(n, p)| *n == name && matches!(p, Placement::AfterScheme | Placement::Whole))
 }
 
-/// Lower-case without `_` and `-`.
-fn normalize_field(name: &str) -> String {
-    name.chars().filter(|c| *c != '_' && *c != '-').flat_map(char::to_lowercase).collect()
+/// Whether `name`, lower-cased without `_` and `-`, is `normalized`.
+fn is_field(name: &str, normalized: &str) -> bool {
+    name.chars().filter(|c| *c != '_' && *c != '-').flat_map(char::to_lowercase).eq(normalized.chars())
+}
+
+/// The rule of the secret field `name` is, if it is one. This runs for every
+/// JSON key of every exchange, so ASCII names (nearly all) are normalised
+/// once on the stack rather than allocated or compared char by char.
+fn secret_field_rule(name: &str) -> Option<FieldRule> {
+    if !name.is_ascii() {
+        return SECRET_FIELDS.iter().find(|(n, _)| is_field(name, n)).map(|(_, rule)| *rule);
+    }
+    // Longer than every name in SECRET_FIELDS.
+    let mut buf = [0u8; 24];
+    let mut len = 0;
+    for byte in name.bytes().filter(|b| *b != b'_' && *b != b'-') {
+        *buf.get_mut(len)? = byte.to_ascii_lowercase();
+        len += 1;
+    }
+    SECRET_FIELDS.iter().find(|(n, _)| n.as_bytes() == &buf[..len]).map(|(_, rule)| *rule)
 }
 
 /// The secret inside field `name` holding `value`, if the name is a secret's.
 fn field_secret<'a>(name: &str, value: &'a str) -> Option<&'a str> {
-    let normalized = normalize_field(name);
-    let (_, rule) = SECRET_FIELDS.iter().find(|(n, _)| *n == normalized)?;
+    let rule = secret_field_rule(name)?;
     let secret = match rule {
         FieldRule::Always => value,
         FieldRule::IfSecretShaped => Some(value).filter(|v| secret_shaped(v))?,
@@ -320,6 +336,22 @@ impl Redactor {
                 }
             }
         });
+    }
+
+    /// The last step of a recording or an import: scrub every interaction
+    /// again (a secret first seen late may sit in earlier ones) and add the
+    /// facts of every fingerprint to `meta.credentials`.
+    pub fn finish(&mut self, cassette: &mut Cassette) {
+        for interaction in &mut cassette.interactions {
+            self.scrub(interaction);
+        }
+        cassette.meta.credentials.extend(self.credentials.clone());
+    }
+
+    /// Fingerprint → facts for every secret of the stores this redactor was
+    /// made with, seen or not: what `meta.credentials` would say of each.
+    pub fn profile_facts(&self) -> BTreeMap<String, CredentialFacts> {
+        self.profiles.keys().map(|secret| (fingerprint(secret), facts(secret, &self.profiles))).collect()
     }
 
     /// Fingerprint → facts for every secret redacted so far: `meta.credentials`.
@@ -558,7 +590,9 @@ fn replace_bytes(bytes: &[u8], needle: &[u8], with: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Call `f` on every string of `interaction` a secret could hide in.
+/// Call `f` on every string of `interaction` a secret could hide in. `f`
+/// must leave strings shorter than [`MIN_SEEN_LEN`] alone (no secret hunted
+/// by value or shape is that short), which lets JSON keys skip a copy.
 fn for_each_string(interaction: &mut Interaction, f: &mut dyn FnMut(Slot, &mut String)) {
     f(Slot::Url, &mut interaction.request.url);
     for_each_header(&mut interaction.request.headers, f);
@@ -624,6 +658,11 @@ fn for_each_json_string(value: &mut Value, f: &mut dyn FnMut(Slot, &mut String))
 /// Keys too: a secret used as a key would otherwise reach the file. Keys
 /// cannot change in place, so the map is rebuilt (in order) only if one did.
 fn for_each_key(map: &mut serde_json::Map<String, Value>, f: &mut dyn FnMut(Slot, &mut String)) {
+    // A key shorter than any hunted secret cannot hold one, and most keys
+    // are short: skipping them spares copying every key of every body.
+    if map.keys().all(|key| key.len() < MIN_SEEN_LEN) {
+        return;
+    }
     let mut keys: Vec<String> = map.keys().cloned().collect();
     let mut changed = false;
     for key in &mut keys {
@@ -645,22 +684,10 @@ mod tests {
     use serde_json::json;
 
     fn interaction(url: &str, headers: &[(&str, &str)], body: BodyContent) -> Interaction {
-        Interaction {
-            seq: 1,
-            conn: 1,
-            t_ms: 0,
-            duration_ms: 0,
-            request: Request {
-                method: "POST".into(),
-                url: url.into(),
-                http_version: "HTTP/1.1".into(),
-                headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
-                body: Body::from(body),
-            },
-            response: Some(Response { status: 200, headers: Vec::new(), body: Body::default() }),
-            websocket: None,
-            error: None,
-        }
+        let headers = headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+        let request = Request::new("POST", url, headers, Body::from(body));
+        let response = Response { status: 200, headers: Vec::new(), body: Body::default() };
+        Interaction { response: Some(response), ..Interaction::new(1, request) }
     }
 
     fn text(i: &Interaction) -> String {
@@ -672,7 +699,12 @@ mod tests {
 
         #[test]
         fn field_names_are_normalised() {
-            assert_eq!(normalize_field("Refresh-Token"), "refreshtoken");
+            assert!(is_field("Refresh-Token", "refreshtoken"));
+            assert!(!is_field("Refresh-Tokens", "refreshtoken"));
+            assert_eq!(secret_field_rule("Refresh-Token"), Some(FieldRule::Always));
+            assert_eq!(secret_field_rule("a_very_long_field_name_that_is_no_secret"), None);
+            // Non-ASCII names take the general path: the Kelvin sign lower-cases to `k`.
+            assert_eq!(secret_field_rule("\u{212a}ey"), Some(FieldRule::IfSecretShaped));
             assert_eq!(field_secret("refreshToken", "r"), Some("r"));
             assert_eq!(field_secret("client_secret", "abc"), Some("abc"));
         }

@@ -1,13 +1,15 @@
 //! The outcome of a check and its renderers: text (a version × scenario
-//! matrix with diffs), JSON (this model, documented in `docs/report-json.md`)
-//! and JUnit XML.
+//! matrix with diffs), JSON (this model, documented in `docs/report-json.md`),
+//! JUnit XML and a self-contained HTML page.
 //!
 //! The model is plain data: [`crate::scenario`] fills it, renderers only read
 //! it, and the JSON form round-trips through these same types.
 
+pub mod html;
 pub mod junit;
 pub mod text;
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -51,6 +53,17 @@ impl Report {
     }
 }
 
+impl Report {
+    /// Every version with a cell, in version order (the matrix's versions).
+    pub fn versions(&self) -> Vec<&str> {
+        let mut versions: Vec<&str> =
+            self.scenarios.iter().flat_map(|s| s.cells.iter().map(|c| c.version.as_str())).collect();
+        versions.sort_by_cached_key(|v| v.parse::<crate::version::Version>().ok());
+        versions.dedup();
+        versions
+    }
+}
+
 /// Which part of a sharded run a report covers (1-based).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShardInfo {
@@ -78,6 +91,17 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// The number of cells with `verdict`.
+    pub fn count(&self, verdict: Verdict) -> usize {
+        match verdict {
+            Verdict::Pass => self.passed,
+            Verdict::Fail => self.failed,
+            Verdict::ExpectedFailure => self.expected_failures,
+            Verdict::Fixed => self.fixed,
+            Verdict::ReferenceFailure => self.reference_failures,
+        }
+    }
+
     fn of<'a>(cells: impl IntoIterator<Item = &'a CellOutcome>) -> Self {
         cells.into_iter().fold(Self::default(), |mut s, cell| {
             s.cells += 1;
@@ -131,6 +155,10 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, in the order summaries and legends list them.
+    pub const ALL: [Verdict; 5] =
+        [Verdict::Pass, Verdict::ExpectedFailure, Verdict::Fail, Verdict::Fixed, Verdict::ReferenceFailure];
+
     /// The matrix symbol.
     pub fn symbol(self) -> &'static str {
         match self {
@@ -191,6 +219,69 @@ impl CellOutcome {
     /// All invariant failures of the cell.
     pub fn failures(&self) -> impl Iterator<Item = &Failure> {
         self.invariants.iter().flat_map(|i| &i.failures)
+    }
+
+    /// Whether reports explain the cell: anything but a plain pass (a pass
+    /// with the dispatcher's log of a live run is explained too).
+    pub fn is_explained(&self) -> bool {
+        self.verdict != Verdict::Pass || !self.dispatcher_log.is_empty()
+    }
+
+    /// The failures grouped by request, in `seq` order; `None` is the
+    /// recording as a whole.
+    pub fn failures_by_request(&self) -> Vec<(Option<u64>, Vec<&Failure>)> {
+        let seqs: BTreeSet<Option<u64>> = self.failures().map(|f| f.seq).collect();
+        seqs.into_iter().map(|seq| (seq, self.failures().filter(|f| f.seq == seq).collect())).collect()
+    }
+
+    /// Why the cell has its verdict, in words: `expected failure (openclaw/openclaw#83380)`.
+    pub fn reason(&self) -> String {
+        match (self.verdict, self.known_failure.as_deref()) {
+            (Verdict::ExpectedFailure, Some(known)) => format!("expected failure ({known})"),
+            (Verdict::Fixed, Some(known)) => {
+                format!(
+                    "fixed: listed in known_failures ({known}) but every invariant holds; remove the entry"
+                )
+            }
+            (verdict, _) => verdict.words().to_owned(),
+        }
+    }
+}
+
+/// `group`'s failures by the diff they share, diffs in order of first appearance.
+pub fn by_diff<'a>(group: &[&'a Failure]) -> Vec<(&'a str, Vec<&'a Failure>)> {
+    let mut out: Vec<(&str, Vec<&Failure>)> = Vec::new();
+    for f in group {
+        match out.iter_mut().find(|(diff, _)| *diff == f.diff) {
+            Some((_, failures)) => failures.push(f),
+            None => out.push((&f.diff, vec![f])),
+        }
+    }
+    out
+}
+
+/// What a line of a unified diff is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiffLine {
+    /// `-…`: only in the expected head.
+    Removed,
+    /// `+…`: only in the actual head.
+    Added,
+    /// `@@ … @@`.
+    Hunk,
+    /// Context and the `---`/`+++` file lines.
+    Context,
+}
+
+impl DiffLine {
+    /// Classify one line of a unified diff.
+    pub fn of(line: &str) -> Self {
+        match line.as_bytes().first() {
+            Some(b'-') if !line.starts_with("---") => DiffLine::Removed,
+            Some(b'+') if !line.starts_with("+++") => DiffLine::Added,
+            Some(b'@') => DiffLine::Hunk,
+            _ => DiffLine::Context,
+        }
     }
 }
 
@@ -300,6 +391,8 @@ pub enum Format {
     Json,
     /// JUnit XML for CI dashboards.
     Junit,
+    /// One self-contained HTML page: the matrix, each bad cell expandable to its diffs.
+    Html,
 }
 
 /// Render `report` in `format`.
@@ -308,6 +401,7 @@ pub fn render(report: &Report, format: Format) -> String {
         Format::Text { color } => text::render(report, color),
         Format::Json => json(report),
         Format::Junit => junit::render(report),
+        Format::Html => html::render(report),
     }
 }
 
@@ -363,6 +457,70 @@ mod tests {
                 Report::new(vec![scenario(vec![cell("1", Verdict::Pass), cell("2", verdict)])], None);
             assert_eq!(report.exit_code(), 1, "{verdict:?}");
         }
+    }
+
+    fn failure(seq: Option<u64>, diff: &str) -> Failure {
+        Failure {
+            invariant: Invariant::Endpoint,
+            seq,
+            message: "m".into(),
+            expected: "e".into(),
+            actual: "a".into(),
+            diff: diff.into(),
+        }
+    }
+
+    #[test]
+    fn versions_are_in_version_order_once() {
+        let report = Report::new(
+            vec![
+                scenario(vec![cell("2026.5.16", Verdict::Pass), cell("2026.5.16-beta.4", Verdict::Pass)]),
+                scenario(vec![cell("2026.5.7", Verdict::Pass), cell("2026.5.16", Verdict::Pass)]),
+            ],
+            None,
+        );
+        assert_eq!(report.versions(), ["2026.5.7", "2026.5.16-beta.4", "2026.5.16"]);
+    }
+
+    #[test]
+    fn failures_group_by_request_then_by_shared_diff() {
+        let mut c = cell("1", Verdict::Fail);
+        c.invariants = vec![InvariantOutcome {
+            invariant: Invariant::Endpoint,
+            status: Status::Fail,
+            note: None,
+            failures: vec![
+                failure(Some(2), "d1"),
+                failure(None, "d0"),
+                failure(Some(2), "d1"),
+                failure(Some(2), "d2"),
+            ],
+        }];
+        let groups = c.failures_by_request();
+        assert_eq!(
+            groups.iter().map(|(seq, fs)| (*seq, fs.len())).collect::<Vec<_>>(),
+            [(None, 1), (Some(2), 3)]
+        );
+        let diffs = by_diff(&groups[1].1);
+        assert_eq!(diffs.iter().map(|(d, fs)| (*d, fs.len())).collect::<Vec<_>>(), [("d1", 2), ("d2", 1)]);
+    }
+
+    #[test]
+    fn reasons_name_the_known_failure() {
+        let mut c = cell("1", Verdict::ExpectedFailure);
+        c.known_failure = Some("openclaw/openclaw#83380".into());
+        assert_eq!(c.reason(), "expected failure (openclaw/openclaw#83380)");
+        c.verdict = Verdict::Fixed;
+        assert!(c.reason().ends_with("remove the entry"));
+        assert_eq!(cell("1", Verdict::Fail).reason(), "fail");
+    }
+
+    #[test]
+    fn diff_lines_are_classified_like_a_unified_diff() {
+        let kinds: Vec<DiffLine> =
+            ["--- expected", "+++ actual", "@@ -1 +1 @@", "-a", "+b", " c"].map(DiffLine::of).into();
+        use DiffLine::*;
+        assert_eq!(kinds, [Context, Context, Hunk, Removed, Added, Context]);
     }
 
     #[test]

@@ -3,12 +3,10 @@
 //! diff of its request heads (and, for live runs, any cell with lines from
 //! the dispatcher's own log).
 
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::io::IsTerminal as _;
 
-use super::{CellOutcome, Failure, Report, ScenarioOutcome, Verdict};
-use crate::version::Version;
+use super::{CellOutcome, DiffLine, Failure, Report, ScenarioOutcome, Verdict, by_diff};
 
 /// Whether to colour output going to stdout: only on a terminal, never with
 /// `NO_COLOR` set (https://no-color.org), never into a file.
@@ -45,17 +43,14 @@ impl Paint {
     }
 
     fn diff_line(self, line: &str) -> String {
-        match line.as_bytes().first() {
-            Some(b'-') if !line.starts_with("---") => self.wrap("31", line),
-            Some(b'+') if !line.starts_with("+++") => self.wrap("32", line),
-            Some(b'@') => self.wrap("36", line),
-            _ => line.to_owned(),
+        match DiffLine::of(line) {
+            DiffLine::Removed => self.wrap("31", line),
+            DiffLine::Added => self.wrap("32", line),
+            DiffLine::Hunk => self.wrap("36", line),
+            DiffLine::Context => line.to_owned(),
         }
     }
 }
-
-const ORDER: [Verdict; 5] =
-    [Verdict::Pass, Verdict::ExpectedFailure, Verdict::Fail, Verdict::Fixed, Verdict::ReferenceFailure];
 
 /// Render the whole report.
 pub fn render(report: &Report, color: bool) -> String {
@@ -65,9 +60,7 @@ pub fn render(report: &Report, color: bool) -> String {
     matrix(&mut out, report, paint);
     legend(&mut out, report);
     for scenario in &report.scenarios {
-        for cell in
-            scenario.cells.iter().filter(|c| c.verdict != Verdict::Pass || !c.dispatcher_log.is_empty())
-        {
+        for cell in scenario.cells.iter().filter(|c| c.is_explained()) {
             explain(&mut out, scenario, cell, paint);
         }
     }
@@ -79,17 +72,13 @@ fn header(out: &mut String, report: &Report, paint: Paint) {
     let shard = report.shard.map(|sh| format!(" (shard {}/{})", sh.index, sh.count)).unwrap_or_default();
     let _ =
         writeln!(out, "dispatch-vcr check: {} scenarios, {} cells{shard}", report.scenarios.len(), s.cells);
-    let counts = [s.passed, s.expected_failures, s.failed, s.fixed, s.reference_failures];
     let parts: Vec<String> =
-        ORDER.iter().zip(counts).map(|(v, n)| format!("{} {n} {}", paint.verdict(*v), v.words())).collect();
+        Verdict::ALL.iter().map(|v| format!("{} {} {}", paint.verdict(*v), s.count(*v), v.words())).collect();
     let _ = writeln!(out, "{}\n", parts.join("   "));
 }
 
 fn matrix(out: &mut String, report: &Report, paint: Paint) {
-    let mut versions: Vec<&str> =
-        report.scenarios.iter().flat_map(|s| s.cells.iter().map(|c| c.version.as_str())).collect();
-    versions.sort_by_cached_key(|v| v.parse::<Version>().ok());
-    versions.dedup();
+    let versions = report.versions();
     let width = versions.iter().map(|v| v.chars().count()).max().unwrap_or(0).max("version".len());
     let columns: String = (1..=report.scenarios.len()).map(|n| format!("{n:>3}")).collect();
     let _ = writeln!(out, "{}{columns}", paint.bold(&format!("{:<width$}", "version")));
@@ -116,18 +105,12 @@ fn legend(out: &mut String, report: &Report) {
             let _ = writeln!(out, "{:>5}first bad version: {version}", "");
         }
     }
-    let symbols: Vec<String> = ORDER.iter().map(|v| format!("{} {}", v.symbol(), v.words())).collect();
+    let symbols: Vec<String> = Verdict::ALL.iter().map(|v| format!("{} {}", v.symbol(), v.words())).collect();
     let _ = writeln!(out, "\n{}   · no cassette", symbols.join("   "));
 }
 
 fn explain(out: &mut String, scenario: &ScenarioOutcome, cell: &CellOutcome, paint: Paint) {
-    let why = match (cell.verdict, cell.known_failure.as_deref()) {
-        (Verdict::ExpectedFailure, Some(known)) => format!("expected failure ({known})"),
-        (Verdict::Fixed, Some(known)) => {
-            format!("fixed: listed in known_failures ({known}) but every invariant holds; remove the entry")
-        }
-        (verdict, _) => verdict.words().to_owned(),
-    };
+    let why = cell.reason();
     let title = format!("{} @ {}", scenario.name, cell.version);
     let _ = writeln!(out, "\n{} {}: {why}", paint.verdict(cell.verdict), paint.bold(&title));
     let _ = writeln!(out, "  cassette {}", cell.cassette);
@@ -141,9 +124,7 @@ fn explain(out: &mut String, scenario: &ScenarioOutcome, cell: &CellOutcome, pai
         );
         failures(out, &cell.reference.iter().collect::<Vec<_>>(), paint);
     }
-    let seqs: BTreeSet<Option<u64>> = cell.failures().map(|f| f.seq).collect();
-    for seq in seqs {
-        let group: Vec<&Failure> = cell.failures().filter(|f| f.seq == seq).collect();
+    for (seq, group) in cell.failures_by_request() {
         match seq {
             Some(seq) => {
                 let _ = writeln!(out, "  request #{seq}");
@@ -158,14 +139,8 @@ fn explain(out: &mut String, scenario: &ScenarioOutcome, cell: &CellOutcome, pai
 
 /// Failures, each with expected/actual; a diff after the failures that share it.
 fn failures(out: &mut String, group: &[&Failure], paint: Paint) {
-    let mut diffs: Vec<&str> = Vec::new();
-    for f in group {
-        if !diffs.contains(&f.diff.as_str()) {
-            diffs.push(&f.diff);
-        }
-    }
-    for diff in diffs {
-        for f in group.iter().filter(|f| f.diff == diff) {
+    for (diff, sharing) in by_diff(group) {
+        for f in sharing {
             let _ = writeln!(
                 out,
                 "    {} {}: {}",

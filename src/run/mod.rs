@@ -255,7 +255,7 @@ fn meta(scenario: &Scenario, version: &Version, stub: Option<StubOptions>, repla
 /// The agent's effective store with profile ids as the version names them
 /// (after `doctor --fix` renames), so `meta.credentials` binds what the
 /// dispatcher sends to the profile the checks expect.
-fn renamed_store(inputs: &DispatchInputs, catalog: &Catalog, version: &Version) -> AuthStore {
+pub(crate) fn renamed_store(inputs: &DispatchInputs, catalog: &Catalog, version: &Version) -> AuthStore {
     rename_store(
         AuthStore { profiles: inputs.effective_store().profiles, warnings: Vec::new() },
         catalog,

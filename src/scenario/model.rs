@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 use std::str::FromStr;
 
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::endpoint::Endpoint;
 use crate::version::{Version, VersionRange};
@@ -27,10 +28,15 @@ pub const CREDENTIAL_KINDS: &[&str] =
 
 /// One scenario: inputs for a dispatcher, the expected dispatch, and the
 /// recordings (one cassette per dispatcher version) to hold against it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
+    /// The JSON Schema of this format (`docs/schema/scenario-v1.json`), for
+    /// editors; optional, and ignored by dispatch-vcr.
+    #[serde(rename = "$schema", default)]
+    pub schema: Option<String>,
     /// Always [`FORMAT_V1`].
+    #[schemars(extend("const" = FORMAT_V1))]
     pub format: String,
     /// Short unique name, used in reports.
     pub name: String,
@@ -41,8 +47,10 @@ pub struct Scenario {
     #[serde(default)]
     pub source: Option<String>,
     /// The dispatcher the inputs are for, one of [`DISPATCHERS`].
+    #[schemars(extend("enum" = DISPATCHERS))]
     pub dispatcher: String,
     /// The dispatcher's inputs, handed to the reference dispatcher as they are.
+    #[schemars(schema_with = "inputs_schema")]
     pub inputs: Value,
     /// The human-pinned expectation; absent fields come from the reference plan.
     #[serde(default)]
@@ -52,9 +60,11 @@ pub struct Scenario {
     pub versions: Vec<VersionRule>,
     /// Cassette per dispatcher version, relative to the scenario file.
     #[serde(deserialize_with = "version_map")]
+    #[schemars(with = "BTreeMap<String, String>", extend("minProperties" = 1))]
     pub cassettes: BTreeMap<Version, PathBuf>,
     /// Versions known to fail, with the report or reason (`openclaw/openclaw#83380`).
     #[serde(default, deserialize_with = "version_map")]
+    #[schemars(with = "BTreeMap<String, String>")]
     pub known_failures: BTreeMap<Version, String>,
     /// The file this scenario was loaded from (set by the loader).
     #[serde(skip)]
@@ -96,22 +106,24 @@ pub fn join_lexically(dir: &Path, relative: &Path) -> PathBuf {
 }
 
 /// `versions[]`: an expectation override for a version range.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VersionRule {
     /// e.g. `>=2026.5.30`.
     #[serde(deserialize_with = "range")]
+    #[schemars(with = "String")]
     pub range: VersionRange,
     /// Fields that replace the base `expect` for versions in the range.
     pub expect: Expect,
 }
 
 /// The pinned expectation. Every field is optional.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// `"METHOD URL"` of the dispatch.
     #[serde(default, deserialize_with = "pinned_endpoint", skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String", regex(pattern = r"^[A-Z]+ \S+$"))]
     pub endpoint: Option<Endpoint>,
     /// Whether, and how, a credential is sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -162,6 +174,50 @@ impl Bearer {
     pub fn any() -> Self {
         Bearer::Present { header: None, scheme: None, kind: None }
     }
+}
+
+impl JsonSchema for Bearer {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Bearer".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "Whether, and how, a credential is sent: \"present\", \"absent\", or the header, scheme and kind it must have.",
+            "oneOf": [
+                {"type": "string", "enum": ["present", "absent"]},
+                {
+                    "type": "object",
+                    "properties": {
+                        "header": {"type": "string", "description": "e.g. authorization, x-api-key"},
+                        "scheme": {"type": "string", "description": "e.g. Bearer"},
+                        "kind": {"type": "string", "enum": CREDENTIAL_KINDS}
+                    },
+                    "additionalProperties": false
+                }
+            ]
+        })
+    }
+}
+
+/// The schema of `inputs`: the keys [`crate::dispatch::inputs`] reads.
+fn inputs_schema(_: &mut SchemaGenerator) -> Schema {
+    let store = json!({"type": ["object", "null"], "description": "An OpenClaw auth-profiles.json store"});
+    json_schema!({
+        "type": "object",
+        "description": "The dispatcher's inputs: OpenClaw's config, the agent's auth stores, env, agent and model.",
+        "properties": {
+            "config": {"type": ["object", "null"], "description": "openclaw.json"},
+            "auth_profiles": store,
+            "auth_state": {"type": ["object", "null"], "description": "The agent's auth-state.json"},
+            "agent_stores": {"type": "object", "additionalProperties": store, "description": "Other agents' stores by id"},
+            "env": {"type": "object", "additionalProperties": {"type": "string"}},
+            "agent": {"type": ["string", "null"]},
+            "model": {"type": ["string", "null"], "description": "A model ref overriding the configured one"},
+            "now": {"type": ["integer", "null"], "description": "Milliseconds since the epoch"}
+        },
+        "additionalProperties": false
+    })
 }
 
 impl<'de> Deserialize<'de> for Bearer {

@@ -240,22 +240,8 @@ mod tests {
     use crate::cassette::{CredentialFacts, Request, WebSocketSession, WsMessage};
 
     fn interaction(url: &str, headers: &[(&str, &str)], body: Value) -> Interaction {
-        Interaction {
-            seq: 3,
-            conn: 1,
-            t_ms: 0,
-            duration_ms: 0,
-            request: Request {
-                method: "POST".into(),
-                url: url.into(),
-                http_version: "HTTP/1.1".into(),
-                headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
-                body: Body::from(BodyContent::Json(body)),
-            },
-            response: None,
-            websocket: None,
-            error: None,
-        }
+        let headers = headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect();
+        Interaction::new(3, Request::new("POST", url, headers, Body::from(BodyContent::Json(body))))
     }
 
     fn model_api(e: &Endpoint) -> bool {

@@ -14,6 +14,7 @@ use super::model::Scenario;
 use super::observe::{self, Bindings, SeenCredential};
 use crate::cassette::Cassette;
 use crate::error::{Error, Result};
+use crate::progress::Progress;
 use crate::report::{self, CellOutcome, Report, ScenarioOutcome, ShardInfo, Status, Verdict};
 use crate::version::Version;
 
@@ -101,30 +102,16 @@ pub struct CheckOptions {
 pub fn check_command(options: &CheckOptions) -> Result<u8> {
     let catalog = crate::dispatch::Catalog::load(options.catalog.as_deref())?;
     let reference = super::openclaw::OpenClaw::new(catalog);
-    let report = check(&options.paths, options.shard, &reference)?;
+    let progress = Progress::bar("cells");
+    let report = check_showing(&options.paths, options.shard, &reference, &progress)?;
+    progress.finish();
     emit(&report, options.format, options.output.as_deref())?;
     Ok(report.exit_code())
 }
 
 /// Render `report` and write it to `output` (atomically) or stdout.
 pub fn emit(report: &Report, format: report::Format, output: Option<&std::path::Path>) -> Result<()> {
-    let text = report::render(report, format);
-    match output {
-        Some(path) => crate::cassette::save::write_atomically(path, text.as_bytes()),
-        None => write_stdout(&text),
-    }
-}
-
-/// Write to stdout; a reader that went away (`| head`) is not an error.
-fn write_stdout(text: &str) -> Result<()> {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::runtime(format!("cannot write to stdout: {e}")))
-        }
-        _ => Ok(()),
-    }
+    crate::output::write(output, &report::render(report, format))
 }
 
 /// Parse `I/N` (1 ≤ I ≤ N).
@@ -148,6 +135,16 @@ pub fn in_shard(position: usize, shard: Option<ShardInfo>) -> bool {
 
 /// Check every scenario under `paths` (files or folders).
 pub fn check(paths: &[PathBuf], shard: Option<ShardInfo>, reference: &dyn Reference) -> Result<Report> {
+    check_showing(paths, shard, reference, &Progress::none())
+}
+
+/// [`check`], counting the cells on `progress` as they are done.
+pub fn check_showing(
+    paths: &[PathBuf],
+    shard: Option<ShardInfo>,
+    reference: &dyn Reference,
+    progress: &Progress,
+) -> Result<Report> {
     let scenarios = load::load_all(&load::discover(paths)?)?;
     let cells: Vec<(usize, &Version)> = scenarios
         .iter()
@@ -157,11 +154,14 @@ pub fn check(paths: &[PathBuf], shard: Option<ShardInfo>, reference: &dyn Refere
         .filter(|(position, _)| in_shard(*position, shard))
         .map(|(_, cell)| cell)
         .collect();
+    progress.set_length(cells.len() as u64);
     let outcomes = run_parallel(&cells, |(n, version)| {
         let scenario = &scenarios[*n];
         let path = scenario.cassette_path(version).unwrap_or_default();
         let cassette = crate::cassette::load(&path)?;
-        check_cell(scenario, version, &cassette, &path.display().to_string(), reference)
+        let cell = check_cell(scenario, version, &cassette, &path.display().to_string(), reference);
+        progress.inc(1);
+        cell
     })?;
     let mut grouped: Vec<ScenarioOutcome> = Vec::new();
     for ((n, _), cell) in cells.iter().zip(outcomes) {
@@ -268,22 +268,8 @@ mod tests {
             headers.push(("authorization".into(), format!("Bearer {}", credential::redaction_marker(TOKEN))));
         }
         let mut c = Cassette::new(Meta::default());
-        c.interactions.push(Interaction {
-            seq: 1,
-            conn: 1,
-            t_ms: 0,
-            duration_ms: 0,
-            request: Request {
-                method: "POST".into(),
-                url: url.into(),
-                http_version: "HTTP/1.1".into(),
-                headers,
-                body: Body::from(BodyContent::Json(serde_json::json!({"model": "gpt-5.5"}))),
-            },
-            response: None,
-            websocket: None,
-            error: None,
-        });
+        let body = Body::from(BodyContent::Json(serde_json::json!({"model": "gpt-5.5"})));
+        c.interactions.push(Interaction::new(1, Request::new("POST", url, headers, body)));
         c
     }
 

@@ -209,22 +209,13 @@ impl Replay {
                 (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned())
             })
             .collect();
-        let mut interaction = Interaction {
-            seq: 0,
-            conn: 0,
-            t_ms: 0,
-            duration_ms: 0,
-            request: model::Request {
-                method: request.method().to_string(),
-                url: request.uri().to_string(),
-                http_version: String::new(),
-                headers,
-                body: model::Body::default(),
-            },
-            response: None,
-            websocket: None,
-            error: None,
-        };
+        let head = model::Request::new(
+            request.method().as_str(),
+            request.uri().to_string(),
+            headers,
+            model::Body::default(),
+        );
+        let mut interaction = Interaction::new(0, head);
         self.lock().redactor.redact(&mut interaction);
         let model::Request { method, url, headers, .. } = interaction.request;
         Head { method, url, headers }

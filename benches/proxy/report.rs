@@ -1,0 +1,330 @@
+//! The markdown the bench prints and `scripts/bench.sh` puts into BENCHMARKS.md:
+//! one table of the network figures per target, one of DESIGN §9's targets.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::client::Route;
+use crate::stats::Spread;
+
+/// One target of the network measurements and what it measured.
+pub struct Column {
+    /// Table header.
+    pub name: String,
+    /// How to reach it; `None` when it could not run.
+    pub route: Option<Route>,
+    /// Why it could not run.
+    pub missing: Option<String>,
+    /// Sequential keep-alive dispatches.
+    pub latency: Option<Spread>,
+    /// Requests per second over 50 connections.
+    pub throughput: Option<f64>,
+    /// New connection + dispatch, host seen before.
+    pub cached: Option<Spread>,
+    /// New connection + dispatch, host never seen.
+    pub fresh: Option<Spread>,
+    /// SSE event delivery.
+    pub sse: Option<Spread>,
+}
+
+impl Column {
+    /// A target that runs.
+    pub fn available(name: impl Into<String>, route: Route) -> Self {
+        Self::maybe(name, Ok(route))
+    }
+
+    /// A target that runs, or the reason it does not.
+    pub fn maybe(name: impl Into<String>, route: Result<Route, String>) -> Self {
+        let (route, missing) = match route {
+            Ok(route) => (Some(route), None),
+            Err(why) => (None, Some(why)),
+        };
+        Self {
+            name: name.into(),
+            route,
+            missing,
+            latency: None,
+            throughput: None,
+            cached: None,
+            fresh: None,
+            sse: None,
+        }
+    }
+}
+
+/// The 1 GiB stream through `record`.
+pub struct Rss {
+    /// Bytes streamed.
+    pub bytes: u64,
+    /// Resident memory after start-up.
+    pub idle: u64,
+    /// Peak resident memory over the whole run, cassette writing included.
+    pub peak: u64,
+    /// How long the stream took.
+    pub took: Duration,
+    /// How the cassette stored the body.
+    pub recorded: String,
+}
+
+/// Sample sizes, for the notes under the table.
+pub struct SizesNote {
+    /// Timed keep-alive requests per target.
+    pub requests: usize,
+    /// Concurrent connections of the throughput test.
+    pub connections: usize,
+    /// Its measuring window.
+    pub window: Duration,
+    /// New connections per kind.
+    pub new_conns: usize,
+    /// SSE events.
+    pub sse_events: usize,
+    /// Their spacing.
+    pub sse_gap: Duration,
+}
+
+/// Everything one run measured.
+pub struct Results {
+    /// Network figures per target; the first is `direct`.
+    pub columns: Vec<Column>,
+    /// dispatch-vcr leaf: median µs for a new host, for a cache hit.
+    pub leaf: (f64, f64),
+    /// The same for hudsucker's `RcgenAuthority`.
+    pub hudsucker_leaf: (f64, f64),
+    /// Cells checked and the time it took.
+    pub check: (usize, Duration),
+    /// Size of the 1,000-interaction cassette and its median load time.
+    pub cassette: (u64, Duration),
+    /// The large stream.
+    pub rss: Rss,
+    /// How long `record` took to write its cassette after SIGINT.
+    pub record_finish: Duration,
+    /// Sample sizes.
+    pub sizes: SizesNote,
+    /// Cores and CPU model.
+    pub machine: String,
+    /// 1-minute load average at the start and the end.
+    pub load: String,
+    /// Wall time of the whole bench.
+    pub duration: Duration,
+}
+
+impl Results {
+    fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// Median added latency of `name` over direct, µs.
+    fn added(&self, name: &str) -> Option<f64> {
+        Some(self.column(name)?.latency?.median - self.column("direct")?.latency?.median)
+    }
+
+    /// Throughput of `name` relative to direct.
+    fn throughput_ratio(&self, name: &str) -> Option<f64> {
+        Some(self.column(name)?.throughput? / self.column("direct")?.throughput?)
+    }
+}
+
+/// The markdown section.
+pub fn render(results: &Results) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Measured on {}; 1-minute load average {} (start → end); the bench took {:.0} s.\n",
+        results.machine,
+        results.load,
+        results.duration.as_secs_f64()
+    );
+    network_table(results, &mut out);
+    out.push('\n');
+    targets_table(results, &mut out);
+    out.push('\n');
+    notes(results, &mut out);
+    out
+}
+
+/// A row label and how to show one column's value.
+type Row<'a> = (&'a str, Box<dyn Fn(&Column) -> Option<String> + 'a>);
+
+fn network_table(results: &Results, out: &mut String) {
+    let spread = |s: Option<Spread>| s.map(|s| format!("{:.0} / {:.0}", s.median, s.p99));
+    let median = |s: Option<Spread>| s.map(|s| format!("{:.0}", s.median));
+    let rows: Vec<Row> = vec![
+        ("keep-alive request, median / p99 (µs)", Box::new(move |c| spread(c.latency))),
+        (
+            "added latency per request, median (µs)",
+            Box::new(|c| {
+                (c.name != "direct").then(|| results.added(&c.name)).flatten().map(|a| format!("{a:+.0}"))
+            }),
+        ),
+        (
+            "mitmdump's added latency ÷ this one's",
+            Box::new(|c| {
+                let ratio = results.added("mitmdump")? / results.added(&c.name)?;
+                (c.name != "direct").then(|| format!("{ratio:.0}×"))
+            }),
+        ),
+        (
+            "throughput, 50 keep-alive connections (req/s)",
+            Box::new(|c| c.throughput.map(|t| format!("{t:.0}"))),
+        ),
+        ("throughput ÷ direct", Box::new(|c| results.throughput_ratio(&c.name).map(|r| format!("{r:.2}")))),
+        ("new connection + request, cached host, median (µs)", Box::new(move |c| median(c.cached))),
+        ("new connection + request, first-seen host, median (µs)", Box::new(move |c| median(c.fresh))),
+        ("SSE event upstream → client, median / p99 (µs)", Box::new(move |c| spread(c.sse))),
+    ];
+    let _ = write!(out, "| |");
+    for column in &results.columns {
+        let _ = write!(out, " {} |", column.name);
+    }
+    let _ = write!(out, "\n|---|");
+    for _ in &results.columns {
+        out.push_str("---:|");
+    }
+    out.push('\n');
+    for (label, cell) in &rows {
+        let _ = write!(out, "| {label} |");
+        for column in &results.columns {
+            let text = match (&column.missing, cell(column)) {
+                (Some(_), _) => "n/a".to_owned(),
+                (None, Some(text)) => text,
+                (None, None) => "—".to_owned(),
+            };
+            let _ = write!(out, " {text} |");
+        }
+        out.push('\n');
+    }
+}
+
+fn targets_table(results: &Results, out: &mut String) {
+    let ours = "dispatch-vcr record";
+    let added = results.added(ours);
+    let hudsucker_added = results.added("hudsucker");
+    let mitm_ratio = results.added("mitmdump").zip(added).map(|(m, o)| m / o);
+    let ratio = results.throughput_ratio(ours);
+    let hudsucker_ratio = results.throughput_ratio("hudsucker");
+    let vs_mitm = results
+        .column(ours)
+        .and_then(|c| c.throughput)
+        .zip(results.column("mitmdump").and_then(|c| c.throughput))
+        .map(|(o, m)| o / m);
+    let sse_gap_us = results.sizes.sse_gap.as_secs_f64() * 1e6;
+    let sse_p99 = results.column(ours).and_then(|c| c.sse).map(|s| s.p99);
+    let (cells, check_time) = results.check;
+    let cells_per_s = cells as f64 / check_time.as_secs_f64();
+    let (cassette_bytes, cassette_load) = results.cassette;
+    let mib = |bytes: u64| bytes as f64 / f64::from(1 << 20);
+    let show = |value: Option<f64>, unit: &str| value.map_or("n/a".to_owned(), |v| format!("{v:.1}{unit}"));
+    let rows: Vec<(String, String, &str, Option<bool>)> = vec![
+        (
+            "added latency per keep-alive request, recording".into(),
+            format!("{} µs (hudsucker {} µs)", show(added, ""), show(hudsucker_added, "")),
+            "≤ +25 µs and ≤ hudsucker",
+            added.zip(hudsucker_added).map(|(a, h)| a <= 25.0 && a <= h),
+        ),
+        (
+            "less added latency than mitmdump".into(),
+            show(mitm_ratio, "×"),
+            "≥ 40×",
+            mitm_ratio.map(|r| r >= 40.0),
+        ),
+        (
+            "throughput ÷ direct, 50 connections, recording".into(),
+            format!("{} (hudsucker {})", show(ratio, ""), show(hudsucker_ratio, "")),
+            "≥ 0.5 and ≥ hudsucker",
+            ratio.zip(hudsucker_ratio).map(|(r, h)| r >= 0.5 && r >= h),
+        ),
+        ("throughput ÷ mitmdump's".into(), show(vs_mitm, "×"), "≥ 20×", vs_mitm.map(|r| r >= 20.0)),
+        (
+            "leaf certificate for a new host".into(),
+            format!("{:.1} µs (hudsucker {:.1} µs)", results.leaf.0, results.hudsucker_leaf.0),
+            "≤ 50 µs",
+            Some(results.leaf.0 <= 50.0),
+        ),
+        (
+            "leaf certificate, cache hit".into(),
+            format!("{:.2} µs (hudsucker {:.2} µs)", results.leaf.1, results.hudsucker_leaf.1),
+            "≤ 1 µs",
+            Some(results.leaf.1 <= 1.0),
+        ),
+        (
+            format!("SSE event delivery while recording, p99 (events {sse_gap_us:.0} µs apart)"),
+            show(sse_p99, " µs"),
+            "forwarded before the next event",
+            sse_p99.map(|p| p < sse_gap_us),
+        ),
+        (
+            "`check`, scenario × version cells".into(),
+            format!("{cells_per_s:.0} cells/s ({cells} cells in {:.2} s)", check_time.as_secs_f64()),
+            "≥ 5,000 cells/s",
+            Some(cells_per_s >= 5000.0),
+        ),
+        (
+            "load a 1,000-interaction cassette".into(),
+            format!("{:.1} ms ({:.1} MiB)", cassette_load.as_secs_f64() * 1e3, mib(cassette_bytes)),
+            "≤ 15 ms",
+            Some(cassette_load <= Duration::from_millis(15)),
+        ),
+        (
+            format!("peak RSS streaming {:.0} MiB with recording", mib(results.rss.bytes)),
+            format!("{:.1} MiB (idle {:.1} MiB)", mib(results.rss.peak), mib(results.rss.idle)),
+            "≤ 64 MiB",
+            Some(results.rss.peak <= 64 << 20),
+        ),
+    ];
+    out.push_str("| DESIGN §9 figure | measured | target | met |\n|---|---|---|:-:|\n");
+    for (figure, measured, target, met) in rows {
+        let mark = match met {
+            Some(true) => "✓",
+            Some(false) => "✗",
+            None => "?",
+        };
+        let _ = writeln!(out, "| {figure} | {measured} | {target} | {mark} |");
+    }
+}
+
+fn notes(results: &Results, out: &mut String) {
+    let sizes = &results.sizes;
+    let _ = writeln!(
+        out,
+        "- Samples: {} timed keep-alive requests per target in 5 interleaved rounds; throughput over {:.0} s with {} \
+         connections; {} new connections of each kind; {} SSE events {} µs apart.",
+        sizes.requests,
+        sizes.window.as_secs_f64(),
+        sizes.connections,
+        sizes.new_conns,
+        sizes.sse_events,
+        sizes.sse_gap.as_micros()
+    );
+    let rss = &results.rss;
+    let _ = writeln!(
+        out,
+        "- Large stream: {:.0} MiB/s through `record`; the cassette stores the body as {}.",
+        rss.bytes as f64 / f64::from(1 << 20) / rss.took.as_secs_f64(),
+        rss.recorded
+    );
+    let _ = writeln!(
+        out,
+        "- `record` wrote its cassette of everything above in {:.1} s after SIGINT.",
+        results.record_finish.as_secs_f64()
+    );
+    for column in &results.columns {
+        if let Some(why) = &column.missing {
+            let _ = writeln!(out, "- {}: n/a — {}", column.name, why.lines().next().unwrap_or_default());
+        }
+    }
+}
+
+/// How the cassette at `path` stored its one response body.
+pub fn describe_big_body(path: &Path) -> crate::Fallible<String> {
+    let size = std::fs::metadata(path)?.len();
+    if size > 64 << 20 {
+        return Ok(format!("inline JSON ({} MiB cassette)", size >> 20));
+    }
+    let cassette: serde_json::Value = serde_json::from_slice(&std::fs::read(path)?)?;
+    let body = &cassette["interactions"][0]["response"]["body"];
+    Ok(match (body["file"].as_str(), body["len"].as_u64()) {
+        (Some(file), Some(len)) => format!("a side file (`{file}`, {len} bytes)"),
+        _ => format!("inline JSON ({size} bytes cassette)"),
+    })
+}
