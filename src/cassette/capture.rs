@@ -535,6 +535,8 @@ mod tests {
 
         fn exchange() -> Exchange {
             Exchange {
+                request_spill: None,
+                response_spill: None,
                 conn: 3,
                 started: SystemTime::UNIX_EPOCH,
                 duration: Duration::from_millis(412),

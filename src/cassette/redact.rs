@@ -269,6 +269,16 @@ fn forms(secret: &str, other: String) -> Vec<String> {
     forms
 }
 
+/// One form of a secret to find in bytes, and the marker that replaces it.
+pub(crate) struct Needle {
+    /// The bytes to find.
+    pub(crate) form: Vec<u8>,
+    /// What goes in their place.
+    pub(crate) marker: Vec<u8>,
+    /// The secret this is a form of.
+    pub(crate) secret: String,
+}
+
 /// What the profile stores say about one secret.
 #[derive(Debug, Clone)]
 struct ProfileFact {
@@ -356,6 +366,50 @@ impl Redactor {
     /// The secrets hunted by value (for the audit of what was written).
     pub fn seen_secrets(&self) -> Vec<String> {
         self.seen.iter().map(|s| s.secret.clone()).collect()
+    }
+
+    /// How many secrets are hunted by value: it grows when one is learned.
+    pub(crate) fn seen_count(&self) -> usize {
+        self.seen.len()
+    }
+
+    /// Learn the token-shaped values in `text` (a block of a side file, see
+    /// [`super::blobs`]); whether any of them was new.
+    pub(crate) fn learn_tokens(&mut self, text: &str) -> bool {
+        let known = self.seen.len();
+        for token in tokens_in(Slot::Plain, text) {
+            self.learn(&token);
+        }
+        self.seen.len() > known
+    }
+
+    /// Every form of every secret seen so far, with what replaces it, longest
+    /// first: what a byte stream (a side file) is searched for.
+    pub(crate) fn needles(&self) -> Vec<Needle> {
+        let mut needles: Vec<Needle> = Vec::new();
+        for seen in &self.seen {
+            let url_marker = url_marker(&seen.marker);
+            let forms =
+                seen.plain.iter().map(|f| (f, &seen.marker)).chain(seen.url.iter().map(|f| (f, &url_marker)));
+            for (form, marker) in forms {
+                if !needles.iter().any(|n| n.form == form.as_bytes()) {
+                    needles.push(Needle {
+                        form: form.as_bytes().to_vec(),
+                        marker: marker.as_bytes().to_vec(),
+                        secret: seen.secret.clone(),
+                    });
+                }
+            }
+        }
+        needles.sort_by_key(|n| std::cmp::Reverse(n.form.len()));
+        needles
+    }
+
+    /// Note that `secret` was replaced somewhere (a side file), so its
+    /// fingerprint's facts go into `meta.credentials`.
+    pub(crate) fn credit(&mut self, secret: &str) {
+        let Self { profiles, credentials, .. } = self;
+        credentials.entry(fingerprint(secret)).or_insert_with(|| facts(secret, profiles));
     }
 
     fn learn(&mut self, secret: &str) {

@@ -7,7 +7,7 @@
 //! - [`TestUpstream`] — a hyper + rustls server on 127.0.0.1:0 posing as the
 //!   providers. [`PROVIDER_HOSTS`] reach it through [`TestUpstream::live`]
 //!   (library) or [`TestUpstream::proxy_args`] (`--upstream-ca` + `--connect-to`
-//!   for the binary). Its routes:
+//!   for the binary; [`TestUpstream::record_args`] for a whole `record`). Its routes:
 //!   - `/ws` with an upgrade — WebSocket echo (each text/binary message sent back);
 //!   - `/sse`, or any request with `accept: text/event-stream` — SSE with ack:
 //!     event 1 ([`SSE_EVENTS`]), then it waits for an ack ([`TestUpstream::ack`]
@@ -236,6 +236,15 @@ impl TestUpstream {
         for rule in self.connect_to() {
             args.extend(["--connect-to".to_owned(), rule]);
         }
+        args
+    }
+
+    /// `record -o OUT --listen 127.0.0.1:0 <these flags> EXTRA…`: the binary recording through this upstream.
+    pub fn record_args(&self, out: &Path, extra: &[&str]) -> Vec<String> {
+        let mut args = vec!["record".to_owned(), "-o".to_owned(), out.display().to_string()];
+        args.extend(["--listen".to_owned(), "127.0.0.1:0".to_owned()]);
+        args.extend(self.proxy_args());
+        args.extend(extra.iter().map(|s| s.to_string()));
         args
     }
 
