@@ -6,6 +6,9 @@
 //! [`Tap`]. Taps must not block: the proxy calls them on its hot path, so a
 //! tap queues the exchange for a background task and returns.
 
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -83,6 +86,45 @@ pub struct WsCapture {
     pub close: Option<WsCloseInfo>,
 }
 
+/// A body too large to hold in memory: the proxy wrote it, bytes exactly as
+/// on the wire, to a temporary file while it streamed (see [`Tap::spill_dir`]).
+/// The file is deleted when the last clone is dropped, unless
+/// [`SpilledBody::persist`] moved it somewhere to stay.
+#[derive(Debug, Clone)]
+pub struct SpilledBody {
+    file: Arc<tempfile::TempPath>,
+    /// Length in bytes.
+    pub len: u64,
+}
+
+impl SpilledBody {
+    /// The body in `file`, `len` bytes long.
+    pub fn new(file: tempfile::TempPath, len: u64) -> Self {
+        Self { file: Arc::new(file), len }
+    }
+
+    /// Where the body is now.
+    pub fn path(&self) -> &Path {
+        &self.file
+    }
+
+    /// Move the file to `to` (on the same file system) and keep it there.
+    /// Fails when a clone of this body is still alive.
+    pub fn persist(self, to: &Path) -> io::Result<()> {
+        let file = Arc::try_unwrap(self.file)
+            .map_err(|_| io::Error::other("the spilled body is still shared; cannot move its file"))?;
+        file.persist(to).map_err(|err| err.error)
+    }
+}
+
+impl PartialEq for SpilledBody {
+    fn eq(&self, other: &Self) -> bool {
+        self.path() == other.path() && self.len == other.len
+    }
+}
+
+impl Eq for SpilledBody {}
+
 /// Everything the proxy saw of one exchange.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exchange {
@@ -94,12 +136,16 @@ pub struct Exchange {
     pub duration: Duration,
     /// The request head.
     pub request: RequestHead,
-    /// The request body, as chunks in arrival order.
+    /// The request body, as chunks in arrival order (none when it spilled).
     pub request_body: Vec<TimedChunk>,
+    /// The whole request body, when it outgrew memory and went to a file.
+    pub request_spill: Option<SpilledBody>,
     /// The response head; `None` when the exchange failed before one arrived.
     pub response: Option<ResponseHead>,
-    /// The response body, as chunks in arrival order.
+    /// The response body, as chunks in arrival order (none when it spilled).
     pub response_body: Vec<TimedChunk>,
+    /// The whole response body, when it outgrew memory and went to a file.
+    pub response_spill: Option<SpilledBody>,
     /// The WebSocket session, for an upgraded exchange.
     pub websocket: Option<WsCapture>,
     /// Why the exchange failed, e.g. `upstream connect failed: connection refused`.
@@ -110,4 +156,12 @@ pub struct Exchange {
 pub trait Tap: Send + Sync + 'static {
     /// Called once per finished (or failed) exchange.
     fn record(&self, exchange: Exchange);
+
+    /// Where the proxy writes bodies larger than [`crate::proxy::SPILL_THRESHOLD`]
+    /// instead of holding them in memory ([`SpilledBody`]); the system's
+    /// temporary directory when `None`. A recorder names a directory on its
+    /// cassette's file system, so that keeping a body is a rename.
+    fn spill_dir(&self) -> Option<PathBuf> {
+        None
+    }
 }

@@ -111,6 +111,8 @@ fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 
 fn exchange(url: &str, request_headers: &[(&str, &str)], body: &str) -> Exchange {
     Exchange {
+        request_spill: None,
+        response_spill: None,
         conn: 1,
         started: SystemTime::now(),
         duration: Duration::from_millis(12),

@@ -23,15 +23,6 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// `record -o OUT --listen 127.0.0.1:0 <upstream flags> EXTRA…`
-fn record_args(out: &Path, upstream: &TestUpstream, extra: &[&str]) -> Vec<String> {
-    let mut args = vec!["record".to_owned(), "-o".to_owned(), out.display().to_string()];
-    args.extend(["--listen".to_owned(), "127.0.0.1:0".to_owned()]);
-    args.extend(upstream.proxy_args());
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn curl_records_with_the_bearer_as_its_fingerprint() {
     let upstream = TestUpstream::start().await;
@@ -48,7 +39,7 @@ async fn curl_records_with_the_bearer_as_its_fingerprint() {
         -H 'content-type: application/json' -d '{"model":"gpt-5.5","input":"hi"}'"#;
     let profiles_arg = profiles.display().to_string();
     let extra = ["--dispatcher", "openclaw@2026.5.16", "--profiles", &profiles_arg, "--", "sh", "-c", script];
-    let args = record_args(&out, &upstream, &extra);
+    let args = upstream.record_args(&out, &extra);
     let output = bin.command(args).env("SECRET", &secret).output().await.unwrap();
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
@@ -99,7 +90,7 @@ print("event 1:", first.decode().split("\n")[0])
 urllib.request.urlopen(urllib.request.Request("https://api.openai.com/ack", data=b"", method="POST")).read()
 print("rest:", stream.read().decode().count("event:"), "events")
 "#;
-    let args = record_args(&out, &upstream, &["--", "python3", "-c", script]);
+    let args = upstream.record_args(&out, &["--", "python3", "-c", script]);
     let output = tokio::time::timeout(GUARD, bin.command(args).output()).await.expect("deadlock").unwrap();
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
@@ -134,7 +125,7 @@ where
     Fut: Future<Output = ()>,
 {
     let bin = Bin::new();
-    let running = bin.spawn(record_args(out, upstream, &[])).await;
+    let running = bin.spawn(upstream.record_args(out, &[])).await;
     drive(running.addr, bin.home.path().join("ca/ca-cert.pem")).await;
     running.signal(libc::SIGINT);
     let (status, stderr) = running.wait().await;
@@ -202,7 +193,7 @@ async fn canary_secrets_appear_in_no_file_and_no_output() {
           -H "x-api-key: $KEY" -H "Cookie: session=$COOKIE" -H 'content-type: application/json' -d '{"model":"gpt-5.5"}'
         $curl https://api.openai.com/oauth/token -H 'content-type: application/json' \
           -d '{"grant_type":"refresh_token","refresh_token":"'"$REFRESH"'"}'"#;
-    let args = record_args(&out, &upstream, &["--", "sh", "-c", script]);
+    let args = upstream.record_args(&out, &["--", "sh", "-c", script]);
     let output = bin
         .command(args)
         .env("RUST_LOG", "debug")
@@ -235,7 +226,7 @@ async fn kill_9_after_n_exchanges_leaves_a_journal_that_recovers() {
     let (bin, dir) = (Bin::new(), tempfile::tempdir().unwrap());
     let out = dir.path().join("killed.json");
     let journal = dir.path().join("killed.json.journal");
-    let mut running = bin.spawn(record_args(&out, &upstream, &[])).await;
+    let mut running = bin.spawn(upstream.record_args(&out, &[])).await;
     let ca = bin.home.path().join("ca/ca-cert.pem");
     let mut client = ProxiedClient::connect(running.addr, &ca, "api.openai.com", Http::H1).await;
     for i in 0..N {
@@ -282,7 +273,7 @@ async fn recorded_cassette_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("snapshot.json");
     let free_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut args = record_args(&out, &upstream, &[]);
+    let mut args = upstream.record_args(&out, &[]);
     // Checked before the upstream's own rules: this host has no server behind it.
     args.splice(5..5, ["--connect-to".to_owned(), format!("api.anthropic.com:443:127.0.0.1:{free_port}")]);
     let bin = Bin::new();
@@ -339,7 +330,7 @@ async fn child_exit_status_is_returned_and_the_cassette_written() {
     let upstream = TestUpstream::start().await;
     let (bin, dir) = (Bin::new(), tempfile::tempdir().unwrap());
     let out = dir.path().join("exit.json");
-    let output = bin.run(record_args(&out, &upstream, &["--", "sh", "-c", "exit 7"])).await;
+    let output = bin.run(upstream.record_args(&out, &["--", "sh", "-c", "exit 7"])).await;
     assert_eq!(output.status.code(), Some(7), "{}", text(&output.stderr));
     assert_eq!(cassette(&out)["interactions"], serde_json::json!([]));
 }
@@ -349,7 +340,7 @@ async fn sigterm_is_forwarded_to_the_child() {
     let upstream = TestUpstream::start().await;
     let (bin, dir) = (Bin::new(), tempfile::tempdir().unwrap());
     let out = dir.path().join("term.json");
-    let running = bin.spawn(record_args(&out, &upstream, &["--", "sleep", "30"])).await;
+    let running = bin.spawn(upstream.record_args(&out, &["--", "sleep", "30"])).await;
     running.signal(libc::SIGTERM);
     let (status, stderr) = running.wait().await;
     assert_eq!(status.code(), Some(128 + libc::SIGTERM), "{stderr}");
@@ -375,7 +366,7 @@ async fn usage_errors_exit_2_and_leave_no_file() {
         (&["--profiles", &bad_profiles], &profiles_needle),
     ];
     for (extra, needle) in cases {
-        let mut args = record_args(&out, &upstream, &[]);
+        let mut args = upstream.record_args(&out, &[]);
         if extra[0] == "--listen" {
             args[4] = extra[1].to_owned();
         } else {
@@ -395,7 +386,7 @@ async fn port_in_use_exits_3() {
     let (bin, dir) = (Bin::new(), tempfile::tempdir().unwrap());
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let listen = taken.local_addr().unwrap().to_string();
-    let mut args = record_args(&dir.path().join("c.json"), &upstream, &[]);
+    let mut args = upstream.record_args(&dir.path().join("c.json"), &[]);
     args[4] = listen.clone();
     let output = bin.run(args).await;
     let stderr = text(&output.stderr);

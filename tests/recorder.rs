@@ -25,6 +25,8 @@ fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 
 fn exchange(method: &str, url: &str, request: Vec<(String, String)>, body: &str) -> Exchange {
     Exchange {
+        request_spill: None,
+        response_spill: None,
         conn: 1,
         started: SystemTime::now(),
         duration: Duration::from_millis(40),

@@ -99,7 +99,10 @@ impl Conn {
         self.sender.ready().await?;
         let response = self.sender.send_request(request).await?;
         if !response.status().is_success() {
-            return Err(format!("{} answered {}", self.host, response.status()).into());
+            let status = response.status();
+            let body = response.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+            let text = String::from_utf8_lossy(&body[..body.len().min(300)]).into_owned();
+            return Err(format!("{} answered {status}: {text}", self.host).into());
         }
         let mut body = response.into_body();
         while let Some(frame) = body.frame().await {

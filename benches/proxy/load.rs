@@ -17,6 +17,12 @@ pub fn main_host() -> String {
     format!("api.{}", pki::DOMAIN)
 }
 
+/// `n` host names no proxy has seen, distinct per `column`.
+pub fn fresh_hosts(column: &str, n: usize) -> Vec<String> {
+    let slug: String = column.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    (0..n).map(|i| format!("fresh-{i}-{slug}.{}", pki::DOMAIN)).collect()
+}
+
 /// Sequential keep-alive dispatches: for every route one connection, then
 /// `rounds` rounds of `per_round` requests, route after route, so a change
 /// in machine load hits every route alike. Returns the spread per route.
@@ -42,9 +48,26 @@ pub async fn latency(routes: &[&Route], rounds: usize, per_round: usize) -> Fall
     Ok(samples.iter_mut().map(|s| Spread::of(s)).collect())
 }
 
+/// What the throughput test measured.
+pub struct Throughput {
+    /// Requests per second over the window.
+    pub rate: f64,
+    /// CPU time (user + system) of the proxy process per request, counting
+    /// everything it did for the test's requests, background work included.
+    pub cpu_per_request: Option<Duration>,
+}
+
 /// Requests per second over `window`, with `conns` keep-alive connections
-/// each sending one dispatch after another (after `warmup`).
-pub async fn throughput(route: &Route, conns: usize, warmup: Duration, window: Duration) -> Fallible<f64> {
+/// each sending one dispatch after another (after `warmup`). With the
+/// proxy's `pid`, also its CPU time per request.
+pub async fn throughput(
+    route: &Route,
+    pid: Option<u32>,
+    conns: usize,
+    warmup: Duration,
+    window: Duration,
+) -> Fallible<Throughput> {
+    let cpu_before = pid.and_then(cpu_time);
     let mut opened = Vec::with_capacity(conns);
     for _ in 0..conns {
         opened.push(route.open(&main_host()).await?);
@@ -61,7 +84,40 @@ pub async fn throughput(route: &Route, conns: usize, warmup: Duration, window: D
     for task in tasks {
         task.await??;
     }
-    Ok((end_count - start_count) as f64 / elapsed.as_secs_f64())
+    let rate = (end_count - start_count) as f64 / elapsed.as_secs_f64();
+    let total = done.load(Ordering::Relaxed);
+    let cpu_after = match pid {
+        Some(pid) => settled_cpu_time(pid).await,
+        None => None,
+    };
+    let cpu_per_request = cpu_before.zip(cpu_after).map(|(b, a)| a.saturating_sub(b) / total.max(1) as u32);
+    Ok(Throughput { rate, cpu_per_request })
+}
+
+/// User + system CPU time of process `pid` so far.
+fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let per_second = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).ok().filter(|t| *t > 0)?;
+    Some(Duration::from_nanos(ticks * 1_000_000_000 / per_second))
+}
+
+/// The CPU time of `pid` once it stopped growing: background work (the
+/// recorder) finishes after the last response.
+async fn settled_cpu_time(pid: u32) -> Option<Duration> {
+    let mut last = cpu_time(pid)?;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = cpu_time(pid)?;
+        if now == last {
+            return Some(now);
+        }
+        last = now;
+    }
+    Some(last)
 }
 
 async fn keep_sending(mut conn: Conn, done: Arc<AtomicU64>, stop: Arc<AtomicBool>) -> Fallible<()> {

@@ -38,6 +38,9 @@ use crate::peers::Peer;
 use crate::report::{Column, Results, Rss};
 use crate::upstream::Upstream;
 
+/// The replay column's name.
+const REPLAY: &str = "dispatch-vcr replay";
+
 /// Errors end the bench with a message; nothing here is user input to be gentle with.
 pub type Fallible<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -185,7 +188,10 @@ async fn measure(args: &Args, sizes: &Sizes) -> Fallible<Results> {
     };
 
     eprintln!("bench: starting the proxies");
-    let replay_cassette = ours.record_one(&dir("replay")?.join("replay.json")).await?;
+    // Replay serves only what was recorded: the main host, and the hosts its
+    // first-seen column will ask for.
+    let replay_hosts = [vec![load::main_host()], load::fresh_hosts(REPLAY, sizes.new_conns)].concat();
+    let replay_cassette = ours.record_hosts(&dir("replay")?.join("replay.json"), &replay_hosts).await?;
     let record = ours.record(&dir("record")?.join("record.json")).await?;
     let replay = ours.replay(&replay_cassette).await;
     let hudsucker = peers::hudsucker(&[], &dir("hudsucker")?, upstream.addr, &ca.pem_path).await?;
@@ -199,19 +205,20 @@ async fn measure(args: &Args, sizes: &Sizes) -> Fallible<Results> {
     let direct =
         Route { hop: Hop::Direct(upstream.addr), tls: pki::client_config(&ca.pem_path, &[b"http/1.1"])? };
     let mut columns = vec![Column::available("direct", direct)];
-    columns.push(Column::available("dispatch-vcr record", via(&record)?));
-    columns
-        .push(Column::maybe("dispatch-vcr replay", replay.as_ref().map_err(Clone::clone).and_then(via_text)));
+    columns.push(Column::available("dispatch-vcr record", via(&record)?).pid(record.pid()));
+    let replay_route = replay.as_ref().map_err(Clone::clone).and_then(via_text);
+    columns.push(Column::maybe(REPLAY, replay_route).pid(replay.as_ref().ok().and_then(Peer::pid)));
     let mut compared = Vec::new();
     for spec in &args.compare {
         let (label, exe) = spec.split_once('=').ok_or("--compare takes LABEL=PATH")?;
         let other = Ours { exe: Path::new(exe), ..ours };
         let peer = other.record(&dir(&format!("compare-{}", compared.len()))?.join("record.json")).await?;
-        columns.push(Column::available(label, via(&peer)?));
+        columns.push(Column::available(label, via(&peer)?).pid(peer.pid()));
         compared.push(peer);
     }
-    columns.push(Column::available("hudsucker", via(&hudsucker)?));
-    columns.push(Column::maybe("mitmdump", mitmdump.as_ref().map_err(Clone::clone).and_then(via_text)));
+    columns.push(Column::available("hudsucker", via(&hudsucker)?).pid(hudsucker.pid()));
+    let mitmdump_route = mitmdump.as_ref().map_err(Clone::clone).and_then(via_text);
+    columns.push(Column::maybe("mitmdump", mitmdump_route).pid(mitmdump.as_ref().ok().and_then(Peer::pid)));
 
     network(&mut columns, sizes).await?;
 
@@ -269,17 +276,21 @@ async fn network(columns: &mut [Column], sizes: &Sizes) -> Fallible<()> {
     for column in columns.iter_mut().filter(|c| c.route.is_some()) {
         column.latency = spreads.next();
     }
-    for (n, column) in columns.iter_mut().enumerate() {
+    for column in columns.iter_mut() {
         let Some(route) = column.route.clone() else { continue };
         eprintln!("bench: {}: throughput, new connections, SSE", column.name);
-        column.throughput =
-            Some(load::throughput(&route, sizes.connections, sizes.warmup, sizes.window).await?);
+        let throughput =
+            load::throughput(&route, column.pid, sizes.connections, sizes.warmup, sizes.window).await?;
+        (column.throughput, column.cpu) = (Some(throughput.rate), throughput.cpu_per_request);
         let cached = vec![load::main_host(); sizes.new_conns];
         column.cached = Some(load::new_connections(&route, &cached).await?);
-        let fresh: Vec<String> =
-            (0..sizes.new_conns).map(|i| format!("fresh-{n}-{i}.{}", pki::DOMAIN)).collect();
+        let fresh = load::fresh_hosts(&column.name, sizes.new_conns);
         column.fresh = Some(load::new_connections(&route, &fresh).await?);
-        column.sse = Some(load::sse(&route, sizes.sse_events, sizes.sse_gap).await?);
+        // Replay sends recorded events, stamped when they were recorded: their
+        // delivery time means nothing here (pacing them is replay's own feature).
+        if column.name != REPLAY {
+            column.sse = Some(load::sse(&route, sizes.sse_events, sizes.sse_gap).await?);
+        }
     }
     Ok(())
 }
@@ -317,10 +328,13 @@ impl Ours<'_> {
         peers::dispatch_vcr(self.wrapper, self.exe, self.home, &args).await
     }
 
-    /// Record one dispatch into `cassette`, for replay to serve.
-    async fn record_one(&self, cassette: &Path) -> Fallible<PathBuf> {
+    /// Record one dispatch to each of `hosts` into `cassette`, for replay to serve.
+    async fn record_hosts(&self, cassette: &Path, hosts: &[String]) -> Fallible<PathBuf> {
         let peer = self.record(cassette).await?;
-        via(&peer)?.open(&load::main_host()).await?.dispatch().await?;
+        let route = via(&peer)?;
+        for host in hosts {
+            route.open(host).await?.dispatch().await?;
+        }
         peer.stop(&mut 0).await?;
         Ok(cassette.to_owned())
     }

@@ -18,8 +18,12 @@ pub struct Column {
     pub missing: Option<String>,
     /// Sequential keep-alive dispatches.
     pub latency: Option<Spread>,
+    /// The proxy process, when there is one (for its CPU time).
+    pub pid: Option<u32>,
     /// Requests per second over 50 connections.
     pub throughput: Option<f64>,
+    /// The proxy's CPU time per request in that test.
+    pub cpu: Option<Duration>,
     /// New connection + dispatch, host seen before.
     pub cached: Option<Spread>,
     /// New connection + dispatch, host never seen.
@@ -44,12 +48,19 @@ impl Column {
             name: name.into(),
             route,
             missing,
+            pid: None,
             latency: None,
             throughput: None,
+            cpu: None,
             cached: None,
             fresh: None,
             sse: None,
         }
+    }
+
+    /// The same, measuring the CPU time of process `pid`.
+    pub fn pid(self, pid: Option<u32>) -> Self {
+        Self { pid, ..self }
     }
 }
 
@@ -169,6 +180,10 @@ fn network_table(results: &Results, out: &mut String) {
             Box::new(|c| c.throughput.map(|t| format!("{t:.0}"))),
         ),
         ("throughput ÷ direct", Box::new(|c| results.throughput_ratio(&c.name).map(|r| format!("{r:.2}")))),
+        (
+            "proxy CPU time per request, user + system (µs)",
+            Box::new(|c| c.cpu.map(|d| format!("{:.0}", d.as_secs_f64() * 1e6))),
+        ),
         ("new connection + request, cached host, median (µs)", Box::new(move |c| median(c.cached))),
         ("new connection + request, first-seen host, median (µs)", Box::new(move |c| median(c.fresh))),
         ("SSE event upstream → client, median / p99 (µs)", Box::new(move |c| spread(c.sse))),
@@ -308,6 +323,13 @@ fn notes(results: &Results, out: &mut String) {
         "- `record` wrote its cassette of everything above in {:.1} s after SIGINT.",
         results.record_finish.as_secs_f64()
     );
+    for column in results.columns.iter().filter(|c| c.missing.is_none() && c.sse.is_none()) {
+        let _ = writeln!(
+            out,
+            "- {}: SSE not measured (it serves recorded events with their recorded stamps).",
+            column.name
+        );
+    }
     for column in &results.columns {
         if let Some(why) = &column.missing {
             let _ = writeln!(out, "- {}: n/a — {}", column.name, why.lines().next().unwrap_or_default());

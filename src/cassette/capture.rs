@@ -18,6 +18,7 @@ use crate::cassette::model::{
 use crate::cassette::wire::{BASE64, sse_event_text};
 use crate::exchange::{Exchange, TimedChunk, WsCapture, WsData};
 use base64::Engine as _;
+use bytes::{Bytes, BytesMut};
 
 /// The interaction for `exchange`, as `seq` of a recording, `t_ms` after its start.
 pub fn interaction(exchange: &Exchange, seq: u64, t_ms: u64) -> Interaction {
@@ -81,8 +82,8 @@ pub fn response_body(headers: &[(String, String)], chunks: &[TimedChunk]) -> Bod
     let content = if bytes.is_empty() {
         BodyContent::Empty(true)
     } else if is_event_stream {
-        sse_events(&decoded.pieces).map_or_else(|| chunks_of(&decoded.pieces), BodyContent::Sse)
-    } else if let Some(value) = json_document(&bytes).filter(|v| v.to_string().as_bytes() == bytes) {
+        sse_events(&decoded.pieces, &bytes).map_or_else(|| chunks_of(&decoded.pieces), BodyContent::Sse)
+    } else if let Some(value) = json_document(&bytes).filter(|v| serializes_to(v, &bytes)) {
         BodyContent::Json(value)
     } else if is_stream {
         chunks_of(&decoded.pieces)
@@ -90,6 +91,24 @@ pub fn response_body(headers: &[(String, String)], chunks: &[TimedChunk]) -> Bod
         whole(&bytes)
     };
     decoded.into_body(content)
+}
+
+/// Whether `value` serialises (compactly) to exactly `bytes`, compared as it
+/// is written rather than by building the text.
+fn serializes_to(value: &serde_json::Value, bytes: &[u8]) -> bool {
+    struct Compare<'a>(&'a [u8]);
+    impl Write for Compare<'_> {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let rest = self.0.strip_prefix(buf).ok_or(io::ErrorKind::InvalidData)?;
+            self.0 = rest;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut compare = Compare(bytes);
+    serde_json::to_writer(&mut compare, value).is_ok() && compare.0.is_empty()
 }
 
 /// A JSON object or array (scalars stay text: `"123"` is more likely a number as text).
@@ -107,7 +126,7 @@ fn whole(bytes: &[u8]) -> BodyContent {
     }
 }
 
-fn chunks_of(pieces: &[(u64, Vec<u8>)]) -> BodyContent {
+fn chunks_of(pieces: &[(u64, Bytes)]) -> BodyContent {
     BodyContent::Chunks(
         pieces
             .iter()
@@ -139,14 +158,23 @@ fn websocket(capture: &WsCapture) -> WebSocketSession {
 // Content decoding
 
 /// A body after content decoding: pieces with their times, and the encoding undone.
+/// Undecoded pieces share the captured bytes rather than copying them.
 struct Decoded {
-    pieces: Vec<(u64, Vec<u8>)>,
+    pieces: Vec<(u64, Bytes)>,
     from: Option<&'static str>,
 }
 
 impl Decoded {
-    fn joined(&self) -> Vec<u8> {
-        self.pieces.iter().flat_map(|(_, bytes)| bytes.iter().copied()).collect()
+    /// The whole body; no copy when it came in one piece.
+    fn joined(&self) -> Bytes {
+        match self.pieces.as_slice() {
+            [(_, only)] => only.clone(),
+            pieces => {
+                let mut joined = BytesMut::with_capacity(pieces.iter().map(|(_, b)| b.len()).sum());
+                pieces.iter().for_each(|(_, bytes)| joined.extend_from_slice(bytes));
+                joined.freeze()
+            }
+        }
     }
 
     fn into_body(self, content: BodyContent) -> Body {
@@ -234,7 +262,7 @@ const DECODERS: &[(&str, NewDecoder)] = &[
 /// bytes as they are (an unknown or broken encoding is replayed verbatim).
 fn decode(headers: &[(String, String)], chunks: &[TimedChunk]) -> Decoded {
     let wire =
-        || Decoded { pieces: chunks.iter().map(|c| (millis(c.at), c.data.to_vec())).collect(), from: None };
+        || Decoded { pieces: chunks.iter().map(|c| (millis(c.at), c.data.clone())).collect(), from: None };
     let Some(encoding) = header(headers, "content-encoding").map(|e| e.trim().to_ascii_lowercase()) else {
         return wire();
     };
@@ -266,19 +294,19 @@ pub fn decode_content(encoding: &str, bytes: &[u8]) -> Option<io::Result<Vec<u8>
     }))
 }
 
-fn decode_with(new: NewDecoder, chunks: &[TimedChunk]) -> io::Result<Vec<(u64, Vec<u8>)>> {
+fn decode_with(new: NewDecoder, chunks: &[TimedChunk]) -> io::Result<Vec<(u64, Bytes)>> {
     let mut decoder = new()?;
     let mut pieces = Vec::new();
     for chunk in chunks {
         let out = decoder.feed(&chunk.data)?;
         if !out.is_empty() {
-            pieces.push((millis(chunk.at), out));
+            pieces.push((millis(chunk.at), Bytes::from(out)));
         }
     }
     let rest = decoder.finish()?;
     if !rest.is_empty() {
         let last = chunks.last().map_or(0, |c| millis(c.at));
-        pieces.push((last, rest));
+        pieces.push((last, Bytes::from(rest)));
     }
     Ok(pieces)
 }
@@ -289,9 +317,8 @@ fn decode_with(new: NewDecoder, chunks: &[TimedChunk]) -> io::Result<Vec<(u64, V
 /// The events of an event stream with the time each one completed, or
 /// `None` when [`sse_event_text`] would not reproduce the bytes exactly
 /// (comments, CRLF line ends, a cut-off last event, unusual field order…).
-fn sse_events(pieces: &[(u64, Vec<u8>)]) -> Option<Vec<SseEvent>> {
-    let bytes: Vec<u8> = pieces.iter().flat_map(|(_, b)| b.iter().copied()).collect();
-    let text = std::str::from_utf8(&bytes).ok()?;
+fn sse_events(pieces: &[(u64, Bytes)], bytes: &[u8]) -> Option<Vec<SseEvent>> {
+    let text = std::str::from_utf8(bytes).ok()?;
     let mut events = Vec::new();
     let mut start = 0;
     while start < text.len() {
@@ -326,7 +353,7 @@ fn parse_sse_block(block: &str) -> Option<SseEvent> {
 }
 
 /// The time of the piece holding byte `offset` of the joined pieces.
-fn time_at(pieces: &[(u64, Vec<u8>)], offset: usize) -> u64 {
+fn time_at(pieces: &[(u64, Bytes)], offset: usize) -> u64 {
     let mut end = 0;
     for (t_ms, bytes) in pieces {
         end += bytes.len();
@@ -535,6 +562,8 @@ mod tests {
 
         fn exchange() -> Exchange {
             Exchange {
+                request_spill: None,
+                response_spill: None,
                 conn: 3,
                 started: SystemTime::UNIX_EPOCH,
                 duration: Duration::from_millis(412),

@@ -80,8 +80,9 @@ impl<T> Handoff<T> {
     }
 
     /// For the consumer thread: everything queued, waiting as described in
-    /// the module doc; `None` once the queue is closed and drained.
-    pub(crate) fn next_batch(&self) -> Option<Vec<T>> {
+    /// the module doc; `None` once the queue is closed and drained. Calls
+    /// `before_dozing` each time it is about to sleep until woken.
+    pub(crate) fn next_batch(&self, before_dozing: &mut dyn FnMut()) -> Option<Vec<T>> {
         let _ = self.consumer.set(std::thread::current());
         let mut idle = Duration::ZERO;
         loop {
@@ -99,6 +100,7 @@ impl<T> Handoff<T> {
             // An unpark between the unlock and here is not lost: it makes the
             // park return at once. Spurious returns just go round the loop.
             if doze {
+                before_dozing();
                 std::thread::park();
             } else {
                 std::thread::park_timeout(NAP);
@@ -123,7 +125,7 @@ mod tests {
         assert_eq!(handoff.push(9), Err(9));
         let consumer = std::thread::spawn({
             let handoff = handoff.clone();
-            move || std::iter::from_fn(|| handoff.next_batch()).flatten().collect::<Vec<_>>()
+            move || std::iter::from_fn(|| handoff.next_batch(&mut || {})).flatten().collect::<Vec<_>>()
         });
         assert_eq!(consumer.join().unwrap(), [0, 1, 2]);
     }
@@ -133,14 +135,18 @@ mod tests {
         let handoff = Arc::new(Handoff::new());
         let consumer = std::thread::spawn({
             let handoff = handoff.clone();
-            move || handoff.next_batch()
+            move || {
+                let mut dozed = 0;
+                let batch = handoff.next_batch(&mut || dozed += 1);
+                (batch, dozed)
+            }
         });
         // Wait (explicitly) until the consumer dozes, then push.
         while !handoff.lock().dozing {
             std::thread::sleep(Duration::from_millis(1));
         }
         handoff.push("late").unwrap();
-        assert_eq!(consumer.join().unwrap(), Some(vec!["late"]));
+        assert_eq!(consumer.join().unwrap(), (Some(vec!["late"]), 1));
     }
 
     #[test]
@@ -148,7 +154,7 @@ mod tests {
         let handoff: Arc<Handoff<u8>> = Arc::new(Handoff::new());
         let consumer = std::thread::spawn({
             let handoff = handoff.clone();
-            move || handoff.next_batch()
+            move || handoff.next_batch(&mut || {})
         });
         while !handoff.lock().dozing {
             std::thread::sleep(Duration::from_millis(1));

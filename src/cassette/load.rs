@@ -61,7 +61,35 @@ pub fn load(path: &Path) -> Result<Cassette> {
 }
 
 /// Parse and validate cassette `bytes` read from `path` (named in errors).
+///
+/// A cassette that is well-formed takes the fast way ([`parse_well_formed`]):
+/// one typed parse and a light check of the body forms. Anything else takes
+/// the careful way, which finds the first problem and names it precisely.
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Cassette> {
+    let cassette = match parse_well_formed(bytes) {
+        Some(cassette) => cassette,
+        None => parse_carefully(path, bytes)?,
+    };
+    validate(&cassette).map_err(|e| Error::input(format!("{}: {e}", path.display())))?;
+    Ok(cassette)
+}
+
+/// The cassette, if `bytes` are a v1 cassette whose every body has exactly
+/// one form; `None` for anything [`parse_carefully`] would complain about.
+/// `check` loads a cassette per cell and replay loads large ones, so this
+/// path avoids building a `serde_json::Value` of the whole file.
+fn parse_well_formed(bytes: &[u8]) -> Option<Cassette> {
+    let cassette: Cassette = serde_json::from_slice(bytes).ok()?;
+    if cassette.format != FORMAT_V1 {
+        return None;
+    }
+    let shape: shape::Cassette = serde_json::from_slice(bytes).ok()?;
+    shape.forms_are_single().then_some(cassette)
+}
+
+/// Parse step by step, so the first problem gets a precise message: syntax
+/// (with `LINE:COL`), format, body forms (with their JSON path), types.
+fn parse_carefully(path: &Path, bytes: &[u8]) -> Result<Cassette> {
     let file = path.display();
     let value: Value = serde_json::from_slice(bytes).map_err(|e| {
         let hint = if path.extension().is_some_and(|x| x == "journal") {
@@ -95,16 +123,100 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Cassette> {
     }
     check_forms(&value).map_err(|e| Error::input(format!("{file}: {e}")))?;
     // Typed from the bytes (not the value) so errors carry LINE:COL.
-    let cassette: Cassette = serde_json::from_slice(bytes).map_err(|e| {
+    serde_json::from_slice(bytes).map_err(|e| {
         Error::input(format!(
             "{file}:{}:{}: {} (see the cassette format in the README)",
             e.line(),
             e.column(),
             strip_position(&e.to_string())
         ))
-    })?;
-    validate(&cassette).map_err(|e| Error::input(format!("{file}: {e}")))?;
-    Ok(cassette)
+    })
+}
+
+/// Just the keys of a cassette that say which forms its bodies take;
+/// everything else is skipped unparsed.
+mod shape {
+    use serde::de::IgnoredAny;
+    use serde::{Deserialize, Deserializer};
+
+    #[derive(Deserialize)]
+    pub(super) struct Cassette {
+        #[serde(default)]
+        interactions: Vec<Interaction>,
+    }
+
+    #[derive(Deserialize)]
+    struct Interaction {
+        request: Option<Side>,
+        response: Option<Side>,
+        websocket: Option<WebSocket>,
+    }
+
+    #[derive(Deserialize)]
+    struct Side {
+        body: Option<Body>,
+    }
+
+    #[derive(Deserialize)]
+    struct WebSocket {
+        #[serde(default)]
+        messages: Vec<Payload>,
+    }
+
+    /// Which of the forms of DESIGN §4 a body names (a key counts even when its value is `null`).
+    #[derive(Deserialize)]
+    struct Body {
+        #[serde(default, deserialize_with = "present")]
+        empty: bool,
+        #[serde(default, deserialize_with = "present")]
+        json: bool,
+        #[serde(default, deserialize_with = "present")]
+        text: bool,
+        #[serde(default, deserialize_with = "present")]
+        base64: bool,
+        #[serde(default, deserialize_with = "present")]
+        sse: bool,
+        #[serde(default, deserialize_with = "present")]
+        file: bool,
+        chunks: Option<Vec<Payload>>,
+    }
+
+    #[derive(Deserialize)]
+    struct Payload {
+        #[serde(default, deserialize_with = "present")]
+        text: bool,
+        #[serde(default, deserialize_with = "present")]
+        base64: bool,
+    }
+
+    fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+        IgnoredAny::deserialize(deserializer).map(|_| true)
+    }
+
+    impl Cassette {
+        /// Whether every body has exactly one form and every payload exactly one of text and base64.
+        pub(super) fn forms_are_single(&self) -> bool {
+            self.interactions.iter().all(|i| {
+                let bodies = [&i.request, &i.response].into_iter().flatten().filter_map(|s| s.body.as_ref());
+                let messages = i.websocket.iter().flat_map(|ws| &ws.messages);
+                bodies.into_iter().all(Body::is_single) && messages.into_iter().all(Payload::is_single)
+            })
+        }
+    }
+
+    impl Body {
+        fn is_single(&self) -> bool {
+            let forms =
+                [self.empty, self.json, self.text, self.base64, self.sse, self.file, self.chunks.is_some()];
+            forms.iter().filter(|f| **f).count() == 1 && self.chunks.iter().flatten().all(Payload::is_single)
+        }
+    }
+
+    impl Payload {
+        fn is_single(&self) -> bool {
+            self.text != self.base64
+        }
+    }
 }
 
 /// Checks the typed model cannot make: serde takes the first form of a
@@ -156,46 +268,47 @@ fn validate(cassette: &Cassette) -> Result<(), String> {
     }
     let mut previous = 0;
     for (i, interaction) in cassette.interactions.iter().enumerate() {
-        let at = format!("interactions[{i}]");
         if interaction.seq <= previous {
             return Err(format!(
-                "{at}.seq: {} after {previous}; seq numbers start at 1 and increase",
+                "interactions[{i}].seq: {} after {previous}; seq numbers start at 1 and increase",
                 interaction.seq
             ));
         }
         previous = interaction.seq;
-        validate_interaction(&at, interaction)?;
+        // Paths are spelled out only on failure: this runs for every interaction loaded.
+        validate_interaction(interaction).map_err(|e| format!("interactions[{i}]{e}"))?;
     }
     Ok(())
 }
 
-fn validate_interaction(at: &str, interaction: &Interaction) -> Result<(), String> {
+/// Errors start with the path inside the interaction (`.request.url: …`).
+fn validate_interaction(interaction: &Interaction) -> Result<(), String> {
     let request = &interaction.request;
     if http::Method::from_bytes(request.method.as_bytes()).is_err() {
-        return Err(format!("{at}.request.method: {:?} is not an HTTP method", request.method));
+        return Err(format!(".request.method: {:?} is not an HTTP method", request.method));
     }
-    validate_url(&format!("{at}.request.url"), &request.url)?;
-    validate_headers(&format!("{at}.request.headers"), &request.headers)?;
-    validate_body(&format!("{at}.request.body"), &request.body)?;
+    validate_url(".request.url", &request.url)?;
+    validate_headers(".request.headers", &request.headers)?;
+    validate_body(".request.body", &request.body)?;
     match &interaction.response {
         Some(response) => {
             if http::StatusCode::from_u16(response.status).is_err() {
-                return Err(format!("{at}.response.status: {} is not an HTTP status", response.status));
+                return Err(format!(".response.status: {} is not an HTTP status", response.status));
             }
-            validate_headers(&format!("{at}.response.headers"), &response.headers)?;
-            validate_body(&format!("{at}.response.body"), &response.body)?;
+            validate_headers(".response.headers", &response.headers)?;
+            validate_body(".response.body", &response.body)?;
         }
         None if interaction.websocket.is_some() => {
-            return Err(format!("{at}: a websocket session needs the response that upgraded it"));
+            return Err(": a websocket session needs the response that upgraded it".to_owned());
         }
         None if interaction.error.is_none() => {
-            return Err(format!("{at}: needs a response, or an error saying why there is none"));
+            return Err(": needs a response, or an error saying why there is none".to_owned());
         }
         None => {}
     }
     let messages = interaction.websocket.iter().flat_map(|ws| ws.messages.iter());
     for (j, message) in messages.enumerate() {
-        validate_payload(&format!("{at}.websocket.messages[{j}]"), &message.payload)?;
+        validate_payload(&message.payload).map_err(|e| format!(".websocket.messages[{j}]{e}"))?;
     }
     Ok(())
 }
@@ -234,11 +347,11 @@ fn validate_body(at: &str, body: &Body) -> Result<(), String> {
     }
     match &body.content {
         BodyContent::Empty(false) => Err(format!("{at}.empty: must be true (or give the body another form)")),
-        BodyContent::Base64(text) => check_base64(&format!("{at}.base64"), text),
+        BodyContent::Base64(text) => check_base64(text).map_err(|e| format!("{at}.base64{e}")),
         BodyContent::Chunks(chunks) => chunks
             .iter()
             .enumerate()
-            .try_for_each(|(k, c)| validate_payload(&format!("{at}.chunks[{k}]"), &c.payload)),
+            .try_for_each(|(k, c)| validate_payload(&c.payload).map_err(|e| format!("{at}.chunks[{k}]{e}"))),
         BodyContent::File(name) => validate_file(at, name, body),
         BodyContent::Empty(true) | BodyContent::Json(_) | BodyContent::Text(_) | BodyContent::Sse(_) => {
             Ok(())
@@ -258,15 +371,17 @@ fn validate_file(at: &str, name: &str, body: &Body) -> Result<(), String> {
     Ok(())
 }
 
-fn validate_payload(at: &str, payload: &Payload) -> Result<(), String> {
+/// Errors start with the path inside the payload (`.base64: …`).
+fn validate_payload(payload: &Payload) -> Result<(), String> {
     match payload {
-        Payload::Base64(text) => check_base64(&format!("{at}.base64"), text),
+        Payload::Base64(text) => check_base64(text).map_err(|e| format!(".base64{e}")),
         Payload::Text(_) => Ok(()),
     }
 }
 
-fn check_base64(at: &str, text: &str) -> Result<(), String> {
-    BASE64.decode(text).map(drop).map_err(|e| format!("{at}: not valid base64: {e}"))
+/// Errors start with `: `, to follow the path of the value.
+fn check_base64(text: &str) -> Result<(), String> {
+    BASE64.decode(text).map(drop).map_err(|e| format!(": not valid base64: {e}"))
 }
 
 #[cfg(test)]

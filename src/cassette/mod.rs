@@ -3,12 +3,14 @@
 //!
 //! - [`model`] — cassette v1 as Rust types; [`wire`] — a stored body back to bytes.
 //! - [`capture`] — a captured exchange → an interaction; [`redact`] — secrets → fingerprints.
+//! - [`blobs`] — side files for bodies too large for the cassette, redacted as they are kept.
 //! - [`recorder`] — the proxy's tap when recording: journal, atomic save, audit;
 //!   `handoff` — how exchanges get from the proxy to its thread without waking it.
 //! - [`journal`] — the crash-safe NDJSON journal and `cassette recover`.
 //! - [`save`] — pretty, stable, atomic writing.
 //! - [`har`] — HAR 1.2 import and export.
 
+pub mod blobs;
 pub mod capture;
 pub mod diff;
 mod handoff;

@@ -3,8 +3,9 @@
 //! The proxy hands each finished [`Exchange`] to the tap, which only queues
 //! it ([`super::handoff`]: no wake-up, no system call). A worker thread takes
 //! the queue in batches, turns each exchange into an interaction
-//! ([`super::capture`]), redacts it ([`super::redact`]), appends the batch to
-//! `CASSETTE.journal` in one write and keeps it. [`Recorder::finish`] scrubs once more with every secret
+//! ([`super::capture`]), redacts it ([`super::redact`]), keeps a body the
+//! proxy spilled to a file as a side file ([`super::blobs`]), appends the
+//! batch to `CASSETTE.journal` in one write and keeps it. [`Recorder::finish`] scrubs once more with every secret
 //! seen, writes the cassette atomically, removes the journal and audits the
 //! file it wrote.
 //!
@@ -19,15 +20,16 @@ use std::time::SystemTime;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
+use super::blobs;
 use super::capture::{self, millis};
 use super::handoff::Handoff;
 use super::journal::{JournalWriter, journal_path};
-use super::model::{Cassette, Meta};
+use super::model::{Body, Cassette, Interaction, Meta};
 use super::redact::Redactor;
 use super::save::save_checked;
 use crate::dispatch::profiles::AuthStore;
 use crate::error::{Error, Result};
-use crate::exchange::{Exchange, Tap};
+use crate::exchange::{Exchange, SpilledBody, Tap};
 
 /// How to record.
 #[derive(Debug, Clone, Default)]
@@ -98,6 +100,7 @@ impl Recorder {
             _ => Error::io("create", &journal_file, &e),
         })?;
         let worker = Worker {
+            path: path.to_owned(),
             journal: Some(journal),
             redactor: Redactor::new(&options.profiles),
             cassette: Cassette::new(meta),
@@ -119,7 +122,12 @@ impl Recorder {
 
     /// The tap to give the proxy. Non-blocking: it queues the exchange.
     pub fn tap(&self) -> Arc<dyn Tap> {
-        Arc::new(RecorderTap { queue: self.queue.clone() })
+        // Spilled bodies land beside the cassette, so keeping one is a rename.
+        let spill_dir = match self.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        Arc::new(RecorderTap { queue: self.queue.clone(), spill_dir })
     }
 
     /// Drain the queue, write the cassette atomically, remove the journal,
@@ -146,6 +154,7 @@ impl Recorder {
 /// The proxy's side of the queue.
 struct RecorderTap {
     queue: Arc<Handoff<Box<Exchange>>>,
+    spill_dir: PathBuf,
 }
 
 impl Tap for RecorderTap {
@@ -154,10 +163,16 @@ impl Tap for RecorderTap {
             tracing::warn!("exchange finished after the recording ended; not recorded");
         }
     }
+
+    fn spill_dir(&self) -> Option<PathBuf> {
+        Some(self.spill_dir.clone())
+    }
 }
 
 /// The recording in progress, owned by the worker thread.
 struct Worker {
+    /// The cassette being recorded (its side files go beside it).
+    path: PathBuf,
     /// `None` after a write failed: recording goes on in memory.
     journal: Option<JournalWriter>,
     redactor: Redactor,
@@ -170,30 +185,60 @@ struct Worker {
 
 impl Worker {
     fn run(mut self, queue: &Handoff<Box<Exchange>>) -> Self {
-        while let Some(batch) = queue.next_batch() {
+        while let Some(batch) = queue.next_batch(&mut release_freed_memory) {
             for exchange in batch {
-                self.record(&exchange);
+                self.record(*exchange);
             }
             self.flush_journal();
         }
         self
     }
 
-    fn record(&mut self, exchange: &Exchange) {
+    fn record(&mut self, exchange: Exchange) {
         if host(&exchange.request.url).is_some_and(|h| self.exclude.is_match(h)) {
             self.excluded += 1;
             return;
         }
         let seq = self.cassette.interactions.len() as u64 + 1;
         let t_ms = millis(exchange.started.duration_since(self.start).unwrap_or_default());
-        let mut interaction = capture::interaction(exchange, seq, t_ms);
+        let mut interaction = capture::interaction(&exchange, seq, t_ms);
         let _span = tracing::debug_span!("record", seq, url = %interaction.request.url).entered();
         self.redactor.redact(&mut interaction);
+        self.keep_spills(exchange, &mut interaction);
         if let Some(journal) = &mut self.journal {
             let staged = journal.stage(&interaction, self.redactor.credentials());
             self.journal_failed_if(staged);
         }
         self.cassette.interactions.push(interaction);
+    }
+
+    /// Make the bodies the proxy spilled to files side files of the cassette
+    /// (redacted, under their digest) and point `interaction` at them.
+    fn keep_spills(&mut self, exchange: Exchange, interaction: &mut Interaction) {
+        let Exchange { request_spill, response_spill, .. } = exchange;
+        if request_spill.is_none() && response_spill.is_none() {
+            return;
+        }
+        let known = self.redactor.seen_count();
+        if let Some(spill) = request_spill {
+            interaction.request.body = self.keep_blob(spill);
+        }
+        if let (Some(spill), Some(response)) = (response_spill, interaction.response.as_mut()) {
+            response.body = self.keep_blob(spill);
+        }
+        // A secret found in a side file may also sit in the rest of the interaction.
+        if self.redactor.seen_count() > known {
+            self.redactor.scrub(interaction);
+        }
+    }
+
+    fn keep_blob(&mut self, spill: SpilledBody) -> Body {
+        blobs::keep(&mut self.redactor, &self.path, spill).unwrap_or_else(|err| {
+            let message = format!("a large body could not be kept beside {}: {err}", self.path.display());
+            tracing::warn!("{message}; it is recorded as empty");
+            self.warnings.push(message);
+            Body::default()
+        })
     }
 
     /// Write what the last batch staged in the journal.
@@ -214,8 +259,14 @@ impl Worker {
     }
 
     fn finish(mut self, path: &Path) -> Result<RecordSummary> {
+        let stale = blobs::rescrub(&mut self.redactor, path, &mut self.cassette)
+            .map_err(|err| Error::io("redact the side files of", path, &err))?;
         self.redactor.finish(&mut self.cassette);
         save_checked(path, &self.cassette, &self.redactor.seen_secrets())?;
+        for file in stale {
+            // Only unreferenced copies from before a late redaction; leaving one is harmless.
+            let _ = std::fs::remove_file(file);
+        }
         let journal = journal_path(path);
         if let Err(err) = std::fs::remove_file(&journal)
             && err.kind() != std::io::ErrorKind::NotFound
@@ -229,6 +280,18 @@ impl Worker {
             credentials: self.cassette.meta.credentials.len(),
             warnings: self.warnings,
         })
+    }
+}
+
+/// Give the memory freed since the last burst of traffic back to the system
+/// (called when the recorder, and so the proxy, has been idle a while).
+/// glibc keeps freed pages in its per-thread arenas: after a thousand
+/// connections a proxy would otherwise stay at its peak size while idle.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only hands free pages back; it has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
@@ -278,6 +341,8 @@ mod tests {
 
     fn exchange(url: &str, authorization: &str) -> Exchange {
         Exchange {
+            request_spill: None,
+            response_spill: None,
             conn: 1,
             started: SystemTime::now(),
             duration: Duration::from_millis(5),
@@ -304,6 +369,7 @@ mod tests {
     fn worker(dir: &Path, exclude: &[String]) -> Worker {
         let journal = JournalWriter::create(&dir.join("c.json.journal"), &Meta::default()).unwrap();
         Worker {
+            path: dir.join("c.json"),
             journal: Some(journal),
             redactor: Redactor::new(&[]),
             cassette: Cassette::new(Meta::default()),
@@ -324,8 +390,8 @@ mod tests {
     fn excluded_hosts_are_counted_not_recorded() {
         let dir = tempfile::tempdir().unwrap();
         let mut worker = worker(dir.path(), &["*.telemetry.example".into()]);
-        worker.record(&exchange("https://a.telemetry.example/v", "Bearer x"));
-        worker.record(&exchange("https://api.openai.com/v1/responses", "Bearer x"));
+        worker.record(exchange("https://a.telemetry.example/v", "Bearer x"));
+        worker.record(exchange("https://api.openai.com/v1/responses", "Bearer x"));
         assert_eq!((worker.excluded, worker.cassette.interactions.len()), (1, 1));
         assert_eq!(worker.cassette.interactions[0].seq, 1);
     }
@@ -335,7 +401,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut worker = worker(dir.path(), &[]);
         for _ in 0..3 {
-            worker.record(&exchange(
+            worker.record(exchange(
                 "https://api.openai.com/v1/responses",
                 "Bearer sk-proj-journalcanary000001",
             ));
@@ -459,7 +525,7 @@ mod tests {
                 let dir = tempfile::tempdir().unwrap();
                 let path = dir.path().join("c.json");
                 let mut worker = worker(dir.path(), &[]);
-                exchanges(&s).iter().for_each(|e| worker.record(e));
+                exchanges(&s).into_iter().for_each(|e| worker.record(e));
                 worker.flush_journal();
                 let journal = std::fs::read_to_string(journal_path(&path)).unwrap();
                 worker.finish(&path).unwrap();

@@ -269,6 +269,16 @@ fn forms(secret: &str, other: String) -> Vec<String> {
     forms
 }
 
+/// One form of a secret to find in bytes, and the marker that replaces it.
+pub(crate) struct Needle {
+    /// The bytes to find.
+    pub(crate) form: Vec<u8>,
+    /// What goes in their place.
+    pub(crate) marker: Vec<u8>,
+    /// The secret this is a form of.
+    pub(crate) secret: String,
+}
+
 /// What the profile stores say about one secret.
 #[derive(Debug, Clone)]
 struct ProfileFact {
@@ -316,12 +326,24 @@ impl Redactor {
     }
 
     /// Redact every secret in `interaction`, learning new ones on the way.
+    ///
+    /// Passes 2 and 3 share one walk over the strings: each string's tokens
+    /// are learned, then the string is scrubbed. Only when that taught us a
+    /// secret does a second walk follow, for strings scrubbed before it was
+    /// known; in a long recording that is rare, and the recorder does this
+    /// for every exchange.
     pub fn redact(&mut self, interaction: &mut Interaction) {
         self.redact_by_position(interaction);
-        let mut tokens = Vec::new();
-        for_each_string(interaction, &mut |slot, text| tokens.extend(tokens_in(slot, text)));
-        tokens.iter().for_each(|t| self.learn(t));
-        self.scrub(interaction);
+        let known = self.seen.len();
+        for_each_string(interaction, &mut |slot, text| {
+            for token in tokens_in(slot, text) {
+                self.learn(&token);
+            }
+            scrub_string(&self.seen, &self.profiles, &mut self.credentials, slot, text);
+        });
+        if self.seen.len() > known {
+            self.scrub(interaction);
+        }
     }
 
     /// Replace every secret seen so far in `interaction` (pass 3 alone). The
@@ -329,13 +351,7 @@ impl Redactor {
     /// secret first seen late is also gone from earlier interactions.
     pub fn scrub(&mut self, interaction: &mut Interaction) {
         let Self { seen, profiles, credentials } = self;
-        for_each_string(interaction, &mut |slot, text| {
-            for s in seen.iter() {
-                if replace_seen(slot, text, s) {
-                    credentials.entry(s.fingerprint.clone()).or_insert_with(|| facts(&s.secret, profiles));
-                }
-            }
-        });
+        for_each_string(interaction, &mut |slot, text| scrub_string(seen, profiles, credentials, slot, text));
     }
 
     /// The last step of a recording or an import: scrub every interaction
@@ -364,6 +380,50 @@ impl Redactor {
         self.seen.iter().map(|s| s.secret.clone()).collect()
     }
 
+    /// How many secrets are hunted by value: it grows when one is learned.
+    pub(crate) fn seen_count(&self) -> usize {
+        self.seen.len()
+    }
+
+    /// Learn the token-shaped values in `text` (a block of a side file, see
+    /// [`super::blobs`]); whether any of them was new.
+    pub(crate) fn learn_tokens(&mut self, text: &str) -> bool {
+        let known = self.seen.len();
+        for token in tokens_in(Slot::Plain, text) {
+            self.learn(&token);
+        }
+        self.seen.len() > known
+    }
+
+    /// Every form of every secret seen so far, with what replaces it, longest
+    /// first: what a byte stream (a side file) is searched for.
+    pub(crate) fn needles(&self) -> Vec<Needle> {
+        let mut needles: Vec<Needle> = Vec::new();
+        for seen in &self.seen {
+            let url_marker = url_marker(&seen.marker);
+            let forms =
+                seen.plain.iter().map(|f| (f, &seen.marker)).chain(seen.url.iter().map(|f| (f, &url_marker)));
+            for (form, marker) in forms {
+                if !needles.iter().any(|n| n.form == form.as_bytes()) {
+                    needles.push(Needle {
+                        form: form.as_bytes().to_vec(),
+                        marker: marker.as_bytes().to_vec(),
+                        secret: seen.secret.clone(),
+                    });
+                }
+            }
+        }
+        needles.sort_by_key(|n| std::cmp::Reverse(n.form.len()));
+        needles
+    }
+
+    /// Note that `secret` was replaced somewhere (a side file), so its
+    /// fingerprint's facts go into `meta.credentials`.
+    pub(crate) fn credit(&mut self, secret: &str) {
+        let Self { profiles, credentials, .. } = self;
+        credentials.entry(fingerprint(secret)).or_insert_with(|| facts(secret, profiles));
+    }
+
     fn learn(&mut self, secret: &str) {
         if secret.len() < MIN_SEEN_LEN || is_redacted(secret) || self.seen.iter().any(|s| s.secret == secret)
         {
@@ -373,11 +433,18 @@ impl Redactor {
         self.seen.insert(at, Seen::new(secret));
     }
 
-    /// The marker for `secret`, recording its facts and learning it.
+    /// The marker for `secret`, recording its facts and learning it. A
+    /// secret seen before (every request's bearer, in a recording) reuses
+    /// the fingerprint and marker computed when it was first learned.
     fn mark(&mut self, secret: &str) -> String {
         self.learn(secret);
-        self.credentials.entry(fingerprint(secret)).or_insert_with(|| facts(secret, &self.profiles));
-        redaction_marker(secret)
+        let (fingerprint, marker) = match self.seen.iter().find(|s| s.secret == secret) {
+            Some(seen) => (seen.fingerprint.clone(), seen.marker.clone()),
+            // Too short to hunt by value: computed afresh.
+            None => (fingerprint(secret), redaction_marker(secret)),
+        };
+        self.credentials.entry(fingerprint).or_insert_with(|| facts(secret, &self.profiles));
+        marker
     }
 
     fn redact_by_position(&mut self, interaction: &mut Interaction) {
@@ -530,6 +597,21 @@ fn facts(secret: &str, profiles: &HashMap<String, ProfileFact>) -> CredentialFac
     }
 }
 
+/// Replace every secret of `seen` in `text`, noting the facts of those replaced.
+fn scrub_string(
+    seen: &[Seen],
+    profiles: &HashMap<String, ProfileFact>,
+    credentials: &mut BTreeMap<String, CredentialFacts>,
+    slot: Slot,
+    text: &mut String,
+) {
+    for s in seen {
+        if replace_seen(slot, text, s) {
+            credentials.entry(s.fingerprint.clone()).or_insert_with(|| facts(&s.secret, profiles));
+        }
+    }
+}
+
 /// Token-shaped values in a string (in the decoded bytes for base64).
 fn tokens_in(slot: Slot, text: &str) -> Vec<String> {
     let decoded;
@@ -659,21 +741,23 @@ fn for_each_json_string(value: &mut Value, f: &mut dyn FnMut(Slot, &mut String))
 /// cannot change in place, so the map is rebuilt (in order) only if one did.
 fn for_each_key(map: &mut serde_json::Map<String, Value>, f: &mut dyn FnMut(Slot, &mut String)) {
     // A key shorter than any hunted secret cannot hold one, and most keys
-    // are short: skipping them spares copying every key of every body.
-    if map.keys().all(|key| key.len() < MIN_SEEN_LEN) {
+    // are short: only the others are copied and looked at.
+    let mut renamed: Vec<(usize, String)> = Vec::new();
+    for (index, key) in map.keys().enumerate().filter(|(_, key)| key.len() >= MIN_SEEN_LEN) {
+        let mut candidate = key.clone();
+        f(Slot::Plain, &mut candidate);
+        if candidate != *key {
+            renamed.push((index, candidate));
+        }
+    }
+    if renamed.is_empty() {
         return;
     }
-    let mut keys: Vec<String> = map.keys().cloned().collect();
-    let mut changed = false;
-    for key in &mut keys {
-        let before = key.clone();
-        f(Slot::Plain, key);
-        changed |= *key != before;
-    }
-    if changed {
-        let values = std::mem::take(map).into_iter().map(|(_, v)| v);
-        *map = keys.into_iter().zip(values).collect();
-    }
+    let entries = std::mem::take(map).into_iter().enumerate().map(|(index, (key, value))| {
+        let new = renamed.iter().position(|(i, _)| *i == index).map(|at| renamed[at].1.clone());
+        (new.unwrap_or(key), value)
+    });
+    *map = entries.collect();
 }
 
 #[cfg(test)]

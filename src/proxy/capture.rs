@@ -7,7 +7,15 @@
 //! the exchange is finished by definition, and the cell's `Drop` gives it to
 //! the tap. No task waits for bodies to end, and an exchange cut short (client
 //! gone, upstream reset, shutdown) is still delivered, with `error` set.
+//!
+//! Copies are reference-counted `Bytes`, never the data. A body that grows
+//! past [`SPILL_THRESHOLD`] is written to a file in the tap's
+//! [`Tap::spill_dir`] from then on ([`SpilledBody`]), so memory stays bounded
+//! whatever the size of what streams through.
 
+use std::fs::OpenOptions;
+use std::io::{self, BufWriter, Write as _};
+use std::path::Path;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
@@ -17,13 +25,22 @@ use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 
 use super::InFlight;
-use crate::exchange::{Exchange, RequestHead, ResponseHead, Tap, TimedChunk, WsCapture};
+use crate::exchange::{Exchange, RequestHead, ResponseHead, SpilledBody, Tap, TimedChunk, WsCapture};
 use crate::upstream::{Body, BoxError};
+
+/// Bodies larger than this are written to a file while they stream, instead
+/// of being held in memory until the exchange ends.
+pub const SPILL_THRESHOLD: usize = 8 << 20;
+
+/// Write buffer of a spilling body: fewer, larger writes.
+const SPILL_BUFFER: usize = 256 << 10;
 
 /// One exchange under way.
 pub(crate) struct ExchangeCell {
     tap: Arc<dyn Tap>,
     state: Mutex<Pending>,
+    /// Where bodies past [`SPILL_THRESHOLD`] go.
+    spill_dir: Arc<Path>,
     /// Keeps the proxy's `serve` from returning before this exchange reached the tap.
     _in_flight: InFlight,
 }
@@ -43,6 +60,7 @@ impl ExchangeCell {
     pub(crate) fn new(
         tap: Arc<dyn Tap>,
         in_flight: InFlight,
+        spill_dir: Arc<Path>,
         conn: u64,
         request: RequestHead,
         started: Instant,
@@ -53,13 +71,15 @@ impl ExchangeCell {
             duration: Duration::ZERO,
             request,
             request_body: Vec::new(),
+            request_spill: None,
             response: None,
             response_body: Vec::new(),
+            response_spill: None,
             websocket: None,
             error: None,
         };
         let pending = Pending { exchange: Some(exchange), started, ended: None, unread_request: None };
-        Arc::new(Self { tap, state: Mutex::new(pending), _in_flight: in_flight })
+        Arc::new(Self { tap, state: Mutex::new(pending), spill_dir, _in_flight: in_flight })
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut Pending) -> R) -> R {
@@ -100,18 +120,32 @@ impl ExchangeCell {
         self.with(|p| p.unread_request.take())
     }
 
-    fn deposit(&self, side: BodySide, chunks: Vec<TimedChunk>, ended: bool) {
-        self.with(|p| {
-            if let Some(exchange) = p.exchange.as_mut() {
-                match side {
-                    BodySide::Request => exchange.request_body.extend(chunks),
-                    BodySide::Response => exchange.response_body.extend(chunks),
-                }
-            }
+    fn deposit(&self, side: BodySide, kept: Kept, ended: bool) {
+        let failure = self.with(|p| {
             if ended && side == BodySide::Response {
                 p.ended = Some(Instant::now());
             }
+            let exchange = p.exchange.as_mut()?;
+            let (chunks, spill) = match side {
+                BodySide::Request => (&mut exchange.request_body, &mut exchange.request_spill),
+                BodySide::Response => (&mut exchange.response_body, &mut exchange.response_spill),
+            };
+            match (kept, spill.as_mut()) {
+                // The rest of a body that spilled before (a drained request) joins its file.
+                (Kept::Chunks(more), Some(spilled)) => append_to_spill(spilled, &more).err(),
+                (Kept::Chunks(more), None) => {
+                    chunks.extend(more);
+                    None
+                }
+                (Kept::Spill(file), _) => {
+                    *spill = Some(file);
+                    None
+                }
+            }
         });
+        if let Some(err) = failure {
+            self.fail(format!("the {} body could not be kept: {err}", side.name()));
+        }
     }
 }
 
@@ -136,6 +170,59 @@ pub(crate) enum BodySide {
     Response,
 }
 
+impl BodySide {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Request => "request",
+            Self::Response => "response",
+        }
+    }
+}
+
+/// What a [`Tee`] kept of its body: chunks in memory, or the whole body in a file.
+enum Kept {
+    Chunks(Vec<TimedChunk>),
+    Spill(SpilledBody),
+}
+
+fn append_to_spill(spilled: &mut SpilledBody, chunks: &[TimedChunk]) -> io::Result<()> {
+    let mut file = OpenOptions::new().append(true).open(spilled.path())?;
+    for chunk in chunks {
+        file.write_all(&chunk.data)?;
+        spilled.len += chunk.data.len() as u64;
+    }
+    Ok(())
+}
+
+/// A body being written to a file because it outgrew memory.
+struct Spilling {
+    file: BufWriter<tempfile::NamedTempFile>,
+    len: u64,
+}
+
+impl Spilling {
+    /// A new file in `dir`, starting with the chunks held so far.
+    fn start(dir: &Path, held: &[TimedChunk]) -> io::Result<Self> {
+        let file = tempfile::Builder::new().prefix(".spill-").tempfile_in(dir)?;
+        let mut spilling = Self { file: BufWriter::with_capacity(SPILL_BUFFER, file), len: 0 };
+        for chunk in held {
+            spilling.write(&chunk.data)?;
+        }
+        Ok(spilling)
+    }
+
+    fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        self.file.write_all(data)?;
+        self.len += data.len() as u64;
+        Ok(())
+    }
+
+    fn finish(self) -> io::Result<SpilledBody> {
+        let file = self.file.into_inner().map_err(io::IntoInnerError::into_error)?;
+        Ok(SpilledBody::new(file.into_temp_path(), self.len))
+    }
+}
+
 /// A body that passes every frame through unchanged, the moment it arrives,
 /// and keeps a reference-counted copy of the data for the exchange.
 pub(crate) struct Tee {
@@ -144,13 +231,77 @@ pub(crate) struct Tee {
     side: BodySide,
     since: Instant,
     chunks: Vec<TimedChunk>,
+    /// Bytes in `chunks`.
+    held: usize,
+    /// The file the body goes to once it outgrew memory.
+    spilling: Option<Spilling>,
+    /// Spilling failed: nothing more of this body is kept.
+    dropped: bool,
     ended: bool,
 }
 
 impl Tee {
     /// Copy `inner` into `cell`; chunk times count from `since`.
     pub(crate) fn new(inner: Body, cell: Arc<ExchangeCell>, side: BodySide, since: Instant) -> Self {
-        Self { inner: Some(inner), cell, side, since, chunks: Vec::new(), ended: false }
+        Self {
+            inner: Some(inner),
+            cell,
+            side,
+            since,
+            chunks: Vec::new(),
+            held: 0,
+            spilling: None,
+            dropped: false,
+            ended: false,
+        }
+    }
+
+    /// Keep a copy of `data`: in memory, or in the spill file past the threshold.
+    fn keep(&mut self, data: &Bytes) {
+        if self.dropped {
+            return;
+        }
+        if let Some(spilling) = &mut self.spilling {
+            if let Err(err) = spilling.write(data) {
+                self.stop_keeping(&err);
+            }
+            return;
+        }
+        self.held += data.len();
+        self.chunks.push(TimedChunk { at: self.since.elapsed(), data: data.clone() });
+        if self.held > SPILL_THRESHOLD {
+            match Spilling::start(&self.cell.spill_dir, &self.chunks) {
+                Ok(spilling) => {
+                    self.spilling = Some(spilling);
+                    self.chunks = Vec::new();
+                }
+                Err(err) => self.stop_keeping(&err),
+            }
+        }
+    }
+
+    /// The body cannot be kept (no room for its file): say so in the
+    /// exchange and hold nothing more, so memory stays bounded.
+    fn stop_keeping(&mut self, err: &io::Error) {
+        let dir = self.cell.spill_dir.display();
+        self.cell.fail(format!(
+            "the {} body outgrew memory and could not be written to {dir}: {err}; it is not recorded",
+            self.side.name()
+        ));
+        (self.spilling, self.chunks, self.dropped) = (None, Vec::new(), true);
+    }
+
+    /// What was kept, handed over when the body is dropped.
+    fn take_kept(&mut self) -> Kept {
+        let chunks = std::mem::take(&mut self.chunks);
+        match self.spilling.take().map(Spilling::finish) {
+            Some(Ok(file)) => Kept::Spill(file),
+            Some(Err(err)) => {
+                self.stop_keeping(&err);
+                Kept::Chunks(Vec::new())
+            }
+            None => Kept::Chunks(chunks),
+        }
     }
 
     fn failure(&self, err: &BoxError) -> String {
@@ -175,7 +326,7 @@ impl HttpBody for Tee {
         match &polled {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(data) = frame.data_ref() {
-                    this.chunks.push(TimedChunk { at: this.since.elapsed(), data: data.clone() });
+                    this.keep(data);
                 }
             }
             Poll::Ready(Some(Err(err))) => {
@@ -200,8 +351,8 @@ impl HttpBody for Tee {
 impl Drop for Tee {
     fn drop(&mut self) {
         let complete = self.ended || self.is_end_stream();
-        let chunks = std::mem::take(&mut self.chunks);
-        self.cell.deposit(self.side, chunks, complete);
+        let kept = self.take_kept();
+        self.cell.deposit(self.side, kept, complete);
         if complete {
             return;
         }
@@ -264,8 +415,19 @@ mod tests {
     }
 
     fn cell(tap: &Arc<Collect>) -> Arc<ExchangeCell> {
+        cell_spilling_to(tap, &std::env::temp_dir())
+    }
+
+    fn cell_spilling_to(tap: &Arc<Collect>, dir: &Path) -> Arc<ExchangeCell> {
         let (in_flight, _) = tokio::sync::mpsc::channel(1);
-        ExchangeCell::new(tap.clone(), in_flight, 7, head(), Instant::now())
+        ExchangeCell::new(tap.clone(), in_flight, dir.into(), 7, head(), Instant::now())
+    }
+
+    /// A body of `n` one-MiB chunks, chunk `i` filled with byte `i`.
+    fn mebibytes(n: u8) -> Body {
+        body::from_stream(futures_util::stream::iter(
+            (0..n).map(|i| Ok::<_, BoxError>(Bytes::from(vec![i; 1 << 20]))),
+        ))
     }
 
     fn stream(parts: &'static [&'static str]) -> Body {
@@ -286,6 +448,39 @@ mod tests {
         assert_eq!(chunks, ["a", "b"]);
         assert_eq!(exchanges[0].error, None);
         assert_eq!(exchanges[0].conn, 7);
+    }
+
+    #[tokio::test]
+    async fn a_body_past_the_threshold_streams_on_into_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let tap = Arc::new(Collect::default());
+        let cell = cell_spilling_to(&tap, dir.path());
+        let tee = Tee::new(mebibytes(9), cell.clone(), BodySide::Response, Instant::now());
+        drop(cell);
+        let passed = tee.collect().await.unwrap().to_bytes();
+        assert_eq!(passed.len(), 9 << 20, "the client gets every byte");
+        let exchange = tap.0.lock().unwrap().pop().unwrap();
+        assert!(exchange.response_body.is_empty(), "nothing of it is held in memory");
+        let spilled = exchange.response_spill.clone().unwrap();
+        assert_eq!(spilled.len, 9 << 20);
+        assert!(spilled.path().starts_with(dir.path()));
+        assert_eq!(std::fs::read(spilled.path()).unwrap(), passed);
+        let path = spilled.path().to_owned();
+        drop((exchange, spilled));
+        assert!(!path.exists(), "an unkept spill file goes with the exchange");
+    }
+
+    #[tokio::test]
+    async fn a_body_that_cannot_spill_is_passed_on_and_reported_unrecorded() {
+        let tap = Arc::new(Collect::default());
+        let cell = cell_spilling_to(&tap, Path::new("/nonexistent-spill-dir"));
+        let tee = Tee::new(mebibytes(9), cell.clone(), BodySide::Response, Instant::now());
+        drop(cell);
+        assert_eq!(tee.collect().await.unwrap().to_bytes().len(), 9 << 20);
+        let exchanges = tap.0.lock().unwrap();
+        assert!(exchanges[0].response_body.is_empty() && exchanges[0].response_spill.is_none());
+        let error = exchanges[0].error.as_deref().unwrap();
+        assert!(error.contains("response body outgrew memory") && error.contains("not recorded"), "{error}");
     }
 
     #[tokio::test]

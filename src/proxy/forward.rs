@@ -77,7 +77,14 @@ async fn handle(
             http_version: version_text(request.version()).to_owned(),
             headers: header_pairs(request.headers()),
         };
-        let cell = ExchangeCell::new(shared.tap.clone(), shared.in_flight.clone(), conn, head, started);
+        let cell = ExchangeCell::new(
+            shared.tap.clone(),
+            shared.in_flight.clone(),
+            shared.spill_dir.clone(),
+            conn,
+            head,
+            started,
+        );
         let mut request = request;
         let client_upgrade = websocket.then(|| hyper::upgrade::on(&mut request));
         let (mut parts, incoming) = request.into_parts();

@@ -23,8 +23,11 @@ mod head;
 mod rewind;
 mod websocket;
 
+pub use capture::SPILL_THRESHOLD;
+
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -85,6 +88,8 @@ pub(crate) type InFlight = mpsc::Sender<()>;
 struct Shared {
     upstream: Arc<dyn Upstream>,
     tap: Arc<dyn Tap>,
+    /// Where bodies too large for memory go ([`Tap::spill_dir`]).
+    spill_dir: Arc<Path>,
     leaves: Arc<LeafIssuer>,
     /// Server TLS config minting leaves by SNI; handshakes without SNI get
     /// a config of their own (see `connect`).
@@ -138,6 +143,7 @@ impl Proxy {
         let shared = Arc::new(Shared {
             tls: server_tls(&wiring.leaves, None)?,
             upstream: wiring.upstream,
+            spill_dir: wiring.tap.spill_dir().unwrap_or_else(std::env::temp_dir).into(),
             tap: wiring.tap,
             leaves: wiring.leaves,
             passthrough,

@@ -7,7 +7,7 @@
 //! - [`TestUpstream`] — a hyper + rustls server on 127.0.0.1:0 posing as the
 //!   providers. [`PROVIDER_HOSTS`] reach it through [`TestUpstream::live`]
 //!   (library) or [`TestUpstream::proxy_args`] (`--upstream-ca` + `--connect-to`
-//!   for the binary). Its routes:
+//!   for the binary; [`TestUpstream::record_args`] for a whole `record`). Its routes:
 //!   - `/ws` with an upgrade — WebSocket echo (each text/binary message sent back);
 //!   - `/sse`, or any request with `accept: text/event-stream` — SSE with ack:
 //!     event 1 ([`SSE_EVENTS`]), then it waits for an ack ([`TestUpstream::ack`]
@@ -16,6 +16,8 @@
 //!   - `/oauth/token` — a token refresh: answers `refresh_token` =
 //!     [`rotated_refresh_token`] of the request's `refresh_token` (JSON body);
 //!   - `/status/NNN` — answers status NNN with a small JSON body;
+//!   - `/hang` — a `200` whose body sends [`FIRST_CHUNK`] and then nothing, ever;
+//!   - `/reset` — a `200` whose body sends [`FIRST_CHUNK`] and then fails (h2: the stream is reset);
 //!   - anything else — JSON echo `{"id":"resp_1","object":"response","method","path",
 //!     "http_version","body"}` (`body`: the request JSON, else its text).
 //!
@@ -81,6 +83,9 @@ pub const SSE_EVENTS: [&str; 3] = [
     "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\"hi\"}\n\n",
     "event: response.completed\ndata: {\"type\":\"response.completed\"}\n\n",
 ];
+
+/// The first (and only) chunk of the `/hang` and `/reset` routes.
+pub const FIRST_CHUNK: &str = "partial body; more never comes\n";
 
 /// The ring provider, passed explicitly so no process default is needed.
 fn crypto() -> Arc<rustls::crypto::CryptoProvider> {
@@ -239,6 +244,15 @@ impl TestUpstream {
         args
     }
 
+    /// `record -o OUT --listen 127.0.0.1:0 <these flags> EXTRA…`: the binary recording through this upstream.
+    pub fn record_args(&self, out: &Path, extra: &[&str]) -> Vec<String> {
+        let mut args = vec!["record".to_owned(), "-o".to_owned(), out.display().to_string()];
+        args.extend(["--listen".to_owned(), "127.0.0.1:0".to_owned()]);
+        args.extend(self.proxy_args());
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    }
+
     /// Let the SSE route send its next event.
     pub fn ack(&self) {
         self.state.acks.add_permits(1);
@@ -296,7 +310,9 @@ async fn route(
     let wants_sse =
         parts.headers.get(header::ACCEPT).is_some_and(|a| a.as_bytes().starts_with(b"text/event-stream"));
     let route = parts.uri.path();
-    Ok(if route == "/ack" {
+    Ok(if route == "/hang" || route == "/reset" {
+        cut_short(route == "/reset")
+    } else if route == "/ack" {
         state.acks.add_permits(1);
         status_only(StatusCode::NO_CONTENT)
     } else if route == "/sse" || wants_sse {
@@ -325,6 +341,20 @@ async fn route(
             }),
         )
     })
+}
+
+/// [`FIRST_CHUNK`], then a body that never ends, or (`fail`) one that fails.
+fn cut_short(fail: bool) -> Response<Body> {
+    let first = futures_util::stream::once(async { Ok(Bytes::from_static(FIRST_CHUNK.as_bytes())) });
+    let rest = futures_util::stream::once(async move {
+        if !fail {
+            std::future::pending::<()>().await;
+        }
+        Err(std::io::Error::other("the test upstream cut this body short"))
+    });
+    let mut response = Response::new(body::from_stream(first.chain(rest)));
+    response.headers_mut().insert(header::CONTENT_TYPE, "text/plain".parse().unwrap());
+    response
 }
 
 fn status_only(status: StatusCode) -> Response<Body> {
@@ -565,20 +595,25 @@ impl ProxiedClient {
 
     /// Send `request` (absolute URL); HTTP/1.1 gets origin-form plus `Host`.
     /// Over HTTP/1.1, read each response to its end before sending the next.
-    pub async fn send(&mut self, mut request: Request<Body>) -> Response<Incoming> {
+    pub async fn send(&mut self, request: Request<Body>) -> Response<Incoming> {
+        self.try_send(request).await.unwrap()
+    }
+
+    /// [`ProxiedClient::send`], for requests whose connection may die before a response head.
+    pub async fn try_send(&mut self, mut request: Request<Body>) -> hyper::Result<Response<Incoming>> {
         match &mut self.sender {
             Sender::H1(sender) => {
                 // The previous response must have been read to its end.
-                sender.ready().await.unwrap();
+                sender.ready().await?;
                 let uri = request.uri().clone();
                 let host = uri.authority().unwrap().as_str().to_owned();
                 request.headers_mut().entry(header::HOST).or_insert(host.parse().unwrap());
                 *request.uri_mut() = uri.path_and_query().unwrap().as_str().parse().unwrap();
-                sender.send_request(request).await.unwrap()
+                sender.send_request(request).await
             }
             Sender::H2(sender) => {
                 *request.version_mut() = Version::HTTP_2;
-                sender.send_request(request).await.unwrap()
+                sender.send_request(request).await
             }
         }
     }

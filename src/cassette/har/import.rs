@@ -179,6 +179,8 @@ fn convert(entry: &Entry, conns: &mut ConnIds) -> Result<Converted, String> {
         (Vec::new(), None)
     };
     let exchange = Exchange {
+        request_spill: None,
+        response_spill: None,
         conn: conns.of(entry.connection.as_deref()),
         started,
         duration: Duration::from_millis(entry.time.max(0.0).round() as u64),
