@@ -25,9 +25,12 @@ use tokio::net::TcpStream;
 
 type AnyError = Box<dyn Error + Send + Sync>;
 
-const SCENARIO: &str = "scenarios/openclaw/codex-runtime-binds-oauth-profile.json";
-const VERSION: &str = "2026.9.5";
-const CASSETTE: &str = "cassettes/openclaw/2026.9.5/codex-runtime-binds-oauth-profile.json";
+const SCENARIO: &str = "scenarios/openclaw/codex-oauth-goes-to-chatgpt-backend.json";
+/// A release that sends its Codex turns as an HTTPS `POST` (2026.9.x opens a WebSocket).
+const VERSION: &str = "2026.5.16-beta.4";
+const CASSETTE: &str = "cassettes/openclaw/2026.5.16-beta.4/codex-oauth-goes-to-chatgpt-backend.json";
+/// The ChatGPT login in the scenario's auth store.
+const LOGIN: &str = "openai-codex:default";
 
 fn project(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
@@ -38,10 +41,10 @@ fn project(path: &str) -> PathBuf {
 async fn dispatch(home: &Path, proxy_url: &str, ca_pem: &Path) -> Result<(u16, String), AnyError> {
     let store: Value =
         serde_json::from_slice(&std::fs::read(home.join(".openclaw/agents/main/agent/auth-profiles.json"))?)?;
-    let login = &store["profiles"]["openai-codex:user@example.com"];
+    let login = &store["profiles"][LOGIN];
     let (token, account) = (login["access"].as_str().ok_or("no access token")?, login["accountId"].as_str());
     let body = json!({
-        "model": "gpt-5.5-pro",
+        "model": "gpt-5.4",
         "instructions": "You are a personal assistant running inside OpenClaw.",
         "input": [{"role": "user", "content": [{"type": "input_text", "text": "hi"}]}],
         "store": false,
@@ -140,7 +143,7 @@ mod tests {
         // Break the code under test: the login's token disappears from its store.
         let store = home.path().join(".openclaw/agents/main/agent/auth-profiles.json");
         let mut profiles: Value = serde_json::from_slice(&std::fs::read(&store).unwrap()).unwrap();
-        profiles["profiles"]["openai-codex:user@example.com"]["access"] = json!("not-the-login-token");
+        profiles["profiles"][LOGIN]["access"] = json!("not-the-login-token");
         std::fs::write(&store, profiles.to_string()).unwrap();
 
         let replay = testing::replay(project(CASSETTE)).await.unwrap();

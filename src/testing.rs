@@ -6,14 +6,14 @@
 //! # async fn demo() -> dispatch_vcr::Result<()> {
 //! use dispatch_vcr::testing;
 //!
-//! let scenario = "scenarios/openclaw/codex-runtime-binds-oauth-profile.json";
+//! let scenario = "scenarios/openclaw/codex-oauth-goes-to-chatgpt-backend.json";
 //! let home = tempfile::tempdir().unwrap();
 //! // The scenario's config and auth stores as files, for code that reads them.
 //! let inputs = testing::materialise(scenario, home.path())?;
-//! let replay = testing::replay("cassettes/openclaw/2026.9.5/codex-runtime-binds-oauth-profile.json").await?;
+//! let replay = testing::replay("cassettes/openclaw/2026.5.16-beta.4/codex-oauth-goes-to-chatgpt-backend.json").await?;
 //! // … point your client at replay.proxy_url(), trusting replay.ca_pem() …
 //! let traffic = replay.finish().await?;
-//! testing::assert_holds(&traffic.check(scenario, "2026.9.5")?);
+//! testing::assert_holds(&traffic.check(scenario, "2026.5.16-beta.4")?);
 //! # Ok(()) }
 //! ```
 //!
