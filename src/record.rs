@@ -52,8 +52,10 @@ pub async fn record(options: RecordOptions) -> Result<u8> {
     let leaves = session::leaf_issuer()?;
     let proxy = Proxy::bind(&options.proxy).await?;
     let meta = Meta { dispatcher, ..Meta::default() };
-    let recorder =
-        Recorder::create(&options.output, RecorderOptions { meta, profiles, exclude: options.exclude })?;
+    let recorder = Recorder::create(
+        &options.output,
+        RecorderOptions { meta, profiles, exclude: options.exclude, ..RecorderOptions::default() },
+    )?;
     let wiring = Wiring { leaves, upstream, tap: recorder.tap() };
     let outcome = session::run(proxy, wiring, &options.command).await;
     // Finish even when the session failed: what was recorded is kept.

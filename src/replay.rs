@@ -246,8 +246,7 @@ async fn prepare(options: ReplayOptions) -> Result<Prepared> {
 fn observer(path: &Path, cassette: &Path, profiles: Vec<AuthStore>) -> Result<Recorder> {
     let labels = BTreeMap::from([("replay_of".to_owned(), cassette.display().to_string())]);
     let meta = Meta { labels, ..Meta::default() };
-    Recorder::create(path, RecorderOptions { meta, profiles, exclude: Vec::new() })
-        .map_err(|err| err.context("--observed"))
+    Recorder::create(path, RecorderOptions { output_flag: "--observed", meta, profiles, exclude: Vec::new() })
 }
 
 /// The summary, with the observed cassette written.

@@ -32,8 +32,11 @@ use crate::error::{Error, Result};
 use crate::exchange::{Exchange, SpilledBody, Tap};
 
 /// How to record.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RecorderOptions {
+    /// The flag that named the cassette, for error messages (`-o`,
+    /// `--observed`, `--record-to`).
+    pub output_flag: &'static str,
     /// The cassette's `meta`; `recorded_at` and `tool` are filled in when absent.
     pub meta: Meta,
     /// `--profiles` stores: their secrets are redacted everywhere and name
@@ -41,6 +44,12 @@ pub struct RecorderOptions {
     pub profiles: Vec<AuthStore>,
     /// `--exclude` host globs: exchanges with these hosts are left out.
     pub exclude: Vec<String>,
+}
+
+impl Default for RecorderOptions {
+    fn default() -> Self {
+        Self { output_flag: "-o", meta: Meta::default(), profiles: Vec::new(), exclude: Vec::new() }
+    }
 }
 
 /// What a finished recording wrote.
@@ -82,7 +91,7 @@ impl Recorder {
     /// Start recording into `path`: check the flags (exit 2, naming the
     /// flag), then open `PATH.journal` and write its header.
     pub fn create(path: &Path, options: RecorderOptions) -> Result<Recorder> {
-        check_output(path)?;
+        check_output(options.output_flag, path)?;
         let exclude = host_globs(&options.exclude)?;
         let start = SystemTime::now();
         let mut meta = options.meta;
@@ -301,17 +310,17 @@ fn host(url: &str) -> Option<String> {
     uri.host().map(str::to_ascii_lowercase)
 }
 
-/// `-o` must name a file in an existing directory.
-pub(crate) fn check_output(path: &Path) -> Result<()> {
+/// `flag` (`-o`, `--observed`, …) must name a file in an existing directory.
+pub(crate) fn check_output(flag: &str, path: &Path) -> Result<()> {
     if path.as_os_str().is_empty() || path.is_dir() {
         return Err(Error::input(format!(
-            "-o {}: is a directory; name the cassette file, e.g. -o run.json",
+            "{flag} {}: is a directory; name the cassette file, e.g. {flag} run.json",
             path.display()
         )));
     }
     match path.parent().filter(|p| !p.as_os_str().is_empty()) {
         Some(dir) if !dir.is_dir() => Err(Error::input(format!(
-            "-o {}: directory {} does not exist; create it first",
+            "{flag} {}: directory {} does not exist; create it first",
             path.display(),
             dir.display()
         ))),
@@ -422,15 +431,26 @@ mod tests {
 
     #[test]
     fn output_in_a_missing_directory_names_the_flag() {
-        let err = check_output(Path::new("/nonexistent-dir/c.json")).unwrap_err();
+        let err = check_output("-o", Path::new("/nonexistent-dir/c.json")).unwrap_err();
         assert_eq!(err.exit_code(), 2);
         assert!(err.message().starts_with("-o /nonexistent-dir/c.json"), "{}", err.message());
     }
 
     #[test]
+    fn the_error_names_the_flag_that_gave_the_path() {
+        let options = RecorderOptions { output_flag: "--observed", ..RecorderOptions::default() };
+        let err = Recorder::create(Path::new("/nonexistent-dir/c.json"), options).unwrap_err();
+        assert!(
+            err.message().starts_with("--observed /nonexistent-dir/c.json: directory"),
+            "{}",
+            err.message()
+        );
+    }
+
+    #[test]
     fn output_that_is_a_directory_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(check_output(dir.path()).unwrap_err().exit_code(), 2);
+        assert_eq!(check_output("-o", dir.path()).unwrap_err().exit_code(), 2);
     }
 
     #[test]

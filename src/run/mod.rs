@@ -110,6 +110,7 @@ pub async fn run(options: RunOptions) -> Result<u8> {
     let recorder = Recorder::create(
         &observed,
         RecorderOptions {
+            output_flag: "--record-to",
             meta: meta(
                 &scenario,
                 &version,

@@ -69,7 +69,7 @@ impl fmt::Display for ImportSummary {
 
 /// Import the HAR at `options.har` into the cassette `options.output`.
 pub fn import(options: &ImportOptions) -> Result<ImportSummary> {
-    check_output(&options.output)?;
+    check_output("-o", &options.output)?;
     let har = read(&options.har)?;
     let at = |n: usize, e: String| Error::input(format!("{}: log.entries[{n}].{e}", options.har.display()));
     let mut conns = ConnIds::default();
