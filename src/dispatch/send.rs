@@ -19,8 +19,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, ServerName};
+use rustls_pki_types::ServerName;
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -30,6 +29,7 @@ use super::command::{PlanFormat, load, report_refusal, write_line};
 use super::inputs::InputSources;
 use super::plan::{self, Resolution};
 use crate::error::{Error, Result};
+use crate::upstream::live::add_pem_roots;
 
 /// How long a send may take, from connecting to the last body byte.
 const SEND_TIMEOUT: Duration = Duration::from_secs(120);
@@ -124,18 +124,7 @@ fn authority(uri: &http::Uri) -> Option<(String, u16)> {
 fn tls_config(ca: &[PathBuf]) -> Result<Arc<rustls::ClientConfig>> {
     let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
     for path in ca {
-        let bad = |e: &dyn std::fmt::Display| {
-            Error::input(format!("--ca {}: {e} (pass a PEM certificate)", path.display()))
-        };
-        let certs = CertificateDer::pem_file_iter(path)
-            .map_err(|e| bad(&e))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| bad(&e))?;
-        // A bundle (SSL_CERT_FILE) may hold certificates webpki cannot use; any usable one will do.
-        let (added, _) = roots.add_parsable_certificates(certs);
-        if added == 0 {
-            return Err(bad(&"no usable CERTIFICATE block found"));
-        }
+        add_pem_roots(&mut roots, "--ca", path)?;
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)

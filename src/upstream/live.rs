@@ -8,7 +8,7 @@
 
 use std::fmt;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -284,19 +284,26 @@ fn root_store(upstream_ca: &[PathBuf]) -> Result<Arc<RootCertStore>> {
     }
     let mut store = RootCertStore::empty();
     for path in upstream_ca {
-        let bad = |why: String| Error::input(format!("--upstream-ca {}: {why}", path.display()));
-        let pem = std::fs::read(path).map_err(|err| bad(format!("cannot read it: {err}")))?;
-        let certs = CertificateDer::pem_slice_iter(&pem)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|err| bad(format!("not a PEM certificate file: {err}")))?;
-        if certs.is_empty() {
-            return Err(bad("no PEM certificate in it".to_owned()));
-        }
-        for cert in certs {
-            store.add(cert).map_err(|err| bad(format!("unusable certificate: {err}")))?;
-        }
+        add_pem_roots(&mut store, "--upstream-ca", path)?;
     }
     Ok(Arc::new(store))
+}
+
+/// Trust the certificates in the PEM file `path`, given by `flag`. A bundle
+/// may hold certificates webpki cannot use; the file is refused (exit 2,
+/// naming the flag) only when it cannot be read or holds no usable one.
+pub(crate) fn add_pem_roots(roots: &mut RootCertStore, flag: &str, path: &Path) -> Result<()> {
+    let bad =
+        |why: String| Error::input(format!("{flag} {}: {why}; pass a PEM certificate file", path.display()));
+    let pem = std::fs::read(path).map_err(|err| bad(format!("cannot read it: {err}")))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|err| bad(format!("not a PEM certificate file: {err}")))?;
+    let (added, _) = roots.add_parsable_certificates(certs);
+    if added == 0 {
+        return Err(bad("no usable PEM certificate in it".to_owned()));
+    }
+    Ok(())
 }
 
 fn tls_connector(roots: Arc<RootCertStore>, alpn: &[&[u8]]) -> TlsConnector {
@@ -492,7 +499,7 @@ mod tests {
         std::fs::write(&empty, "nothing here\n").unwrap();
         let err = root_store(&[empty]).err().unwrap();
         assert!(
-            err.message().contains("--upstream-ca") && err.message().contains("no PEM certificate"),
+            err.message().contains("--upstream-ca") && err.message().contains("no usable PEM certificate"),
             "{err}"
         );
         let err = root_store(&[dir.path().join("absent.pem")]).err().unwrap();

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Reproduce BENCHMARKS.md: dispatch-vcr against a direct connection, hudsucker
+# and mitmproxy's mitmdump, all on loopback, in one run (benches/proxy).
+#
+#   scripts/bench.sh            measure and rewrite the results in BENCHMARKS.md
+#   scripts/bench.sh --quick    a smoke run: fewer samples, BENCHMARKS.md untouched
+#
+# mitmdump comes from PyPI into the git-ignored venv .cache/bench-venv on the
+# first run; without it the bench still runs and the table says why.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv=.cache/bench-venv
+work=.cache/bench
+mkdir -p "$work"
+
+mitm=()
+if [[ ! -x "$venv/bin/mitmdump" ]]; then
+    echo "bench: installing mitmproxy into $venv" >&2
+    if ! { python3 -m venv "$venv" && "$venv/bin/pip" install --quiet mitmproxy; } >"$work/pip.log" 2>&1; then
+        echo "bench: could not install mitmproxy (see $work/pip.log); measuring without it" >&2
+    fi
+fi
+if [[ -x "$venv/bin/mitmdump" ]]; then
+    mitm=(--mitmdump "$venv/bin/mitmdump")
+else
+    mitm=(--mitmdump-missing "pip could not install mitmproxy here (see $work/pip.log)")
+fi
+
+# The binary as users build it (without the bench feature, which only adds the peers).
+cargo build --release --bin dispatch-vcr
+cp target/release/dispatch-vcr "$work/dispatch-vcr"
+cargo bench --features bench --bench proxy --no-run
+
+quick=false
+for arg in "$@"; do [[ "$arg" == --quick ]] && quick=true; done
+started=$SECONDS
+cargo bench --features bench --bench proxy -- \
+    --dispatch-vcr "$work/dispatch-vcr" "${mitm[@]}" --output "$work/results.md" "$@"
+echo "bench: measured in $((SECONDS - started)) s" >&2
+
+if ! $quick; then
+    # Replace what lies between the markers in BENCHMARKS.md with the new results.
+    awk -v results="$work/results.md" '
+        /<!-- results:begin -->/ { print; while ((getline line < results) > 0) print line; skip = 1; next }
+        /<!-- results:end -->/ { skip = 0 }
+        !skip { print }
+    ' BENCHMARKS.md >"$work/BENCHMARKS.md"
+    mv "$work/BENCHMARKS.md" BENCHMARKS.md
+    echo "bench: BENCHMARKS.md updated" >&2
+fi
