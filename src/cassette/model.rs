@@ -78,6 +78,11 @@ pub struct CredentialFacts {
     pub account: Option<String>,
 }
 
+/// How an interaction's `error` starts when the upstream cut the response
+/// body short: the recorded part is kept, and replay serves it, then fails
+/// the body the same way.
+pub const RESPONSE_CUT_SHORT: &str = "upstream response body failed";
+
 /// One request/response exchange or WebSocket session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(extend("anyOf" = [{"required": ["response"]}, {"required": ["error"]}]))]
@@ -101,7 +106,8 @@ pub struct Interaction {
     /// Messages of an upgraded WebSocket connection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub websocket: Option<WebSocketSession>,
-    /// Why the exchange failed (`upstream connect failed: …`).
+    /// Why the exchange failed (`upstream connect failed: …`); it starts
+    /// with [`RESPONSE_CUT_SHORT`] when a response came but its body broke off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }

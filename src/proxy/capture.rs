@@ -25,6 +25,7 @@ use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 
 use super::InFlight;
+use crate::cassette::RESPONSE_CUT_SHORT;
 use crate::exchange::{Exchange, RequestHead, ResponseHead, SpilledBody, Tap, TimedChunk, WsCapture};
 use crate::upstream::{Body, BoxError};
 
@@ -307,7 +308,7 @@ impl Tee {
     fn failure(&self, err: &BoxError) -> String {
         match self.side {
             BodySide::Request => format!("client request body failed: {err}"),
-            BodySide::Response => format!("upstream response body failed: {err}"),
+            BodySide::Response => format!("{RESPONSE_CUT_SHORT}: {err}"),
         }
     }
 }

@@ -272,7 +272,7 @@ mod tests {
             headers: vec![],
             body: StoredBody::from(BodyContent::Chunks(chunks)),
         };
-        let failure = Some("upstream response body failed: reset".to_owned());
+        let failure = Some(format!("{}: reset", model::RESPONSE_CUT_SHORT));
         let mut body = recorded(&response, Path::new("."), Pace::None, failure).unwrap().into_body();
         assert_eq!(body.frame().await.unwrap().unwrap().into_data().unwrap(), "a");
         assert_eq!(body.frame().await.unwrap().unwrap().into_data().unwrap(), "b");

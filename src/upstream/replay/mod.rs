@@ -44,12 +44,8 @@ use self::explain::{Entry, Head, Miss, explain};
 use self::matcher::{Book, Key, Take};
 use super::{Body, BoxIo, Upstream, UpstreamError, UpstreamResponse, WsSession, body, is_websocket_upgrade};
 use crate::cassette::Redactor;
-use crate::cassette::model::{self, Cassette, Interaction};
+use crate::cassette::model::{self, Cassette, Interaction, RESPONSE_CUT_SHORT};
 use crate::dispatch::catalog::{Catalog, ProviderAnswer};
-
-/// How the proxy words an upstream failure that cut a response body short
-/// (`proxy::capture`); such a recorded failure replays after the recorded pieces.
-const UPSTREAM_BODY_FAILURE: &str = "upstream response body failed";
 
 /// How streamed bodies and WebSocket messages are paced.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -292,7 +288,7 @@ impl Replay {
                 socket: websocket::play(session, self.config.pace),
             }));
         }
-        let failure = interaction.error.clone().filter(|e| e.starts_with(UPSTREAM_BODY_FAILURE));
+        let failure = interaction.error.clone().filter(|e| e.starts_with(RESPONSE_CUT_SHORT));
         Ok(UpstreamResponse::Http(answer::recorded(response, &self.dir, self.config.pace, failure)?))
     }
 }
