@@ -147,15 +147,7 @@ mod tests {
     use super::*;
 
     fn cell(verdict: Verdict) -> CellOutcome {
-        CellOutcome {
-            version: "1".into(),
-            cassette: "c".into(),
-            verdict,
-            known_failure: None,
-            reference: vec![],
-            invariants: vec![],
-            dispatcher_log: vec![],
-        }
+        CellOutcome::new("1", "c", verdict)
     }
 
     #[test]

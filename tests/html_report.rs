@@ -145,13 +145,8 @@ fn the_shipped_catalogue_renders_with_every_cell_and_an_opened_diff() {
 #[test]
 fn hostile_names_stay_text_in_the_browser() {
     let cell = CellOutcome {
-        version: "1.0.0".into(),
-        cassette: "<b>c</b>.json".into(),
-        verdict: Verdict::Fail,
-        known_failure: None,
-        reference: vec![],
-        invariants: vec![],
         dispatcher_log: vec!["OpenClaw logged <script>x</script>".into()],
+        ..CellOutcome::new("1.0.0", "<b>c</b>.json", Verdict::Fail)
     };
     let report = Report::new(
         vec![ScenarioOutcome {

@@ -328,18 +328,13 @@ mod tests {
                 .into(),
         };
         CellOutcome {
-            version: version.into(),
-            cassette: "c.json".into(),
-            verdict,
-            known_failure: None,
-            reference: vec![],
-            dispatcher_log: vec![],
             invariants: vec![InvariantOutcome {
                 invariant: Invariant::Endpoint,
                 status: if verdict == Verdict::Pass { Status::Pass } else { Status::Fail },
                 note: None,
                 failures: if verdict == Verdict::Pass { vec![] } else { vec![failure] },
             }],
+            ..CellOutcome::new(version, "c.json", verdict)
         }
     }
 

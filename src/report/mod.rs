@@ -216,6 +216,20 @@ pub struct CellOutcome {
 }
 
 impl CellOutcome {
+    /// A cell with `verdict` and nothing else known yet: no invariants, no
+    /// reference disagreement, no known failure, no dispatcher log.
+    pub fn new(version: impl Into<String>, cassette: impl Into<String>, verdict: Verdict) -> Self {
+        Self {
+            version: version.into(),
+            cassette: cassette.into(),
+            verdict,
+            known_failure: None,
+            reference: Vec::new(),
+            invariants: Vec::new(),
+            dispatcher_log: Vec::new(),
+        }
+    }
+
     /// All invariant failures of the cell.
     pub fn failures(&self) -> impl Iterator<Item = &Failure> {
         self.invariants.iter().flat_map(|i| &i.failures)
@@ -418,15 +432,7 @@ mod tests {
     use super::*;
 
     fn cell(version: &str, verdict: Verdict) -> CellOutcome {
-        CellOutcome {
-            version: version.into(),
-            cassette: "c.json".into(),
-            verdict,
-            known_failure: None,
-            reference: vec![],
-            invariants: vec![],
-            dispatcher_log: vec![],
-        }
+        CellOutcome::new(version, "c.json", verdict)
     }
 
     fn scenario(cells: Vec<CellOutcome>) -> ScenarioOutcome {

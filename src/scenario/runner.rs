@@ -71,13 +71,10 @@ pub fn check_cell(
         (true, false, false) => Verdict::Pass,
     };
     Ok(CellOutcome {
-        version: version.to_string(),
-        cassette: cassette_name.to_owned(),
-        verdict,
         known_failure,
         reference: reference_failures,
         invariants,
-        dispatcher_log: Vec::new(),
+        ..CellOutcome::new(version.to_string(), cassette_name, verdict)
     })
 }
 
@@ -342,15 +339,7 @@ mod tests {
     }
 
     fn cell(version: &str, verdict: Verdict) -> CellOutcome {
-        CellOutcome {
-            version: version.into(),
-            cassette: String::new(),
-            verdict,
-            known_failure: None,
-            reference: vec![],
-            invariants: vec![],
-            dispatcher_log: vec![],
-        }
+        CellOutcome::new(version, "", verdict)
     }
 
     #[test]
