@@ -63,7 +63,7 @@ pub fn load(path: &Path) -> Result<Cassette> {
 /// Parse and validate cassette `bytes` read from `path` (named in errors).
 ///
 /// A cassette that is well-formed takes the fast way ([`parse_well_formed`]):
-/// one typed parse and a light check of the body forms. Anything else takes
+/// one typed parse. Anything else takes
 /// the careful way, which finds the first problem and names it precisely.
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Cassette> {
     let cassette = match parse_well_formed(bytes) {
@@ -75,16 +75,13 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Cassette> {
 }
 
 /// The cassette, if `bytes` are a v1 cassette whose every body has exactly
-/// one form; `None` for anything [`parse_carefully`] would complain about.
-/// `check` loads a cassette per cell and replay loads large ones, so this
-/// path avoids building a `serde_json::Value` of the whole file.
+/// one form (the typed parse refuses any other); `None` for anything
+/// [`parse_carefully`] would complain about. `check` loads a cassette per
+/// cell and replay loads large ones, so this path reads each byte once,
+/// straight into the typed model.
 fn parse_well_formed(bytes: &[u8]) -> Option<Cassette> {
     let cassette: Cassette = serde_json::from_slice(bytes).ok()?;
-    if cassette.format != FORMAT_V1 {
-        return None;
-    }
-    let shape: shape::Cassette = serde_json::from_slice(bytes).ok()?;
-    shape.forms_are_single().then_some(cassette)
+    (cassette.format == FORMAT_V1).then_some(cassette)
 }
 
 /// Parse step by step, so the first problem gets a precise message: syntax
@@ -133,94 +130,8 @@ fn parse_carefully(path: &Path, bytes: &[u8]) -> Result<Cassette> {
     })
 }
 
-/// Just the keys of a cassette that say which forms its bodies take;
-/// everything else is skipped unparsed.
-mod shape {
-    use serde::de::IgnoredAny;
-    use serde::{Deserialize, Deserializer};
-
-    #[derive(Deserialize)]
-    pub(super) struct Cassette {
-        #[serde(default)]
-        interactions: Vec<Interaction>,
-    }
-
-    #[derive(Deserialize)]
-    struct Interaction {
-        request: Option<Side>,
-        response: Option<Side>,
-        websocket: Option<WebSocket>,
-    }
-
-    #[derive(Deserialize)]
-    struct Side {
-        body: Option<Body>,
-    }
-
-    #[derive(Deserialize)]
-    struct WebSocket {
-        #[serde(default)]
-        messages: Vec<Payload>,
-    }
-
-    /// Which of the forms of DESIGN §4 a body names (a key counts even when its value is `null`).
-    #[derive(Deserialize)]
-    struct Body {
-        #[serde(default, deserialize_with = "present")]
-        empty: bool,
-        #[serde(default, deserialize_with = "present")]
-        json: bool,
-        #[serde(default, deserialize_with = "present")]
-        text: bool,
-        #[serde(default, deserialize_with = "present")]
-        base64: bool,
-        #[serde(default, deserialize_with = "present")]
-        sse: bool,
-        #[serde(default, deserialize_with = "present")]
-        file: bool,
-        chunks: Option<Vec<Payload>>,
-    }
-
-    #[derive(Deserialize)]
-    struct Payload {
-        #[serde(default, deserialize_with = "present")]
-        text: bool,
-        #[serde(default, deserialize_with = "present")]
-        base64: bool,
-    }
-
-    fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
-        IgnoredAny::deserialize(deserializer).map(|_| true)
-    }
-
-    impl Cassette {
-        /// Whether every body has exactly one form and every payload exactly one of text and base64.
-        pub(super) fn forms_are_single(&self) -> bool {
-            self.interactions.iter().all(|i| {
-                let bodies = [&i.request, &i.response].into_iter().flatten().filter_map(|s| s.body.as_ref());
-                let messages = i.websocket.iter().flat_map(|ws| &ws.messages);
-                bodies.into_iter().all(Body::is_single) && messages.into_iter().all(Payload::is_single)
-            })
-        }
-    }
-
-    impl Body {
-        fn is_single(&self) -> bool {
-            let forms =
-                [self.empty, self.json, self.text, self.base64, self.sse, self.file, self.chunks.is_some()];
-            forms.iter().filter(|f| **f).count() == 1 && self.chunks.iter().flatten().all(Payload::is_single)
-        }
-    }
-
-    impl Payload {
-        fn is_single(&self) -> bool {
-            self.text != self.base64
-        }
-    }
-}
-
-/// Checks the typed model cannot make: serde takes the first form of a
-/// body with two, so "exactly one form" is checked on the JSON itself.
+/// "Exactly one form", checked on the JSON itself so that the error names
+/// the body's path (the typed parse refuses such a body too, by position only).
 fn check_forms(value: &Value) -> Result<(), String> {
     let Some(interactions) = value.get("interactions").and_then(Value::as_array) else { return Ok(()) };
     for (i, interaction) in interactions.iter().enumerate() {

@@ -7,6 +7,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod de;
+
 /// The `format` value of a cassette v1 file.
 pub const FORMAT_V1: &str = "dispatch-vcr/cassette@1";
 
@@ -107,7 +109,8 @@ pub struct Interaction {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub websocket: Option<WebSocketSession>,
     /// Why the exchange failed (`upstream connect failed: …`); it starts
-    /// with [`RESPONSE_CUT_SHORT`] when a response came but its body broke off.
+    /// with `upstream response body failed` when a response came but its
+    /// body broke off (replay serves the recorded part, then fails the body).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -167,7 +170,9 @@ fn default_http_version() -> String {
 }
 
 /// A stored body: exactly one content form, plus how it was encoded on the wire.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+// Read by hand in model/de.rs, like Chunk and WsMessage: the derive would
+// buffer the whole object to find its flattened form.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Body {
     /// The content.
     #[serde(flatten)]
@@ -246,7 +251,7 @@ pub enum Payload {
 }
 
 /// One chunk of a streamed body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Chunk {
     /// Milliseconds from the response head to this chunk.
     pub t_ms: u64,
@@ -277,7 +282,7 @@ pub struct WebSocketSession {
 }
 
 /// One WebSocket data message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct WsMessage {
     /// Who sent it.
     pub from: Side,

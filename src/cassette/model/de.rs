@@ -1,0 +1,232 @@
+//! Reading the types whose content form is a key beside their other fields
+//! (`Body`, `Chunk`, `WsMessage`). serde's derive of `#[serde(flatten)]`
+//! buffers every field of such an object before it picks the form, which
+//! doubles the work of loading a cassette of large JSON bodies; these visitors
+//! read each field once, straight into its type, and refuse an object with
+//! no form or with more than one.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, de::Error as _};
+
+use super::{Body, BodyContent, Chunk, Payload, Side, WsMessage};
+
+/// The keys of a body object.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum BodyKey {
+    Empty,
+    Json,
+    Text,
+    Base64,
+    Sse,
+    Chunks,
+    File,
+    DecodedFrom,
+    Sha256,
+    Len,
+    #[serde(other)]
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Body {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(BodyVisitor)
+    }
+}
+
+struct BodyVisitor;
+
+impl<'de> Visitor<'de> for BodyVisitor {
+    type Value = Body;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a body: an object with one of empty, json, text, base64, sse, chunks, file")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Body, A::Error> {
+        let mut body =
+            Body { content: BodyContent::Empty(true), decoded_from: None, sha256: None, len: None };
+        let mut form = OneForm::default();
+        while let Some(key) = map.next_key()? {
+            let content = match key {
+                BodyKey::Empty => BodyContent::Empty(map.next_value()?),
+                BodyKey::Json => BodyContent::Json(map.next_value()?),
+                BodyKey::Text => BodyContent::Text(map.next_value()?),
+                BodyKey::Base64 => BodyContent::Base64(map.next_value()?),
+                BodyKey::Sse => BodyContent::Sse(map.next_value()?),
+                BodyKey::Chunks => BodyContent::Chunks(map.next_value()?),
+                BodyKey::File => BodyContent::File(map.next_value()?),
+                BodyKey::DecodedFrom => {
+                    body.decoded_from = map.next_value()?;
+                    continue;
+                }
+                BodyKey::Sha256 => {
+                    body.sha256 = map.next_value()?;
+                    continue;
+                }
+                BodyKey::Len => {
+                    body.len = map.next_value()?;
+                    continue;
+                }
+                BodyKey::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            form.put(content)?;
+        }
+        body.content = form.take("a body needs one of empty, json, text, base64, sse, chunks, file")?;
+        Ok(body)
+    }
+}
+
+/// The keys of a chunk or WebSocket message object.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum PieceKey {
+    From,
+    TMs,
+    Text,
+    Base64,
+    #[serde(other)]
+    Other,
+}
+
+/// The fields of a chunk or a WebSocket message, as read.
+struct Piece {
+    from: Option<Side>,
+    t_ms: Option<u64>,
+    payload: Payload,
+}
+
+impl<'de> Deserialize<'de> for Piece {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(PieceVisitor)
+    }
+}
+
+struct PieceVisitor;
+
+impl<'de> Visitor<'de> for PieceVisitor {
+    type Value = Piece;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object with t_ms and one of text, base64")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Piece, A::Error> {
+        let (mut from, mut t_ms, mut form) = (None, None, OneForm::default());
+        while let Some(key) = map.next_key()? {
+            match key {
+                PieceKey::From => from = Some(map.next_value()?),
+                PieceKey::TMs => t_ms = Some(map.next_value()?),
+                PieceKey::Text => form.put(Payload::Text(map.next_value()?))?,
+                PieceKey::Base64 => form.put(Payload::Base64(map.next_value()?))?,
+                PieceKey::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Piece { from, t_ms, payload: form.take("it needs one of text, base64")? })
+    }
+}
+
+impl<'de> Deserialize<'de> for Chunk {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let piece = Piece::deserialize(deserializer)?;
+        Ok(Chunk { t_ms: piece.t_ms.ok_or_else(|| D::Error::missing_field("t_ms"))?, payload: piece.payload })
+    }
+}
+
+impl<'de> Deserialize<'de> for WsMessage {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let piece = Piece::deserialize(deserializer)?;
+        Ok(WsMessage {
+            from: piece.from.ok_or_else(|| D::Error::missing_field("from"))?,
+            t_ms: piece.t_ms.ok_or_else(|| D::Error::missing_field("t_ms"))?,
+            payload: piece.payload,
+        })
+    }
+}
+
+/// Exactly one content form of an object.
+struct OneForm<T>(Option<T>);
+
+impl<T> Default for OneForm<T> {
+    fn default() -> Self {
+        Self(None)
+    }
+}
+
+impl<T> OneForm<T> {
+    fn put<E: de::Error>(&mut self, form: T) -> Result<(), E> {
+        match self.0.replace(form) {
+            Some(_) => Err(E::custom("more than one content form; keep exactly one")),
+            None => Ok(()),
+        }
+    }
+
+    fn take<E: de::Error>(self, missing: &str) -> Result<T, E> {
+        self.0.ok_or_else(|| E::custom(missing))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn body(value: serde_json::Value) -> Result<Body, serde_json::Error> {
+        serde_json::from_value(value)
+    }
+
+    #[test]
+    fn every_form_reads_back_what_was_written() {
+        let forms = [
+            json!({"empty": true}),
+            json!({"json": {"model": "gpt-5.5"}, "decoded_from": "zstd"}),
+            json!({"text": "hi"}),
+            json!({"base64": "AAE="}),
+            json!({"sse": [{"t_ms": 1, "event": "e", "data": "d"}]}),
+            json!({"chunks": [{"t_ms": 0, "text": "a"}, {"t_ms": 2, "base64": "AA=="}]}),
+            json!({"file": "c.json.blobs/ab", "sha256": "ab", "len": 3}),
+        ];
+        for form in forms {
+            let read = body(form.clone()).unwrap();
+            assert_eq!(serde_json::to_value(&read).unwrap(), form);
+        }
+    }
+
+    #[test]
+    fn a_body_needs_exactly_one_form() {
+        let two = body(json!({"text": "a", "json": {}})).unwrap_err();
+        assert!(two.to_string().contains("more than one content form"), "{two}");
+        let none = body(json!({"decoded_from": "gzip"})).unwrap_err();
+        assert!(none.to_string().contains("needs one of"), "{none}");
+    }
+
+    #[test]
+    fn messages_need_their_side_time_and_one_payload() {
+        let read: WsMessage =
+            serde_json::from_value(json!({"from": "client", "t_ms": 3, "text": "x"})).unwrap();
+        assert_eq!(read, WsMessage { from: Side::Client, t_ms: 3, payload: Payload::Text("x".into()) });
+        for bad in [
+            json!({"t_ms": 3, "text": "x"}),
+            json!({"from": "server", "text": "x"}),
+            json!({"from": "server", "t_ms": 3}),
+            json!({"from": "server", "t_ms": 3, "text": "x", "base64": "AA=="}),
+        ] {
+            assert!(serde_json::from_value::<WsMessage>(bad.clone()).is_err(), "{bad}");
+        }
+        assert!(serde_json::from_value::<Chunk>(json!({"text": "x"})).is_err());
+    }
+
+    #[test]
+    fn unknown_keys_are_skipped() {
+        let read = body(json!({"note": [1, 2], "text": "hi"})).unwrap();
+        assert_eq!(read.content, BodyContent::Text("hi".into()));
+    }
+}
