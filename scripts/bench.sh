@@ -27,16 +27,14 @@ else
     mitm=(--mitmdump-missing "pip could not install mitmproxy here (see $work/pip.log)")
 fi
 
-# The binary as users build it (without the bench feature, which only adds the peers).
-cargo build --release --bin dispatch-vcr
-cp target/release/dispatch-vcr "$work/dispatch-vcr"
+# One optimised build: the bench and the dispatch-vcr binary it measures (the
+# same code users build; the bench feature only adds the hudsucker peer).
 cargo bench --features bench --bench proxy --no-run
 
 quick=false
 for arg in "$@"; do [[ "$arg" == --quick ]] && quick=true; done
 started=$SECONDS
-cargo bench --features bench --bench proxy -- \
-    --dispatch-vcr "$work/dispatch-vcr" "${mitm[@]}" --output "$work/results.md" "$@"
+cargo bench --features bench --bench proxy -- "${mitm[@]}" --output "$work/results.md" "$@"
 echo "bench: measured in $((SECONDS - started)) s" >&2
 
 if ! $quick; then

@@ -206,7 +206,7 @@ fn fingerprint_of_value(value: &str) -> String {
 fn request_model(body: &Body) -> Option<String> {
     match &body.content {
         BodyContent::Json(value) => model_of(value),
-        BodyContent::Text(text) => serde_json::from_str(text).ok().as_ref().and_then(model_of),
+        BodyContent::Text(text) => model_in_text(text),
         BodyContent::Chunks(chunks) => {
             let text: String = chunks
                 .iter()
@@ -215,7 +215,7 @@ fn request_model(body: &Body) -> Option<String> {
                     Payload::Base64(_) => None,
                 })
                 .collect();
-            serde_json::from_str(&text).ok().as_ref().and_then(model_of)
+            model_in_text(&text)
         }
         _ => None,
     }
@@ -224,13 +224,36 @@ fn request_model(body: &Body) -> Option<String> {
 /// A WebSocket dispatch names its model in the client's first `response.create`.
 fn first_client_model(messages: &[crate::cassette::WsMessage]) -> Option<String> {
     messages.iter().filter(|m| m.from == Side::Client).find_map(|m| match &m.payload {
-        Payload::Text(text) => serde_json::from_str(text).ok().as_ref().and_then(model_of),
+        Payload::Text(text) => model_in_text(text),
         Payload::Base64(_) => None,
     })
 }
 
+/// `model`, or `response.model` (a WebSocket `response.create`), of a JSON document.
 fn model_of(value: &Value) -> Option<String> {
     let model = value.get("model").or_else(|| value.get("response").and_then(|r| r.get("model")))?;
+    model.as_str().map(str::to_owned)
+}
+
+/// [`model_of`] for JSON text, reading only those two fields: the rest of a
+/// request (instructions, tools, history; often most of a cassette) is
+/// skipped without being built into a value.
+fn model_in_text(text: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Fields {
+        model: Option<Value>,
+        response: Option<Response>,
+    }
+    #[derive(Deserialize)]
+    struct Response {
+        model: Option<Value>,
+    }
+    // Only an object has fields (serde would read an array positionally).
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    let fields: Fields = serde_json::from_str(text).ok()?;
+    let model = fields.model.or_else(|| fields.response?.model)?;
     model.as_str().map(str::to_owned)
 }
 
@@ -315,6 +338,20 @@ mod tests {
         bindings.insert("sha256:000000000001".into(), bound("openai:a"));
         bindings.insert("sha256:000000000001".into(), bound("openai:b"));
         assert_eq!(bindings.get("sha256:000000000001").unwrap().profile.as_deref(), Some("openai:a"));
+    }
+
+    #[test]
+    fn the_model_is_read_from_json_text_without_the_rest() {
+        let long = format!(
+            r#"{{"instructions":"{}","model":"gpt-5.5","tools":[{{"model":"x"}}]}}"#,
+            "a".repeat(1000)
+        );
+        assert_eq!(model_in_text(&long).as_deref(), Some("gpt-5.5"));
+        let create = r#"{"type":"response.create","response":{"model":"gpt-5.5-pro","input":[]}}"#;
+        assert_eq!(model_in_text(create).as_deref(), Some("gpt-5.5-pro"));
+        for none in [r#"["gpt-5.5"]"#, r#"{"model":5}"#, "not json", r#"{"input":"hi"}"#] {
+            assert_eq!(model_in_text(none), None, "{none}");
+        }
     }
 
     #[test]
