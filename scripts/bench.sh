@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reproduce BENCHMARKS.md: dispatch-vcr against a direct connection, hudsucker
-# and mitmproxy's mitmdump, all on loopback, in one run (benches/proxy).
+# and mitmproxy's mitmdump, all on loopback, in one run (benches/proxy, built as
+# the dispatch-vcr-bench binary).
 #
 #   scripts/bench.sh            measure and rewrite the results in BENCHMARKS.md
 #   scripts/bench.sh --quick    a smoke run: fewer samples, BENCHMARKS.md untouched
@@ -14,12 +15,21 @@ venv=.cache/bench-venv
 work=.cache/bench
 mkdir -p "$work"
 
-mitm=()
+# mitmproxy installs (first run only) while cargo builds.
+pip_job=
 if [[ ! -x "$venv/bin/mitmdump" ]]; then
     echo "bench: installing mitmproxy into $venv" >&2
-    if ! { python3 -m venv "$venv" && "$venv/bin/pip" install --quiet mitmproxy; } >"$work/pip.log" 2>&1; then
-        echo "bench: could not install mitmproxy (see $work/pip.log); measuring without it" >&2
-    fi
+    { python3 -m venv "$venv" && "$venv/bin/pip" install --quiet mitmproxy; } >"$work/pip.log" 2>&1 &
+    pip_job=$!
+fi
+
+# One optimised build: the bench and the dispatch-vcr binary it measures, side by
+# side in target/release (the same code users build; the bench feature only adds
+# the hudsucker peer).
+cargo build --release --features bench --bin dispatch-vcr --bin dispatch-vcr-bench
+
+if [[ -n "$pip_job" ]] && ! wait "$pip_job"; then
+    echo "bench: could not install mitmproxy (see $work/pip.log); measuring without it" >&2
 fi
 if [[ -x "$venv/bin/mitmdump" ]]; then
     mitm=(--mitmdump "$venv/bin/mitmdump")
@@ -27,14 +37,10 @@ else
     mitm=(--mitmdump-missing "pip could not install mitmproxy here (see $work/pip.log)")
 fi
 
-# One optimised build: the bench and the dispatch-vcr binary it measures (the
-# same code users build; the bench feature only adds the hudsucker peer).
-cargo bench --features bench --bench proxy --no-run
-
 quick=false
 for arg in "$@"; do [[ "$arg" == --quick ]] && quick=true; done
 started=$SECONDS
-cargo bench --features bench --bench proxy -- "${mitm[@]}" --output "$work/results.md" "$@"
+cargo run -q --release --features bench --bin dispatch-vcr-bench -- "${mitm[@]}" --output "$work/results.md" "$@"
 echo "bench: measured in $((SECONDS - started)) s" >&2
 
 if ! $quick; then

@@ -1,4 +1,5 @@
-//! The dispatch-vcr benchmark (`scripts/bench.sh`; results in BENCHMARKS.md).
+//! The dispatch-vcr benchmark, the `dispatch-vcr-bench` binary (`scripts/bench.sh`;
+//! results in BENCHMARKS.md).
 //!
 //! Starts on loopback a local HTTPS upstream, dispatch-vcr in `record` and
 //! `replay` mode (the built binary), a hudsucker pass-through proxy and
@@ -47,8 +48,8 @@ pub type Fallible<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 #[derive(Parser, Debug)]
 #[command(about = "Benchmark dispatch-vcr against direct connections, hudsucker and mitmdump")]
 struct Args {
-    /// The dispatch-vcr binary to measure.
-    #[arg(long, default_value = env!("CARGO_BIN_EXE_dispatch-vcr"))]
+    /// The dispatch-vcr binary to measure [default: the one built beside this bench].
+    #[arg(long, default_value_os_t = sibling_dispatch_vcr(), hide_default_value = true)]
     dispatch_vcr: PathBuf,
     /// mitmproxy's `mitmdump`; without it the mitmdump column says why.
     #[arg(long)]
@@ -88,9 +89,13 @@ struct Args {
     /// Where the hudsucker peer writes its CA.
     #[arg(long, hide = true)]
     dir: Option<PathBuf>,
-    /// Passed by `cargo bench`; ignored.
-    #[arg(long, hide = true)]
-    bench: bool,
+}
+
+/// `dispatch-vcr` in this binary's folder: `cargo build --release --features bench`
+/// puts both there, built from the same code.
+fn sibling_dispatch_vcr() -> PathBuf {
+    std::env::current_exe()
+        .map_or_else(|_| PathBuf::from("dispatch-vcr"), |exe| exe.with_file_name("dispatch-vcr"))
 }
 
 /// How much of everything to do.

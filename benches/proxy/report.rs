@@ -229,27 +229,29 @@ fn targets_table(results: &Results, out: &mut String) {
     let cells_per_s = cells as f64 / check_time.as_secs_f64();
     let (cassette_bytes, cassette_load) = results.cassette;
     let mib = |bytes: u64| bytes as f64 / f64::from(1 << 20);
-    let show = |value: Option<f64>, unit: &str| value.map_or("n/a".to_owned(), |v| format!("{v:.1}{unit}"));
+    let show = |value: Option<f64>, digits: usize, unit: &str| {
+        value.map_or("n/a".to_owned(), |v| format!("{v:.digits$}{unit}"))
+    };
     let rows: Vec<(String, String, &str, Option<bool>)> = vec![
         (
             "added latency per keep-alive request, recording".into(),
-            format!("{} µs (hudsucker {} µs)", show(added, ""), show(hudsucker_added, "")),
+            format!("{} µs (hudsucker {} µs)", show(added, 1, ""), show(hudsucker_added, 1, "")),
             "≤ +25 µs and ≤ hudsucker",
             added.zip(hudsucker_added).map(|(a, h)| a <= 25.0 && a <= h),
         ),
         (
             "less added latency than mitmdump".into(),
-            show(mitm_ratio, "×"),
+            show(mitm_ratio, 1, "×"),
             "≥ 40×",
             mitm_ratio.map(|r| r >= 40.0),
         ),
         (
             "throughput ÷ direct, 50 connections, recording".into(),
-            format!("{} (hudsucker {})", show(ratio, ""), show(hudsucker_ratio, "")),
+            format!("{} (hudsucker {})", show(ratio, 2, ""), show(hudsucker_ratio, 2, "")),
             "≥ 0.5 and ≥ hudsucker",
             ratio.zip(hudsucker_ratio).map(|(r, h)| r >= 0.5 && r >= h),
         ),
-        ("throughput ÷ mitmdump's".into(), show(vs_mitm, "×"), "≥ 20×", vs_mitm.map(|r| r >= 20.0)),
+        ("throughput ÷ mitmdump's".into(), show(vs_mitm, 1, "×"), "≥ 20×", vs_mitm.map(|r| r >= 20.0)),
         (
             "leaf certificate for a new host".into(),
             format!("{:.1} µs (hudsucker {:.1} µs)", results.leaf.0, results.hudsucker_leaf.0),
@@ -264,7 +266,7 @@ fn targets_table(results: &Results, out: &mut String) {
         ),
         (
             format!("SSE event delivery while recording, p99 (events {sse_gap_us:.0} µs apart)"),
-            show(sse_p99, " µs"),
+            show(sse_p99, 1, " µs"),
             "forwarded before the next event",
             sse_p99.map(|p| p < sse_gap_us),
         ),
