@@ -23,10 +23,10 @@ if [[ ! -x "$venv/bin/mitmdump" ]]; then
     pip_job=$!
 fi
 
-# One optimised build: the bench and the dispatch-vcr binary it measures, side by
-# side in target/release (the same code users build; the bench feature only adds
-# the hudsucker peer).
-cargo build --release --features bench --bin dispatch-vcr --bin dispatch-vcr-bench
+# One optimised build (Cargo.toml's bench profile: release without line tables):
+# the bench and the dispatch-vcr binary it measures, side by side in target/release
+# (the same code users build; the bench feature only adds the hudsucker peer).
+cargo build --profile bench --features bench --bin dispatch-vcr --bin dispatch-vcr-bench
 
 if [[ -n "$pip_job" ]] && ! wait "$pip_job"; then
     echo "bench: could not install mitmproxy (see $work/pip.log); measuring without it" >&2
@@ -40,7 +40,7 @@ fi
 quick=false
 for arg in "$@"; do [[ "$arg" == --quick ]] && quick=true; done
 started=$SECONDS
-cargo run -q --release --features bench --bin dispatch-vcr-bench -- "${mitm[@]}" --output "$work/results.md" "$@"
+cargo run -q --profile bench --features bench --bin dispatch-vcr-bench -- "${mitm[@]}" --output "$work/results.md" "$@"
 echo "bench: measured in $((SECONDS - started)) s" >&2
 
 if ! $quick; then
