@@ -124,7 +124,7 @@ impl Sizes {
             warmup: Duration::from_millis(if full { 500 } else { 100 }),
             window: Duration::from_secs(if full { 3 } else { 1 }),
             new_conns: if full { 200 } else { 20 },
-            sse_events: if full { 50 } else { 10 },
+            sse_events: if full { 200 } else { 20 },
             sse_gap: Duration::from_millis(3),
             leaf_samples: if full { 500 } else { 50 },
             scenarios: 1000,
