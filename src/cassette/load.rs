@@ -14,7 +14,7 @@ use base64::Engine as _;
 use serde_json::Value;
 
 use super::journal::journal_path;
-use super::model::{Body, BodyContent, Cassette, FORMAT_V1, Headers, Interaction, Payload};
+use super::model::{BODY_FORMS, Body, BodyContent, Cassette, FORMAT_V1, Headers, Interaction, Payload};
 use super::wire::{BASE64, is_relative_inside};
 use crate::credential::is_fingerprint;
 use crate::dispatch::profiles::strip_position;
@@ -22,9 +22,6 @@ use crate::error::{Error, Result};
 
 /// The cassette formats this version reads.
 pub const SUPPORTED_FORMATS: &[&str] = &[FORMAT_V1];
-
-/// The body forms of DESIGN §4: a body has exactly one.
-const BODY_FORMS: &[&str] = &["empty", "json", "text", "base64", "sse", "chunks", "file"];
 
 /// The content encodings a body may be `decoded_from`.
 pub(crate) const ENCODINGS: &[&str] = &["gzip", "br", "deflate", "zstd"];

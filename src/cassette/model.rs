@@ -12,6 +12,9 @@ mod de;
 /// The `format` value of a cassette v1 file.
 pub const FORMAT_V1: &str = "dispatch-vcr/cassette@1";
 
+/// The body forms of DESIGN §4 (the keys of [`BodyContent`]): a body has exactly one.
+pub const BODY_FORMS: &[&str] = &["empty", "json", "text", "base64", "sse", "chunks", "file"];
+
 /// One recording: ordered HTTP(S) and WebSocket exchanges, secrets redacted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Cassette {

@@ -10,7 +10,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, de::Error as _};
 
-use super::{Body, BodyContent, Chunk, Payload, Side, WsMessage};
+use super::{BODY_FORMS, Body, BodyContent, Chunk, Payload, Side, WsMessage};
 
 /// The keys of a body object.
 #[derive(Deserialize)]
@@ -42,43 +42,30 @@ impl<'de> Visitor<'de> for BodyVisitor {
     type Value = Body;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a body: an object with one of empty, json, text, base64, sse, chunks, file")
+        write!(f, "a body: an object with one of {}", BODY_FORMS.join(", "))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Body, A::Error> {
-        let mut body =
-            Body { content: BodyContent::Empty(true), decoded_from: None, sha256: None, len: None };
-        let mut form = OneForm::default();
+        let (mut decoded_from, mut sha256, mut len, mut form) = (None, None, None, OneForm::default());
         while let Some(key) = map.next_key()? {
-            let content = match key {
-                BodyKey::Empty => BodyContent::Empty(map.next_value()?),
-                BodyKey::Json => BodyContent::Json(map.next_value()?),
-                BodyKey::Text => BodyContent::Text(map.next_value()?),
-                BodyKey::Base64 => BodyContent::Base64(map.next_value()?),
-                BodyKey::Sse => BodyContent::Sse(map.next_value()?),
-                BodyKey::Chunks => BodyContent::Chunks(map.next_value()?),
-                BodyKey::File => BodyContent::File(map.next_value()?),
-                BodyKey::DecodedFrom => {
-                    body.decoded_from = map.next_value()?;
-                    continue;
-                }
-                BodyKey::Sha256 => {
-                    body.sha256 = map.next_value()?;
-                    continue;
-                }
-                BodyKey::Len => {
-                    body.len = map.next_value()?;
-                    continue;
-                }
+            match key {
+                BodyKey::Empty => form.put(BodyContent::Empty(map.next_value()?))?,
+                BodyKey::Json => form.put(BodyContent::Json(map.next_value()?))?,
+                BodyKey::Text => form.put(BodyContent::Text(map.next_value()?))?,
+                BodyKey::Base64 => form.put(BodyContent::Base64(map.next_value()?))?,
+                BodyKey::Sse => form.put(BodyContent::Sse(map.next_value()?))?,
+                BodyKey::Chunks => form.put(BodyContent::Chunks(map.next_value()?))?,
+                BodyKey::File => form.put(BodyContent::File(map.next_value()?))?,
+                BodyKey::DecodedFrom => decoded_from = map.next_value()?,
+                BodyKey::Sha256 => sha256 = map.next_value()?,
+                BodyKey::Len => len = map.next_value()?,
                 BodyKey::Other => {
                     map.next_value::<IgnoredAny>()?;
-                    continue;
                 }
-            };
-            form.put(content)?;
+            }
         }
-        body.content = form.take("a body needs one of empty, json, text, base64, sse, chunks, file")?;
-        Ok(body)
+        let content = form.take(|| format!("a body needs one of {}", BODY_FORMS.join(", ")))?;
+        Ok(Body { content, decoded_from, sha256, len })
     }
 }
 
@@ -129,7 +116,7 @@ impl<'de> Visitor<'de> for PieceVisitor {
                 }
             }
         }
-        Ok(Piece { from, t_ms, payload: form.take("it needs one of text, base64")? })
+        Ok(Piece { from, t_ms, payload: form.take(|| "it needs one of text, base64".to_owned())? })
     }
 }
 
@@ -168,8 +155,9 @@ impl<T> OneForm<T> {
         }
     }
 
-    fn take<E: de::Error>(self, missing: &str) -> Result<T, E> {
-        self.0.ok_or_else(|| E::custom(missing))
+    /// The form, or an error saying `missing()` (built only when it is).
+    fn take<E: de::Error>(self, missing: impl FnOnce() -> String) -> Result<T, E> {
+        self.0.ok_or_else(|| E::custom(missing()))
     }
 }
 
