@@ -229,32 +229,42 @@ fn first_client_model(messages: &[crate::cassette::WsMessage]) -> Option<String>
     })
 }
 
-/// `model`, or `response.model` (a WebSocket `response.create`), of a JSON document.
-fn model_of(value: &Value) -> Option<String> {
-    let model = value.get("model").or_else(|| value.get("response").and_then(|r| r.get("model")))?;
-    model.as_str().map(str::to_owned)
+/// `model`, or `response.model` (a WebSocket `response.create`), of a JSON
+/// object; nothing else of it is read.
+#[derive(Deserialize)]
+struct ModelFields {
+    model: Option<Value>,
+    response: Option<ResponseModel>,
 }
 
-/// [`model_of`] for JSON text, reading only those two fields: the rest of a
-/// request (instructions, tools, history; often most of a cassette) is
-/// skipped without being built into a value.
+#[derive(Deserialize)]
+struct ResponseModel {
+    model: Option<Value>,
+}
+
+impl ModelFields {
+    fn model(self) -> Option<String> {
+        let model = self.model.or_else(|| self.response?.model)?;
+        model.as_str().map(str::to_owned)
+    }
+}
+
+/// The model a JSON body names.
+fn model_of(value: &Value) -> Option<String> {
+    // Only an object has fields: serde would read an array positionally.
+    if !value.is_object() {
+        return None;
+    }
+    ModelFields::deserialize(value).ok()?.model()
+}
+
+/// [`model_of`] for JSON text: the rest of a request (instructions, tools,
+/// history; often most of a cassette) is skipped without being built into a value.
 fn model_in_text(text: &str) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Fields {
-        model: Option<Value>,
-        response: Option<Response>,
-    }
-    #[derive(Deserialize)]
-    struct Response {
-        model: Option<Value>,
-    }
-    // Only an object has fields (serde would read an array positionally).
     if !text.trim_start().starts_with('{') {
         return None;
     }
-    let fields: Fields = serde_json::from_str(text).ok()?;
-    let model = fields.model.or_else(|| fields.response?.model)?;
-    model.as_str().map(str::to_owned)
+    serde_json::from_str::<ModelFields>(text).ok()?.model()
 }
 
 #[cfg(test)]
