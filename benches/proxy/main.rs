@@ -91,7 +91,7 @@ struct Args {
     dir: Option<PathBuf>,
 }
 
-/// `dispatch-vcr` in this binary's folder: `cargo build --release --features bench`
+/// `dispatch-vcr` in this binary's folder: `cargo build --profile bench --features bench`
 /// puts both there, built from the same code.
 fn sibling_dispatch_vcr() -> PathBuf {
     std::env::current_exe()
