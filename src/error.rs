@@ -1,4 +1,5 @@
-//! One error type for every command, carrying the exit code of DESIGN §3.
+//! One error type for every command, carrying its exit code (docs/design.md,
+//! "Exit codes").
 //!
 //! Errors are values that reach the user: the message must name the file,
 //! line:column or flag at fault and say how to fix it. Invariant failures and
@@ -59,6 +60,34 @@ impl Error {
         }
     }
 
+    /// Bad JSON input (exit 2): `ORIGIN:LINE:COL: MESSAGE`. serde_json's own
+    /// " at line L column C" is dropped: the position already leads.
+    pub fn json(origin: impl fmt::Display, err: &serde_json::Error) -> Self {
+        Self::input(format!("{origin}:{}:{}: {}", err.line(), err.column(), json_message(err)))
+    }
+
+    /// A file that is not JSON at all (exit 2): `ORIGIN:LINE:COL: not valid JSON: MESSAGE`.
+    pub fn not_json(origin: impl fmt::Display, err: &serde_json::Error) -> Self {
+        Self::input(format!(
+            "{origin}:{}:{}: not valid JSON: {}",
+            err.line(),
+            err.column(),
+            json_message(err)
+        ))
+    }
+
+    /// Bad JSON5 input (exit 2): `ORIGIN:LINE:COL: MESSAGE` (json5 counts from 0, we from 1).
+    pub fn json5(origin: impl fmt::Display, err: &json5::Error) -> Self {
+        let place = err.position().map(|p| format!(":{}:{}", p.line + 1, p.column + 1)).unwrap_or_default();
+        let message = err.to_string();
+        Self::input(format!("{origin}{place}: {}", strip_position(&message)))
+    }
+
+    /// Append how to fix it: `MESSAGE (HINT)`, keeping the kind.
+    pub fn hint(self, hint: impl fmt::Display) -> Self {
+        Self { kind: self.kind, message: format!("{} ({hint})", self.message) }
+    }
+
     /// Prefix the message with where it happened, keeping the kind.
     pub fn context(self, what: impl fmt::Display) -> Self {
         Self { kind: self.kind, message: format!("{what}: {}", self.message) }
@@ -73,6 +102,16 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// A serde_json error's message without its " at line L column C" tail, for
+/// messages that put the position first.
+pub fn json_message(err: &serde_json::Error) -> String {
+    strip_position(&err.to_string()).to_owned()
+}
+
+fn strip_position(message: &str) -> &str {
+    message.split(" at line ").next().unwrap_or(message)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,6 +120,28 @@ mod tests {
     fn input_errors_exit_2_and_runtime_errors_exit_3() {
         assert_eq!(Error::input("bad flag").exit_code(), 2);
         assert_eq!(Error::runtime("port in use").exit_code(), 3);
+    }
+
+    #[test]
+    fn json_errors_lead_with_the_position_once() {
+        let err = serde_json::from_str::<serde_json::Value>("{\n  \"a\": }").unwrap_err();
+        let e = Error::not_json("a.json", &err);
+        assert_eq!(e.message(), "a.json:2:8: not valid JSON: expected value");
+        assert_eq!(Error::json("a.json", &err).message(), "a.json:2:8: expected value");
+        assert_eq!(e.exit_code(), 2);
+        let err = serde_json::from_str::<u8>("\"x\"").unwrap_err();
+        assert!(Error::json("b.json", &err).message().starts_with("b.json:1:3: invalid type"));
+    }
+
+    #[test]
+    fn json5_positions_count_from_one() {
+        let err = json5::from_str::<serde_json::Value>("{a: 1,,}").unwrap_err();
+        assert!(Error::json5("c.json5", &err).message().starts_with("c.json5:1:"), "{err}");
+    }
+
+    #[test]
+    fn hints_follow_in_parentheses() {
+        assert_eq!(Error::input("bad").hint("do this").message(), "bad (do this)");
     }
 
     #[test]

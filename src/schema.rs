@@ -12,11 +12,11 @@ use schemars::{JsonSchema, Schema};
 use serde_json::Value;
 
 /// A file format with a schema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Kind {
-    /// Cassette v1 (DESIGN §4).
+    /// Cassette v1 (`docs/schema/cassette-v1.json`).
     Cassette,
-    /// Scenario v1 (DESIGN §5).
+    /// Scenario v1 (`docs/schema/scenario-v1.json`).
     Scenario,
 }
 

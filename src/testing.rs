@@ -28,13 +28,14 @@ use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 
-use crate::cassette::{self, Cassette, Redactor};
+use crate::cassette::{self, Cassette};
+use crate::cmd::replay::{self, ReplayHandle, ReplaySummary};
+use crate::cmd::run::home::{self, Home};
 use crate::dispatch::catalog::Catalog;
 use crate::dispatch::inputs::DispatchInputs;
 use crate::error::{Error, Result};
-use crate::replay::{ReplayHandle, ReplayOptions, ReplaySummary};
+use crate::recorder::redact::Redactor;
 use crate::report::{self, CellOutcome, Report, Verdict};
-use crate::run::home::{self, Home};
 use crate::scenario::{load, openclaw::OpenClaw, runner};
 use crate::version::Version;
 
@@ -53,13 +54,13 @@ pub async fn replay(cassette: impl AsRef<Path>) -> Result<Replayed> {
         .tempdir()
         .map_err(|e| Error::runtime(format!("cannot create a temporary folder for the replay: {e}")))?;
     let observed = dir.path().join("observed.json");
-    let options = ReplayOptions {
+    let options = replay::Options {
         cassette: cassette.as_ref().to_owned(),
         observed: Some(observed.clone()),
         home: Some(dir.path().join("home")),
-        ..ReplayOptions::default()
+        ..replay::Options::default()
     };
-    let handle = crate::replay::start(options).await?;
+    let handle = crate::cmd::replay::start(options).await?;
     Ok(Replayed { handle, observed, _dir: dir })
 }
 
@@ -110,7 +111,7 @@ impl Traffic {
         let catalog = Catalog::shipped()?;
         let inputs = DispatchInputs::from_scenario_inputs(&scenario.inputs, Some(version.clone()))
             .map_err(|e| e.context(path.display()))?;
-        let store = crate::run::renamed_store(&inputs, &catalog, &version);
+        let store = crate::cmd::run::renamed_store(&inputs, &catalog, &version);
         let mut cassette = self.cassette.clone();
         // The observer saw the secrets but not whose they are; the scenario knows.
         cassette.meta.credentials.extend(Redactor::new(&[store]).profile_facts());

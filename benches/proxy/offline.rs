@@ -49,7 +49,7 @@ pub fn check_throughput(repo: &Path, scratch: &Path, scenarios: usize) -> Fallib
     let reference = OpenClaw::shipped()?;
     let started = Instant::now();
     let report = runner::check(&[dir], None, &reference)?;
-    let text = dispatch_vcr::report::render(&report, dispatch_vcr::report::Format::Json);
+    let text = dispatch_vcr::report::render(&report, dispatch_vcr::report::Format::Json, false);
     let elapsed = started.elapsed();
     std::hint::black_box(text);
     let cells = report.scenarios.iter().map(|s| s.cells.len()).sum();

@@ -1,5 +1,5 @@
 //! The markdown the bench prints and `scripts/bench.sh` puts into BENCHMARKS.md:
-//! one table of the network figures per target, one of DESIGN §9's targets.
+//! one table of the network figures per target, one of the targets in docs/design.md.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -289,7 +289,7 @@ fn targets_table(results: &Results, out: &mut String) {
             Some(results.rss.peak <= 64 << 20),
         ),
     ];
-    out.push_str("| DESIGN §9 figure | measured | target | met |\n|---|---|---|:-:|\n");
+    out.push_str("| target figure | measured | target | met |\n|---|---|---|:-:|\n");
     for (figure, measured, target, met) in rows {
         let mark = match met {
             Some(true) => "✓",

@@ -5,15 +5,14 @@
 //! - [`leaf`]: per-host leaf certificates minted on demand and cached, served
 //!   to rustls by SNI.
 //! - [`trust`]: the environment a child program needs to use the proxy and
-//!   trust the CA (DESIGN §3), the merged trust bundle, and `ca show`'s text.
+//!   trust the CA, the merged trust bundle, `ca show`'s text, and the PEM
+//!   roots a client trusts besides (`--upstream-ca`, `dispatch send --ca`).
 
 mod cache;
 pub mod leaf;
 pub mod trust;
 
 use std::fs;
-use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -26,8 +25,9 @@ use rustls_pki_types::pem::PemObject as _;
 use sha2::{Digest, Sha256};
 
 pub use leaf::{LeafIssuer, LeafResolver};
-pub use trust::{EnvFormat, child_env, proxy_env, render_env};
+pub use trust::{EnvFormat, add_pem_roots, child_env, proxy_env, render_env};
 
+use crate::files::write_atomically_with_mode;
 use crate::{Error, Result};
 
 /// File name of the CA certificate inside `HOME/ca`.
@@ -182,37 +182,6 @@ pub fn ensure(home: &Path) -> Result<CertAuthority> {
     Ok(ca)
 }
 
-/// `ca init [--force]`: what to print.
-pub fn init_command(force: bool) -> Result<String> {
-    let (ca, outcome) = CertAuthority::init(&home_dir()?, force)?;
-    let (dir, sha256) = (ca.paths().dir.display(), &ca.info().sha256);
-    Ok(match outcome {
-        InitOutcome::Created => format!("created a root CA in {dir}\nsha256 {sha256}\n"),
-        InitOutcome::Kept => {
-            format!("kept the root CA in {dir} (use --force to replace it)\nsha256 {sha256}\n")
-        }
-    })
-}
-
-/// `ca show`: what to print.
-pub fn show_command() -> Result<String> {
-    Ok(trust::show(&CertAuthority::load(&home_dir()?)?))
-}
-
-/// `ca env`: write the merged bundle and render the child environment.
-pub fn env_command(proxy_url: &str, format: EnvFormat) -> Result<String> {
-    let valid = proxy_url
-        .parse::<http::Uri>()
-        .is_ok_and(|uri| matches!(uri.scheme_str(), Some("http" | "https")) && uri.authority().is_some());
-    if !valid {
-        return Err(Error::input(format!(
-            "--proxy `{proxy_url}`: expected a URL such as http://127.0.0.1:8080"
-        )));
-    }
-    let ca = ensure(&home_dir()?)?;
-    Ok(render_env(&proxy_env(&ca, proxy_url)?, format))
-}
-
 fn read_existing(path: &Path, paths: &CaPaths) -> Result<String> {
     fs::read_to_string(path).map_err(|err| match err.kind() {
         std::io::ErrorKind::NotFound => Error::input(format!(
@@ -233,8 +202,8 @@ fn create(paths: &CaPaths) -> Result<()> {
     let cert = ca_params()?
         .self_signed(&key)
         .map_err(|err| Error::runtime(format!("cannot sign the CA certificate: {err}")))?;
-    write_atomic(&paths.key, key.serialize_pem().as_bytes(), 0o600)?;
-    write_atomic(&paths.cert, cert.pem().as_bytes(), 0o644)
+    write_atomically_with_mode(&paths.key, key.serialize_pem().as_bytes(), 0o600)?;
+    write_atomically_with_mode(&paths.cert, cert.pem().as_bytes(), 0o644)
 }
 
 fn ca_params() -> Result<CertificateParams> {
@@ -252,25 +221,6 @@ fn ca_params() -> Result<CertificateParams> {
     params.not_after = (now + CA_VALIDITY).into();
     params.serial_number = Some(random_serial()?);
     Ok(params)
-}
-
-/// Write `bytes` to `path` via a temporary sibling created with `mode`, then rename.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let _ = fs::remove_file(&tmp);
-        let mut file = fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(&tmp)?;
-        // The umask may have narrowed `mode`; a bundle must stay readable by the child.
-        file.set_permissions(fs::Permissions::from_mode(mode))?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    };
-    write().map_err(|err| {
-        let _ = fs::remove_file(&tmp);
-        Error::io("write", path, &err)
-    })
 }
 
 /// Subject, SHA-256 and validity of a DER certificate.
@@ -321,6 +271,7 @@ pub(crate) fn random_serial() -> Result<rcgen::SerialNumber> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt as _;
 
     #[test]
     fn colon_hex_is_upper_case_pairs() {

@@ -1,11 +1,16 @@
-//! What a program needs to go through the proxy and trust its CA (DESIGN §3):
+//! What a program needs to go through the proxy and trust its CA (docs/design.md, "Command line"):
 //! the child environment, the merged trust bundle, and the text of `ca show`.
 
 use std::fs;
 use std::path::Path;
 
-use super::{CertAuthority, write_atomic};
-use crate::Result;
+use rustls::RootCertStore;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject as _;
+
+use super::CertAuthority;
+use crate::files::write_atomically_with_mode;
+use crate::{Error, Result};
 
 /// Variables holding the proxy URL.
 const PROXY_VARS: [&str; 5] = ["HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy", "ALL_PROXY"];
@@ -60,7 +65,7 @@ pub fn proxy_env(ca: &CertAuthority, proxy_url: &str) -> Result<Vec<(String, Str
 /// Rewritten each time (atomically), so it follows system root updates.
 fn write_bundle(ca: &CertAuthority) -> Result<()> {
     let system = SYSTEM_BUNDLES.iter().find_map(|path| fs::read_to_string(path).ok()).unwrap_or_default();
-    write_atomic(&ca.paths().bundle, merge_bundle(&system, ca.cert_pem()).as_bytes(), 0o644)
+    write_atomically_with_mode(&ca.paths().bundle, merge_bundle(&system, ca.cert_pem()).as_bytes(), 0o644)
 }
 
 fn merge_bundle(system: &str, ca_pem: &str) -> String {
@@ -75,7 +80,7 @@ fn merge_bundle(system: &str, ca_pem: &str) -> String {
 }
 
 /// Output format of `ca env`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum EnvFormat {
     /// `export NAME='value'` lines, for `eval "$(dispatch-vcr ca env)"`.
     Sh,
@@ -135,6 +140,23 @@ pub fn show(ca: &CertAuthority) -> String {
         from = when(info.not_before),
         until = when(info.not_after),
     )
+}
+
+/// Trust the certificates in the PEM file `path`, given by `flag`. A bundle
+/// may hold certificates webpki cannot use; the file is refused (exit 2,
+/// naming the flag) only when it cannot be read or holds no usable one.
+pub fn add_pem_roots(roots: &mut RootCertStore, flag: &str, path: &Path) -> Result<()> {
+    let bad =
+        |why: String| Error::input(format!("{flag} {}: {why}; pass a PEM certificate file", path.display()));
+    let pem = std::fs::read(path).map_err(|err| bad(format!("cannot read it: {err}")))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|err| bad(format!("not a PEM certificate file: {err}")))?;
+    let (added, _) = roots.add_parsable_certificates(certs);
+    if added == 0 {
+        return Err(bad("no usable PEM certificate in it".to_owned()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

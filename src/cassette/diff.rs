@@ -22,9 +22,9 @@ use serde_json::Value;
 use similar::{Algorithm, DiffOp, TextDiff, capture_diff_slices};
 
 use super::model::{Body, BodyContent, Cassette, Interaction, Meta, Payload};
-use super::redact::is_credential_header;
 use super::wire::{BASE64, sse_event_text};
 use crate::credential::fingerprint_in_marker;
+use crate::credential::is_credential_header;
 use crate::error::Result;
 use base64::Engine as _;
 

@@ -170,7 +170,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Journaled> {
                     path.display(),
                     index + 2,
                     e.column(),
-                    crate::dispatch::profiles::strip_position(&e.to_string())
+                    crate::error::json_message(&e)
                 )));
             }
         }

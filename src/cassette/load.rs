@@ -17,7 +17,6 @@ use super::journal::journal_path;
 use super::model::{BODY_FORMS, Body, BodyContent, Cassette, FORMAT_V1, Headers, Interaction, Payload};
 use super::wire::{BASE64, is_relative_inside};
 use crate::credential::is_fingerprint;
-use crate::dispatch::profiles::strip_position;
 use crate::error::{Error, Result};
 
 /// The cassette formats this version reads.
@@ -59,7 +58,7 @@ pub fn load(path: &Path) -> Result<Cassette> {
 
 /// Parse and validate cassette `bytes` read from `path` (named in errors).
 ///
-/// A cassette that is well-formed takes the fast way ([`parse_well_formed`]):
+/// A cassette that is well-formed takes the fast way (`parse_well_formed`):
 /// one typed parse. Anything else takes
 /// the careful way, which finds the first problem and names it precisely.
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Cassette> {
@@ -84,19 +83,14 @@ fn parse_well_formed(bytes: &[u8]) -> Option<Cassette> {
 /// Parse step by step, so the first problem gets a precise message: syntax
 /// (with `LINE:COL`), format, body forms (with their JSON path), types.
 fn parse_carefully(path: &Path, bytes: &[u8]) -> Result<Cassette> {
-    let file = path.display();
+    let file = &path.display().to_string();
     let value: Value = serde_json::from_slice(bytes).map_err(|e| {
         let hint = if path.extension().is_some_and(|x| x == "journal") {
             "this is a recording journal: `dispatch-vcr cassette recover CASSETTE` turns it into a cassette"
         } else {
             "a cassette is one JSON document"
         };
-        Error::input(format!(
-            "{file}:{}:{}: {} ({hint})",
-            e.line(),
-            e.column(),
-            strip_position(&e.to_string())
-        ))
+        Error::json(file, &e).hint(hint)
     })?;
     // Migrations go here: each older format upgrades its `Value` to the
     // current one before the checks below. v1 is the only format so far.
@@ -117,14 +111,7 @@ fn parse_carefully(path: &Path, bytes: &[u8]) -> Result<Cassette> {
     }
     check_forms(&value).map_err(|e| Error::input(format!("{file}: {e}")))?;
     // Typed from the bytes (not the value) so errors carry LINE:COL.
-    serde_json::from_slice(bytes).map_err(|e| {
-        Error::input(format!(
-            "{file}:{}:{}: {} (see the cassette format in the README)",
-            e.line(),
-            e.column(),
-            strip_position(&e.to_string())
-        ))
-    })
+    serde_json::from_slice(bytes).map_err(|e| Error::json(file, &e).hint("see docs/cassette.md"))
 }
 
 /// "Exactly one form", checked on the JSON itself so that the error names

@@ -1,4 +1,4 @@
-//! Cassette v1 as Rust types (DESIGN §4). Serialising these types *is* the
+//! Cassette v1 as Rust types (docs/cassette.md). Serialising these types *is* the
 //! file format: field order here is key order on disk.
 
 use std::collections::BTreeMap;
@@ -9,10 +9,13 @@ use serde_json::Value;
 
 mod de;
 
+pub use crate::credential::CredentialFacts;
+pub use crate::exchange::{RESPONSE_CUT_SHORT, Side};
+
 /// The `format` value of a cassette v1 file.
 pub const FORMAT_V1: &str = "dispatch-vcr/cassette@1";
 
-/// The body forms of DESIGN §4 (the keys of [`BodyContent`]): a body has exactly one.
+/// The body forms of docs/cassette.md (the keys of [`BodyContent`]): a body has exactly one.
 pub const BODY_FORMS: &[&str] = &["empty", "json", "text", "base64", "sse", "chunks", "file"];
 
 /// One recording: ordered HTTP(S) and WebSocket exchanges, secrets redacted.
@@ -69,24 +72,6 @@ pub struct DispatcherId {
     /// e.g. `2026.5.16-beta.4`.
     pub version: String,
 }
-
-/// What is known of a credential without storing it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct CredentialFacts {
-    /// `jwt`, `openai-key`, `anthropic-key`, `anthropic-oauth`, `openrouter-key`, `opaque`.
-    pub kind: String,
-    /// The auth profile id it belongs to, when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<String>,
-    /// Fingerprint of the account id bound to it (ChatGPT account), when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account: Option<String>,
-}
-
-/// How an interaction's `error` starts when the upstream cut the response
-/// body short: the recorded part is kept, and replay serves it, then fails
-/// the body the same way.
-pub const RESPONSE_CUT_SHORT: &str = "upstream response body failed";
 
 /// One request/response exchange or WebSocket session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -261,16 +246,6 @@ pub struct Chunk {
     /// Its bytes.
     #[serde(flatten)]
     pub payload: Payload,
-}
-
-/// Which side of a WebSocket sent a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Side {
-    /// The client (the dispatcher).
-    Client,
-    /// The server (the provider).
-    Server,
 }
 
 /// The messages of a WebSocket session, in the order the proxy saw them.

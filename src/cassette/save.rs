@@ -2,14 +2,13 @@
 //! newline, written atomically (temporary file, fsync, rename) so a reader
 //! never sees half a cassette and a crash never leaves one.
 
-use std::fs::File;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
 use super::model::Cassette;
 use crate::error::{Error, Result};
+use crate::files::write_atomically;
 
 /// The cassette as it is stored: keys in declaration order (bodies keep the
 /// order they had on the wire), two-space indent, arrays of plain values on
@@ -42,35 +41,6 @@ pub fn save_checked(path: &Path, cassette: &Cassette, known: &[String]) -> Resul
         path.display(),
         hits.join("\n")
     )))
-}
-
-/// Replace `path` with `bytes` so that it holds either the old or the new
-/// content, whatever happens: write a sibling temporary file, fsync it,
-/// rename it over `path`, fsync the directory.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let temp = temp_path(path);
-    let written = File::create(&temp)
-        .and_then(|mut file| {
-            file.write_all(bytes)?;
-            file.sync_all()
-        })
-        .and_then(|()| std::fs::rename(&temp, path));
-    if let Err(err) = written {
-        // Best effort: the temporary file is ours and useless now.
-        let _ = std::fs::remove_file(&temp);
-        return Err(Error::io("write", path, &err));
-    }
-    // Make the rename itself durable; some file systems cannot sync a directory.
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        let _ = File::open(dir).and_then(|d| d.sync_all());
-    }
-    Ok(())
-}
-
-/// `dir/.NAME.PID.tmp`: beside the target so the rename stays on one file system.
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map_or_else(|| "cassette".into(), |n| n.to_string_lossy().into_owned());
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
 fn write_pretty(value: &Value, indent: usize, out: &mut String) {

@@ -15,9 +15,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::profiles::{CredentialType, strip_position};
 use crate::credential;
 use crate::error::{Error, Result};
+use crate::openclaw::profiles::CredentialType;
 use crate::version::{Version, VersionRange};
 
 /// The `format` value of a catalog file.
@@ -626,11 +626,8 @@ fn check_headers(at: &str, headers: &[HeaderExpect]) -> Result<()> {
 
 fn parse(text: &str, origin: &str) -> Result<CatalogFile> {
     let file: CatalogFile = serde_json::from_str(text).map_err(|e| {
-        Error::input(format!(
-            "{origin}:{}:{}: {} (a catalog is {{\"format\": \"{FORMAT_V1}\", \"providers\": {{…}}, …}}; see docs/catalog.md)",
-            e.line(),
-            e.column(),
-            strip_position(&e.to_string())
+        Error::json(origin, &e).hint(format_args!(
+            "a catalog is {{\"format\": \"{FORMAT_V1}\", \"providers\": {{…}}, …}}; see docs/catalog.md"
         ))
     })?;
     if file.format != FORMAT_V1 {

@@ -3,7 +3,7 @@
 //! The same inputs come from files named by flags (`--config --profiles
 //! --state --env --agent --model --version`), from an OpenClaw home laid out
 //! as OpenClaw lays it out (stores found next to the config), or from a
-//! scenario's `inputs` object (DESIGN §5).
+//! scenario's `inputs` object (docs/design.md, "Scenarios").
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -11,12 +11,13 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::catalog::Catalog;
-use super::config::OpenClawConfig;
-use super::profiles::{AuthStore, StoredCredential};
-use super::state::AuthState;
-use crate::cassette::CredentialFacts;
 use crate::credential;
+use crate::credential::CredentialFacts;
 use crate::error::{Error, Result};
+use crate::files;
+use crate::openclaw::config::OpenClawConfig;
+use crate::openclaw::profiles::{AuthStore, StoredCredential};
+use crate::openclaw::state::AuthState;
 use crate::version::Version;
 
 /// The agent planned for when none is named.
@@ -88,7 +89,7 @@ pub struct EffectiveStore {
 }
 
 impl DispatchInputs {
-    /// Build from a scenario's `inputs` object (DESIGN §5): `config`,
+    /// Build from a scenario's `inputs` object (docs/design.md, "Scenarios"): `config`,
     /// `auth_profiles`, `auth_state`, `agent_stores`, `env`, `agent`, `model`,
     /// and optionally `now` (ms). A fixture token may be written
     /// `{"jwt": {"claims": {…}}}`; it becomes an unsigned JWT with those claims.
@@ -233,7 +234,7 @@ fn string_map(value: &Value) -> Result<BTreeMap<String, String>> {
         .collect()
 }
 
-/// Where `dispatch plan|send` take their inputs from (the flags of DESIGN §3).
+/// Where `dispatch plan|send` take their inputs from (the flags of `dispatch plan`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InputSources {
     /// A scenario file whose `inputs` to use (instead of `config`/`profiles`/`state`).
@@ -330,20 +331,10 @@ fn existing(dir: Option<PathBuf>, file: &str) -> Option<PathBuf> {
 
 /// The `inputs` of a scenario file.
 fn load_scenario_inputs(path: &Path, version: Option<Version>) -> Result<DispatchInputs> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::input(format!("cannot read scenario {}: {e} (pass a scenario JSON file)", path.display()))
-    })?;
-    let scenario: Value = serde_json::from_str(&text).map_err(|e| {
-        Error::input(format!(
-            "{}:{}:{}: {}",
-            path.display(),
-            e.line(),
-            e.column(),
-            super::profiles::strip_position(&e.to_string())
-        ))
-    })?;
+    let text = files::read_input(path, "scenario").map_err(|e| e.hint("pass a scenario JSON file"))?;
+    let scenario: Value = serde_json::from_str(&text).map_err(|e| Error::json(path.display(), &e))?;
     let Some(inputs) = scenario.get("inputs") else {
-        return Err(Error::input(format!("{}: no `inputs` object (see DESIGN §5)", path.display())));
+        return Err(Error::input(format!("{}: no `inputs` object (see docs/scenario.md)", path.display())));
     };
     let mut inputs =
         DispatchInputs::from_scenario_inputs(inputs, version).map_err(|e| e.context(path.display()))?;

@@ -1,19 +1,15 @@
 //! The reference dispatcher: OpenClaw's dispatch as an executable model.
 //!
 //! - [`catalog`] — providers, apis, endpoint classes and version bands, as data.
-//! - [`config`], [`profiles`], [`state`] — the files OpenClaw reads.
-//! - [`inputs`] — everything a dispatch depends on, from flags, an OpenClaw home or a scenario.
+//! - [`inputs`] — everything a dispatch depends on, from flags, an OpenClaw home or a scenario
+//!   (OpenClaw's own files are read by [`crate::openclaw`]).
 //! - [`mod@plan`] — [`plan()`]: the correct dispatch and the reasoning behind it.
-//! - [`command`], [`send`] — `dispatch plan` and `dispatch send`.
+//! - [`send`] — the planned request sent for real, through a proxy.
 
 pub mod catalog;
-pub mod command;
-pub mod config;
 pub mod inputs;
 pub mod plan;
-pub mod profiles;
 pub mod send;
-pub mod state;
 
 pub use catalog::Catalog;
 pub use inputs::{DispatchInputs, InputSources};

@@ -1,4 +1,4 @@
-//! `dispatch send`: the planned request, sent for real through an HTTP proxy.
+//! The planned request, sent for real through an HTTP proxy (`dispatch send`).
 //!
 //! The reference dispatcher is its own first real client: run under
 //! `dispatch-vcr record`, it must produce a cassette whose dispatch matches the
@@ -11,7 +11,6 @@
 //! or the upstream cannot be reached. An intercepting proxy that cannot reach
 //! the upstream answers itself (typically 502): that is an answer, exit 1.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,30 +24,15 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::catalog::{Catalog, Expect};
-use super::command::{PlanFormat, load, report_refusal, write_line};
-use super::inputs::InputSources;
-use super::plan::{self, Resolution};
+use super::plan::Resolution;
+use crate::ca::add_pem_roots;
 use crate::error::{Error, Result};
-use crate::upstream::live::add_pem_roots;
 
 /// How long a send may take, from connecting to the last body byte.
-const SEND_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const SEND_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The most response head bytes accepted from a proxy answering `CONNECT`.
 const MAX_CONNECT_HEAD: usize = 16 * 1024;
-
-/// What `dispatch send` was asked.
-#[derive(Debug, Clone)]
-pub struct SendOptions {
-    /// Where the inputs come from.
-    pub sources: InputSources,
-    /// A catalog file over the shipped catalog.
-    pub catalog: Option<PathBuf>,
-    /// `http://HOST:PORT` of the proxy.
-    pub proxy: String,
-    /// Extra CA certificates (PEM) to trust.
-    pub ca: Vec<PathBuf>,
-}
 
 /// A request ready for the wire. It holds the credential: never print or store it.
 pub(crate) struct WireRequest {
@@ -226,58 +210,11 @@ pub(crate) async fn send_via_proxy(request: &WireRequest, proxy: &str, ca: &[Pat
     exchange(tls, http_request).await
 }
 
-/// `dispatch send`.
-pub fn send_command(options: &SendOptions, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
-    let (inputs, catalog) = load(&options.sources, options.catalog.as_ref(), err)?;
-    let resolution = match plan::resolve(&inputs, &catalog) {
-        Ok(resolution) => resolution,
-        Err(error) => {
-            let mut sink = Vec::new();
-            let code = report_refusal(&error, PlanFormat::Text, &mut sink, err)?;
-            err.write_all(&sink).map_err(|e| Error::runtime(format!("cannot write output: {e}")))?;
-            return Ok(code);
-        }
-    };
-    let request = wire_request(&resolution, &catalog)?;
-    let credential = resolution
-        .plan
-        .credential
-        .as_ref()
-        .map_or("no credential".to_owned(), |c| format!("{} {}", c.profile, c.fingerprint));
-    write_line(
-        err,
-        &format!("dispatch-vcr: {} {} ({credential}) through {}", request.method, request.url, options.proxy),
-    )?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::runtime(format!("cannot start the async runtime: {e}")))?;
-    let answer = runtime
-        .block_on(async {
-            tokio::time::timeout(SEND_TIMEOUT, send_via_proxy(&request, &options.proxy, &options.ca)).await
-        })
-        .map_err(|_| Error::runtime(format!("no complete answer within {} s", SEND_TIMEOUT.as_secs())))??;
-    let reason = answer.status.canonical_reason().unwrap_or("");
-    write_line(out, &format!("HTTP/1.1 {} {reason}", answer.status.as_u16()))?;
-    if answer.status.is_success() {
-        return Ok(0);
-    }
-    let body = String::from_utf8_lossy(&answer.body);
-    write_line(
-        err,
-        &format!(
-            "dispatch-vcr: the provider answered {}: {}",
-            answer.status,
-            body.chars().take(2000).collect::<String>()
-        ),
-    )?;
-    Ok(1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::dispatch::inputs::DispatchInputs;
+    use crate::dispatch::plan;
     use serde_json::json;
 
     fn resolve(inputs: Value) -> (Resolution, Catalog) {

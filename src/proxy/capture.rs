@@ -25,7 +25,7 @@ use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 
 use super::InFlight;
-use crate::cassette::RESPONSE_CUT_SHORT;
+use crate::exchange::RESPONSE_CUT_SHORT;
 use crate::exchange::{Exchange, RequestHead, ResponseHead, SpilledBody, Tap, TimedChunk, WsCapture};
 use crate::upstream::{Body, BoxError};
 

@@ -17,7 +17,7 @@ use tracing::Instrument as _;
 use super::Shared;
 use super::capture::{BodySide, ExchangeCell, Tee, drain_unread_request};
 use super::head::{Arrival, absolute_url, header_pairs, strip_hop_by_hop, version_text};
-use super::{connect, websocket};
+use super::{connect, ws_relay};
 use crate::exchange::{RequestHead, ResponseHead};
 use crate::upstream::{Body, UpstreamResponse, WsSession, body, is_websocket_upgrade, url_without_query};
 
@@ -151,7 +151,7 @@ fn start_relay(
                 Ok(upgraded) => {
                     let client =
                         WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
-                    let capture = websocket::relay(client, socket, Instant::now(), stop).await;
+                    let capture = ws_relay::relay(client, socket, Instant::now(), stop).await;
                     tracing::debug!(messages = capture.frames.len(), "websocket session ended");
                     cell.set_websocket(capture);
                 }

@@ -21,7 +21,7 @@ mod connect;
 mod forward;
 mod head;
 mod rewind;
-mod websocket;
+mod ws_relay;
 
 pub use capture::SPILL_THRESHOLD;
 

@@ -2,7 +2,7 @@
 //! matrix with diffs), JSON (this model, documented in `docs/report-json.md`),
 //! JUnit XML and a self-contained HTML page.
 //!
-//! The model is plain data: [`crate::scenario`] fills it, renderers only read
+//! The model is plain data: the scenario runner fills it, renderers only read
 //! it, and the JSON form round-trips through these same types.
 
 pub mod html;
@@ -11,8 +11,12 @@ pub mod text;
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::version::Version;
 
 /// The `format` value of a JSON report.
 pub const FORMAT_V1: &str = "dispatch-vcr/report@1";
@@ -58,7 +62,7 @@ impl Report {
     pub fn versions(&self) -> Vec<&str> {
         let mut versions: Vec<&str> =
             self.scenarios.iter().flat_map(|s| s.cells.iter().map(|c| c.version.as_str())).collect();
-        versions.sort_by_cached_key(|v| v.parse::<crate::version::Version>().ok());
+        versions.sort_by_cached_key(|v| v.parse::<Version>().ok());
         versions.dedup();
         versions
     }
@@ -299,7 +303,7 @@ impl DiffLine {
     }
 }
 
-/// The invariants of DESIGN §6.
+/// The invariants (docs/check.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Invariant {
@@ -393,30 +397,34 @@ pub struct Failure {
     pub diff: String,
 }
 
-/// Output formats of a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A report's rendering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// The matrix and explanations for people.
-    Text {
-        /// Use ANSI colours.
-        color: bool,
-    },
-    /// [`Report`] as pretty JSON.
+    /// A version × scenario matrix, then every failure explained with a diff.
+    Text,
+    /// The outcome model as JSON (docs/report-json.md).
     Json,
-    /// JUnit XML for CI dashboards.
+    /// JUnit XML: one testsuite per scenario, one testcase per version × invariant.
     Junit,
-    /// One self-contained HTML page: the matrix, each bad cell expandable to its diffs.
+    /// One self-contained HTML page: the matrix, each failing cell expandable to its diff.
     Html,
 }
 
-/// Render `report` in `format`.
-pub fn render(report: &Report, format: Format) -> String {
+/// Render `report` in `format`; `color` puts ANSI colours in the text form.
+pub fn render(report: &Report, format: Format, color: bool) -> String {
     match format {
-        Format::Text { color } => text::render(report, color),
+        Format::Text => text::render(report, color),
         Format::Json => json(report),
         Format::Junit => junit::render(report),
         Format::Html => html::render(report),
     }
+}
+
+/// Render `report` and write it to `output` (atomically) or stdout, in
+/// colour only on a terminal that wants it.
+pub fn emit(report: &Report, format: Format, output: Option<&Path>) -> Result<()> {
+    let color = text::use_color(output.is_some());
+    crate::files::write(output, &render(report, format, color))
 }
 
 /// The report as pretty JSON with a trailing newline.

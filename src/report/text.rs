@@ -9,7 +9,7 @@ use std::io::IsTerminal as _;
 use super::{CellOutcome, DiffLine, Failure, Report, ScenarioOutcome, Verdict, by_diff};
 
 /// Whether to colour output going to stdout: only on a terminal, never with
-/// `NO_COLOR` set (https://no-color.org), never into a file.
+/// `NO_COLOR` set (<https://no-color.org>), never into a file.
 pub fn use_color(to_file: bool) -> bool {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     !to_file && !no_color && std::io::stdout().is_terminal()

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::endpoint::Endpoint;
-use super::head;
+use super::head_diff;
 use super::model::{Bearer, Expect};
 use crate::report::{Failure, Invariant};
 
@@ -115,7 +115,7 @@ fn bearer_agrees(pin: &Bearer, planned: &Bearer) -> bool {
 }
 
 fn disagreements(pinned: &Expect, plan: &ExpectedDispatch, expected: &ExpectedDispatch) -> Vec<Failure> {
-    let diff = head::diff(&head::expected(expected), &head::expected(plan));
+    let diff = head_diff::diff(&head_diff::expected(expected), &head_diff::expected(plan));
     let failure = |invariant, pinned: String, planned: String| Failure {
         invariant,
         seq: None,
@@ -133,15 +133,15 @@ fn disagreements(pinned: &Expect, plan: &ExpectedDispatch, expected: &ExpectedDi
     if let Some(bearer) = pinned.bearer.as_ref().filter(|b| !bearer_agrees(b, &plan.bearer)) {
         failures.push(failure(
             Invariant::Bearer,
-            head::describe_bearer(bearer),
-            head::describe_bearer(&plan.bearer),
+            head_diff::describe_bearer(bearer),
+            head_diff::describe_bearer(&plan.bearer),
         ));
     }
     if let Some(profile) = pinned.profile.as_ref().filter(|p| **p != plan.profile) {
         failures.push(failure(
             Invariant::Profile,
-            head::describe_profile(profile),
-            head::describe_profile(&plan.profile),
+            head_diff::describe_profile(profile),
+            head_diff::describe_profile(&plan.profile),
         ));
     }
     if let Some(model) = pinned.model.as_ref().filter(|m| Some(*m) != plan.model.as_ref()) {
@@ -155,8 +155,8 @@ fn disagreements(pinned: &Expect, plan: &ExpectedDispatch, expected: &ExpectedDi
 fn disagreements_with_refusal(pinned: &Expect, reason: &str) -> Vec<Failure> {
     let pins: [(Invariant, Option<String>); 4] = [
         (Invariant::Endpoint, pinned.endpoint.as_ref().map(ToString::to_string)),
-        (Invariant::Bearer, pinned.bearer.as_ref().map(head::describe_bearer)),
-        (Invariant::Profile, pinned.profile.as_ref().map(head::describe_profile)),
+        (Invariant::Bearer, pinned.bearer.as_ref().map(head_diff::describe_bearer)),
+        (Invariant::Profile, pinned.profile.as_ref().map(head_diff::describe_profile)),
         (Invariant::Model, pinned.model.clone()),
     ];
     pins.into_iter()
@@ -169,7 +169,7 @@ fn disagreements_with_refusal(pinned: &Expect, reason: &str) -> Vec<Failure> {
                 message: format!(
                     "the scenario pins {invariant} {pin} but the reference dispatcher refuses to dispatch"
                 ),
-                diff: head::diff(&pin, &actual),
+                diff: head_diff::diff(&pin, &actual),
                 expected: pin,
                 actual,
             })

@@ -1,11 +1,11 @@
-//! The invariants of DESIGN §6, judged over the observations of one cell.
+//! The invariants (docs/check.md), judged over the observations of one cell.
 //!
 //! `endpoint`, `bearer`, `profile` and `model` judge dispatches against their
 //! planned step; `credential-scope` and `tls` judge every request, dispatch or
 //! not (a token refresh or telemetry call can leak a credential too).
 
 use super::expected::{Expected, ExpectedDispatch};
-use super::head;
+use super::head_diff;
 use super::model::Bearer;
 use super::observe::{Observation, SeenCredential, UNKNOWN_KIND};
 use crate::report::{Failure, Invariant, InvariantOutcome, Status};
@@ -51,14 +51,14 @@ fn judge_dispatches(steps: &[ExpectedDispatch], dispatches: &[&Observation]) -> 
             .collect();
     };
     if dispatches.is_empty() {
-        let head = head::expected(primary);
+        let head = head_diff::expected(primary);
         let failure = Failure {
             invariant: Invariant::Endpoint,
             seq: None,
             message: "no dispatch was observed: no request went to a model API".to_owned(),
             expected: primary.endpoint.to_string(),
             actual: "no dispatch".to_owned(),
-            diff: head::diff(&head, "(no dispatch)"),
+            diff: head_diff::diff(&head, "(no dispatch)"),
         };
         let note = "no dispatch was observed";
         return vec![
@@ -119,7 +119,7 @@ impl Judgement {
             message: self.message,
             expected: self.expected,
             actual: self.actual,
-            diff: head::diff(&head::expected(step), &head::actual(obs)),
+            diff: head_diff::diff(&head_diff::expected(step), &head_diff::actual(obs)),
         }
     }
 }
@@ -136,14 +136,14 @@ fn judge_endpoint(step: &ExpectedDispatch, obs: &Observation) -> Option<Judgemen
 }
 
 fn judge_bearer(step: &ExpectedDispatch, obs: &Observation) -> Option<Judgement> {
-    let planned = head::describe_bearer(&step.bearer);
+    let planned = head_diff::describe_bearer(&step.bearer);
     let (header, scheme, kind) = match &step.bearer {
         Bearer::Absent => {
             let sent = obs.credentials.first()?;
             return Judgement::new(
                 "a credential was sent where none is planned",
                 planned,
-                head::credential_line(sent),
+                head_diff::credential_line(sent),
             );
         }
         Bearer::Present { header, scheme, kind } => (header.as_deref(), scheme.as_deref(), kind.as_deref()),
@@ -153,7 +153,7 @@ fn judge_bearer(step: &ExpectedDispatch, obs: &Observation) -> Option<Judgement>
             Some(other) => Judgement::new(
                 format!("the credential went in `{}` instead of `{}`", other.header, header.unwrap_or("?")),
                 planned,
-                head::credential_line(other),
+                head_diff::credential_line(other),
             ),
             None => Judgement::new("no credential was sent", planned, "no credential header"),
         };
@@ -164,7 +164,7 @@ fn judge_bearer(step: &ExpectedDispatch, obs: &Observation) -> Option<Judgement>
         return Judgement::new(
             format!("the credential was sent with auth scheme {got}, not {}", scheme.unwrap_or("?")),
             planned,
-            head::credential_line(sent),
+            head_diff::credential_line(sent),
         );
     }
     if kind.is_some() && sent.kind == UNKNOWN_KIND {
@@ -174,7 +174,7 @@ fn judge_bearer(step: &ExpectedDispatch, obs: &Observation) -> Option<Judgement>
                 sent.fingerprint
             ),
             planned,
-            head::credential_line(sent),
+            head_diff::credential_line(sent),
         );
     }
     if kind.is_some_and(|k| k != sent.kind) {
@@ -185,14 +185,14 @@ fn judge_bearer(step: &ExpectedDispatch, obs: &Observation) -> Option<Judgement>
                 kind.unwrap_or("?")
             ),
             planned,
-            head::credential_line(sent),
+            head_diff::credential_line(sent),
         );
     }
     None
 }
 
 fn judge_profile(step: &ExpectedDispatch, obs: &Observation) -> Option<Judgement> {
-    let planned = head::describe_profile(&step.profile);
+    let planned = head_diff::describe_profile(&step.profile);
     let header = match &step.bearer {
         Bearer::Present { header, .. } => header.as_deref(),
         Bearer::Absent => None,
@@ -258,7 +258,7 @@ fn judge_refusal(reason: &str, dispatches: &[&Observation]) -> Vec<InvariantOutc
                 message: NO_ELIGIBLE_CREDENTIAL.to_owned(),
                 expected: format!("no dispatch ({reason})"),
                 actual: obs.endpoint.to_string(),
-                diff: head::diff("(no dispatch)\n", &head::actual(obs)),
+                diff: head_diff::diff("(no dispatch)\n", &head_diff::actual(obs)),
             })
             .collect();
         outcome(invariant, failures)
@@ -291,7 +291,7 @@ fn scope_failures(observations: &[Observation], scope: Scope<'_>) -> Vec<Failure
                 ),
                 expected: format!("one of {}", hosts.join(", ")),
                 actual: obs.endpoint.host.clone(),
-                diff: head::diff(&head::without_credentials(obs), &head::actual(obs)),
+                diff: head_diff::diff(&head_diff::without_credentials(obs), &head_diff::actual(obs)),
             });
         }
     }
@@ -308,7 +308,7 @@ fn tls_failures(observations: &[Observation]) -> Vec<Failure> {
             message: format!("a credential went over plain {} to {}", obs.endpoint.scheme, obs.endpoint.host),
             expected: "TLS (https/wss), or a loopback host".to_owned(),
             actual: obs.endpoint.url(),
-            diff: head::diff(&head::over_tls(obs), &head::actual(obs)),
+            diff: head_diff::diff(&head_diff::over_tls(obs), &head_diff::actual(obs)),
         })
         .collect()
 }

@@ -8,31 +8,21 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::model::{DISPATCHERS, FORMAT_V1, Scenario};
-use crate::dispatch::profiles::strip_position;
 use crate::error::{Error, Result};
+use crate::files;
 
 /// Read and validate one scenario file.
 pub fn load(path: &Path) -> Result<Scenario> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::input(format!("cannot read scenario {}: {e}", path.display())))?;
-    parse(&text, path)
+    parse(&files::read_input(path, "scenario")?, path)
 }
 
 /// Parse and validate scenario `text` that came from `path`.
 pub fn parse(text: &str, path: &Path) -> Result<Scenario> {
-    let at = |e: &serde_json::Error| format!("{}:{}:{}", path.display(), e.line(), e.column());
     // Check the format first, so a file of another kind or version gets that
     // message rather than a complaint about its first unknown field.
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        Error::input(format!("{}: not valid JSON: {}", at(&e), strip_position(&e.to_string())))
-    })?;
+    let value: Value = serde_json::from_str(text).map_err(|e| Error::not_json(path.display(), &e))?;
     check_format(&value).map_err(|e| e.context(path.display()))?;
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let mut scenario: Scenario = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let field = e.path().to_string();
-        let inner = e.into_inner();
-        Error::input(format!("{}: {field}: {}", at(&inner), strip_position(&inner.to_string())))
-    })?;
+    let mut scenario: Scenario = files::parse_json_fields(text, path)?;
     scenario.path = path.to_path_buf();
     validate(&scenario).map_err(|e| e.context(path.display()))?;
     Ok(scenario)

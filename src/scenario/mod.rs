@@ -1,17 +1,17 @@
 //! Scenarios and the verdict: does each dispatcher version send the right
 //! request?
 //!
-//! A [`Scenario`] (DESIGN §5) holds a dispatcher's inputs, the pinned
+//! A [`Scenario`] (docs/design.md, "Scenarios") holds a dispatcher's inputs, the pinned
 //! expectation and one cassette per version. For each scenario × version
 //! cell the [`runner`] asks the reference dispatcher for its plan
 //! ([`expected`]), reduces every recorded request to an [`Observation`]
-//! ([`observe`]), and judges the [`invariants`] (DESIGN §6); the outcome goes
+//! ([`observe`]), and judges the [`invariants`] (docs/check.md); the outcome goes
 //! to [`crate::report`]. [`openclaw`] adapts the OpenClaw reference
 //! dispatcher (plan and catalog) to the checks.
 
 pub mod endpoint;
 pub mod expected;
-pub mod head;
+pub mod head_diff;
 pub mod invariants;
 pub mod load;
 pub mod model;

@@ -1,4 +1,4 @@
-//! Scenario v1 as Rust types (DESIGN §5).
+//! Scenario v1 as Rust types (docs/design.md, "Scenarios").
 //!
 //! Values with a grammar (versions, ranges, endpoints, bearer rules) are
 //! parsed while deserialising, so an error carries the JSON field path and

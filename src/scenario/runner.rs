@@ -15,7 +15,7 @@ use super::observe::{self, Bindings, SeenCredential};
 use crate::cassette::Cassette;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-use crate::report::{self, CellOutcome, Report, ScenarioOutcome, ShardInfo, Status, Verdict};
+use crate::report::{CellOutcome, Report, ScenarioOutcome, ShardInfo, Status, Verdict};
 use crate::version::Version;
 
 /// A reference dispatcher as the checks see it: a plan for a scenario at a
@@ -76,39 +76,6 @@ pub fn check_cell(
         invariants,
         ..CellOutcome::new(version.to_string(), cassette_name, verdict)
     })
-}
-
-/// What `dispatch-vcr check` was asked to do.
-#[derive(Debug, Clone)]
-pub struct CheckOptions {
-    /// Scenario files or folders.
-    pub paths: Vec<PathBuf>,
-    /// How to render the report.
-    pub format: report::Format,
-    /// Where to write it; stdout when `None`.
-    pub output: Option<PathBuf>,
-    /// Which shard of the cells to check.
-    pub shard: Option<ShardInfo>,
-    /// A catalog file that corrects or extends the shipped one.
-    pub catalog: Option<PathBuf>,
-}
-
-/// `dispatch-vcr check` with the OpenClaw reference dispatcher: check,
-/// render, write. Returns the exit code (0 all pass or known failures,
-/// 1 an unexpected or reference failure).
-pub fn check_command(options: &CheckOptions) -> Result<u8> {
-    let catalog = crate::dispatch::Catalog::load(options.catalog.as_deref())?;
-    let reference = super::openclaw::OpenClaw::new(catalog);
-    let progress = Progress::bar("cells");
-    let report = check_showing(&options.paths, options.shard, &reference, &progress)?;
-    progress.finish();
-    emit(&report, options.format, options.output.as_deref())?;
-    Ok(report.exit_code())
-}
-
-/// Render `report` and write it to `output` (atomically) or stdout.
-pub fn emit(report: &Report, format: report::Format, output: Option<&std::path::Path>) -> Result<()> {
-    crate::output::write(output, &report::render(report, format))
 }
 
 /// Parse `I/N` (1 ≤ I ≤ N).

@@ -8,7 +8,7 @@
 
 use std::fmt;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -21,8 +21,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rustls::{ClientConfig, RootCertStore};
-use rustls_pki_types::pem::PemObject as _;
-use rustls_pki_types::{CertificateDer, ServerName};
+use rustls_pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_tungstenite::WebSocketStream;
@@ -33,6 +32,7 @@ use super::{
     Body, BoxIo, Upstream, UpstreamError, UpstreamResponse, WsSession, body, is_websocket_upgrade,
     url_without_query,
 };
+use crate::ca::add_pem_roots;
 use crate::{Error, Result};
 
 /// How long an idle pooled connection to a server is kept.
@@ -287,23 +287,6 @@ fn root_store(upstream_ca: &[PathBuf]) -> Result<Arc<RootCertStore>> {
         add_pem_roots(&mut store, "--upstream-ca", path)?;
     }
     Ok(Arc::new(store))
-}
-
-/// Trust the certificates in the PEM file `path`, given by `flag`. A bundle
-/// may hold certificates webpki cannot use; the file is refused (exit 2,
-/// naming the flag) only when it cannot be read or holds no usable one.
-pub(crate) fn add_pem_roots(roots: &mut RootCertStore, flag: &str, path: &Path) -> Result<()> {
-    let bad =
-        |why: String| Error::input(format!("{flag} {}: {why}; pass a PEM certificate file", path.display()));
-    let pem = std::fs::read(path).map_err(|err| bad(format!("cannot read it: {err}")))?;
-    let certs = CertificateDer::pem_slice_iter(&pem)
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|err| bad(format!("not a PEM certificate file: {err}")))?;
-    let (added, _) = roots.add_parsable_certificates(certs);
-    if added == 0 {
-        return Err(bad("no usable PEM certificate in it".to_owned()));
-    }
-    Ok(())
 }
 
 fn tls_connector(roots: Arc<RootCertStore>, alpn: &[&[u8]]) -> TlsConnector {

@@ -14,22 +14,9 @@ use super::{
     Content, Creator, Entry, HAR_VERSION, Har, HarRequest, HarResponse, Log, NameValue, PieceEntry, PostData,
     Timings, WsEntry,
 };
-use crate::cassette::capture::header;
 use crate::cassette::model::{Body, Cassette, Headers, Interaction, Payload, Side, WebSocketSession};
 use crate::error::Result;
-
-/// `cassette export --har CASSETTE [-o FILE]`: write the HAR to `output`
-/// (atomically) or stdout. Returns the exit code.
-pub fn export_command(cassette: &Path, output: Option<&Path>) -> Result<u8> {
-    let loaded = crate::cassette::load(cassette)?;
-    let dir = cassette.parent().unwrap_or_else(|| Path::new(""));
-    let har = to_har(&loaded, dir)?;
-    // A HAR is plain data (strings and numbers): serialising it cannot fail.
-    let mut text = serde_json::to_string_pretty(&har).unwrap_or_default();
-    text.push('\n');
-    crate::output::write(output, &text)?;
-    Ok(0)
-}
+use crate::exchange::header;
 
 /// The HAR of `cassette`; `dir` is its folder (for side-file bodies).
 pub fn to_har(cassette: &Cassette, dir: &Path) -> Result<Har> {

@@ -1,8 +1,8 @@
-//! HAR 1.2 in and out: `cassette import FILE.har` and `cassette export --har`.
+//! HAR 1.2: the model of a HAR file and the export of a cassette as one
+//! (`cassette export`). Import (`cassette import FILE.har`) goes through the
+//! same capture and redaction as `record`, so it lives in `recorder::har`.
 //!
 //! - [`export`] — a cassette → a HAR any viewer opens (browser devtools, HAR viewers).
-//! - [`import`] — a HAR (browser devtools, mitmproxy) → a cassette, through the
-//!   same capture and redaction as `record`.
 //!
 //! HAR has no place for some facts of a cassette. dispatch-vcr keeps them in
 //! underscore fields (HAR 1.2 §"Custom fields"), which viewers ignore and our
@@ -14,7 +14,6 @@
 //! says what a HAR viewer sees of each.
 
 pub mod export;
-pub mod import;
 
 use std::time::SystemTime;
 
@@ -25,8 +24,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::model::{Meta, WsClose};
 
-pub use export::{export_command, to_har};
-pub use import::{ImportOptions, ImportSummary, import};
+pub use export::to_har;
 
 /// The HAR version written.
 pub const HAR_VERSION: &str = "1.2";
@@ -253,7 +251,7 @@ pub struct WsEntry {
 
 /// An ISO 8601 / RFC 3339 time with any offset (`…Z`, `…+02:00`), as
 /// browsers and mitmproxy write `startedDateTime`.
-pub(crate) fn parse_time(text: &str) -> Option<SystemTime> {
+pub fn parse_time(text: &str) -> Option<SystemTime> {
     let time = OffsetDateTime::parse(text.trim(), &Rfc3339).ok()?;
     Some(SystemTime::from(time))
 }

@@ -4,11 +4,11 @@
 //! `models.providers.<id>.apiKey`. An env key never stands in for a provider it
 //! does not belong to: that silent swap is a known bug class (#81941, #72060).
 
-use super::endpoint::Target;
+use super::route::Target;
 use super::{Candidate, Context, CredentialSource, Refusal, Trace};
 use crate::credential;
 use crate::dispatch::inputs::{MAIN_AGENT, config_key_profile};
-use crate::dispatch::profiles::CredentialType;
+use crate::openclaw::profiles::CredentialType;
 
 /// The credential chosen, with its value (kept out of every plan).
 pub(super) struct Chosen {

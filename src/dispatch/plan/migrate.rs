@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::dispatch::config::{ModelSetting, OpenClawConfig};
 use crate::dispatch::inputs::DispatchInputs;
-use crate::dispatch::profiles::AuthStore;
-use crate::dispatch::state::AuthState;
+use crate::openclaw::config::{ModelSetting, OpenClawConfig};
+use crate::openclaw::profiles::AuthStore;
+use crate::openclaw::state::AuthState;
 
 /// Provider renames: old id → new id.
 type Renames = BTreeMap<String, String>;

@@ -7,7 +7,7 @@
 //! credentials appear as profile id, kind and fingerprint.
 
 mod credentials;
-mod endpoint;
+mod route;
 mod migrate;
 mod render;
 mod select;
@@ -18,8 +18,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::catalog::{Catalog, FieldExpect, HeaderExpect};
-use super::inputs::{DispatchInputs, EffectiveStore};
-use super::profiles::CredentialType;
+use crate::dispatch::inputs::{DispatchInputs, EffectiveStore};
+use crate::openclaw::profiles::CredentialType;
 use crate::version::Version;
 
 pub(crate) use migrate::rename_profile_id;
@@ -347,10 +347,10 @@ impl<'a> Context<'a> {
         let with_auth = |e: Refusal| {
             Box::new(DispatchError { auth_provider: Some(auth_provider.clone()), ..*with_ref(e) })
         };
-        let target = endpoint::Target::find(self, &auth_provider).map_err(|m| with_auth(trace.fail(m)))?;
+        let target = route::Target::find(self, &auth_provider).map_err(|m| with_auth(trace.fail(m)))?;
         let choice = credentials::choose(self, &target, &mut trace).map_err(with_auth)?;
         let chosen = choice.chosen;
-        let wire = endpoint::plan_wire(self, &target, chosen.as_ref(), &mut trace).map_err(with_auth)?;
+        let wire = route::plan_wire(self, &target, chosen.as_ref(), &mut trace).map_err(with_auth)?;
         Ok(Resolution {
             plan: DispatchPlan {
                 dispatcher: self.catalog.dispatcher.clone(),

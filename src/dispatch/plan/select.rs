@@ -4,8 +4,8 @@
 use super::credentials::explicit_order;
 use super::{Context, Refusal, Trace};
 use crate::dispatch::catalog::{Catalog, Runtime};
-use crate::dispatch::config::{ModelSetting, RuntimeSetting};
 use crate::dispatch::inputs::{DispatchInputs, EffectiveStore, MAIN_AGENT};
+use crate::openclaw::config::{ModelSetting, RuntimeSetting};
 use crate::version::Version;
 
 /// The runtime setting read from the environment when the config sets none.

@@ -6,7 +6,7 @@
 //! different bearer in the same header does not (the `profile` check judges
 //! which credential was sent, replay only plays the provider's door).
 
-use crate::cassette::redact::is_credential_header;
+use crate::credential::is_credential_header;
 
 /// The credential headers of `headers` that carry something (a token after
 /// the scheme, or a whole key).

@@ -3,7 +3,7 @@
 //! - [`matcher`] — the match key (method + scheme + host + port + path +
 //!   order-insensitive query; headers are not part of it) and the per-key
 //!   FIFO queues, with `--repeat`.
-//! - [`explain`] — a miss, the nearest recorded interaction and the diff of
+//! - [`mod@explain`] — a miss, the nearest recorded interaction and the diff of
 //!   their heads.
 //! - `answer` — recorded responses back onto the wire: bodies stored decoded
 //!   are served **identity** (`content-encoding` dropped, `content-length`
@@ -43,12 +43,12 @@ use http_body_util::BodyExt as _;
 use self::explain::{Entry, Head, Miss, explain};
 use self::matcher::{Book, Key, Take};
 use super::{Body, BoxIo, Upstream, UpstreamError, UpstreamResponse, WsSession, body, is_websocket_upgrade};
-use crate::cassette::Redactor;
 use crate::cassette::model::{self, Cassette, Interaction, RESPONSE_CUT_SHORT};
 use crate::dispatch::catalog::{Catalog, ProviderAnswer};
+use crate::recorder::redact::Redactor;
 
 /// How streamed bodies and WebSocket messages are paced.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Pace {
     /// Keep the recorded gaps between events, chunks and server messages.
     Recorded,

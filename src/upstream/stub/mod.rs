@@ -33,9 +33,8 @@ use super::{
     Body, Upstream, UpstreamError, UpstreamResponse, WsMessage, WsPeer, WsSession, body,
     is_websocket_upgrade, websocket_accept, ws_duplex,
 };
-use crate::cassette::capture::decode_content;
-use crate::cassette::redact::percent_decode;
 use crate::dispatch::catalog::{Catalog, EndpointClass};
+use crate::exchange::content::{decode_content, percent_decode};
 use crate::{Error, Result};
 
 /// The largest request body the stub reads (a long agent transcript fits many times over).

@@ -1,0 +1,431 @@
+//! Command-line definitions (clap): flags and help text, private to the
+//! binary. [`options`] converts them, once, into each command's library
+//! `Options`; the value enums (formats, modes) are the library's own.
+
+mod options;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use dispatch_vcr::ca::EnvFormat;
+use dispatch_vcr::cmd::dispatch::PlanFormat;
+use dispatch_vcr::cmd::replay::OnMiss;
+use dispatch_vcr::report::{self, ShardInfo};
+use dispatch_vcr::schema;
+use dispatch_vcr::upstream::replay::Pace;
+
+/// Record, replay and check the model-API dispatches of AI agent gateways.
+///
+/// dispatch-vcr sits between a dispatcher (e.g. OpenClaw) and its model
+/// providers as a TLS-intercepting proxy. It records every exchange into a
+/// cassette (secrets replaced by fingerprints), serves cassettes back offline,
+/// and checks three invariants against a reference dispatcher: bearer
+/// presence, profile binding and target endpoint.
+///
+/// Exit codes: 0 ok · 1 an invariant failed or a replay missed · 2 bad input
+/// or usage · 3 runtime failure (I/O, port in use, upstream unreachable).
+#[derive(Debug, Parser)]
+#[command(name = "dispatch-vcr", version, about, long_about, max_term_width = 100)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every subcommand.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Manage the root CA used to intercept TLS.
+    #[command(subcommand)]
+    Ca(CaCommand),
+    /// Record traffic through the intercepting proxy into a cassette.
+    Record(RecordArgs),
+    /// Serve a cassette back, offline, and report every request it lacks.
+    Replay(ReplayArgs),
+    /// Compare the dispatches of two cassettes (endpoint, credential, headers, body).
+    Diff(DiffArgs),
+    /// Scan files and directories for secrets left in clear.
+    Audit(AuditArgs),
+    /// Work with cassette files.
+    #[command(subcommand)]
+    Cassette(CassetteCommand),
+    /// The reference dispatcher: what a correct OpenClaw sends, and why.
+    #[command(subcommand)]
+    Dispatch(DispatchCommand),
+    /// Check scenarios: every scenario × dispatcher version against the invariants.
+    Check(CheckArgs),
+    /// Run a live dispatcher on a scenario's inputs under the proxy, and check what it sends.
+    Run(RunArgs),
+    /// Print the JSON Schema of a file format (committed in docs/schema/), for editors and validators.
+    Schema {
+        /// Which format.
+        #[arg(value_enum)]
+        kind: schema::Kind,
+    },
+    /// Print a shell completion script.
+    #[command(after_help = "Install, e.g.:\n  \
+        dispatch-vcr completions bash > ~/.local/share/bash-completion/completions/dispatch-vcr\n  \
+        dispatch-vcr completions zsh > ~/.zfunc/_dispatch-vcr    # with fpath+=(~/.zfunc) before compinit\n  \
+        dispatch-vcr completions fish > ~/.config/fish/completions/dispatch-vcr.fish")]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), every command in one page.
+    #[command(after_help = "Read it with: dispatch-vcr man > dispatch-vcr.1 && man -l dispatch-vcr.1")]
+    Man,
+}
+
+/// `ca …` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CaCommand {
+    /// Create the root CA in $DISPATCH_VCR_HOME/ca (kept if it exists).
+    Init {
+        /// Replace an existing CA (clients that trust the old one will stop working).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the CA's paths, subject, fingerprint, expiry and how to trust it.
+    Show,
+    /// Print the environment a program needs to use the proxy and trust the CA.
+    Env {
+        /// The proxy URL to point programs at.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        proxy: String,
+        /// Output as shell `export` lines or a JSON object.
+        #[arg(long, value_enum, default_value_t = EnvFormat::Sh)]
+        format: EnvFormat,
+    },
+}
+
+/// Options shared by every command that runs the proxy.
+#[derive(Debug, Clone, Args)]
+pub struct ProxyArgs {
+    /// Address to listen on; port 0 picks a free port (printed on the first stdout line).
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub listen: String,
+    /// Allow listening on a non-loopback address (anyone who can reach it can use the proxy).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Extra CA certificate (PEM) to trust for upstream servers, instead of the usual web roots.
+    #[arg(long = "upstream-ca", value_name = "PEM")]
+    pub upstream_ca: Vec<PathBuf>,
+    /// Connect to ADDR:PORT whenever HOST:PORT is requested (curl's --connect-to).
+    #[arg(long = "connect-to", value_name = "HOST:PORT:ADDR:PORT")]
+    pub connect_to: Vec<String>,
+    /// Tunnel hosts matching this glob blindly, without interception or recording.
+    #[arg(long, value_name = "HOSTGLOB")]
+    pub passthrough: Vec<String>,
+}
+
+/// `record` options.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  dispatch-vcr record -o run.json -- curl https://api.openai.com/v1/models"
+)]
+pub struct RecordArgs {
+    /// Cassette to write (a journal `CASSETTE.journal` is kept while recording).
+    #[arg(short = 'o', long = "output", value_name = "CASSETTE")]
+    pub output: PathBuf,
+    /// Proxy options.
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
+    /// An OpenClaw auth-profiles.json whose credentials name the fingerprints in meta.credentials.
+    #[arg(long, value_name = "FILE")]
+    pub profiles: Vec<PathBuf>,
+    /// The dispatcher being recorded, for meta.dispatcher.
+    #[arg(long, value_name = "NAME@VERSION")]
+    pub dispatcher: Option<String>,
+    /// Leave out of the cassette the exchanges with hosts matching this glob (still proxied).
+    #[arg(long, value_name = "HOSTGLOB")]
+    pub exclude: Vec<String>,
+    /// The provider stub instead of the network.
+    #[command(flatten)]
+    pub stub: StubArgs,
+    /// Run this command with the proxy environment; stop when it exits, with its status.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// `--stub [--stub-status N]`: answer like the providers, with no network at all.
+#[derive(Debug, Clone, Args)]
+pub struct StubArgs {
+    /// Answer from a built-in provider stub instead of the network: Responses, chat completions,
+    /// Anthropic messages, embeddings, model lists and Responses WebSockets, per endpoint class;
+    /// 404 JSON for anything else. No connection ever leaves the machine.
+    #[arg(long)]
+    pub stub: bool,
+    /// With --stub: answer every model call with this error status instead (400–599); 401 sends
+    /// the provider's real 401 body, which makes dispatchers log their failover decision.
+    #[arg(long, value_name = "N", requires = "stub")]
+    pub stub_status: Option<u16>,
+}
+
+/// `replay` options.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The cassette to serve.
+    #[arg(value_name = "CASSETTE")]
+    pub cassette: PathBuf,
+    /// Proxy options (`--upstream-ca`/`--connect-to` apply to `--on-miss forward`).
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
+    /// What to do with a request the cassette lacks.
+    #[arg(long, value_enum, default_value_t = OnMiss::Error)]
+    pub on_miss: OnMiss,
+    /// Let the last recorded answer of a request serve again when its recordings are used up.
+    #[arg(long)]
+    pub repeat: bool,
+    /// Pacing of streamed bodies.
+    #[arg(long, value_enum, default_value_t = Pace::None)]
+    pub pace: Pace,
+    /// Answer like the provider (its 401) when the recorded request carried a credential header and
+    /// this one carries none of the same (none at all, or another kind such as x-api-key).
+    #[arg(long)]
+    pub emulate_auth: bool,
+    /// Write what the client actually sent as a cassette (redacted).
+    #[arg(long, value_name = "FILE")]
+    pub observed: Option<PathBuf>,
+    /// Run this command with the proxy environment; stop when it exits.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// `diff` options.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status: 0 when the cassettes match, 1 when they differ, 2 when one cannot be read.\n\
+    Interactions pair up by order and endpoint; dates, request and trace ids are left out."
+)]
+pub struct DiffArgs {
+    /// The first cassette (shown as `-`).
+    #[arg(value_name = "CASSETTE_A")]
+    pub a: PathBuf,
+    /// The second cassette (shown as `+`).
+    #[arg(value_name = "CASSETTE_B")]
+    pub b: PathBuf,
+}
+
+/// `audit` options.
+#[derive(Debug, Args)]
+#[command(after_help = "Finds token-shaped values (JWTs, sk-…, sk-ant-…, sk-or-…, ghp_…, AKIA…) outside \
+    [REDACTED …] markers, and the secrets of --profiles stores. Prints file:line: kind (fingerprint) per hit, \
+    never the secret. Exit status: 0 clean, 1 secrets found, 2 bad input.")]
+pub struct AuditArgs {
+    /// Files or directories (searched recursively, skipping .git and target).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// An OpenClaw auth-profiles.json whose secrets must not appear in clear either.
+    #[arg(long, value_name = "FILE")]
+    pub profiles: Vec<PathBuf>,
+}
+
+/// `cassette …` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CassetteCommand {
+    /// Turn the journal of an interrupted recording (CASSETTE.journal) into CASSETTE.
+    Recover {
+        /// The cassette the recording was writing (its journal is CASSETTE.journal).
+        #[arg(value_name = "CASSETTE")]
+        cassette: PathBuf,
+    },
+    /// Turn a HAR file (browser devtools, mitmproxy) into a cassette, secrets redacted as `record` does.
+    Import(ImportArgs),
+    /// Write a cassette as a HAR 1.2 file, for HAR viewers (docs/har.md says what HAR cannot hold).
+    Export(ExportArgs),
+}
+
+/// `cassette import` options.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  dispatch-vcr cassette import devtools.har -o cassettes/run.json")]
+pub struct ImportArgs {
+    /// The HAR file.
+    #[arg(value_name = "FILE.har")]
+    pub har: PathBuf,
+    /// The cassette to write.
+    #[arg(short = 'o', long = "output", value_name = "CASSETTE")]
+    pub output: PathBuf,
+    /// An OpenClaw auth-profiles.json whose credentials name the fingerprints in meta.credentials.
+    #[arg(long, value_name = "FILE")]
+    pub profiles: Vec<PathBuf>,
+}
+
+/// `cassette export` options.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  dispatch-vcr cassette export --har cassettes/run.json -o run.har")]
+pub struct ExportArgs {
+    /// Write HAR 1.2 (the only export format so far).
+    #[arg(long, required = true)]
+    pub har: bool,
+    /// The cassette to export.
+    #[arg(value_name = "CASSETTE")]
+    pub cassette: PathBuf,
+    /// Write to FILE (atomically) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `dispatch …` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DispatchCommand {
+    /// Print the dispatch a correct OpenClaw makes for these inputs, and the reasoning.
+    ///
+    /// Exit 0 with a plan; 1 when no dispatch is correct (OpenClaw would refuse,
+    /// e.g. `No API key found for provider "openai"`; the message goes to stderr);
+    /// 2 for unreadable inputs.
+    #[command(
+        after_help = "Example:\n  dispatch-vcr dispatch plan --config ~/.openclaw/openclaw.json --version 2026.5.16-beta.4"
+    )]
+    Plan(DispatchPlanArgs),
+    /// Send the planned request for real, through an HTTP proxy, and print the response status line.
+    ///
+    /// Exit 0 on a 2xx answer; 1 on any other answer, or when no dispatch is
+    /// correct; 2 for bad input; 3 when the proxy or upstream cannot be reached.
+    #[command(
+        after_help = "Example:\n  dispatch-vcr dispatch send --config cfg.json --proxy http://127.0.0.1:8080 --ca ca.pem"
+    )]
+    Send(DispatchSendArgs),
+}
+
+/// The inputs of a dispatch: a scenario, or OpenClaw's files.
+#[derive(Debug, Clone, Args)]
+pub struct DispatchInputArgs {
+    /// Take the inputs from this scenario file's `inputs`.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["config", "profiles", "state"])]
+    pub scenario: Option<PathBuf>,
+    /// OpenClaw's openclaw.json (JSON5). Stores are looked for beside it, as OpenClaw lays them out
+    /// (agents/<agent>/agent/auth-profiles.json, auth-state.json, and main's store for inheritance).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The agent's auth-profiles.json.
+    #[arg(long, value_name = "FILE")]
+    pub profiles: Option<PathBuf>,
+    /// The agent's auth-state.json.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// An environment variable the dispatcher sees (the process environment is never read).
+    #[arg(long = "env", value_name = "K=V")]
+    pub env: Vec<String>,
+    /// Agent id.
+    #[arg(long, value_name = "ID")]
+    pub agent: Option<String>,
+    /// Model ref, overriding the configured one.
+    #[arg(long, value_name = "REF")]
+    pub model: Option<String>,
+    /// OpenClaw version (default: the catalog's newest).
+    #[arg(long, value_name = "V")]
+    pub version: Option<String>,
+    /// A provider catalog that corrects or extends the shipped one.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+    /// "Now" in milliseconds since the epoch, for expiry and cooldown (default: the clock).
+    #[arg(long, value_name = "MS")]
+    pub now: Option<i64>,
+}
+
+/// `dispatch plan` options.
+#[derive(Debug, Args)]
+pub struct DispatchPlanArgs {
+    /// The inputs.
+    #[command(flatten)]
+    pub inputs: DispatchInputArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+}
+
+/// `dispatch send` options.
+#[derive(Debug, Args)]
+pub struct DispatchSendArgs {
+    /// The inputs.
+    #[command(flatten)]
+    pub inputs: DispatchInputArgs,
+    /// HTTP proxy to send through (CONNECT for https); under `record -- …` the proxy's own.
+    #[arg(long, value_name = "URL", env = "HTTPS_PROXY")]
+    pub proxy: String,
+    /// Extra CA certificate (PEM) to trust, besides the usual web roots (e.g. the proxy's CA).
+    #[arg(long, value_name = "PEM", env = "SSL_CERT_FILE")]
+    pub ca: Vec<PathBuf>,
+}
+
+/// `check` options.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit codes: 0 every cell passed or failed as a known failure · 1 an unexpected failure or a \
+reference failure · 2 bad input.\n\nExamples:\n  dispatch-vcr check\n  dispatch-vcr check scenarios/openclaw --format junit -o junit.xml --shard 1/4\n  \
+dispatch-vcr check --format html -o report.html"
+)]
+pub struct CheckArgs {
+    /// Scenario files, or folders searched for **/*.json.
+    #[arg(value_name = "PATH", default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = report::Format::Text)]
+    pub format: report::Format,
+    /// Write the report to FILE (atomically) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Check only shard I of N: a deterministic partition of the scenario × version cells.
+    #[arg(long, value_name = "I/N", value_parser = dispatch_vcr::scenario::runner::parse_shard)]
+    pub shard: Option<ShardInfo>,
+    /// A provider catalog that corrects or extends the shipped one (as for `dispatch plan`).
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+}
+
+/// `run` options.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The command runs in a fresh HOME holding the scenario's inputs in OpenClaw's layout     (.openclaw/openclaw.json with logging to HOME/dispatcher.log, .openclaw/agents/<id>/agent/auth-profiles.json,     auth-state.json), with a clean environment: the scenario's env, HOME, TERM=dumb, NO_COLOR=1, the proxy and     trust variables, PATH LANG LC_ALL TZ USER LOGNAME from ours, a TMPDIR of its own (removed afterwards), and DISPATCH_VCR_RUN_HOME,     DISPATCH_VCR_RUN_LOG, DISPATCH_VCR_RUN_AGENT, DISPATCH_VCR_RUN_VERSION, DISPATCH_VCR_RUN_MODEL (the model ref     to ask for at this version).\n\n\
+    Exit status: 0 when every invariant holds (or fails as a known failure), 1 when one fails, 2 bad input,     3 runtime failure. The command's own status is reported, not used.\n\n\
+    Example:\n  dispatch-vcr run scenarios/openclaw/codex-oauth-goes-to-chatgpt-backend.json --version 2026.9.6 \\\n    \
+    --stub -- sh -c 'openclaw agent --local --agent main -m hi --model \"$DISPATCH_VCR_RUN_MODEL\"'"
+)]
+pub struct RunArgs {
+    /// The scenario whose inputs the dispatcher gets and whose expectations it is held to.
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: PathBuf,
+    /// The dispatcher version being run (default: the newest version the scenario has a cassette for).
+    #[arg(long, value_name = "V")]
+    pub version: Option<String>,
+    /// The provider stub instead of replaying the scenario's cassette.
+    #[command(flatten)]
+    pub stub: StubArgs,
+    /// Keep the observed traffic as a cassette (redacted; meta names the dispatcher and version).
+    #[arg(long, value_name = "FILE")]
+    pub record_to: Option<PathBuf>,
+    /// Leave requests to hosts matching this glob out of the observed traffic (still answered).
+    #[arg(long, value_name = "HOSTGLOB")]
+    pub exclude: Vec<String>,
+    /// Materialise the inputs into DIR (absent or empty; kept afterwards) instead of a temporary
+    /// HOME: for dispatchers whose installed plugins record absolute paths under HOME.
+    #[arg(long, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// Address the proxy listens on.
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub listen: String,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = report::Format::Text)]
+    pub format: report::Format,
+    /// Write the report to FILE (atomically) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// A provider catalog that corrects or extends the shipped one.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+    /// The dispatcher command to run.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

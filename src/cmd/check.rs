@@ -1,0 +1,37 @@
+//! `check [PATH…]`: every scenario × dispatcher version judged against the
+//! OpenClaw reference, rendered as text, JSON, JUnit or HTML.
+
+use std::path::PathBuf;
+
+use crate::dispatch::Catalog;
+use crate::error::Result;
+use crate::progress::Progress;
+use crate::report::{self, ShardInfo};
+use crate::scenario::openclaw::OpenClaw;
+use crate::scenario::runner::check_showing;
+
+/// What `check` was asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Scenario files or folders.
+    pub paths: Vec<PathBuf>,
+    /// How to render the report.
+    pub format: report::Format,
+    /// Where to write it; stdout when `None`.
+    pub output: Option<PathBuf>,
+    /// Which shard of the cells to check.
+    pub shard: Option<ShardInfo>,
+    /// A catalog file that corrects or extends the shipped one.
+    pub catalog: Option<PathBuf>,
+}
+
+/// Check, render, write. Returns the exit code (0 all pass or known
+/// failures, 1 an unexpected or reference failure).
+pub fn run(options: &Options) -> Result<u8> {
+    let reference = OpenClaw::new(Catalog::load(options.catalog.as_deref())?);
+    let progress = Progress::bar("cells");
+    let report = check_showing(&options.paths, options.shard, &reference, &progress)?;
+    progress.finish();
+    report::emit(&report, options.format, options.output.as_deref())?;
+    Ok(report.exit_code())
+}

@@ -1,0 +1,120 @@
+//! `record`: the proxy with the recorder as its tap, answered by the network
+//! or (`--stub`) by the provider stub.
+//!
+//! Everything that can be wrong with the input is checked before the
+//! recorder opens its journal (flags, profiles, the command, the port), so a
+//! usage error leaves no file behind.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::cassette::{DispatcherId, Meta};
+use crate::dispatch::Catalog;
+use crate::openclaw::profiles::AuthStore;
+use crate::proxy::{Proxy, ProxyConfig, Wiring};
+use crate::recorder::{Recorder, RecorderOptions};
+use crate::session::child::locate_program;
+use crate::upstream::Upstream;
+use crate::upstream::live::{ConnectTo, Live, LiveOptions};
+use crate::upstream::stub::{Stub, StubOptions};
+use crate::{Error, Result, session};
+
+/// What `record` was asked to do, in library terms.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The cassette to write.
+    pub output: PathBuf,
+    /// Listener and passthrough.
+    pub proxy: ProxyConfig,
+    /// `--upstream-ca` files.
+    pub upstream_ca: Vec<PathBuf>,
+    /// `--connect-to` rules, unparsed.
+    pub connect_to: Vec<String>,
+    /// `--profiles` files.
+    pub profiles: Vec<PathBuf>,
+    /// `--dispatcher NAME@VERSION`.
+    pub dispatcher: Option<String>,
+    /// `--exclude` host globs.
+    pub exclude: Vec<String>,
+    /// `--stub [--stub-status N]`: the provider stub answers instead of the network.
+    pub stub: Option<StubOptions>,
+    /// `-- CMD ARGS`, empty to record until SIGINT/SIGTERM.
+    pub command: Vec<String>,
+}
+
+/// Record until the command ends (returning its exit code) or until a signal (0).
+pub async fn run(options: Options) -> Result<u8> {
+    let dispatcher = options.dispatcher.as_deref().map(parse_dispatcher).transpose()?;
+    let upstream = upstream(&options)?;
+    let profiles = options.profiles.iter().map(|path| AuthStore::load(path)).collect::<Result<Vec<_>>>()?;
+    if !options.command.is_empty() {
+        locate_program(&options.command)?;
+    }
+    let leaves = session::leaf_issuer()?;
+    let proxy = Proxy::bind(&options.proxy).await?;
+    let meta = Meta { dispatcher, ..Meta::default() };
+    let recorder = Recorder::create(
+        &options.output,
+        RecorderOptions { meta, profiles, exclude: options.exclude, ..RecorderOptions::default() },
+    )?;
+    let wiring = Wiring { leaves, upstream, tap: recorder.tap() };
+    let outcome = session::run(proxy, wiring, &options.command).await;
+    // Finish even when the session failed: what was recorded is kept.
+    let summary = recorder.finish().await?;
+    eprintln!("dispatch-vcr: {summary}");
+    for warning in &summary.warnings {
+        eprintln!("dispatch-vcr: warning: {warning}");
+    }
+    outcome
+}
+
+/// What answers: the provider stub with `--stub`, else the network.
+fn upstream(options: &Options) -> Result<Arc<dyn Upstream>> {
+    if let Some(stub) = options.stub {
+        let network = [
+            ("--upstream-ca", options.upstream_ca.is_empty()),
+            ("--connect-to", options.connect_to.is_empty()),
+            ("--passthrough", options.proxy.passthrough.is_empty()),
+        ];
+        if let Some((flag, _)) = network.iter().find(|(_, unused)| !unused) {
+            return Err(Error::input(format!("--stub answers without any network: drop {flag}")));
+        }
+        return Ok(Arc::new(Stub::new(Catalog::shipped()?, stub)?));
+    }
+    let connect_to =
+        options.connect_to.iter().map(|rule| rule.parse()).collect::<Result<Vec<ConnectTo>>>()?;
+    let upstream_ca = options.upstream_ca.clone();
+    Ok(Arc::new(Live::new(LiveOptions { upstream_ca, connect_to })?))
+}
+
+/// `NAME@VERSION`, e.g. `openclaw@2026.5.16-beta.4`.
+fn parse_dispatcher(value: &str) -> Result<DispatcherId> {
+    match value.split_once('@') {
+        Some((name, version)) if !name.is_empty() && !version.is_empty() && !version.contains('@') => {
+            Ok(DispatcherId { name: name.to_owned(), version: version.to_owned() })
+        }
+        _ => Err(Error::input(format!(
+            "--dispatcher `{value}`: expected NAME@VERSION, e.g. openclaw@2026.5.16-beta.4"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dispatcher_is_name_at_version() {
+        let id = parse_dispatcher("openclaw@2026.5.16-beta.4").unwrap();
+        assert_eq!((id.name.as_str(), id.version.as_str()), ("openclaw", "2026.5.16-beta.4"));
+    }
+
+    #[test]
+    fn malformed_dispatcher_names_the_flag() {
+        for bad in ["openclaw", "@1", "openclaw@", "a@b@c"] {
+            let err = parse_dispatcher(bad).unwrap_err();
+            assert_eq!(err.exit_code(), 2);
+            assert!(err.message().starts_with("--dispatcher"), "{err}");
+        }
+    }
+}

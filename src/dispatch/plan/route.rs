@@ -1,0 +1,331 @@
+//! Steps 5–7: endpoint, headers and body, from the provider's route for the
+//! chosen credential, the api of that route, and the config's provider settings.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+use super::credentials::Chosen;
+use super::render::{field_text, header_text};
+use super::{Context, PlannedAccount, PlannedCredential, PlannedWebSocket, Refusal, Trace};
+use crate::credential;
+use crate::dispatch::catalog::{Api, EnvKey, Expect, FieldExpect, HeaderExpect, Provider, Route};
+use crate::openclaw::config::ProviderConfig;
+
+/// The api of a custom provider that names none: the one most OpenAI-compatible servers speak.
+const DEFAULT_CUSTOM_API: &str = "openai-completions";
+
+/// The provider a request goes to: a catalog entry, config settings, or both.
+pub(super) struct Target<'a> {
+    pub id: String,
+    pub provider: Option<&'a Provider>,
+    pub config: Option<&'a ProviderConfig>,
+}
+
+impl<'a> Target<'a> {
+    /// Provider `id` from the catalog (at the planned version) and `models.providers`.
+    pub(super) fn find(context: &'a Context<'_>, id: &str) -> Result<Self, String> {
+        let provider = context.catalog.provider(id, &context.version);
+        let config = context.inputs.config.models.providers.get(id);
+        if provider.is_none() && config.is_none() {
+            return Err(format!(
+                "Unknown provider {id:?}: not in the catalog at {} {} and no models.providers.{id} in the config",
+                context.catalog.dispatcher, context.version
+            ));
+        }
+        Ok(Self { id: id.to_owned(), provider, config })
+    }
+
+    /// `false` for a provider that works without a credential (a local server).
+    pub(super) fn needs_credential(&self) -> bool {
+        self.provider.is_none_or(|p| p.needs_credential)
+    }
+
+    /// `false` when the config says `authHeader: false`.
+    pub(super) fn sends_auth_header(&self) -> bool {
+        self.config.and_then(|c| c.auth_header) != Some(false)
+    }
+
+    /// The provider's env keys (none for a custom provider).
+    pub(super) fn env(&self) -> &[EnvKey] {
+        self.provider.map_or(&[], |p| p.env.as_slice())
+    }
+}
+
+/// What goes on the wire.
+pub(super) struct Wire {
+    pub method: String,
+    pub url: String,
+    pub endpoint_class: Option<String>,
+    pub api: String,
+    pub websocket: Option<PlannedWebSocket>,
+    pub credential: Option<PlannedCredential>,
+    pub account: Option<PlannedAccount>,
+    pub headers: Vec<HeaderExpect>,
+    pub body: Vec<FieldExpect>,
+    pub secret_headers: Vec<(String, String)>,
+}
+
+/// The host of an absolute URL.
+fn host_of(url: &str) -> Option<String> {
+    let uri: http::Uri = url.parse().ok()?;
+    uri.scheme()?;
+    uri.host().map(str::to_owned)
+}
+
+/// The route for the credential: the catalog's, or one made of a custom provider's config.
+fn route<'r>(target: &'r Target<'_>, chosen: Option<&Chosen>) -> Result<Cow<'r, Route>, String> {
+    let (kind, ty) = chosen.map_or(("", None), |c| (c.kind, Some(c.ty)));
+    if let Some(provider) = target.provider {
+        let route = provider.route(kind, ty);
+        return route.map(Cow::Borrowed).ok_or_else(|| {
+            format!("Provider {:?} has no route for a {kind} credential in the catalog", target.id)
+        });
+    }
+    let id = &target.id;
+    let config = target.config.ok_or_else(|| format!("Unknown provider {id:?}"))?;
+    let base_url = config.base_url.clone().ok_or_else(|| {
+        format!("Custom provider {id:?} has no baseUrl: set models.providers.{id}.baseUrl in openclaw.json")
+    })?;
+    Ok(Cow::Owned(Route {
+        about: String::new(),
+        when: None,
+        hosts: host_of(&base_url).into_iter().collect(),
+        base_url,
+        api: config.api.clone().unwrap_or_else(|| DEFAULT_CUSTOM_API.to_owned()),
+        kinds: Vec::new(),
+        replaces_hosts: Vec::new(),
+        headers: Vec::new(),
+    }))
+}
+
+/// Base URL, the hosts the credential may reach, and why.
+fn base_url(target: &Target<'_>, route: &Route) -> Result<(String, Vec<String>, String), String> {
+    let id = &target.id;
+    let from_catalog = format!("catalog route of {id}");
+    let Some(url) = target.config.and_then(|c| c.base_url.clone()).filter(|_| target.provider.is_some())
+    else {
+        let why = if target.provider.is_some() {
+            from_catalog
+        } else {
+            format!("models.providers.{id} (custom provider)")
+        };
+        return Ok((route.base_url.clone(), route.hosts.clone(), why));
+    };
+    let host = host_of(&url).ok_or_else(|| {
+        format!("models.providers.{id}.baseUrl {url:?} is not an absolute URL (e.g. https://host/v1)")
+    })?;
+    if route.replaces_hosts.iter().any(|h| h.eq_ignore_ascii_case(&host)) {
+        let why =
+            format!("models.providers.{id}.baseUrl {url} normalised to {}: {}", route.base_url, route.about);
+        return Ok((route.base_url.clone(), route.hosts.clone(), why));
+    }
+    let mut hosts = route.hosts.clone();
+    if !hosts.contains(&host) {
+        hosts.push(host);
+    }
+    Ok((url, hosts, format!("models.providers.{id}.baseUrl")))
+}
+
+/// `ws(s)://` for the WebSocket variant of an `http(s)://` URL.
+fn websocket_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some(("http", rest)) => format!("ws://{rest}"),
+        Some((_, rest)) => format!("wss://{rest}"),
+        None => url.to_owned(),
+    }
+}
+
+/// Headers of all `lists` in order; a later header replaces an earlier one of the same name.
+fn merge_headers<'h>(lists: impl IntoIterator<Item = &'h HeaderExpect>) -> Vec<HeaderExpect> {
+    let mut out: Vec<HeaderExpect> = Vec::new();
+    for header in lists {
+        match out.iter_mut().find(|h| h.name == header.name) {
+            Some(slot) => *slot = header.clone(),
+            None => out.push(header.clone()),
+        }
+    }
+    out
+}
+
+/// The config's `headers`, secrets as fingerprints (and their values kept for `send`).
+fn config_headers(context: &Context<'_>, target: &Target<'_>) -> (Vec<HeaderExpect>, Vec<(String, String)>) {
+    let mut expects = Vec::new();
+    let mut secrets = Vec::new();
+    for (name, value) in target.config.map(|c| &c.headers).into_iter().flatten() {
+        let name = name.to_ascii_lowercase();
+        let secret = context.catalog.is_secret_header(&name) || credential::classify(value) != "opaque";
+        let expect = if secret {
+            secrets.push((name.clone(), value.clone()));
+            Expect::Fingerprint(credential::fingerprint(value))
+        } else {
+            Expect::Equals(Value::String(value.clone()))
+        };
+        expects.push(HeaderExpect { name, expect });
+    }
+    (expects, secrets)
+}
+
+/// Steps 5 (endpoint), 6 (headers) and 7 (body).
+pub(super) fn plan_wire(
+    context: &Context<'_>,
+    target: &Target<'_>,
+    chosen: Option<&Chosen>,
+    trace: &mut Trace,
+) -> Result<Wire, Refusal> {
+    let route = route(target, chosen).map_err(|m| trace.fail(m))?;
+    let (base, hosts, base_why) = base_url(target, &route).map_err(|m| trace.fail(m))?;
+    let api_name = target.config.and_then(|c| c.api.clone()).unwrap_or_else(|| route.api.clone());
+    let api = context.catalog.apis.get(&api_name).ok_or_else(|| {
+        let known: Vec<&str> = context.catalog.apis.keys().map(String::as_str).collect();
+        trace.fail(format!(
+            "Unknown api {api_name:?} for provider {:?} (the catalog knows {})",
+            target.id,
+            known.join(", ")
+        ))
+    })?;
+    let url = format!("{}{}", base.trim_end_matches('/'), api.path);
+    let endpoint_class = context.catalog.classify(&api.method, &url).map(|c| c.name.clone());
+    let websocket = api
+        .websocket
+        .as_ref()
+        .filter(|w| w.versions.contains(&context.version))
+        .map(|w| PlannedWebSocket { url: websocket_url(&url), headers: w.headers.clone() });
+    let class_text = endpoint_class.as_deref().unwrap_or("unclassified");
+    trace.step(
+        "endpoint",
+        format!("{} {url} [{class_text}]", api.method),
+        format!("{base_why}; api {api_name} sends {} {{base}}{}", api.method, api.path),
+    );
+    if let Some(ws) = &websocket {
+        trace.step(
+            "websocket",
+            ws.url.clone(),
+            format!("api {api_name} tries a WebSocket first at this version"),
+        );
+    }
+    let credential =
+        chosen.map(|c| planned_credential(c, api, &hosts)).transpose().map_err(|m| trace.fail(m))?;
+    let account = account(api, chosen);
+    let rule_headers = chosen.and_then(|c| api.auth_rule(c.kind, Some(c.ty))).map(|r| r.headers.as_slice());
+    let provider_headers = target.provider.map(|p| p.headers.as_slice());
+    let (config_headers, secret_headers) = config_headers(context, target);
+    let headers = merge_headers(
+        api.headers
+            .iter()
+            .chain(provider_headers.unwrap_or_default())
+            .chain(&route.headers)
+            .chain(rule_headers.unwrap_or_default())
+            .chain(&config_headers),
+    );
+    let wire = Wire {
+        method: api.method.clone(),
+        url,
+        endpoint_class,
+        api: api_name,
+        websocket,
+        credential,
+        account,
+        headers,
+        body: api.body.clone(),
+        secret_headers,
+    };
+    headers_step(trace, &wire, api, chosen, target);
+    body_step(trace, &wire.api, api);
+    Ok(wire)
+}
+
+fn planned_credential(chosen: &Chosen, api: &Api, hosts: &[String]) -> Result<PlannedCredential, String> {
+    let rule = api
+        .auth_rule(chosen.kind, Some(chosen.ty))
+        .ok_or_else(|| format!("the api has no auth rule for a {} {} credential", chosen.ty, chosen.kind))?;
+    Ok(PlannedCredential {
+        profile: chosen.profile.clone(),
+        source: chosen.source,
+        migrated_from: chosen.migrated_from.clone(),
+        inherited_from: chosen.inherited.then(|| crate::dispatch::inputs::MAIN_AGENT.to_owned()),
+        stored_type: chosen.ty,
+        kind: chosen.kind.to_owned(),
+        header: rule.header.clone(),
+        scheme: rule.scheme.clone(),
+        fingerprint: credential::fingerprint(&chosen.secret),
+        allowed_hosts: hosts.to_vec(),
+        refresh_first: chosen.refresh_first,
+    })
+}
+
+fn account(api: &Api, chosen: Option<&Chosen>) -> Option<PlannedAccount> {
+    let header = api.account_header.clone()?;
+    let (value, _) = chosen?.account.clone()?;
+    Some(PlannedAccount { header, fingerprint: credential::fingerprint(&value), value })
+}
+
+fn headers_step(trace: &mut Trace, wire: &Wire, api: &Api, chosen: Option<&Chosen>, target: &Target<'_>) {
+    let mut decision = Vec::new();
+    let mut why = Vec::new();
+    match &wire.credential {
+        Some(c) => {
+            let header = c.header.as_deref().unwrap_or("(no header)");
+            let scheme = c.scheme.as_deref().map(|s| format!("{s} ")).unwrap_or_default();
+            decision.push(format!("{header}: {scheme}<{} {}>", c.profile, c.fingerprint));
+            why.push(format!(
+                "api {} sends this credential ({} {}) in {header}",
+                wire.api, c.stored_type, c.kind
+            ));
+        }
+        None => decision.push("no credential header".to_owned()),
+    }
+    if let Some(a) = &wire.account {
+        decision.push(format!("{}: {}", a.header, a.value));
+        let from = chosen.and_then(|c| c.account.as_ref()).map_or("", |(_, from)| from);
+        why.push(format!("{} from {from}", a.header));
+    } else if let (Some(header), Some(_)) = (&api.account_header, chosen) {
+        why.push(format!("no ChatGPT account claim nor stored accountId: {header} cannot be sent"));
+    }
+    if target.config.is_some_and(|c| !c.headers.is_empty()) {
+        why.push(format!("models.providers.{}.headers (secret values as fingerprints)", target.id));
+    }
+    decision.extend(wire.headers.iter().map(header_text));
+    trace.step("headers", decision.join("; "), why.join("; "));
+}
+
+fn body_step(trace: &mut Trace, api_name: &str, api: &Api) {
+    let decision: Vec<String> = api.body.iter().map(field_text).collect();
+    let why = if decision.is_empty() {
+        format!("api {api_name} insists on no body field beyond the model")
+    } else {
+        format!("api {api_name}: {}", api.about)
+    };
+    let decision = if decision.is_empty() { "model only".to_owned() } else { decision.join(", ") };
+    trace.step("body", decision, why);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn websocket_urls_keep_host_and_path() {
+        assert_eq!(
+            websocket_url("https://chatgpt.com/backend-api/codex/responses"),
+            "wss://chatgpt.com/backend-api/codex/responses"
+        );
+        assert_eq!(websocket_url("http://localhost:4000/x"), "ws://localhost:4000/x");
+    }
+
+    #[test]
+    fn later_headers_replace_earlier_ones_in_place() {
+        let h = |name: &str, v: &str| HeaderExpect {
+            name: name.into(),
+            expect: Expect::Equals(Value::String(v.into())),
+        };
+        let merged = merge_headers([h("a", "1"), h("b", "2"), h("a", "3")].iter());
+        assert_eq!(merged, vec![h("a", "3"), h("b", "2")]);
+    }
+
+    #[test]
+    fn host_of_needs_an_absolute_url() {
+        assert_eq!(host_of("https://gw.example.test:8443/v1").as_deref(), Some("gw.example.test"));
+        assert_eq!(host_of("/v1"), None);
+    }
+}

@@ -1,0 +1,190 @@
+//! What the proxy captured of one exchange, before any redaction: the
+//! contract between the proxy and whatever records or observes traffic.
+//!
+//! The proxy knows nothing of cassettes. It streams bodies through, copies
+//! what passed into an [`Exchange`], and hands the finished exchange to a
+//! [`Tap`]. Taps must not block: the proxy calls them on its hot path, so a
+//! tap queues the exchange for a background task and returns.
+
+pub mod content;
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// How an interaction's `error` starts when the upstream cut the response
+/// body short: the recorded part is kept, and replay serves it, then fails
+/// the body the same way.
+pub const RESPONSE_CUT_SHORT: &str = "upstream response body failed";
+
+/// Which side of a WebSocket sent a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// The client (the dispatcher).
+    Client,
+    /// The server (the provider).
+    Server,
+}
+
+/// The first value of header `name` (lower-case).
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
+/// A request head as the client meant it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestHead {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// Absolute URL: `https://api.openai.com/v1/responses`.
+    pub url: String,
+    /// `HTTP/1.1` or `HTTP/2`.
+    pub http_version: String,
+    /// Headers in wire order, names lower-case.
+    pub headers: Vec<(String, String)>,
+}
+
+/// A response head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// Status code.
+    pub status: u16,
+    /// Headers in wire order, names lower-case.
+    pub headers: Vec<(String, String)>,
+}
+
+/// A piece of a body and when it passed through the proxy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimedChunk {
+    /// Time since the response head (response bodies) or the request head (request bodies).
+    pub at: Duration,
+    /// The bytes, exactly as on the wire (still content-encoded).
+    pub data: Bytes,
+}
+
+/// One WebSocket data message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WsFrame {
+    /// Who sent it.
+    pub from: Side,
+    /// Time since the upgrade.
+    pub at: Duration,
+    /// Text or binary content.
+    pub data: WsData,
+}
+
+/// WebSocket message content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WsData {
+    /// A text message.
+    Text(String),
+    /// A binary message.
+    Binary(Bytes),
+}
+
+/// How a WebSocket session closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WsCloseInfo {
+    /// Who sent the first close frame.
+    pub from: Side,
+    /// Close code, if any.
+    pub code: Option<u16>,
+    /// Close reason, if any.
+    pub reason: Option<String>,
+}
+
+/// A relayed WebSocket session.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WsCapture {
+    /// Data messages in the order the proxy relayed them.
+    pub frames: Vec<WsFrame>,
+    /// The close, if the session closed cleanly.
+    pub close: Option<WsCloseInfo>,
+}
+
+/// A body too large to hold in memory: the proxy wrote it, bytes exactly as
+/// on the wire, to a temporary file while it streamed (see [`Tap::spill_dir`]).
+/// The file is deleted when the last clone is dropped, unless
+/// [`SpilledBody::persist`] moved it somewhere to stay.
+#[derive(Debug, Clone)]
+pub struct SpilledBody {
+    file: Arc<tempfile::TempPath>,
+    /// Length in bytes.
+    pub len: u64,
+}
+
+impl SpilledBody {
+    /// The body in `file`, `len` bytes long.
+    pub fn new(file: tempfile::TempPath, len: u64) -> Self {
+        Self { file: Arc::new(file), len }
+    }
+
+    /// Where the body is now.
+    pub fn path(&self) -> &Path {
+        &self.file
+    }
+
+    /// Move the file to `to` (on the same file system) and keep it there.
+    /// Fails when a clone of this body is still alive.
+    pub fn persist(self, to: &Path) -> io::Result<()> {
+        let file = Arc::try_unwrap(self.file)
+            .map_err(|_| io::Error::other("the spilled body is still shared; cannot move its file"))?;
+        file.persist(to).map_err(|err| err.error)
+    }
+}
+
+impl PartialEq for SpilledBody {
+    fn eq(&self, other: &Self) -> bool {
+        self.path() == other.path() && self.len == other.len
+    }
+}
+
+impl Eq for SpilledBody {}
+
+/// Everything the proxy saw of one exchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    /// Client connection number (1-based, per proxy run).
+    pub conn: u64,
+    /// Wall-clock time the request head arrived.
+    pub started: SystemTime,
+    /// Time from the request head to the end of the response (or the failure).
+    pub duration: Duration,
+    /// The request head.
+    pub request: RequestHead,
+    /// The request body, as chunks in arrival order (none when it spilled).
+    pub request_body: Vec<TimedChunk>,
+    /// The whole request body, when it outgrew memory and went to a file.
+    pub request_spill: Option<SpilledBody>,
+    /// The response head; `None` when the exchange failed before one arrived.
+    pub response: Option<ResponseHead>,
+    /// The response body, as chunks in arrival order (none when it spilled).
+    pub response_body: Vec<TimedChunk>,
+    /// The whole response body, when it outgrew memory and went to a file.
+    pub response_spill: Option<SpilledBody>,
+    /// The WebSocket session, for an upgraded exchange.
+    pub websocket: Option<WsCapture>,
+    /// Why the exchange failed, e.g. `upstream connect failed: connection refused`.
+    pub error: Option<String>,
+}
+
+/// Receives finished exchanges. Implementations must return quickly.
+pub trait Tap: Send + Sync + 'static {
+    /// Called once per finished (or failed) exchange.
+    fn record(&self, exchange: Exchange);
+
+    /// Where the proxy writes bodies larger than the proxy's spill threshold
+    /// instead of holding them in memory ([`SpilledBody`]); the system's
+    /// temporary directory when `None`. A recorder names a directory on its
+    /// cassette's file system, so that keeping a body is a rename.
+    fn spill_dir(&self) -> Option<PathBuf> {
+        None
+    }
+}

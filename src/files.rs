@@ -1,0 +1,99 @@
+//! Files the user hands us and files we write: an input file read with an
+//! error that names it, JSON parsed with errors at `FILE:LINE:COL: FIELD`, and
+//! output written atomically (temporary file, fsync, rename) or to stdout.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write as _;
+use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+
+/// Read the input file `path`, a `what` (`scenario`, `HAR file`, …); a
+/// missing or unreadable file is bad input (exit 2) naming it.
+pub(crate) fn read_input(path: &Path, what: &str) -> Result<String> {
+    fs::read_to_string(path).map_err(|e| Error::input(format!("cannot read {what} {}: {e}", path.display())))
+}
+
+/// Parse JSON `text` from `origin` into `T`, a type error naming the field's
+/// path: `FILE:LINE:COL: FIELD: MESSAGE` (exit 2). Callers check the syntax
+/// first (as a `Value`, to read a format key), so this names fields only.
+pub(crate) fn parse_json_fields<T: DeserializeOwned>(text: &str, origin: &Path) -> Result<T> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        let at = format!("{}:{}:{}", origin.display(), inner.line(), inner.column());
+        Error::input(format!("{at}: {field}: {}", crate::error::json_message(&inner)))
+    })
+}
+
+/// Write `text` to `output`, or to stdout when `None`.
+pub(crate) fn write(output: Option<&Path>, text: &str) -> Result<()> {
+    match output {
+        Some(path) => write_atomically(path, text.as_bytes()),
+        None => write_stdout(text),
+    }
+}
+
+/// Replace `path` with `bytes` so that it holds either the old or the new
+/// content, whatever happens: write a sibling temporary file, fsync it,
+/// rename it over `path`, fsync the directory.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    replace(path, bytes, None)
+}
+
+/// [`write_atomically`], the file created with exactly `mode` (a CA key is
+/// 0600 whatever the umask; a trust bundle stays readable by the child).
+pub(crate) fn write_atomically_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    replace(path, bytes, Some(mode))
+}
+
+fn replace(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
+    let temp = temp_path(path);
+    let write = || -> std::io::Result<()> {
+        let _ = fs::remove_file(&temp);
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        if let Some(mode) = mode {
+            options.mode(mode);
+        }
+        let mut file = options.open(&temp)?;
+        if let Some(mode) = mode {
+            // The umask may have narrowed `mode`.
+            file.set_permissions(fs::Permissions::from_mode(mode))?;
+        }
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&temp, path)
+    };
+    if let Err(err) = write() {
+        // Best effort: the temporary file is ours and useless now.
+        let _ = fs::remove_file(&temp);
+        return Err(Error::io("write", path, &err));
+    }
+    // Make the rename itself durable; some file systems cannot sync a directory.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let _ = File::open(dir).and_then(|d| d.sync_all());
+    }
+    Ok(())
+}
+
+/// `dir/.NAME.PID.tmp`: beside the target so the rename stays on one file system.
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// Write to stdout; a reader that went away (`| head`) is not an error.
+fn write_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::runtime(format!("cannot write to stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,317 @@
+//! OpenClaw's `openclaw.json`: the keys that decide a dispatch.
+//!
+//! Users write it as JSON5 (comments, unquoted keys, trailing commas), so it is
+//! read with a JSON5 parser. Only the keys that matter are modelled; every
+//! other key is ignored, as OpenClaw's many unrelated settings must not make a
+//! valid file fail here.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::files;
+
+/// The parsed config (`openclaw.json`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct OpenClawConfig {
+    /// `agents`: defaults and the agent list.
+    pub agents: AgentsConfig,
+    /// `auth`: configured profiles and explicit orders.
+    pub auth: AuthConfig,
+    /// `models`: custom and overridden providers.
+    pub models: ModelsConfig,
+    /// `plugins`: which plugins (and so which runtimes) are available.
+    pub plugins: PluginsConfig,
+}
+
+/// `agents`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct AgentsConfig {
+    /// `agents.defaults`.
+    pub defaults: AgentDefaults,
+    /// `agents.list[]`.
+    pub list: Vec<AgentEntry>,
+}
+
+/// `agents.defaults`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AgentDefaults {
+    /// `model`: a ref or `{primary, fallbacks}`.
+    pub model: Option<ModelSetting>,
+    /// `models["<ref>"]`: per-model settings.
+    pub models: BTreeMap<String, ModelEntry>,
+    /// `agentRuntime`.
+    pub agent_runtime: Option<RuntimeSetting>,
+    /// `embeddedHarness {runtime, fallback}`, the older spelling of `agentRuntime`.
+    pub embedded_harness: Option<EmbeddedHarness>,
+}
+
+/// A model setting: `"provider/model"` or `{primary, fallbacks}`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum ModelSetting {
+    /// Just the primary ref.
+    Ref(String),
+    /// Primary and fallbacks.
+    Chain {
+        /// The primary ref.
+        #[serde(default)]
+        primary: Option<String>,
+        /// Refs tried in order when the primary fails.
+        #[serde(default)]
+        fallbacks: Vec<String>,
+    },
+}
+
+impl ModelSetting {
+    /// The primary ref, if set.
+    pub fn primary(&self) -> Option<&str> {
+        match self {
+            Self::Ref(r) => Some(r),
+            Self::Chain { primary, .. } => primary.as_deref(),
+        }
+    }
+
+    /// The fallback refs, if the setting is a chain that names any.
+    pub fn fallbacks(&self) -> Option<&[String]> {
+        match self {
+            Self::Chain { fallbacks, .. } if !fallbacks.is_empty() => Some(fallbacks),
+            _ => None,
+        }
+    }
+}
+
+/// `agents.defaults.models["<ref>"]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ModelEntry {
+    /// `agentRuntime` for this model.
+    pub agent_runtime: Option<RuntimeSetting>,
+}
+
+/// A runtime setting: `"codex"` or `{id, fallback}`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum RuntimeSetting {
+    /// Just the runtime id.
+    Id(String),
+    /// Id and what to use when it is unavailable.
+    Full {
+        /// Runtime id: `pi`, `codex`, `auto`, …
+        #[serde(default)]
+        id: Option<String>,
+        /// Runtime to use when `id` is unavailable; `none` refuses.
+        #[serde(default)]
+        fallback: Option<String>,
+    },
+}
+
+impl RuntimeSetting {
+    /// The runtime id, if set.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Self::Id(id) => Some(id),
+            Self::Full { id, .. } => id.as_deref(),
+        }
+    }
+
+    /// The fallback runtime, if set.
+    pub fn fallback(&self) -> Option<&str> {
+        match self {
+            Self::Id(_) => None,
+            Self::Full { fallback, .. } => fallback.as_deref(),
+        }
+    }
+}
+
+/// `agents.defaults.embeddedHarness` (older releases).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct EmbeddedHarness {
+    /// Runtime id.
+    pub runtime: Option<String>,
+    /// Fallback runtime.
+    pub fallback: Option<String>,
+}
+
+/// `agents.list[]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AgentEntry {
+    /// Agent id.
+    pub id: String,
+    /// Whether it is the default agent.
+    pub default: bool,
+    /// Its model setting.
+    pub model: Option<ModelSetting>,
+    /// Its directory (holding `auth-profiles.json`), when not the usual one.
+    pub agent_dir: Option<String>,
+    /// Its runtime setting.
+    pub agent_runtime: Option<RuntimeSetting>,
+}
+
+/// `auth`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct AuthConfig {
+    /// `auth.profiles.<id>`: profiles the config declares.
+    pub profiles: BTreeMap<String, AuthProfileConfig>,
+    /// `auth.order.<provider>`: explicit profile order.
+    pub order: BTreeMap<String, Vec<String>>,
+}
+
+/// `auth.profiles.<id>`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct AuthProfileConfig {
+    /// Provider id.
+    pub provider: Option<String>,
+    /// `oauth`, `token` or `api_key`: the stored credential must have this type.
+    pub mode: Option<String>,
+}
+
+/// `models`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ModelsConfig {
+    /// `models.providers.<id>`.
+    pub providers: BTreeMap<String, ProviderConfig>,
+}
+
+/// `models.providers.<id>`: a custom provider, or settings over a known one.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ProviderConfig {
+    /// Base URL.
+    pub base_url: Option<String>,
+    /// API key (a secret; never printed).
+    pub api_key: Option<String>,
+    /// Api (transport), e.g. `openai-completions`.
+    pub api: Option<String>,
+    /// Extra headers sent with every request.
+    pub headers: BTreeMap<String, String>,
+    /// `false`: send no credential header (the `headers` carry any auth).
+    pub auth_header: Option<bool>,
+}
+
+/// `plugins`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct PluginsConfig {
+    /// `plugins.entries.<id>`.
+    pub entries: BTreeMap<String, PluginEntry>,
+    /// `plugins.allow`: when present, only these plugins load.
+    pub allow: Option<Vec<String>>,
+}
+
+/// `plugins.entries.<id>`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct PluginEntry {
+    /// `enabled`.
+    pub enabled: Option<bool>,
+}
+
+impl PluginsConfig {
+    /// Why plugin `id` cannot load, if it cannot: disabled, or missing from `plugins.allow`.
+    pub fn blocked(&self, id: &str) -> Option<String> {
+        if self.entries.get(id).and_then(|e| e.enabled) == Some(false) {
+            return Some(format!("plugins.entries.{id}.enabled is false"));
+        }
+        match &self.allow {
+            Some(allow) if !allow.iter().any(|a| a == id) => {
+                Some(format!("plugins.allow does not list {id:?}"))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl OpenClawConfig {
+    /// Read `path` as JSON5; errors name the file and line:column (exit 2).
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = files::read_input(path, "OpenClaw config")
+            .map_err(|e| e.hint("pass openclaw.json to --config"))?;
+        Self::parse_named(&text, &path.display().to_string())
+    }
+
+    /// Parse JSON5 text; errors start with `openclaw.json:line:column`.
+    pub fn parse(text: &str) -> Result<Self> {
+        Self::parse_named(text, "openclaw.json")
+    }
+
+    fn parse_named(text: &str, origin: &str) -> Result<Self> {
+        json5::from_str(text).map_err(|e: json5::Error| {
+            Error::json5(origin, &e)
+                .hint("openclaw.json is JSON5: comments, unquoted keys and trailing commas are fine")
+        })
+    }
+
+    /// Build from a JSON value (a scenario's `inputs.config`); `null` is an empty config.
+    pub fn from_value(value: &Value) -> Result<Self> {
+        if value.is_null() {
+            return Ok(Self::default());
+        }
+        Self::deserialize(value).map_err(|e| Error::input(e.to_string()))
+    }
+
+    /// The `agents.list[]` entry of `agent`, if any.
+    pub fn agent(&self, agent: &str) -> Option<&AgentEntry> {
+        self.agents.list.iter().find(|a| a.id == agent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_json5_with_comments_unquoted_keys_and_trailing_commas() {
+        let config = OpenClawConfig::parse(
+            "{ // JSON5\n agents: { defaults: { agentRuntime: { id: 'codex' }, model: { primary: \"openai-codex/gpt-5.5-pro\", }, }, },\n /* more */ plugins: { allow: ['codex'], },\n}",
+        )
+        .unwrap();
+        assert_eq!(config.agents.defaults.agent_runtime.as_ref().and_then(RuntimeSetting::id), Some("codex"));
+        assert_eq!(
+            config.agents.defaults.model.as_ref().and_then(ModelSetting::primary),
+            Some("openai-codex/gpt-5.5-pro")
+        );
+        assert_eq!(config.plugins.allow.as_deref(), Some(&["codex".to_owned()][..]));
+    }
+
+    #[test]
+    fn unknown_keys_are_ignored() {
+        let config =
+            OpenClawConfig::parse("{gateway: {port: 1}, agents: {defaults: {model: 'openai/gpt-5.5'}}}")
+                .unwrap();
+        assert_eq!(config.agents.defaults.model, Some(ModelSetting::Ref("openai/gpt-5.5".into())));
+    }
+
+    #[test]
+    fn syntax_errors_give_line_and_column() {
+        let err = OpenClawConfig::parse("{\n  agents: {,}\n}").unwrap_err();
+        assert!(err.message().starts_with("openclaw.json:2:12: "), "{}", err.message());
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn type_errors_give_line_and_column_too() {
+        let err = OpenClawConfig::parse("{\n auth: {order: {openai: 'openai:a'}}}").unwrap_err();
+        assert!(err.message().starts_with("openclaw.json:2:"), "{}", err.message());
+    }
+
+    #[test]
+    fn plugin_blocked_when_disabled_or_not_allowed() {
+        let config = OpenClawConfig::parse("{plugins: {entries: {codex: {enabled: false}}}}").unwrap();
+        assert!(config.plugins.blocked("codex").unwrap().contains("enabled is false"));
+        let config = OpenClawConfig::parse("{plugins: {allow: ['other']}}").unwrap();
+        assert!(config.plugins.blocked("codex").unwrap().contains("plugins.allow"));
+        assert_eq!(OpenClawConfig::default().plugins.blocked("codex"), None);
+    }
+}

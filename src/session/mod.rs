@@ -1,0 +1,95 @@
+//! A proxy session, as `record`, `replay` and `run` share it: announce the
+//! proxy, then either run `-- CMD` under it (and stop when it exits, with its
+//! status) or serve until SIGINT/SIGTERM.
+
+pub(crate) mod child;
+
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+
+use self::child::{Inherit, Signals};
+use crate::ca::{LeafIssuer, ensure, home_dir, proxy_env};
+use crate::proxy::{Proxy, Wiring};
+use crate::{Error, Result};
+
+/// The leaf issuer of the home's CA, creating the CA on first use.
+pub(crate) fn leaf_issuer() -> Result<Arc<LeafIssuer>> {
+    leaf_issuer_in(&home_dir()?)
+}
+
+/// The leaf issuer of the CA in `home`, creating the CA on first use
+/// (for callers that embed a proxy with a home of their own).
+pub(crate) fn leaf_issuer_in(home: &Path) -> Result<Arc<LeafIssuer>> {
+    let ca = ensure(home)?;
+    Ok(Arc::new(LeafIssuer::new(Arc::new(ca))?))
+}
+
+/// Serve `proxy` with `wiring`. Prints `listening on http://ADDR` as the first
+/// stdout line. With a `command`, runs it with the proxy environment and
+/// returns its exit code once it ends; without, serves until SIGINT/SIGTERM
+/// and returns 0. Either way the proxy has stopped (in-flight exchanges given
+/// their grace) when this returns, so the tap has everything.
+pub(crate) async fn run(proxy: Proxy, wiring: Wiring, command: &[String]) -> Result<u8> {
+    run_with(proxy, wiring, command, &ChildSetup::default()).await
+}
+
+/// What a child gets besides the proxy environment.
+#[derive(Debug, Clone)]
+pub(crate) struct ChildSetup {
+    /// Variables set for it (`HOME`, a scenario's env…); the proxy and trust
+    /// variables are set after them, so the child always goes through the proxy.
+    pub env: Vec<(String, String)>,
+    /// Which of our own variables it keeps.
+    pub inherit: Inherit,
+}
+
+impl Default for ChildSetup {
+    fn default() -> Self {
+        Self { env: Vec::new(), inherit: Inherit::All }
+    }
+}
+
+/// [`run`], with the child's environment made by `setup`.
+pub(crate) async fn run_with(
+    proxy: Proxy,
+    wiring: Wiring,
+    command: &[String],
+    setup: &ChildSetup,
+) -> Result<u8> {
+    let mut signals = Signals::install()?;
+    let url = format!("http://{}", proxy.local_addr()?);
+    let mut env = setup.env.clone();
+    env.extend(proxy_env(wiring.leaves.ca(), &url)?);
+    announce(&url)?;
+    if command.is_empty() {
+        proxy
+            .serve(wiring, async move {
+                let signal = signals.recv().await;
+                tracing::info!(signal, "stopping");
+            })
+            .await?;
+        return Ok(0);
+    }
+    let child = child::spawn_with(command, &env, setup.inherit)?;
+    let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
+    let serving = proxy.serve(wiring, async move {
+        let _ = stopped_rx.await;
+    });
+    let waiting = async move {
+        let code = child.wait(&mut signals).await;
+        let _ = stopped_tx.send(());
+        code
+    };
+    let (served, code) = tokio::join!(serving, waiting);
+    served?;
+    code
+}
+
+/// The contract's first stdout line, flushed at once: scripts wait for it.
+fn announce(url: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "listening on {url}")
+        .and_then(|()| stdout.flush())
+        .map_err(|err| Error::runtime(format!("cannot write to stdout: {err}")))
+}
