@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use crate::credential;
 use crate::error::{Error, Result};
+use crate::files;
 use crate::openclaw::profiles::CredentialType;
 use crate::version::{Version, VersionRange};
 
@@ -437,12 +438,8 @@ impl Catalog {
     pub fn load(path: Option<&Path>) -> Result<Self> {
         let shipped = Self::shipped()?;
         let Some(path) = path else { return Ok(shipped) };
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::input(format!(
-                "cannot read catalog {}: {e} (pass a catalog JSON file to --catalog)",
-                path.display()
-            ))
-        })?;
+        let text = files::read_input(path, "catalog")
+            .map_err(|e| e.hint("pass a catalog JSON file to --catalog"))?;
         let file = parse(&text, &path.display().to_string())?;
         Self::merge(Some(shipped), file).map_err(|e| e.context(path.display()))
     }

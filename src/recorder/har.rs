@@ -18,8 +18,8 @@ use std::time::{Duration, SystemTime};
 use base64::Engine as _;
 use bytes::Bytes;
 
-use super::interaction::{self, millis};
 use super::check_output;
+use super::interaction::{self, millis};
 use super::redact::Redactor;
 use crate::cassette::har::{Content, Entry, Har, NameValue, PostData, WsEntry, parse_time};
 use crate::cassette::load::{ENCODINGS, SCHEMES};

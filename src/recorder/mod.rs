@@ -14,9 +14,9 @@
 //! blocking file writes, which must not stall the proxy's runtime.
 
 mod blobs;
-pub mod interaction;
 mod handoff;
 pub mod har;
+pub mod interaction;
 pub mod redact;
 
 use std::fmt;
@@ -27,8 +27,8 @@ use std::time::SystemTime;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
-use self::interaction::millis;
 use self::handoff::Handoff;
+use self::interaction::millis;
 use self::redact::Redactor;
 use crate::cassette::journal::{JournalWriter, journal_path};
 use crate::cassette::model::{Body, Cassette, Interaction, Meta};

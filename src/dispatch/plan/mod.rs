@@ -7,9 +7,9 @@
 //! credentials appear as profile id, kind and fingerprint.
 
 mod credentials;
-mod route;
 mod migrate;
 mod render;
+mod route;
 mod select;
 
 use std::collections::BTreeMap;
