@@ -1,111 +1,51 @@
 //! Dispatcher versions and version ranges.
 //!
 //! OpenClaw numbers its releases by calendar (`2026.5.16`, `2026.5.16-beta.4`),
-//! which is valid semver, so one ordering serves both: numeric components
-//! compared as numbers, a pre-release below its release, pre-release
-//! identifiers compared numerically when both are numbers (`beta.4 < beta.10`)
-//! and as text otherwise. Ranges (`>=2026.5.12 <2026.5.30`) select the versions
-//! a scenario expectation or a catalog band applies to.
+//! which is valid semver, so [`Version`] is a [`semver::Version`] and orders by
+//! semver precedence: numeric components compared as numbers, a pre-release
+//! below its release, pre-release identifiers compared numerically when both
+//! are numbers (`beta.4 < beta.10`) and as text otherwise. Ranges
+//! (`>=2026.5.12 <2026.5.30`) select the versions a scenario expectation or a
+//! catalog band applies to.
 
 use std::cmp::Ordering;
 use std::fmt;
+use std::ops::Deref;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// One pre-release identifier: `beta` or `4` in `-beta.4`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Identifier {
-    Numeric(u64),
-    Text(String),
-}
-
-impl Ord for Identifier {
-    /// Semver §11.4: numbers compare numerically and sort below text.
-    fn cmp(&self, other: &Self) -> Ordering {
-        match (self, other) {
-            (Self::Numeric(a), Self::Numeric(b)) => a.cmp(b),
-            (Self::Numeric(_), Self::Text(_)) => Ordering::Less,
-            (Self::Text(_), Self::Numeric(_)) => Ordering::Greater,
-            (Self::Text(a), Self::Text(b)) => a.cmp(b),
-        }
-    }
-}
-
-impl PartialOrd for Identifier {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl fmt::Display for Identifier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Numeric(n) => write!(f, "{n}"),
-            Self::Text(t) => f.write_str(t),
-        }
-    }
-}
-
 /// A dispatcher version: `MAJOR.MINOR.PATCH[-PRE][+BUILD]`, e.g. `2026.5.16-beta.4`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Version {
-    /// First component (the year for OpenClaw).
-    pub major: u64,
-    /// Second component (the month for OpenClaw).
-    pub minor: u64,
-    /// Third component (the day for OpenClaw).
-    pub patch: u64,
-    pre: Vec<Identifier>,
-    build: String,
-}
+///
+/// Derefs to [`semver::Version`], so `version.major` (the year for OpenClaw),
+/// `.minor` (the month) and `.patch` (the day) read as fields. Build metadata
+/// has no precedence; it is compared last only to keep `Ord` consistent with `Eq`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Version(semver::Version);
 
 impl Version {
     /// A release version without pre-release or build parts.
     pub fn new(major: u64, minor: u64, patch: u64) -> Self {
-        Self { major, minor, patch, pre: Vec::new(), build: String::new() }
+        Self(semver::Version::new(major, minor, patch))
     }
 
     /// Whether this is a pre-release (`-beta.4`).
     pub fn is_prerelease(&self) -> bool {
-        !self.pre.is_empty()
+        !self.0.pre.is_empty()
     }
 }
 
-impl Ord for Version {
-    fn cmp(&self, other: &Self) -> Ordering {
-        (self.major, self.minor, self.patch)
-            .cmp(&(other.major, other.minor, other.patch))
-            .then_with(|| match (self.pre.is_empty(), other.pre.is_empty()) {
-                // A release ranks above all of its pre-releases.
-                (true, true) => Ordering::Equal,
-                (true, false) => Ordering::Greater,
-                (false, true) => Ordering::Less,
-                (false, false) => self.pre.cmp(&other.pre),
-            })
-            // Semver gives build metadata no precedence; comparing it last keeps
-            // `Ord` consistent with `Eq` without changing any real ordering.
-            .then_with(|| self.build.cmp(&other.build))
-    }
-}
+impl Deref for Version {
+    type Target = semver::Version;
 
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
+    fn deref(&self) -> &semver::Version {
+        &self.0
     }
 }
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}.{}", self.major, self.minor, self.patch)?;
-        for (i, id) in self.pre.iter().enumerate() {
-            f.write_str(if i == 0 { "-" } else { "." })?;
-            write!(f, "{id}")?;
-        }
-        if !self.build.is_empty() {
-            write!(f, "+{}", self.build)?;
-        }
-        Ok(())
+        self.0.fmt(f)
     }
 }
 
@@ -132,56 +72,38 @@ const VERSION_HINT: &str = "expected a version like 2026.5.16 or 2026.5.16-beta.
 impl FromStr for Version {
     type Err = ParseError;
 
+    /// Semver, except that leading zeros in numbers are tolerated and dropped
+    /// (`2026.05.09` is `2026.5.9`), because calendar versions are sometimes
+    /// written that way.
     fn from_str(text: &str) -> Result<Self, ParseError> {
-        let bad = |why: &str| ParseError(format!("invalid version {text:?}: {why} ({VERSION_HINT})"));
-        let (rest, build) = text.split_once('+').unwrap_or((text, ""));
-        let (core, pre) = match rest.split_once('-') {
-            Some((core, pre)) => (core, Some(pre)),
-            None => (rest, None),
-        };
-        let numbers = core.split('.').map(parse_number).collect::<Option<Vec<u64>>>();
-        let [major, minor, patch] = numbers.as_deref().unwrap_or_default() else {
-            return Err(bad("needs three numeric components MAJOR.MINOR.PATCH"));
-        };
-        let pre = match pre {
-            Some(pre) => {
-                pre.split('.').map(parse_identifier).collect::<Option<Vec<_>>>().ok_or_else(|| {
-                    bad("pre-release identifiers are non-empty [0-9A-Za-z-] separated by dots")
-                })?
-            }
-            None => Vec::new(),
-        };
-        if text.contains('+') {
-            let valid = build.split('.').all(|id| !id.is_empty() && id.bytes().all(is_identifier_byte));
-            if !valid {
-                return Err(bad("build metadata is non-empty [0-9A-Za-z-] separated by dots"));
-            }
+        let bad =
+            |why: &dyn fmt::Display| ParseError(format!("invalid version {text:?}: {why} ({VERSION_HINT})"));
+        let (rest, build) = text.split_once('+').map_or((text, None), |(rest, build)| (rest, Some(build)));
+        let (core, pre) = rest.split_once('-').map_or((rest, None), |(core, pre)| (core, Some(pre)));
+        let numeric = |n: &str| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
+        if core.split('.').count() != 3 || !core.split('.').all(numeric) {
+            return Err(bad(&"needs three numeric components MAJOR.MINOR.PATCH"));
         }
-        Ok(Self { major: *major, minor: *minor, patch: *patch, pre, build: build.to_owned() })
+        let core = without_leading_zeros(core);
+        let pre = pre.map(|pre| format!("-{}", without_leading_zeros(pre))).unwrap_or_default();
+        let build = build.map(|build| format!("+{build}")).unwrap_or_default();
+        semver::Version::parse(&format!("{core}{pre}{build}")).map(Self).map_err(|e| bad(&e))
     }
 }
 
-fn is_identifier_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'-'
+/// Drop the leading zeros of each all-digit dot-separated identifier (`05` → `5`).
+fn without_leading_zeros(text: &str) -> String {
+    text.split('.').map(trim_zeros).collect::<Vec<_>>().join(".")
 }
 
-/// A numeric component: digits only. Leading zeros are tolerated because
-/// calendar versions are sometimes written `2026.05.09`.
-fn parse_number(text: &str) -> Option<u64> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+fn trim_zeros(id: &str) -> &str {
+    if id.len() < 2 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return id;
     }
-    text.parse().ok()
-}
-
-fn parse_identifier(text: &str) -> Option<Identifier> {
-    if text.is_empty() || !text.bytes().all(is_identifier_byte) {
-        return None;
+    match id.trim_start_matches('0') {
+        "" => "0",
+        kept => kept,
     }
-    Some(match parse_number(text) {
-        Some(n) => Identifier::Numeric(n),
-        None => Identifier::Text(text.to_owned()),
-    })
 }
 
 impl Serialize for Version {
@@ -387,6 +309,14 @@ mod tests {
         }
 
         #[test]
+        fn numeric_republish_suffixes_order_below_text_pre_releases() {
+            // OpenClaw publishes both `2026.7.1-1` and `2026.7.1-beta.6`: a number sorts below text.
+            let chain = ["2026.7.1-1", "2026.7.1-2", "2026.7.1-beta.1", "2026.7.1-beta.6", "2026.7.1"];
+            let versions: Vec<Version> = chain.iter().map(|t| v(t)).collect();
+            assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
+        }
+
+        #[test]
         fn build_metadata_does_not_change_precedence_against_other_versions() {
             assert!(v("2026.5.16+build.1") > v("2026.5.16-beta.4"));
             assert!(v("2026.5.16+build.1") < v("2026.5.17"));
@@ -414,6 +344,30 @@ mod tests {
             for bad in ["2026.x.1", "2026.5.16-", "2026.5.16-beta..4", "2026.5.16+", "", "v2026.5.16"] {
                 assert!(bad.parse::<Version>().is_err(), "{bad} parsed");
             }
+        }
+
+        #[test]
+        fn leading_zeros_are_tolerated_and_dropped() {
+            assert_eq!(v("2026.05.09"), v("2026.5.9"));
+            assert_eq!(v("2026.05.09").to_string(), "2026.5.9");
+            assert_eq!(v("2026.5.16-beta.04"), v("2026.5.16-beta.4"));
+            assert_eq!(v("2026.00.0-00").to_string(), "2026.0.0-0");
+        }
+
+        #[test]
+        fn errors_name_the_bad_part() {
+            let err = |text: &str| text.parse::<Version>().unwrap_err().to_string();
+            assert!(err("2026.5.16-beta..4").contains("pre-release"), "{}", err("2026.5.16-beta..4"));
+            assert!(err("2026.5.16+").contains("build metadata"), "{}", err("2026.5.16+"));
+            assert!(err("2026.5.16-").contains("pre-release"), "{}", err("2026.5.16-"));
+            assert!(err("2026.5.16-beta!").contains("'!'"), "{}", err("2026.5.16-beta!"));
+        }
+
+        #[test]
+        fn components_read_as_fields() {
+            let version = v("2026.5.16-beta.4");
+            assert_eq!((version.major, version.minor, version.patch), (2026, 5, 16));
+            assert!(version.is_prerelease() && !Version::new(2026, 5, 16).is_prerelease());
         }
 
         #[test]

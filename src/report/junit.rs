@@ -1,5 +1,6 @@
-//! JUnit XML: one `<testsuite>` per scenario, one `<testcase>` per version ×
-//! invariant, plus a `reference` testcase per version.
+//! JUnit XML, written by quick-junit (nextest's writer): one `<testsuite>` per
+//! scenario, one `<testcase>` per version × invariant, plus a `reference`
+//! testcase per version.
 //!
 //! Expected failures are `<skipped>` with the known-failure note, the way
 //! pytest reports `xfail`: dashboards (GitHub Actions reporters, GitLab,
@@ -8,150 +9,79 @@
 //! to remove the `known_failures` entry. Invariants with nothing to judge
 //! are `<skipped>` with the reason.
 
-use std::fmt::Write as _;
+use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
 use super::{CellOutcome, Failure, Invariant, InvariantOutcome, Report, ScenarioOutcome, Status, Verdict};
 
 /// Render the report as a JUnit XML document.
 pub fn render(report: &Report) -> String {
-    let suites: Vec<Suite> = report.scenarios.iter().map(Suite::of).collect();
-    let total = |f: &dyn Fn(&Suite) -> usize| suites.iter().map(f).sum::<usize>();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"dispatch-vcr check\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\">",
-        total(&|s| s.cases.len()),
-        total(&|s| s.failures()),
-        total(&|s| s.skipped())
-    );
-    for suite in &suites {
-        suite.write(&mut out);
-    }
-    out.push_str("</testsuites>\n");
-    out
+    let mut junit = quick_junit::Report::new("dispatch-vcr check");
+    junit.add_test_suites(report.scenarios.iter().map(suite));
+    // Written to memory, so it cannot fail. quick-junit drops ANSI escapes and the
+    // C0 controls XML cannot carry; U+FFFE and U+FFFF, which it leaves, become U+FFFD.
+    junit.to_string().unwrap_or_default().replace(['\u{FFFE}', '\u{FFFF}'], "\u{FFFD}")
 }
 
-/// One testcase's result.
-enum CaseResult {
-    Pass(Option<String>),
-    Fail { message: String, body: String },
-    Skipped(String),
-}
-
-struct Case {
-    name: String,
-    result: CaseResult,
-}
-
-struct Suite<'a> {
-    scenario: &'a ScenarioOutcome,
-    cases: Vec<Case>,
-}
-
-impl<'a> Suite<'a> {
-    fn of(scenario: &'a ScenarioOutcome) -> Self {
-        let cases = scenario.cells.iter().flat_map(cases_of).collect();
-        Self { scenario, cases }
-    }
-
-    fn failures(&self) -> usize {
-        self.cases.iter().filter(|c| matches!(c.result, CaseResult::Fail { .. })).count()
-    }
-
-    fn skipped(&self) -> usize {
-        self.cases.iter().filter(|c| matches!(c.result, CaseResult::Skipped(_))).count()
-    }
-
-    fn write(&self, out: &mut String) {
-        let name = escape(&self.scenario.name);
-        let _ = writeln!(
-            out,
-            "  <testsuite name=\"{name}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" file=\"{}\">",
-            self.cases.len(),
-            self.failures(),
-            self.skipped(),
-            escape(&self.scenario.path)
-        );
-        for case in &self.cases {
-            let open = format!(
-                "    <testcase classname=\"{name}\" name=\"{}\" file=\"{}\"",
-                escape(&case.name),
-                escape(&self.scenario.path)
-            );
-            match &case.result {
-                CaseResult::Pass(None) => {
-                    let _ = writeln!(out, "{open}/>");
-                }
-                CaseResult::Pass(Some(note)) => {
-                    let _ = writeln!(
-                        out,
-                        "{open}>\n      <system-out>{}</system-out>\n    </testcase>",
-                        escape(note)
-                    );
-                }
-                CaseResult::Fail { message, body } => {
-                    let _ = writeln!(
-                        out,
-                        "{open}>\n      <failure message=\"{}\" type=\"invariant\">{}</failure>\n    </testcase>",
-                        escape(message),
-                        escape(body)
-                    );
-                }
-                CaseResult::Skipped(message) => {
-                    let _ = writeln!(
-                        out,
-                        "{open}>\n      <skipped message=\"{}\"/>\n    </testcase>",
-                        escape(message)
-                    );
-                }
-            }
-        }
-        out.push_str("  </testsuite>\n");
-    }
-}
-
-fn cases_of(cell: &CellOutcome) -> Vec<Case> {
-    let reference = Case {
-        name: format!("{} · reference", cell.version),
-        result: if cell.reference.is_empty() {
-            CaseResult::Pass(None)
+fn suite(scenario: &ScenarioOutcome) -> TestSuite {
+    let mut suite = TestSuite::new(&scenario.name);
+    suite.extra.insert("file".into(), scenario.path.as_str().into());
+    for cell in &scenario.cells {
+        let reference = if cell.reference.is_empty() {
+            TestCaseStatus::success()
         } else {
-            CaseResult::Fail {
-                message: "the reference dispatcher disagrees with the scenario's pinned expect".to_owned(),
-                body: bodies(&cell.reference),
+            let message = "the reference dispatcher disagrees with the scenario's pinned expect";
+            failure(message.to_owned(), &cell.reference)
+        };
+        suite.add_test_case(case(scenario, format!("{} · reference", cell.version), reference));
+        for outcome in &cell.invariants {
+            let mut case =
+                case(scenario, format!("{} · {}", cell.version, outcome.invariant), status(cell, outcome));
+            if outcome.status == Status::Pass && cell.verdict == Verdict::Fixed {
+                case.set_system_out(format!(
+                    "fixed: {} is listed in known_failures ({}) but every invariant holds; remove the entry",
+                    cell.version,
+                    cell.known_failure.as_deref().unwrap_or_default()
+                ));
             }
-        },
-    };
-    let mut cases = vec![reference];
-    cases.extend(cell.invariants.iter().map(|i| Case {
-        name: format!("{} · {}", cell.version, i.invariant),
-        result: invariant_result(cell, i),
-    }));
-    cases
+            suite.add_test_case(case);
+        }
+    }
+    suite
 }
 
-fn invariant_result(cell: &CellOutcome, outcome: &InvariantOutcome) -> CaseResult {
+fn case(scenario: &ScenarioOutcome, name: String, status: TestCaseStatus) -> TestCase {
+    let mut case = TestCase::new(name, status);
+    case.set_classname(&scenario.name);
+    case.extra.insert("file".into(), scenario.path.as_str().into());
+    case
+}
+
+fn status(cell: &CellOutcome, outcome: &InvariantOutcome) -> TestCaseStatus {
     match outcome.status {
-        Status::Skip => CaseResult::Skipped(format!(
-            "not applicable: {}",
-            outcome.note.as_deref().unwrap_or("nothing to judge")
-        )),
+        Status::Skip => {
+            skipped(format!("not applicable: {}", outcome.note.as_deref().unwrap_or("nothing to judge")))
+        }
         Status::Fail if cell.verdict == Verdict::ExpectedFailure => {
             let known = cell.known_failure.as_deref().unwrap_or("known failure");
             let first = outcome.failures.first().map(|f| f.message.as_str()).unwrap_or_default();
-            CaseResult::Skipped(format!("expected failure ({known}): {}: {first}", outcome.invariant))
+            skipped(format!("expected failure ({known}): {}: {first}", outcome.invariant))
         }
-        Status::Fail => CaseResult::Fail {
-            message: summary(outcome.invariant, &outcome.failures),
-            body: bodies(&outcome.failures),
-        },
-        Status::Pass if cell.verdict == Verdict::Fixed => CaseResult::Pass(Some(format!(
-            "fixed: {} is listed in known_failures ({}) but every invariant holds; remove the entry",
-            cell.version,
-            cell.known_failure.as_deref().unwrap_or_default()
-        ))),
-        Status::Pass => CaseResult::Pass(None),
+        Status::Fail => failure(summary(outcome.invariant, &outcome.failures), &outcome.failures),
+        Status::Pass => TestCaseStatus::success(),
     }
+}
+
+fn skipped(message: String) -> TestCaseStatus {
+    let mut status = TestCaseStatus::skipped();
+    status.set_message(message);
+    status
+}
+
+/// A `<failure type="invariant">` with a one-line message and every failure in full as its text.
+fn failure(message: String, failures: &[Failure]) -> TestCaseStatus {
+    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+    status.set_message(message).set_type("invariant").set_description(bodies(failures));
+    status
 }
 
 fn summary(invariant: Invariant, failures: &[Failure]) -> String {
@@ -174,7 +104,7 @@ fn bodies(failures: &[Failure]) -> String {
 }
 
 /// Escape for XML text and attribute values; characters XML 1.0 cannot
-/// carry at all (most C0 controls) become U+FFFD.
+/// carry at all (most C0 controls) become U+FFFD. The HTML report's escaper.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -196,6 +126,80 @@ pub fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn outcome(invariant: Invariant, status: Status, messages: &[&str]) -> InvariantOutcome {
+        let failure = |(i, message): (usize, &&str)| Failure {
+            invariant,
+            seq: Some(i as u64 + 1),
+            message: (*message).to_owned(),
+            expected: "POST https://a/".to_owned(),
+            actual: "POST https://b/".to_owned(),
+            diff: "-POST https://a/\n+POST https://b/\n".to_owned(),
+        };
+        let note = (status == Status::Skip).then(|| "no credential was sent".to_owned());
+        InvariantOutcome {
+            invariant,
+            status,
+            note,
+            failures: messages.iter().enumerate().map(failure).collect(),
+        }
+    }
+
+    fn cell(
+        version: &str,
+        verdict: Verdict,
+        known: Option<&str>,
+        invariants: Vec<InvariantOutcome>,
+    ) -> CellOutcome {
+        let mut cell = CellOutcome::new(version, "c.json", verdict);
+        cell.known_failure = known.map(str::to_owned);
+        cell.invariants = invariants;
+        cell
+    }
+
+    #[test]
+    fn one_suite_per_scenario_one_case_per_version_and_invariant() {
+        let failed = outcome(Invariant::Endpoint, Status::Fail, &["went <elsewhere>", "again"]);
+        let known = outcome(Invariant::Bearer, Status::Fail, &["no credential"]);
+        let cells = vec![
+            cell("2026.5.16", Verdict::Fail, None, vec![failed, outcome(Invariant::Tls, Status::Skip, &[])]),
+            cell("2026.5.16-beta.4", Verdict::ExpectedFailure, Some("#1 \u{FFFF}"), vec![known]),
+            cell("2026.5.12", Verdict::Fixed, Some("#2"), vec![outcome(Invariant::Model, Status::Pass, &[])]),
+        ];
+        let scenario = ScenarioOutcome {
+            name: "s<1>".into(),
+            path: "s.json".into(),
+            about: None,
+            source: None,
+            first_bad_version: None,
+            cells,
+        };
+        let xml = render(&Report::new(vec![scenario], None));
+        let attrs = r#"classname="s&lt;1&gt;" file="s.json""#;
+        for expected in [
+            r#"<testsuites name="dispatch-vcr check" tests="7" skipped="2" failures="1" errors="0">"#
+                .to_owned(),
+            r#"<testsuite name="s&lt;1&gt;" tests="7" skipped="2" errors="0" failures="1" file="s.json">"#
+                .into(),
+            format!(r#"<testcase name="2026.5.16 · reference" {attrs}/>"#),
+            format!(r#"<testcase name="2026.5.16 · endpoint" {attrs}>"#),
+            concat!(
+                r#"<failure message="endpoint: went &lt;elsewhere&gt; (and 1 more)" type="invariant">"#,
+                "request #1: went &lt;elsewhere&gt;\nexpected: POST https://a/\nactual:   POST https://b/\n",
+                "-POST https://a/\n+POST https://b/\n\nrequest #2: again\n"
+            )
+            .into(),
+            r#"<skipped message="not applicable: no credential was sent"/>"#.into(),
+            "<skipped message=\"expected failure (#1 \u{FFFD}): bearer: no credential\"/>".into(),
+            format!(r#"<testcase name="2026.5.12 · model" {attrs}>"#),
+            "<system-out>fixed: 2026.5.12 is listed in known_failures (#2) but every invariant holds; \
+             remove the entry</system-out>"
+                .into(),
+        ] {
+            assert!(xml.contains(&expected), "no {expected:?} in\n{xml}");
+        }
+        assert_eq!(xml.matches("<testcase ").count(), 7);
+    }
 
     #[test]
     fn escapes_markup_quotes_and_controls() {
