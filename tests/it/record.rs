@@ -2,11 +2,9 @@
 //! hyper, a WebSocket) record through the built binary into cassettes, from
 //! a local HTTPS upstream reached as the real provider names.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::support::*;
 use dispatch_vcr::upstream::body;
 use futures_util::{SinkExt as _, StreamExt as _};
 use http::{Request, StatusCode};
@@ -143,7 +141,7 @@ async fn hyper_http2_client_is_recorded_as_http2() {
         let request = Request::post(RESPONSES).body(body::full(r#"{"model":"gpt-5.5"}"#)).unwrap();
         let response = client.send(request).await;
         assert_eq!(response.status(), StatusCode::OK);
-        common::text(response).await;
+        crate::support::text(response).await;
     })
     .await;
     assert_eq!(cassette["interactions"][0]["request"]["http_version"], "HTTP/2");
@@ -233,7 +231,7 @@ async fn kill_9_after_n_exchanges_leaves_a_journal_that_recovers() {
         let request = Request::post(RESPONSES).body(body::full(format!(r#"{{"n":{i}}}"#))).unwrap();
         let response = client.send(request).await;
         assert_eq!(response.status(), StatusCode::OK);
-        common::text(response).await;
+        crate::support::text(response).await;
     }
     // The journal is written by another process: nothing to wait on but the file itself.
     let lines = || std::fs::read_to_string(&journal).map(|t| t.lines().count()).unwrap_or(0);
@@ -286,7 +284,7 @@ async fn recorded_cassette_snapshot() {
         .header("content-type", "application/json")
         .body(body::full(r#"{"model":"gpt-5.5","input":"hi"}"#))
         .unwrap();
-    common::text(openai.send(request).await).await;
+    crate::support::text(openai.send(request).await).await;
     let mut sse = openai.send(Request::get("https://api.openai.com/sse").body(body::empty()).unwrap()).await;
     sse.body_mut().frame().await.unwrap().unwrap();
     upstream.ack();

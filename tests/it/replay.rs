@@ -3,12 +3,10 @@
 //! clients (curl, Python's urllib, hyper over h1 and h2, a WebSocket) through
 //! the built binary and through the in-process `replay::start` handle.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::support::*;
 use dispatch_vcr::replay::{self, ReplayHandle, ReplayOptions};
 use dispatch_vcr::upstream::body;
 use futures_util::{SinkExt as _, StreamExt as _};
@@ -75,7 +73,7 @@ fn addr(handle: &ReplayHandle) -> SocketAddr {
 
 async fn post(client: &mut ProxiedClient, url: &str, body: &str) -> (StatusCode, String) {
     let response = client.send(Request::post(url).body(body::full(body.to_owned())).unwrap()).await;
-    (response.status(), common::text(response).await)
+    (response.status(), crate::support::text(response).await)
 }
 
 /// curl, then Python streaming SSE with an ack, each writing what it got into `$OUT`.
@@ -163,7 +161,7 @@ async fn a_miss_is_a_502_explained_to_client_and_stderr_and_exits_1() {
         .unwrap();
     let response = client.send(request).await;
     assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
-    let body = common::text(response).await;
+    let body = crate::support::text(response).await;
     assert!(!body.contains(secret), "{body}");
     let explanation: Value = serde_json::from_str(&body).unwrap();
     insta::assert_json_snapshot!("miss_explanation_for_the_client", explanation);
@@ -378,14 +376,14 @@ async fn offline_replay_never_opens_an_upstream_connection() {
     assert_eq!(openai.send(get(MODELS)).await.status(), StatusCode::OK);
     let down = openai.send(get("https://api.openai.com/v1/down")).await;
     assert_eq!(down.status(), StatusCode::BAD_GATEWAY);
-    let down = common::text(down).await;
+    let down = crate::support::text(down).await;
     assert!(down.contains("upstream connect failed: api.openai.com:443: connection refused"), "{down}");
     let missed = openai.send(get("https://api.openai.com/v1/files")).await;
     assert_eq!(missed.status(), StatusCode::BAD_GATEWAY);
-    assert!(common::text(missed).await.contains("replay_miss"));
+    assert!(crate::support::text(missed).await.contains("replay_miss"));
     let mut chatgpt = ProxiedClient::connect(running.addr, &ca, "chatgpt.com", Http::H2).await;
     let missed = chatgpt.send(get("https://chatgpt.com/backend-api/codex/models")).await;
-    assert!(common::text(missed).await.contains("replay_miss"), "a miss, not a connect failure");
+    assert!(crate::support::text(missed).await.contains("replay_miss"), "a miss, not a connect failure");
     let (status, _) = connect_tunnel_status(running.addr, "passthrough.example:443").await;
     assert_eq!(status, 502, "a passthrough tunnel would need the network");
     drop((openai, chatgpt));
@@ -455,7 +453,7 @@ async fn answers_are_faithful_decoded_bodies_go_out_identity_and_streams_stream(
         assert_eq!(headers["content-length"], "15", "{http:?}");
         assert_eq!(headers["x-request-id"], "req_7");
         assert!(!headers.contains_key("content-encoding"), "{http:?}: served identity");
-        assert_eq!(common::text(response).await, "hello, identity");
+        assert_eq!(crate::support::text(response).await, "hello, identity");
 
         let response =
             client.send(Request::get("https://api.openai.com/chunks").body(body::empty()).unwrap()).await;

@@ -2,13 +2,11 @@
 //! tiny relay made here, so send is shown to work with any such proxy) to the
 //! local HTTPS test upstream, reached under the real provider host names.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use common::*;
+use crate::support::*;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};

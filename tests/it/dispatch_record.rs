@@ -4,11 +4,9 @@
 //! matches the plan: endpoint, credential fingerprint, bound profile, account,
 //! model and the headers and body fields the plan names.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::support::*;
 use dispatch_vcr::credential::fingerprint_in_marker;
 use dispatch_vcr::dispatch::{Catalog, DispatchPlan, InputSources, plan};
 use serde_json::{Value, json};

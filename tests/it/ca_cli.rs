@@ -1,10 +1,8 @@
 //! `dispatch-vcr ca init | show | env` through the built binary.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt as _;
 
-use common::Bin;
+use crate::support::Bin;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject as _;
 use sha2::{Digest as _, Sha256};

@@ -6,14 +6,12 @@
 //! its memory comes back down afterwards. Nothing here is timed: [`LIMIT`]
 //! only keeps a broken proxy from hanging the suite.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use crate::support::*;
 use dispatch_vcr::cassette::Cassette;
 use dispatch_vcr::upstream::body;
 use futures_util::future::join_all;

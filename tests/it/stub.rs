@@ -2,11 +2,9 @@
 //! WebSocket) get provider-shaped answers through the built binary with no
 //! upstream at all, and the cassette records what they sent.
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::support::*;
 use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;

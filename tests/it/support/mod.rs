@@ -1,5 +1,5 @@
 //! Test support shared by the integration tests: real sockets on 127.0.0.1,
-//! real TLS, no clocks. Include it with `mod common;` and use what you need.
+//! real TLS, no clocks. Topics `use crate::support::*` (or the items they need).
 //!
 //! - [`TestCa`] — a CA made with rcgen for one test; [`TestCa::server_config`]
 //!   gives a rustls server config for some names, [`TestCa::cert_path`] the

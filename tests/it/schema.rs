@@ -1,5 +1,5 @@
 //! The JSON Schemas in `docs/schema/`: current with the Rust types
-//! (`UPDATE_DOCS=1 cargo test --test schema` rewrites them), met by every
+//! (`UPDATE_DOCS=1 cargo test --test it schema::` rewrites them), met by every
 //! shipped cassette and scenario, named by each file's `$schema`, and as
 //! strict as the loaders where it matters.
 
@@ -55,7 +55,7 @@ fn committed_schemas_match_the_types() {
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
             committed == generated,
-            "{} is stale: run `UPDATE_DOCS=1 cargo test --test schema`",
+            "{} is stale: run `UPDATE_DOCS=1 cargo test --test it schema::`",
             path.display()
         );
     }

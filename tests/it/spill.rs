@@ -2,9 +2,7 @@
 //! (`CASSETTE.blobs/<sha256>`): the cassette refers to them, they give back
 //! what was recorded, and a secret inside them never reaches the disk.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use dispatch_vcr::cassette::BodyContent;
 use dispatch_vcr::upstream::body;
 use http::{Request, StatusCode};

@@ -2,11 +2,9 @@
 //! exit codes, messages naming file and line:column, and the text output of
 //! representative setups (insta snapshots).
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::chatgpt_jwt;
+use crate::support::chatgpt_jwt;
 use std::process::Command;
 
 use serde_json::{Value, json};

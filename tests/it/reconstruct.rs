@@ -10,7 +10,7 @@
 //! accounts and `meta.credentials` are those of its fixture tokens) and a
 //! short description of what the dispatcher sent and what the provider
 //! answered. The test fails when a committed cassette differs from its
-//! reconstruction; `DISPATCH_VCR_RECONSTRUCT=1 cargo test --test reconstruct`
+//! reconstruction; `DISPATCH_VCR_RECONSTRUCT=1 cargo test --test it reconstruct::`
 //! rewrites them.
 
 use std::collections::BTreeMap;

@@ -2,11 +2,9 @@
 //! only by the materialised HOME) runs under the proxy with the provider
 //! stub; what it sends is judged against the scenario.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::support::*;
 use serde_json::{Value, json};
 
 /// The fixture key of the scenario's API-key profile.

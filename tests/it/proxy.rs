@@ -2,13 +2,11 @@
 //! → CONNECT → the proxy (its own CA) → a local HTTPS upstream reached as
 //! the real provider names, with a collecting tap in place of the recorder.
 
-mod common;
-
 use std::io::Write as _;
 use std::sync::Arc;
 
+use crate::support::*;
 use bytes::Bytes;
-use common::*;
 use dispatch_vcr::cassette::Side;
 use dispatch_vcr::exchange::WsData;
 use dispatch_vcr::proxy::ProxyConfig;
