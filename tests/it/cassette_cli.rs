@@ -11,8 +11,10 @@ use dispatch_vcr::cassette::{
 };
 use dispatch_vcr::credential::{fingerprint, redaction_marker};
 
+use crate::support::BIN;
+
 fn run(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dispatch-vcr")).args(args).output().unwrap()
+    Command::new(BIN).args(args).output().unwrap()
 }
 
 fn stdout(out: &Output) -> String {

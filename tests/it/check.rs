@@ -9,19 +9,11 @@ use std::process::{Command, Output};
 use dispatch_vcr::report::{Report, Status, Verdict};
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::{BIN, root};
 
 /// Run `dispatch-vcr check ARGS` from the project root, without colours.
 fn check(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dispatch-vcr"))
-        .arg("check")
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
+    Command::new(BIN).arg("check").args(args).current_dir(root()).env("NO_COLOR", "1").output().unwrap()
 }
 
 fn stdout(out: &Output) -> String {

@@ -4,14 +4,12 @@
 //! that together hold exactly the test cases of one unsharded run.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-const SHARDS: usize = 4;
+use crate::support::{BIN, root};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+const SHARDS: usize = 4;
 
 fn doc() -> String {
     std::fs::read_to_string(root().join("docs/ci.md")).unwrap()
@@ -38,11 +36,7 @@ fn checkout() -> tempfile::TempDir {
         std::os::unix::fs::symlink(root().join(name), dir.path().join(name)).unwrap();
     }
     std::fs::create_dir_all(dir.path().join("target/release")).unwrap();
-    std::os::unix::fs::symlink(
-        env!("CARGO_BIN_EXE_dispatch-vcr"),
-        dir.path().join("target/release/dispatch-vcr"),
-    )
-    .unwrap();
+    std::os::unix::fs::symlink(BIN, dir.path().join("target/release/dispatch-vcr")).unwrap();
     dir
 }
 

@@ -3,13 +3,12 @@
 //! representative setups (insta snapshots).
 
 use std::path::{Path, PathBuf};
-
-use crate::support::chatgpt_jwt;
 use std::process::Command;
 
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_dispatch-vcr");
+use crate::support::{BIN, chatgpt_jwt};
+
 /// A fixed "now" so expiry and cooldown do not depend on the clock.
 const NOW: &str = "1800000000000";
 

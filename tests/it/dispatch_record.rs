@@ -6,10 +6,11 @@
 
 use std::path::Path;
 
-use crate::support::*;
 use dispatch_vcr::credential::fingerprint_in_marker;
 use dispatch_vcr::dispatch::{Catalog, DispatchPlan, InputSources, plan};
 use serde_json::{Value, json};
+
+use crate::support::*;
 
 /// Write `text` to `dir/name`, returning the path as a string.
 fn write(dir: &Path, name: &str, text: &str) -> String {
@@ -32,12 +33,7 @@ async fn record_send(
     if let Some(profiles) = profiles {
         args.extend(["--profiles".to_owned(), profiles.to_owned()]);
     }
-    args.extend([
-        "--".to_owned(),
-        env!("CARGO_BIN_EXE_dispatch-vcr").to_owned(),
-        "dispatch".to_owned(),
-        "send".to_owned(),
-    ]);
+    args.extend(["--".to_owned(), BIN.to_owned(), "dispatch".to_owned(), "send".to_owned()]);
     args.extend(inputs.iter().cloned());
     let output = bin.run(args).await;
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -6,10 +6,11 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use crate::support::*;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
+
+use crate::support::*;
 
 /// A CONNECT proxy that tunnels every target to `upstream`, remembering the targets asked for.
 async fn start_relay(upstream: SocketAddr) -> (SocketAddr, Arc<Mutex<Vec<String>>>) {

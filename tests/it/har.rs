@@ -17,12 +17,10 @@ use dispatch_vcr::exchange::{
 };
 use serde_json::{Value, json};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::{BIN, root};
 
 fn bin(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dispatch-vcr")).args(args).current_dir(root()).output().unwrap()
+    Command::new(BIN).args(args).current_dir(root()).output().unwrap()
 }
 
 fn stderr(out: &Output) -> String {

@@ -9,11 +9,9 @@ use std::process::{Command, Output};
 
 use dispatch_vcr::report::{self, CellOutcome, Report, ScenarioOutcome, Verdict};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
+use crate::support::{BIN, root, update_committed};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// Headless Chromium with the flags this machine needs (no network, a fresh
 /// profile); `None`, with the reason printed, when it is not installed.
@@ -55,12 +53,7 @@ fn url(path: &Path, fragment: &str) -> String {
 
 /// Run `dispatch-vcr check ARGS` on the shipped catalogue.
 fn check(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dispatch-vcr"))
-        .arg("check")
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
+    Command::new(BIN).arg("check").args(args).current_dir(root()).output().unwrap()
 }
 
 /// The shipped catalogue's HTML report, written by the binary.
@@ -203,7 +196,7 @@ fn the_screenshot_in_docs_is_a_rendering_of_the_shipped_report() {
         let bytes = std::fs::read(&shot).unwrap();
         assert_eq!(png_size(&bytes), (1280, 1600));
         if std::env::var_os("UPDATE_DOCS").is_some() {
-            std::fs::write(&committed, &bytes).unwrap();
+            update_committed(&committed, &bytes);
         }
     }
     assert_eq!(png_size(&std::fs::read(&committed).unwrap()), (1280, 1600), "docs/report.png");

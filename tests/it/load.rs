@@ -11,13 +11,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::support::*;
 use dispatch_vcr::cassette::Cassette;
 use dispatch_vcr::upstream::body;
 use futures_util::future::join_all;
 use http::{Request, StatusCode, header};
 use http_body_util::BodyExt as _;
 use tokio::sync::Semaphore;
+
+use crate::support::*;
 
 /// The whole test, start to finish, must take less than this.
 const LIMIT: Duration = Duration::from_secs(120);
@@ -244,7 +245,8 @@ async fn wait_until(done: impl Fn() -> bool, what: &str) {
     }
 }
 
-/// Let this process (and the proxy it starts) hold `wanted` open files, within the hard limit.
+/// Let this process (and the proxy it starts) hold `wanted` open files, within the hard limit. Every
+/// test shares the process: the soft limit only goes up, so the others just get more room.
 fn raise_open_file_limit(wanted: u64) {
     let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit/setrlimit on our own process with a valid struct.

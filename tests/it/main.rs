@@ -27,10 +27,14 @@
 //! [`support`] holds what they share: test TLS, the local upstream, the
 //! library proxy, clients, the built binary and fixtures.
 //!
-//! All of them share this one process and run on parallel threads: a test
+//! All of them share this one process and run on parallel threads. So a test
 //! never changes the process environment or its current directory (children
-//! get theirs through `Command`), and whatever it writes goes to a temporary
-//! directory of its own.
+//! get theirs through `Command`) and writes to a temporary directory of its
+//! own; only the opt-in rewrites of committed files (`UPDATE_DOCS=1`,
+//! `DISPATCH_VCR_RECONSTRUCT=1`) write elsewhere, each file replaced at once
+//! ([`support::update_committed`]) as other tests may be reading it. The one
+//! process-wide setting a test changes is [`load`]'s open-file limit, which
+//! only goes up.
 
 mod support;
 

@@ -2,16 +2,10 @@
 //! util-linux's `script`), never in a pipe or under CI, and never changing
 //! the report itself.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_dispatch-vcr")
-}
+use crate::support::{BIN, root};
 
 /// `dispatch-vcr check -o REPORT` on a pseudo-terminal; what the terminal showed.
 /// `None` (with the reason printed) where `script` is missing.
@@ -20,7 +14,7 @@ fn check_on_a_terminal(report: &Path, ci: Option<&str>) -> Option<String> {
         eprintln!("skipped: /usr/bin/script (util-linux) is absent, so no pseudo-terminal can be made");
         return None;
     }
-    let command = format!("{} check -o {}", bin(), report.display());
+    let command = format!("{BIN} check -o {}", report.display());
     let mut script = Command::new("/usr/bin/script");
     script.args(["-qec", &command, "/dev/null"]).current_dir(root()).env("TERM", "xterm").env_remove("CI");
     if let Some(ci) = ci {
@@ -32,13 +26,7 @@ fn check_on_a_terminal(report: &Path, ci: Option<&str>) -> Option<String> {
 }
 
 fn check_in_a_pipe(report: &Path) -> Output {
-    Command::new(bin())
-        .args(["check", "-o"])
-        .arg(report)
-        .current_dir(root())
-        .env_remove("CI")
-        .output()
-        .unwrap()
+    Command::new(BIN).args(["check", "-o"]).arg(report).current_dir(root()).env_remove("CI").output().unwrap()
 }
 
 #[test]

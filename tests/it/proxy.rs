@@ -5,7 +5,6 @@
 use std::io::Write as _;
 use std::sync::Arc;
 
-use crate::support::*;
 use bytes::Bytes;
 use dispatch_vcr::cassette::Side;
 use dispatch_vcr::exchange::WsData;
@@ -15,6 +14,8 @@ use futures_util::{SinkExt as _, StreamExt as _};
 use http::{Request, StatusCode, Version};
 use http_body_util::BodyExt as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::support::*;
 
 const RESPONSES: &str = "https://api.openai.com/v1/responses";
 

@@ -26,6 +26,8 @@ use dispatch_vcr::dispatch::inputs::DispatchInputs;
 use dispatch_vcr::scenario::load;
 use serde_json::{Value, json};
 
+use crate::support::{root, update_committed};
+
 /// Who sent a request, which decides its client headers.
 #[derive(Clone, Copy)]
 enum Client {
@@ -196,10 +198,6 @@ fn catalogue() -> Vec<Reconstruction> {
             vec![call(PLATFORM, Pi, Sent::Env("OPENAI_API_KEY"), "gpt-5.5", ResponsesStream)],
         ),
     ]
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The fixture inputs of a scenario at a version, and its credential facts.
@@ -453,7 +451,7 @@ fn shipped_cassettes_are_their_reconstruction() {
         let text = to_text(&build(&r));
         if rewrite {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, &text).unwrap();
+            update_committed(&path, &text);
         } else if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
             stale.push(path.display().to_string());
         }

@@ -4,12 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::*;
 use dispatch_vcr::upstream::body;
 use futures_util::{SinkExt as _, StreamExt as _};
 use http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
 use serde_json::Value;
+
+use crate::support::*;
 
 const RESPONSES: &str = "https://api.openai.com/v1/responses";
 

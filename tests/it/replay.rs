@@ -6,13 +6,14 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use crate::support::*;
 use dispatch_vcr::replay::{self, ReplayHandle, ReplayOptions};
 use dispatch_vcr::upstream::body;
 use futures_util::{SinkExt as _, StreamExt as _};
 use http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
+
+use crate::support::*;
 
 const RESPONSES: &str = "https://api.openai.com/v1/responses";
 const MODELS: &str = "https://api.openai.com/v1/models";

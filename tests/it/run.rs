@@ -4,8 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::*;
 use serde_json::{Value, json};
+
+use crate::support::*;
 
 /// The fixture key of the scenario's API-key profile.
 const KEY: &str = "sk-proj-runtestfixture0123456789abcdef";

@@ -9,9 +9,7 @@ use std::process::Command;
 use dispatch_vcr::schema::Kind;
 use serde_json::{Value, json};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::{BIN, root, update_committed};
 
 fn schema_path(kind: Kind) -> PathBuf {
     root().join("docs/schema").join(kind.file_name())
@@ -50,7 +48,7 @@ fn committed_schemas_match_the_types() {
         let path = schema_path(kind);
         let generated = kind.schema();
         if std::env::var_os("UPDATE_DOCS").is_some() {
-            std::fs::write(&path, &generated).unwrap();
+            update_committed(&path, &generated);
         }
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
@@ -64,7 +62,7 @@ fn committed_schemas_match_the_types() {
 #[test]
 fn the_schema_command_prints_the_committed_schemas() {
     for (arg, kind) in [("cassette", Kind::Cassette), ("scenario", Kind::Scenario)] {
-        let out = Command::new(env!("CARGO_BIN_EXE_dispatch-vcr")).args(["schema", arg]).output().unwrap();
+        let out = Command::new(BIN).args(["schema", arg]).output().unwrap();
         assert!(out.status.success());
         assert_eq!(
             String::from_utf8(out.stdout).unwrap(),

@@ -5,8 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::support::BIN;
+
 fn bin(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_dispatch-vcr")).args(args).output().unwrap();
+    let out = Command::new(BIN).args(args).output().unwrap();
     assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     out
 }

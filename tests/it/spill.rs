@@ -2,10 +2,11 @@
 //! (`CASSETTE.blobs/<sha256>`): the cassette refers to them, they give back
 //! what was recorded, and a secret inside them never reaches the disk.
 
-use crate::support::*;
 use dispatch_vcr::cassette::BodyContent;
 use dispatch_vcr::upstream::body;
 use http::{Request, StatusCode};
+
+use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_request_and_response_bodies_become_redacted_side_files() {

@@ -4,10 +4,11 @@
 
 use std::path::Path;
 
-use crate::support::*;
 use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
+
+use crate::support::*;
 
 fn cassette(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
