@@ -1,0 +1,247 @@
+//! The cassette commands through the real binary: `cassette recover`,
+//! `audit`, `diff`, and the loader's errors (exit codes, file:line:col).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use dispatch_vcr::cassette::journal::JournalWriter;
+use dispatch_vcr::cassette::{
+    Body, BodyContent, Cassette, Interaction, Meta, Request, Response, journal_path, save,
+};
+use dispatch_vcr::credential::{fingerprint, redaction_marker};
+
+use crate::support::BIN;
+
+fn run(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn interaction(seq: u64, url: &str) -> Interaction {
+    let bearer = format!("Bearer {}", redaction_marker("sk-proj-cli-test-000000000001"));
+    let headers = vec![("authorization".into(), bearer), ("content-type".into(), "application/json".into())];
+    let body = Body::from(BodyContent::Json(serde_json::json!({"model": "gpt-5.5", "input": "hi"})));
+    let response = Response {
+        status: 200,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: Body::from(BodyContent::Json(serde_json::json!({"id": "resp_1"}))),
+    };
+    Interaction {
+        t_ms: seq * 10,
+        duration_ms: 5,
+        response: Some(response),
+        ..Interaction::new(seq, Request::new("POST", url, headers, body))
+    }
+}
+
+fn write_cassette(dir: &Path, name: &str, urls: &[&str]) -> PathBuf {
+    let mut cassette = Cassette::new(Meta::default());
+    cassette.interactions = urls.iter().enumerate().map(|(i, url)| interaction(i as u64 + 1, url)).collect();
+    let path = dir.join(name);
+    save(&path, &cassette).unwrap();
+    path
+}
+
+const RESPONSES: &str = "https://api.openai.com/v1/responses";
+const CODEX: &str = "https://chatgpt.com/backend-api/codex/responses";
+
+mod recover {
+    use super::*;
+
+    #[test]
+    fn a_journal_with_a_torn_last_line_becomes_a_valid_cassette() {
+        let dir = tempfile::tempdir().unwrap();
+        let cassette = dir.path().join("run.json");
+        let journal = journal_path(&cassette);
+        let mut writer = JournalWriter::create(&journal, &Meta::default()).unwrap();
+        for seq in 1..=3 {
+            writer.append(&interaction(seq, RESPONSES), &BTreeMap::new()).unwrap();
+        }
+        drop(writer);
+        // The write in flight when the recorder was killed.
+        let mut bytes = std::fs::read(&journal).unwrap();
+        bytes.extend_from_slice(br#"{"interaction":{"seq":4,"req"#);
+        std::fs::write(&journal, bytes).unwrap();
+
+        let out = run(&[&"cassette", &"recover", &cassette]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(stdout(&out).starts_with("recovered 3 interactions into"), "{}", stdout(&out));
+        assert!(stdout(&out).contains("torn last line"));
+        assert!(!journal.exists());
+        let loaded = dispatch_vcr::cassette::load(&cassette).unwrap();
+        assert_eq!(loaded.interactions.iter().map(|i| i.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    }
+
+    #[test]
+    fn without_a_journal_it_says_there_is_nothing_to_recover() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = run(&[&"cassette", &"recover", &dir.path().join("run.json")]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("run.json.journal: no journal to recover"), "{}", stderr(&out));
+    }
+
+    #[test]
+    fn a_damaged_journal_names_file_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let cassette = dir.path().join("run.json");
+        let mut writer = JournalWriter::create(&journal_path(&cassette), &Meta::default()).unwrap();
+        writer.append(&interaction(1, RESPONSES), &BTreeMap::new()).unwrap();
+        writer.append(&interaction(2, RESPONSES), &BTreeMap::new()).unwrap();
+        let text =
+            std::fs::read_to_string(journal_path(&cassette)).unwrap().replacen("\"seq\":1", "\"seq\":x", 1);
+        std::fs::write(journal_path(&cassette), text).unwrap();
+        let out = run(&[&"cassette", &"recover", &cassette]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("run.json.journal:2:"), "{}", stderr(&out));
+        assert!(journal_path(&cassette).exists(), "a journal that could not be recovered is kept");
+    }
+}
+
+mod audit {
+    use super::*;
+
+    #[test]
+    fn finds_a_planted_secret_without_printing_it() {
+        let dir = tempfile::tempdir().unwrap();
+        write_cassette(dir.path(), "clean.json", &[RESPONSES]);
+        let secret = "sk-ant-api03-plantedplantedplanted0001";
+        std::fs::create_dir(dir.path().join("logs")).unwrap();
+        std::fs::write(dir.path().join("logs/run.log"), format!("start\nsending x-api-key: {secret}\n"))
+            .unwrap();
+
+        let out = run(&[&"audit", &dir.path()]);
+        assert_eq!(out.status.code(), Some(1));
+        let expected = format!(
+            "{}:2: anthropic-key ({})",
+            dir.path().join("logs/run.log").display(),
+            fingerprint(secret)
+        );
+        assert!(stdout(&out).contains(&expected), "{}", stdout(&out));
+        assert!(!stdout(&out).contains(secret) && !stderr(&out).contains(secret));
+    }
+
+    #[test]
+    fn passes_a_redacted_cassette() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_cassette(dir.path(), "c.json", &[RESPONSES, CODEX]);
+        let out = run(&[&"audit", &path]);
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+        assert_eq!(stdout(&out), "no secrets found in 1 file\n");
+    }
+
+    #[test]
+    fn finds_profile_secrets_of_any_shape() {
+        let dir = tempfile::tempdir().unwrap();
+        let profiles = dir.path().join("auth-profiles.json");
+        std::fs::write(
+            &profiles,
+            r#"{"version": 1, "profiles": {"x:default": {"type": "api_key", "provider": "x", "key": "plain-opaque-key-42"}}}"#,
+        )
+        .unwrap();
+        let notes = dir.path().join("notes.txt");
+        std::fs::write(&notes, "the key is plain-opaque-key-42\n").unwrap();
+        let out = run(&[&"audit", &notes, &"--profiles", &profiles]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stdout(&out).contains("notes.txt:1: known opaque"), "{}", stdout(&out));
+    }
+
+    #[test]
+    fn a_missing_path_is_bad_input() {
+        let out = run(&[&"audit", &"/nonexistent/cassettes"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("/nonexistent/cassettes"), "{}", stderr(&out));
+    }
+}
+
+mod diff {
+    use super::*;
+
+    #[test]
+    fn cassettes_differing_only_in_endpoint_show_just_that() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write_cassette(dir.path(), "a.json", &[RESPONSES]);
+        let b = write_cassette(dir.path(), "b.json", &[CODEX]);
+        let out = run(&[&"diff", &a, &b]);
+        assert_eq!(out.status.code(), Some(1));
+        let expected = format!(
+            "--- {a}\n+++ {b}\n#1 ↔ #1 POST {RESPONSES}\n  endpoint\n    @@ -1 +1 @@\n    -POST {RESPONSES}\n    +POST {CODEX}\n\
+             1 of 1 interaction pairs differ; 0 only in {a}, 0 only in {b}\n",
+            a = a.display(),
+            b = b.display()
+        );
+        assert_eq!(stdout(&out), expected);
+    }
+
+    #[test]
+    fn equal_cassettes_exit_0() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write_cassette(dir.path(), "a.json", &[RESPONSES, CODEX]);
+        let b = write_cassette(dir.path(), "b.json", &[RESPONSES, CODEX]);
+        let out = run(&[&"diff", &a, &b]);
+        assert_eq!(out.status.code(), Some(0));
+        assert_eq!(stdout(&out), "no differences: 2 interaction pairs match\n");
+    }
+}
+
+mod loader_errors {
+    use super::*;
+
+    #[test]
+    fn a_malformed_cassette_exits_2_naming_file_line_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.json");
+        std::fs::write(
+            &bad,
+            "{\"format\": \"dispatch-vcr/cassette@1\",\n \"interactions\": [ {\"seq\": 1,,} ] }",
+        )
+        .unwrap();
+        let good = write_cassette(dir.path(), "good.json", &[RESPONSES]);
+        let out = run(&[&"diff", &bad, &good]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains(&format!("{}:2:30: ", bad.display())), "{}", stderr(&out));
+    }
+
+    #[test]
+    fn an_unknown_format_names_the_supported_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.json");
+        std::fs::write(&path, r#"{"format": "dispatch-vcr/cassette@2", "interactions": []}"#).unwrap();
+        let out = run(&[&"diff", &path, &path]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("reads dispatch-vcr/cassette@1"), "{}", stderr(&out));
+    }
+
+    #[test]
+    fn a_semantic_error_names_its_json_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_cassette(dir.path(), "c.json", &[RESPONSES]);
+        let text = std::fs::read_to_string(&path).unwrap().replace("\"status\": 200", "\"status\": 20");
+        std::fs::write(&path, text).unwrap();
+        let out = run(&[&"diff", &path, &path]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            stderr(&out).contains("interactions[0].response.status: 20 is not an HTTP status"),
+            "{}",
+            stderr(&out)
+        );
+    }
+
+    #[test]
+    fn a_leftover_journal_is_mentioned_with_the_recover_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_cassette(dir.path(), "c.json", &[RESPONSES]);
+        std::fs::write(journal_path(&path), "").unwrap();
+        let out = run(&[&"diff", &path, &path]);
+        assert_eq!(out.status.code(), Some(0));
+        let recover = format!("dispatch-vcr cassette recover {}", path.display());
+        assert!(stderr(&out).contains(&recover), "{}", stderr(&out));
+    }
+}

@@ -1,0 +1,270 @@
+//! `dispatch-vcr check` end to end: the real binary on the shipped OpenClaw
+//! catalogue and on scenarios made here, every report format, shards and
+//! exit codes.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use dispatch_vcr::report::{Report, Status, Verdict};
+use serde_json::Value;
+
+use crate::support::{BIN, root};
+
+/// Run `dispatch-vcr check ARGS` from the project root, without colours.
+fn check(args: &[&str]) -> Output {
+    Command::new(BIN).arg("check").args(args).current_dir(root()).env("NO_COLOR", "1").output().unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+fn json_report(args: &[&str]) -> Report {
+    let mut all = vec!["--format", "json"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&stdout(&check(&all))).unwrap()
+}
+
+/// The explanation block of one cell in the text report.
+fn section<'a>(text: &'a str, heading: &str) -> &'a str {
+    let start = text.find(heading).unwrap_or_else(|| panic!("no {heading:?} in\n{text}"));
+    let rest = &text[start..];
+    let end = rest.find("\n\n").unwrap_or(rest.len());
+    &rest[..end]
+}
+
+#[test]
+fn shipped_catalogue_checks_green_and_reproduces_83380() {
+    let out = check(&[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    let cell = section(&text, "⚠ codex-runtime-binds-oauth-profile @ 2026.5.16-beta.4");
+    assert!(cell.contains("expected failure (openclaw/openclaw#83380 as reported"), "{cell}");
+    for line in [
+        "✗ endpoint: the dispatch went to another endpoint",
+        "expected: POST https://chatgpt.com/backend-api/codex/responses",
+        "actual:   POST https://api.openai.com/v1/responses",
+        "✗ bearer: no credential was sent",
+        "✗ profile: no credential was sent, so no profile is bound",
+        "expected: openai-codex:user@example.com",
+        "-POST https://chatgpt.com/backend-api/codex/responses",
+        "+POST https://api.openai.com/v1/responses",
+        "+(no credential header)",
+    ] {
+        assert!(cell.contains(line), "missing {line:?} in\n{cell}");
+    }
+    let report = json_report(&[]);
+    let scenario = report.scenarios.iter().find(|s| s.name == "codex-runtime-binds-oauth-profile").unwrap();
+    let verdicts: Vec<(&str, Verdict)> =
+        scenario.cells.iter().map(|c| (c.version.as_str(), c.verdict)).collect();
+    assert_eq!(
+        verdicts,
+        vec![
+            ("2026.5.12", Verdict::ExpectedFailure),
+            ("2026.5.16-beta.4", Verdict::ExpectedFailure),
+            ("2026.9.5", Verdict::Pass),
+            ("2026.9.6", Verdict::Pass)
+        ]
+    );
+    assert!(report.scenarios.len() >= 8);
+    assert!(report.scenarios.iter().all(|s| s.cells.iter().any(|c| c.verdict == Verdict::Pass)));
+    assert!(report.scenarios.iter().all(|s| s.cells.iter().any(|c| c.verdict == Verdict::ExpectedFailure)));
+}
+
+#[test]
+fn the_text_matrix_and_one_explanation_match_their_snapshots() {
+    let text = stdout(&check(&[]));
+    let matrix = &text[..text.find("\n⚠").unwrap_or(text.len())];
+    insta::assert_snapshot!("matrix", matrix);
+    insta::assert_snapshot!(
+        "explanation_83380",
+        section(&text, "⚠ codex-runtime-binds-oauth-profile @ 2026.5.16-beta.4")
+    );
+}
+
+#[test]
+fn first_bad_version_is_named_where_a_good_version_turns_bad() {
+    let text = stdout(&check(&[]));
+    let legend = section(&text, "expired-oauth-refreshes-not-env-key");
+    assert!(legend.contains("first bad version: 2026.5.12"), "{legend}");
+    let report = json_report(&[]);
+    let scenario = report.scenarios.iter().find(|s| s.name == "expired-oauth-refreshes-not-env-key").unwrap();
+    assert_eq!(scenario.first_bad_version.as_deref(), Some("2026.5.12"));
+}
+
+/// A copy of a shipped scenario in `dir`, edited by `edit`, with absolute cassette paths.
+fn scenario_copy(dir: &Path, name: &str, edit: impl FnOnce(&mut Value)) -> PathBuf {
+    let source = root().join("scenarios/openclaw").join(format!("{name}.json"));
+    let mut value: Value = serde_json::from_str(&std::fs::read_to_string(&source).unwrap()).unwrap();
+    for path in value["cassettes"].as_object_mut().unwrap().values_mut() {
+        let absolute = source.parent().unwrap().join(path.as_str().unwrap());
+        *path = Value::String(absolute.display().to_string());
+    }
+    edit(&mut value);
+    let target = dir.join(format!("{name}.json"));
+    std::fs::write(&target, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+    target
+}
+
+#[test]
+fn an_unexpected_failure_exits_1_with_the_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario_copy(dir.path(), "codex-runtime-binds-oauth-profile", |v| {
+        v.as_object_mut().unwrap().remove("known_failures");
+    });
+    let out = check(&[path.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let cell = section(&text, "✗ codex-runtime-binds-oauth-profile @ 2026.5.12: fail");
+    assert!(cell.contains("--- expected\n      +++ actual"), "{cell}");
+    assert!(cell.contains("+POST https://api.openai.com/v1/responses"), "{cell}");
+}
+
+#[test]
+fn a_pin_the_reference_contradicts_is_a_reference_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario_copy(dir.path(), "api-key-profile-sends-bearer", |v| {
+        v["expect"]["endpoint"] = Value::String("POST https://api.openai.com/v1/chat/completions".into());
+    });
+    let out = check(&["--format", "json", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: Report = serde_json::from_str(&stdout(&out)).unwrap();
+    let cells = &report.scenarios[0].cells;
+    assert!(cells.iter().all(|c| c.verdict == Verdict::ReferenceFailure), "{cells:?}");
+    assert!(
+        cells[0].reference[0]
+            .message
+            .contains("but the reference dispatcher plans POST https://api.openai.com/v1/responses")
+    );
+    let text = stdout(&check(&[path.to_str().unwrap()]));
+    assert!(text.contains("‽ api-key-profile-sends-bearer @ 2026.5.16-beta.4: reference failure"), "{text}");
+}
+
+#[test]
+fn a_dispatch_without_an_eligible_credential_fails_bearer_and_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario_copy(dir.path(), "api-key-profile-sends-bearer", |v| {
+        v["inputs"]["auth_profiles"]["profiles"] = serde_json::json!({});
+        v.as_object_mut().unwrap().remove("expect");
+        v.as_object_mut().unwrap().remove("known_failures");
+        // 2026.5.12 sends nothing at all, which is right when no credential is eligible.
+        v["cassettes"].as_object_mut().unwrap().remove("2026.5.12");
+    });
+    let out = check(&["--format", "json", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: Report = serde_json::from_str(&stdout(&out)).unwrap();
+    for cell in &report.scenarios[0].cells {
+        assert_eq!(cell.verdict, Verdict::Fail);
+        let failed: Vec<String> =
+            cell.failures().map(|f| format!("{}: {}", f.invariant, f.message)).collect();
+        assert_eq!(
+            failed,
+            [
+                "bearer: dispatched although no credential is eligible",
+                "profile: dispatched although no credential is eligible"
+            ]
+        );
+        assert!(cell.failures().all(|f| f.expected.contains("No API key found")), "{cell:?}");
+    }
+}
+
+#[test]
+fn a_known_failure_that_passes_is_reported_fixed_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario_copy(dir.path(), "api-key-profile-sends-bearer", |v| {
+        v["known_failures"]["2026.5.16-beta.4"] = Value::String("a report".into());
+    });
+    let out = check(&[path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout(&out).contains("★ api-key-profile-sends-bearer @ 2026.5.16-beta.4: fixed"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn junit_parses_with_one_testcase_per_version_and_invariant() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("junit.xml");
+    let out = check(&["--format", "junit", "-o", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty(), "-o writes nothing to stdout");
+    let script = r#"
+import sys, xml.etree.ElementTree as E
+root = E.parse(sys.argv[1]).getroot()
+suites = root.findall("testsuite")
+cases = root.findall(".//testcase")
+skipped = [c for c in cases if c.find("skipped") is not None and c.find("skipped").get("message").startswith("expected failure")]
+failed = [c for c in cases if c.find("failure") is not None]
+print(len(suites), len(cases), len(skipped), len(failed), root.get("tests"))
+"#;
+    let py = Command::new("python3").args(["-c", script, file.to_str().unwrap()]).output().unwrap();
+    assert!(py.status.success(), "{}", String::from_utf8_lossy(&py.stderr));
+    let counts: Vec<usize> =
+        String::from_utf8(py.stdout).unwrap().split_whitespace().map(|n| n.parse().unwrap()).collect();
+    let report = json_report(&[]);
+    let cells = report.summary.cells;
+    assert_eq!(counts[0], report.scenarios.len());
+    assert_eq!(counts[1], cells * 7, "a reference testcase and six invariants per cell");
+    assert!(counts[2] >= report.summary.expected_failures, "expected failures are skipped testcases");
+    assert_eq!(counts[3], 0, "nothing fails on the shipped catalogue");
+    assert_eq!(counts[4], counts[1]);
+}
+
+#[test]
+fn json_round_trips_through_its_own_types() {
+    let text = stdout(&check(&["--format", "json"]));
+    let report: Report = serde_json::from_str(&text).unwrap();
+    assert_eq!(dispatch_vcr::report::json(&report), text);
+    let cell =
+        &report.scenarios.iter().find(|s| s.name == "codex-runtime-binds-oauth-profile").unwrap().cells[1];
+    let statuses: Vec<Status> = cell.invariants.iter().map(|i| i.status).collect();
+    assert_eq!(statuses[..3], [Status::Fail, Status::Fail, Status::Fail]);
+}
+
+#[test]
+fn two_shards_cover_every_cell_exactly_once() {
+    let cells = |report: &Report| -> Vec<(String, String)> {
+        report
+            .scenarios
+            .iter()
+            .flat_map(|s| s.cells.iter().map(|c| (s.name.clone(), c.version.clone())))
+            .collect()
+    };
+    let all = cells(&json_report(&[]));
+    let first = cells(&json_report(&["--shard", "1/2"]));
+    let second = cells(&json_report(&["--shard", "2/2"]));
+    let mut both: Vec<_> = first.iter().chain(&second).cloned().collect();
+    both.sort();
+    let mut expected = all.clone();
+    expected.sort();
+    assert_eq!(both, expected);
+    let overlap: BTreeSet<_> = first.iter().filter(|c| second.contains(c)).collect();
+    assert!(overlap.is_empty());
+    assert!(first.len().abs_diff(second.len()) <= 1);
+}
+
+#[test]
+fn bad_input_exits_2_naming_what_to_fix() {
+    let out = check(&["--shard", "3/2"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("expected I/N"), "{}", stderr(&out));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.json");
+    std::fs::write(&path, "{\n  \"format\": \"dispatch-vcr/scenario@1\",\n  \"name\": \n}").unwrap();
+    let out = check(&[path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("broken.json:4:1: not valid JSON"), "{}", stderr(&out));
+    let out = check(&["--catalog", dir.path().join("nope.json").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot read catalog"), "{}", stderr(&out));
+    let out = check(&[dir.path().join("missing").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no such scenario file or folder"), "{}", stderr(&out));
+}

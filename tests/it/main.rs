@@ -1,0 +1,62 @@
+//! The integration tests, as one test binary (`cargo test --test it`; one
+//! topic: `cargo test --test it check::`). Each module is one topic:
+//!
+//! - [`ca_cli`] — `ca init | show | env` through the built binary.
+//! - [`cassette_cli`] — `cassette recover | audit | diff` and the loader's errors.
+//! - [`check`] — `check` end to end: the shipped catalogue, report formats, shards, exit codes.
+//! - [`ci_recipes`] — the CI recipes of `docs/ci.md` parse and their shards cover every cell once.
+//! - [`dispatch_cli`] — `dispatch plan` as users run it, with text snapshots.
+//! - [`dispatch_plan_cases`] — the reference dispatcher, step by step and table row by row.
+//! - [`dispatch_record`] — `dispatch send` recorded by `record` matches its plan.
+//! - [`dispatch_send`] — `dispatch send` through a CONNECT proxy to the test upstream.
+//! - [`har`] — `cassette export --har` and `cassette import`, round trips and foreign HAR files.
+//! - [`html_report`] — `check --format html` rendered in headless Chromium.
+//! - [`load`] — `record` under 1,000 concurrent connections: every exchange recorded once.
+//! - [`progress`] — `check`'s progress bar: on a terminal only, never changing the report.
+//! - [`proxy`] — the proxy as a library over real sockets and TLS, with a collecting tap.
+//! - [`reconstruct`] — the shipped cassettes equal their reconstruction from the reports.
+//! - [`record`] — `record` end to end with curl, Python, hyper and WebSocket clients.
+//! - [`recorder`] — the recorder behind the tap: a redacted cassette v1 comes out.
+//! - [`replay`] — `replay` end to end, through the binary and the in-process handle.
+//! - [`run`] — `run`: a child under the proxy and the stub, judged against its scenario.
+//! - [`schema`] — the JSON Schemas in `docs/schema/` are current, met and strict.
+//! - [`shell`] — shell completions and the man page load and render.
+//! - [`spill`] — large bodies spill to redacted side files.
+//! - [`stub`] — `record --stub`: provider-shaped answers with no upstream.
+//!
+//! [`support`] holds what they share: test TLS, the local upstream, the
+//! library proxy, clients, the built binary and fixtures.
+//!
+//! All of them share this one process and run on parallel threads. So a test
+//! never changes the process environment or its current directory (children
+//! get theirs through `Command`) and writes to a temporary directory of its
+//! own; only the opt-in rewrites of committed files (`UPDATE_DOCS=1`,
+//! `DISPATCH_VCR_RECONSTRUCT=1`) write elsewhere, each file replaced at once
+//! ([`support::update_committed`]) as other tests may be reading it. The one
+//! process-wide setting a test changes is [`load`]'s open-file limit, which
+//! only goes up.
+
+mod support;
+
+mod ca_cli;
+mod cassette_cli;
+mod check;
+mod ci_recipes;
+mod dispatch_cli;
+mod dispatch_plan_cases;
+mod dispatch_record;
+mod dispatch_send;
+mod har;
+mod html_report;
+mod load;
+mod progress;
+mod proxy;
+mod reconstruct;
+mod record;
+mod recorder;
+mod replay;
+mod run;
+mod schema;
+mod shell;
+mod spill;
+mod stub;
