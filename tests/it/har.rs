@@ -8,13 +8,15 @@ use std::process::{Command, Output};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use dispatch_vcr::cassette::har::{ImportOptions, import, to_har};
-use dispatch_vcr::cassette::{self, BodyContent, Cassette, Recorder, RecorderOptions, Side};
+use dispatch_vcr::cassette::har::to_har;
+use dispatch_vcr::cassette::{self, BodyContent, Cassette, Side};
 use dispatch_vcr::credential::{fingerprint, redaction_marker};
-use dispatch_vcr::dispatch::profiles::AuthStore;
 use dispatch_vcr::exchange::{
     Exchange, RequestHead, ResponseHead, TimedChunk, WsCapture, WsCloseInfo, WsData, WsFrame,
 };
+use dispatch_vcr::openclaw::profiles::AuthStore;
+use dispatch_vcr::recorder::har::{ImportOptions, import};
+use dispatch_vcr::recorder::{Recorder, RecorderOptions};
 use serde_json::{Value, json};
 
 use crate::support::{BIN, root};

@@ -154,7 +154,7 @@ fn hostile_names_stay_text_in_the_browser() {
     );
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("hostile.html");
-    std::fs::write(&page, report::render(&report, report::Format::Html)).unwrap();
+    std::fs::write(&page, report::render(&report, report::Format::Html, false)).unwrap();
     let Some(dom) = dump_dom(&url(&page, "")) else { return };
     assert!(dom.contains("<title>dispatch-vcr check: 1 scenarios, 1 cells</title>"), "no script ran");
     assert!(!dom.contains("<img") && !dom.contains("<b>c</b>"), "markup from the report became elements");

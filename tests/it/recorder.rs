@@ -5,14 +5,13 @@ use std::io::Write;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use dispatch_vcr::cassette::{
-    self, BodyContent, Recorder, RecorderOptions, Side, journal_path, save::to_json,
-};
+use dispatch_vcr::cassette::{self, BodyContent, Side, journal_path, save::to_json};
 use dispatch_vcr::credential::{fingerprint, mint_unsigned_jwt};
-use dispatch_vcr::dispatch::profiles::AuthStore;
 use dispatch_vcr::exchange::{
     Exchange, RequestHead, ResponseHead, TimedChunk, WsCapture, WsCloseInfo, WsData, WsFrame,
 };
+use dispatch_vcr::openclaw::profiles::AuthStore;
+use dispatch_vcr::recorder::{Recorder, RecorderOptions};
 use serde_json::json;
 
 fn chunk(ms: u64, data: impl Into<Bytes>) -> TimedChunk {

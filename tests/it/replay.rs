@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use dispatch_vcr::replay::{self, ReplayHandle, ReplayOptions};
+use dispatch_vcr::cmd::replay::{self, ReplayHandle};
 use dispatch_vcr::upstream::body;
 use futures_util::{SinkExt as _, StreamExt as _};
 use http::{Request, StatusCode};
@@ -58,11 +58,11 @@ fn replay_args(cassette: &Path, extra: &[&str]) -> Vec<String> {
 }
 
 /// The in-process replay of `cassette`, its CA in `home`.
-async fn start(cassette: &Path, home: &Path, tweak: impl FnOnce(&mut ReplayOptions)) -> ReplayHandle {
-    let mut options = ReplayOptions {
+async fn start(cassette: &Path, home: &Path, tweak: impl FnOnce(&mut replay::Options)) -> ReplayHandle {
+    let mut options = replay::Options {
         cassette: cassette.to_owned(),
         home: Some(home.to_owned()),
-        ..ReplayOptions::default()
+        ..replay::Options::default()
     };
     tweak(&mut options);
     replay::start(options).await.unwrap()
