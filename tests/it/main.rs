@@ -19,6 +19,7 @@
 //! - [`recorder`] — the recorder behind the tap: a redacted cassette v1 comes out.
 //! - [`replay`] — `replay` end to end, through the binary and the in-process handle.
 //! - [`run`] — `run`: a child under the proxy and the stub, judged against its scenario.
+//! - [`scenario_guide`] — `docs/scenario.md` runs as written.
 //! - [`schema`] — the JSON Schemas in `docs/schema/` are current, met and strict.
 //! - [`shell`] — shell completions and the man page load and render.
 //! - [`spill`] — large bodies spill to redacted side files.
@@ -56,6 +57,7 @@ mod record;
 mod recorder;
 mod replay;
 mod run;
+mod scenario_guide;
 mod schema;
 mod shell;
 mod spill;
