@@ -268,3 +268,56 @@ fn bad_input_exits_2_naming_what_to_fix() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no such scenario file or folder"), "{}", stderr(&out));
 }
+
+/// A key sent as `Authorization: Bearer KEY`, recorded through `record --stub`
+/// with no `--profiles` (so `meta.credentials` knows its kind, not its profile).
+async fn record_bearer_without_profiles(dir: &Path, key: &str) -> PathBuf {
+    let out = dir.join("recorded.json");
+    let script = format!(
+        "curl -sS --proxy \"$HTTPS_PROXY\" --cacert \"$NODE_EXTRA_CA_CERTS\" https://api.openai.com/v1/responses \
+         -H 'authorization: Bearer {key}' -H 'content-type: application/json' \
+         -d '{{\"model\":\"gpt-5.5\",\"input\":\"hi\"}}' >/dev/null"
+    );
+    let bin = crate::support::Bin::new();
+    let args = ["record", "--stub", "-o", out.to_str().unwrap(), "--", "sh", "-c", &script];
+    let recorded = bin.run(args).await;
+    assert_eq!(recorded.status.code(), Some(0), "{}", String::from_utf8_lossy(&recorded.stderr));
+    let cassette: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let fingerprint = dispatch_vcr::credential::fingerprint(key);
+    assert_eq!(cassette["meta"]["credentials"][&fingerprint], serde_json::json!({"kind": "openai-key"}));
+    out
+}
+
+/// A scenario beside `cassette` whose inputs give `key` as OPENAI_API_KEY.
+fn env_key_scenario(dir: &Path, key: &str, cassette: &Path) -> PathBuf {
+    let scenario = serde_json::json!({
+        "format": "dispatch-vcr/scenario@1",
+        "name": "env-key-recorded-without-profiles",
+        "dispatcher": "openclaw",
+        "inputs": {
+            "config": {"agents": {"defaults": {"model": {"primary": "openai/gpt-5.5"}}}},
+            "env": {"OPENAI_API_KEY": key}
+        },
+        "cassettes": {"2026.9.6": cassette.file_name().unwrap().to_str().unwrap()}
+    });
+    let path = dir.join("scenario.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&scenario).unwrap()).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_recorded_without_profiles_is_bound_by_the_scenarios_fixtures() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "sk-proj-rowonefixture0123456789abcdef";
+    let recorded = record_bearer_without_profiles(dir.path(), key).await;
+    let scenario = env_key_scenario(dir.path(), key, &recorded);
+    let out = check(&[scenario.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+
+    // Where binding really fails, the message says why: the recording named no profile.
+    let other = env_key_scenario(dir.path(), "sk-proj-anotherfixture0123456789abcd", &recorded);
+    let out = check(&[other.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("recorded without --profiles"), "{text}");
+}
