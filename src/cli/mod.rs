@@ -357,7 +357,7 @@ reference failure · 2 bad input.\n\nExamples:\n  dispatch-vcr check\n  dispatch
 dispatch-vcr check --format html -o report.html"
 )]
 pub struct CheckArgs {
-    /// Scenario files, or folders searched for **/*.json.
+    /// Scenario files, or folders searched for **/*.json (cassettes found there are skipped).
     #[arg(value_name = "PATH", default_value = "scenarios")]
     pub paths: Vec<PathBuf>,
     /// Report format.

@@ -321,3 +321,36 @@ async fn a_key_recorded_without_profiles_is_bound_by_the_scenarios_fixtures() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("recorded without --profiles"), "{text}");
 }
+
+#[test]
+fn a_folder_holding_a_scenario_and_its_cassettes_checks_the_scenario_only() {
+    // The layout docs/openclaw.md suggests: my-setup.json beside before.json and after.json.
+    let dir = tempfile::tempdir().unwrap();
+    let source = root().join("scenarios/openclaw/api-key-profile-sends-bearer.json");
+    let mut scenario: Value = serde_json::from_str(&std::fs::read_to_string(&source).unwrap()).unwrap();
+    let cassettes = scenario["cassettes"].as_object_mut().unwrap();
+    for (version, path) in cassettes.iter_mut() {
+        let name = format!("{version}.json");
+        std::fs::copy(source.parent().unwrap().join(path.as_str().unwrap()), dir.path().join(&name)).unwrap();
+        *path = Value::String(name);
+    }
+    let scenario_path = dir.path().join("my-setup.json");
+    std::fs::write(&scenario_path, serde_json::to_string_pretty(&scenario).unwrap()).unwrap();
+
+    let out = check(&["--format", "json", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: Report = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report.scenarios.len(), 1);
+    assert_eq!(report.summary.cells, scenario["cassettes"].as_object().unwrap().len());
+
+    // Named explicitly, a cassette is refused with what to pass instead.
+    let cassette = dir.path().join("2026.9.6.json");
+    let out = check(&[cassette.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let message = stderr(&out);
+    assert!(message.contains("2026.9.6.json"), "{message}");
+    assert!(
+        message.contains("this is a cassette, not a scenario: pass the scenario that names it"),
+        "{message}"
+    );
+}
