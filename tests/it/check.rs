@@ -354,3 +354,24 @@ fn a_folder_holding_a_scenario_and_its_cassettes_checks_the_scenario_only() {
         "{message}"
     );
 }
+
+#[test]
+fn a_shard_names_the_full_runs_first_bad_version_or_none() {
+    let full = json_report(&[]);
+    let first_bad =
+        |name: &str| full.scenarios.iter().find(|s| s.name == name).and_then(|s| s.first_bad_version.clone());
+    let whole = json_report(&["--shard", "1/1"]);
+    assert!(whole.scenarios.iter().all(|s| s.first_bad_version == first_bad(&s.name)));
+    for shard in ["1/2", "2/2", "1/3", "2/3", "3/3"] {
+        for scenario in json_report(&["--shard", shard]).scenarios {
+            if let Some(version) = &scenario.first_bad_version {
+                assert_eq!(
+                    Some(version),
+                    first_bad(&scenario.name).as_ref(),
+                    "{} in shard {shard}",
+                    scenario.name
+                );
+            }
+        }
+    }
+}
