@@ -352,7 +352,9 @@ pub struct DispatchSendArgs {
 /// `check` options.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Exit codes: 0 every cell passed or failed as a known failure · 1 an unexpected failure or a \
+    after_help = "The text report explains each cell that needs attention (✗ ‽ ★; ⚠ too with --verbose), \
+then shows the version × scenario matrix and the counts.\n\n\
+Exit codes: 0 every cell passed or failed as a known failure · 1 an unexpected failure or a \
 reference failure · 2 bad input.\n\nExamples:\n  dispatch-vcr check\n  dispatch-vcr check scenarios/openclaw --format junit -o junit.xml --shard 1/4\n  \
 dispatch-vcr check --format html -o report.html"
 )]
@@ -372,6 +374,10 @@ pub struct CheckArgs {
     /// A provider catalog that corrects or extends the shipped one (as for `dispatch plan`).
     #[arg(long, value_name = "FILE")]
     pub catalog: Option<PathBuf>,
+    /// Explain the expected failures (⚠) too. By default the text report explains only the cells that
+    /// need attention (✗ fail, ‽ reference failure, ★ fixed); JSON, JUnit and HTML always hold every cell.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
 }
 
 /// `run` options.

@@ -80,6 +80,7 @@ impl From<CheckArgs> for cmd::check::Options {
             output: args.output,
             shard: args.shard,
             catalog: args.catalog,
+            verbose: args.verbose,
         }
     }
 }

@@ -400,7 +400,7 @@ pub struct Failure {
 /// A report's rendering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// A version × scenario matrix, then every failure explained with a diff.
+    /// Every failure explained with a diff (expected failures with --verbose), then a version × scenario matrix.
     Text,
     /// The outcome model as JSON (docs/report-json.md).
     Json,
@@ -410,21 +410,27 @@ pub enum Format {
     Html,
 }
 
-/// Render `report` in `format`; `color` puts ANSI colours in the text form.
+/// Render `report` in `format` (text as `check` shows it by default);
+/// `color` puts ANSI colours in the text form.
 pub fn render(report: &Report, format: Format, color: bool) -> String {
+    render_view(report, format, text::View::default(), color)
+}
+
+/// [`render`], with the text form shaped by `view` (the other forms hold everything).
+pub fn render_view(report: &Report, format: Format, view: text::View, color: bool) -> String {
     match format {
-        Format::Text => text::render(report, color),
+        Format::Text => text::render_view(report, view, color),
         Format::Json => json(report),
         Format::Junit => junit::render(report),
         Format::Html => html::render(report),
     }
 }
 
-/// Render `report` and write it to `output` (atomically) or stdout, in
-/// colour only on a terminal that wants it.
-pub fn emit(report: &Report, format: Format, output: Option<&Path>) -> Result<()> {
+/// Render `report` (text shaped by `view`) and write it to `output`
+/// (atomically) or stdout, in colour only on a terminal that wants it.
+pub fn emit(report: &Report, format: Format, view: text::View, output: Option<&Path>) -> Result<()> {
     let color = text::use_color(output.is_some());
-    crate::files::write(output, &render(report, format, color))
+    crate::files::write(output, &render_view(report, format, view, color))
 }
 
 /// The report as pretty JSON with a trailing newline.

@@ -1,7 +1,8 @@
-//! The text report: a version × scenario matrix, then every failing,
-//! expected-failing, fixed or reference-failing cell explained with the
-//! diff of its request heads (and, for live runs, any cell with lines from
-//! the dispatcher's own log).
+//! The text report: every failing, fixed or reference-failing cell
+//! explained with the diff of its request heads (expected failures too with
+//! `--verbose`; for live runs, any cell with lines from the dispatcher's own
+//! log), then the version × scenario matrix, the scenarios it numbers and
+//! the counts, last, where a terminal leaves them in view.
 
 use std::fmt::Write as _;
 use std::io::IsTerminal as _;
@@ -52,29 +53,77 @@ impl Paint {
     }
 }
 
-/// Render the whole report.
+/// How much of the report the text shows. JSON, JUnit and HTML always hold
+/// everything; only the text is shortened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct View {
+    /// Explain expected failures (⚠) too. By default only the cells that need
+    /// attention are: failures (✗), reference failures (‽) and fixed ones (★).
+    pub verbose: bool,
+}
+
+/// Render the whole report as `check` shows it by default.
 pub fn render(report: &Report, color: bool) -> String {
-    let paint = Paint(color);
+    render_view(report, View::default(), color)
+}
+
+/// Render the whole report for `view`.
+pub fn render_view(report: &Report, view: View, color: bool) -> String {
+    render_check(report, view, Paint(color))
+}
+
+fn render_check(report: &Report, view: View, paint: Paint) -> String {
     let mut out = String::new();
-    header(&mut out, report, paint);
-    matrix(&mut out, report, paint);
-    legend(&mut out, report);
+    let shard = report.shard.map(|sh| format!(" (shard {}/{})", sh.index, sh.count)).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "dispatch-vcr check: {}, {}{shard}",
+        count(report.scenarios.len(), "scenario"),
+        count(report.summary.cells, "cell")
+    );
+    let mut hidden = 0;
     for scenario in &report.scenarios {
         for cell in scenario.cells.iter().filter(|c| c.is_explained()) {
-            explain(&mut out, scenario, cell, paint);
+            if view.verbose || needs_attention(cell) {
+                explain(&mut out, scenario, cell, paint);
+            } else {
+                hidden += 1;
+            }
         }
+    }
+    out.push('\n');
+    matrix(&mut out, report, paint);
+    legend(&mut out, report);
+    summary(&mut out, report, paint);
+    if hidden > 0 {
+        let cells = if hidden == 1 { "cell is" } else { "cells are" };
+        let _ =
+            writeln!(out, "{hidden} expected-failure {cells} not explained here; --verbose explains them");
     }
     out
 }
 
-fn header(out: &mut String, report: &Report, paint: Paint) {
+/// Whether a cell is explained without `--verbose`: anything but a plain
+/// pass or an expected failure of a recording.
+fn needs_attention(cell: &CellOutcome) -> bool {
+    cell.verdict != Verdict::ExpectedFailure || !cell.dispatcher_log.is_empty()
+}
+
+/// `1 scenario`, `8 scenarios`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
+/// The counts per verdict, which are also the legend of the matrix's symbols.
+fn summary(out: &mut String, report: &Report, paint: Paint) {
     let s = &report.summary;
-    let shard = report.shard.map(|sh| format!(" (shard {}/{})", sh.index, sh.count)).unwrap_or_default();
-    let _ =
-        writeln!(out, "dispatch-vcr check: {} scenarios, {} cells{shard}", report.scenarios.len(), s.cells);
-    let parts: Vec<String> =
+    let mut parts: Vec<String> =
         Verdict::ALL.iter().map(|v| format!("{} {} {}", paint.verdict(*v), s.count(*v), v.words())).collect();
-    let _ = writeln!(out, "{}\n", parts.join("   "));
+    let cells_per_scenario = report.versions().len();
+    if report.scenarios.iter().any(|sc| sc.cells.len() < cells_per_scenario) {
+        parts.push(format!("{} no cassette", paint.dim("·")));
+    }
+    let _ = writeln!(out, "{}", parts.join("   "));
 }
 
 fn matrix(out: &mut String, report: &Report, paint: Paint) {
@@ -96,6 +145,7 @@ fn matrix(out: &mut String, report: &Report, paint: Paint) {
     out.push('\n');
 }
 
+/// The scenarios the matrix's columns number, with their first bad versions.
 fn legend(out: &mut String, report: &Report) {
     let width = report.scenarios.iter().map(|s| s.name.chars().count()).max().unwrap_or(0);
     for (n, scenario) in report.scenarios.iter().enumerate() {
@@ -105,15 +155,21 @@ fn legend(out: &mut String, report: &Report) {
             let _ = writeln!(out, "{:>5}first bad version: {version}", "");
         }
     }
-    let symbols: Vec<String> = Verdict::ALL.iter().map(|v| format!("{} {}", v.symbol(), v.words())).collect();
-    let _ = writeln!(out, "\n{}   · no cassette", symbols.join("   "));
+    out.push('\n');
 }
 
+/// One cell: its heading, its cassette, then [`details`].
 fn explain(out: &mut String, scenario: &ScenarioOutcome, cell: &CellOutcome, paint: Paint) {
     let why = cell.reason();
     let title = format!("{} @ {}", scenario.name, cell.version);
     let _ = writeln!(out, "\n{} {}: {why}", paint.verdict(cell.verdict), paint.bold(&title));
     let _ = writeln!(out, "  cassette {}", cell.cassette);
+    details(out, cell, paint);
+}
+
+/// What the dispatcher logged, replay misses, the reference's disagreement,
+/// and every failure by request.
+fn details(out: &mut String, cell: &CellOutcome, paint: Paint) {
     for line in &cell.dispatcher_log {
         let _ = writeln!(out, "  {line}");
     }

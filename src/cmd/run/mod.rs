@@ -150,7 +150,9 @@ pub async fn run(options: Options) -> Result<u8> {
     let mut cell = check_cell(&scenario, &version, &cassette, &name, &reference)?;
     cell.dispatcher_log = logged(&home.log, &scenario.dispatcher, &inputs, &catalog, &version);
     let report = Report::new(vec![scenario_outcome(&scenario, cell)], None);
-    emit(&report, options.format, options.output.as_deref())?;
+    // A run has one cell: explain it whatever its verdict.
+    let view = report::text::View { verbose: true };
+    emit(&report, options.format, view, options.output.as_deref())?;
     Ok(report.exit_code())
 }
 
