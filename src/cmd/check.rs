@@ -34,7 +34,7 @@ pub fn run(options: &Options) -> Result<u8> {
     let progress = Progress::bar("cells");
     let report = check_showing(&options.paths, options.shard, &reference, &progress)?;
     progress.finish();
-    let view = report::text::View { verbose: options.verbose };
+    let view = report::text::View { verbose: options.verbose, ..Default::default() };
     report::emit(&report, options.format, view, options.output.as_deref())?;
     Ok(report.exit_code())
 }

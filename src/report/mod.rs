@@ -400,7 +400,8 @@ pub struct Failure {
 /// A report's rendering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// Every failure explained with a diff (expected failures with --verbose), then a version × scenario matrix.
+    /// For reading: each failure explained with a diff of the request heads; for check, expected failures
+    /// only with --verbose, then the version × scenario matrix and the counts.
     Text,
     /// The outcome model as JSON (docs/report-json.md).
     Json,

@@ -1,13 +1,13 @@
-//! The text report: every failing, fixed or reference-failing cell
-//! explained with the diff of its request heads (expected failures too with
-//! `--verbose`; for live runs, any cell with lines from the dispatcher's own
-//! log), then the version × scenario matrix, the scenarios it numbers and
-//! the counts, last, where a terminal leaves them in view.
+//! The text report. For `check`: every failing, fixed or reference-failing
+//! cell explained with the diff of its request heads (expected failures too
+//! with `--verbose`), then the version × scenario matrix, the scenarios it
+//! numbers and the counts, last, where a terminal leaves them in view. For
+//! `run`: its one cell, always explained, with the dispatcher's own log.
 
 use std::fmt::Write as _;
 use std::io::IsTerminal as _;
 
-use super::{CellOutcome, DiffLine, Failure, Report, ScenarioOutcome, Verdict, by_diff};
+use super::{CellOutcome, DiffLine, Failure, Report, ScenarioOutcome, Status, Verdict, by_diff};
 
 /// Whether to colour output going to stdout: only on a terminal, never with
 /// `NO_COLOR` set (<https://no-color.org>), never into a file.
@@ -53,13 +53,27 @@ impl Paint {
     }
 }
 
-/// How much of the report the text shows. JSON, JUnit and HTML always hold
-/// everything; only the text is shortened.
+/// Whose report the text is, and how much of it to show. JSON, JUnit and
+/// HTML always hold everything; only the text is shortened.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct View {
+    /// `check`'s matrix, or one `run`'s cell.
+    pub layout: Layout,
     /// Explain expected failures (⚠) too. By default only the cells that need
     /// attention are: failures (✗), reference failures (‽) and fixed ones (★).
     pub verbose: bool,
+}
+
+/// The shape of a text report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Layout {
+    /// `check`: the cells that need attention explained, then the version ×
+    /// scenario matrix, the scenarios, and the counts last.
+    #[default]
+    Check,
+    /// `run`: one cell (or each cell), headed `dispatch-vcr run: SCENARIO @
+    /// VERSION`, always explained.
+    Run,
 }
 
 /// Render the whole report as `check` shows it by default.
@@ -69,7 +83,11 @@ pub fn render(report: &Report, color: bool) -> String {
 
 /// Render the whole report for `view`.
 pub fn render_view(report: &Report, view: View, color: bool) -> String {
-    render_check(report, view, Paint(color))
+    let paint = Paint(color);
+    match view.layout {
+        Layout::Check => render_check(report, view, paint),
+        Layout::Run => render_run(report, paint),
+    }
 }
 
 fn render_check(report: &Report, view: View, paint: Paint) -> String {
@@ -107,6 +125,36 @@ fn render_check(report: &Report, view: View, paint: Paint) -> String {
 /// pass or an expected failure of a recording.
 fn needs_attention(cell: &CellOutcome) -> bool {
     cell.verdict != Verdict::ExpectedFailure || !cell.dispatcher_log.is_empty()
+}
+
+fn render_run(report: &Report, paint: Paint) -> String {
+    let mut out = String::new();
+    for scenario in &report.scenarios {
+        for cell in &scenario.cells {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            let title = format!("{} @ {}", scenario.name, cell.version);
+            let _ = writeln!(out, "dispatch-vcr run: {}", paint.bold(&title));
+            let why = match cell.verdict {
+                Verdict::Pass => "pass: every invariant holds".to_owned(),
+                Verdict::Fail => {
+                    let failed: Vec<&str> = cell
+                        .invariants
+                        .iter()
+                        .filter(|i| i.status == Status::Fail)
+                        .map(|i| i.invariant.name())
+                        .collect();
+                    format!("fail ({})", failed.join(", "))
+                }
+                _ => cell.reason(),
+            };
+            let _ = writeln!(out, "{} {why}", paint.verdict(cell.verdict));
+            let _ = writeln!(out, "  observed: {}", cell.cassette);
+            details(&mut out, cell, paint);
+        }
+    }
+    out
 }
 
 /// `1 scenario`, `8 scenarios`.
@@ -158,7 +206,7 @@ fn legend(out: &mut String, report: &Report) {
     out.push('\n');
 }
 
-/// One cell: its heading, its cassette, then [`details`].
+/// One cell of `check`: its heading, its cassette, then [`details`].
 fn explain(out: &mut String, scenario: &ScenarioOutcome, cell: &CellOutcome, paint: Paint) {
     let why = cell.reason();
     let title = format!("{} @ {}", scenario.name, cell.version);

@@ -92,7 +92,7 @@ async fn a_child_sending_the_planned_request_passes_and_its_traffic_is_kept() {
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("stub answered: event: response.created"), "{stdout}");
     assert!(stdout.contains("inherited key visible: False"), "the user's env stays out: {stdout}");
-    assert!(stdout.contains("✓ 1 pass"), "{stdout}");
+    assert!(stdout.contains("✓ pass: every invariant holds"), "{stdout}");
     assert!(
         stdout.contains("OpenClaw logged profile=sha256:")
             && stdout.contains("(openai:default): stage=assistant"),
@@ -220,4 +220,26 @@ async fn without_stub_the_scenarios_cassette_is_replayed_and_a_missing_bearer_ge
     assert_eq!(dropped.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("HTTP Error 401"), "the provider's 401, as live: {stdout}");
     assert!(stdout.contains("✗ bearer"), "{stdout}");
+}
+
+/// The report in `stdout`: from its first line (`dispatch-vcr …`) to the end.
+fn report_text(stdout: &str) -> &str {
+    let start =
+        stdout.find("\ndispatch-vcr ").map(|n| n + 1).unwrap_or_else(|| panic!("no report in {stdout}"));
+    &stdout[start..]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_is_written_for_a_run() {
+    let f = fixture();
+    let (code, stdout, stderr) = run(&f, &[], &[]).await;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let passed = report_text(&stdout);
+    assert!(passed.starts_with("dispatch-vcr run: api-key-profile-sends-bearer @ 2026.9.6\n"), "{passed}");
+    assert!(!passed.contains("no cassette") && !passed.contains("scenarios"), "{passed}");
+    insta::assert_snapshot!("report_pass", passed);
+
+    let (code, stdout, stderr) = run(&f, &[], &["--drop-bearer"]).await;
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    insta::assert_snapshot!("report_fail", report_text(&stdout));
 }

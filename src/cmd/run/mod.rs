@@ -150,8 +150,7 @@ pub async fn run(options: Options) -> Result<u8> {
     let mut cell = check_cell(&scenario, &version, &cassette, &name, &reference)?;
     cell.dispatcher_log = logged(&home.log, &scenario.dispatcher, &inputs, &catalog, &version);
     let report = Report::new(vec![scenario_outcome(&scenario, cell)], None);
-    // A run has one cell: explain it whatever its verdict.
-    let view = report::text::View { verbose: true };
+    let view = report::text::View { layout: report::text::Layout::Run, ..Default::default() };
     emit(&report, options.format, view, options.output.as_deref())?;
     Ok(report.exit_code())
 }
