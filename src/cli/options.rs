@@ -60,7 +60,7 @@ impl From<RunArgs> for cmd::run::Options {
             format: args.format,
             scenario: args.scenario,
             version: args.version,
-            stub: args.stub.into(),
+            stub: args.stub.then_some(StubOptions { status: args.stub_status }),
             record_to: args.record_to,
             home: args.home,
             exclude: args.exclude,

@@ -124,7 +124,9 @@ fn render_check(report: &Report, view: View, paint: Paint) -> String {
 /// Whether a cell is explained without `--verbose`: anything but a plain
 /// pass or an expected failure of a recording.
 fn needs_attention(cell: &CellOutcome) -> bool {
-    cell.verdict != Verdict::ExpectedFailure || !cell.dispatcher_log.is_empty()
+    cell.verdict != Verdict::ExpectedFailure
+        || !cell.dispatcher_log.is_empty()
+        || !cell.replay_misses.is_empty()
 }
 
 fn render_run(report: &Report, paint: Paint) -> String {
@@ -145,7 +147,12 @@ fn render_run(report: &Report, paint: Paint) -> String {
                         .filter(|i| i.status == Status::Fail)
                         .map(|i| i.invariant.name())
                         .collect();
-                    format!("fail ({})", failed.join(", "))
+                    let parts: Vec<String> = (!failed.is_empty())
+                        .then(|| failed.join(", "))
+                        .into_iter()
+                        .chain(cell.replay_missed())
+                        .collect();
+                    format!("fail ({})", parts.join("; "))
                 }
                 _ => cell.reason(),
             };
@@ -220,6 +227,12 @@ fn explain(out: &mut String, scenario: &ScenarioOutcome, cell: &CellOutcome, pai
 fn details(out: &mut String, cell: &CellOutcome, paint: Paint) {
     for line in &cell.dispatcher_log {
         let _ = writeln!(out, "  {line}");
+    }
+    if let Some(missed) = cell.replay_missed() {
+        let _ = writeln!(out, "  {missed} (each answered 502; --stub answers any request):");
+        for miss in &cell.replay_misses {
+            let _ = writeln!(out, "    {} replay miss: {miss}", paint.verdict(Verdict::Fail));
+        }
     }
     if !cell.reference.is_empty() {
         let _ = writeln!(
