@@ -352,12 +352,14 @@ pub struct DispatchSendArgs {
 /// `check` options.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Exit codes: 0 every cell passed or failed as a known failure · 1 an unexpected failure or a \
+    after_help = "The text report explains each cell that needs attention (✗ ‽ ★; ⚠ too with --verbose), \
+then shows the version × scenario matrix and the counts.\n\n\
+Exit codes: 0 every cell passed or failed as a known failure · 1 an unexpected failure or a \
 reference failure · 2 bad input.\n\nExamples:\n  dispatch-vcr check\n  dispatch-vcr check scenarios/openclaw --format junit -o junit.xml --shard 1/4\n  \
 dispatch-vcr check --format html -o report.html"
 )]
 pub struct CheckArgs {
-    /// Scenario files, or folders searched for **/*.json.
+    /// Scenario files, or folders searched for **/*.json (cassettes found there are skipped).
     #[arg(value_name = "PATH", default_value = "scenarios")]
     pub paths: Vec<PathBuf>,
     /// Report format.
@@ -372,13 +374,24 @@ pub struct CheckArgs {
     /// A provider catalog that corrects or extends the shipped one (as for `dispatch plan`).
     #[arg(long, value_name = "FILE")]
     pub catalog: Option<PathBuf>,
+    /// Explain the expected failures (⚠) too. By default the text report explains only the cells that
+    /// need attention (✗ fail, ‽ reference failure, ★ fixed); JSON, JUnit and HTML always hold every cell.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
 }
 
 /// `run` options.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "The command runs in a fresh HOME holding the scenario's inputs in OpenClaw's layout     (.openclaw/openclaw.json with logging to HOME/dispatcher.log, .openclaw/agents/<id>/agent/auth-profiles.json,     auth-state.json), with a clean environment: the scenario's env, HOME, TERM=dumb, NO_COLOR=1, the proxy and     trust variables, PATH LANG LC_ALL TZ USER LOGNAME from ours, a TMPDIR of its own (removed afterwards), and DISPATCH_VCR_RUN_HOME,     DISPATCH_VCR_RUN_LOG, DISPATCH_VCR_RUN_AGENT, DISPATCH_VCR_RUN_VERSION, DISPATCH_VCR_RUN_MODEL (the model ref     to ask for at this version).\n\n\
-    Exit status: 0 when every invariant holds (or fails as a known failure), 1 when one fails, 2 bad input,     3 runtime failure. The command's own status is reported, not used.\n\n\
+    after_help = "The command runs in a fresh HOME holding the scenario's inputs in OpenClaw's layout \
+    (.openclaw/openclaw.json with logging to HOME/dispatcher.log, .openclaw/agents/<id>/agent/auth-profiles.json, \
+    auth-state.json), with a clean environment: the scenario's env, HOME, TERM=dumb, NO_COLOR=1, the proxy and \
+    trust variables, PATH LANG LC_ALL TZ USER LOGNAME from ours, a TMPDIR of its own (removed afterwards), and \
+    DISPATCH_VCR_RUN_HOME, DISPATCH_VCR_RUN_LOG, DISPATCH_VCR_RUN_AGENT, DISPATCH_VCR_RUN_VERSION, \
+    DISPATCH_VCR_RUN_MODEL (the model ref to ask for at this version). Its requests are answered by the provider \
+    stub (--stub) or by the scenario's cassette for the version.\n\n\
+    Exit status: 0 when every invariant holds (or fails as a known failure), 1 when one fails or the replayed \
+    cassette lacks a request, 2 bad input, 3 runtime failure. The command's own status is reported, not used.\n\n\
     Example:\n  dispatch-vcr run scenarios/openclaw/codex-oauth-goes-to-chatgpt-backend.json --version 2026.9.6 \\\n    \
     --stub -- sh -c 'openclaw agent --local --agent main -m hi --model \"$DISPATCH_VCR_RUN_MODEL\"'"
 )]
@@ -386,12 +399,19 @@ pub struct RunArgs {
     /// The scenario whose inputs the dispatcher gets and whose expectations it is held to.
     #[arg(value_name = "SCENARIO")]
     pub scenario: PathBuf,
-    /// The dispatcher version being run (default: the newest version the scenario has a cassette for).
+    /// The dispatcher version being run: the scenario's expectations for it apply and, without
+    /// --stub, its cassette answers (default: the newest version the scenario has a cassette for).
     #[arg(long, value_name = "V")]
     pub version: Option<String>,
-    /// The provider stub instead of replaying the scenario's cassette.
-    #[command(flatten)]
-    pub stub: StubArgs,
+    /// Answer from the built-in provider stub (Responses, chat completions, Anthropic messages, model
+    /// lists, Responses WebSockets; no connection leaves the machine). Without --stub the scenario's
+    /// cassette for --version is replayed: a request it lacks is answered 502 and fails the run.
+    #[arg(long)]
+    pub stub: bool,
+    /// With --stub: answer every model call with this error status instead (400–599); 401 sends
+    /// the provider's real 401 body, which makes dispatchers log their failover decision.
+    #[arg(long, value_name = "N", requires = "stub")]
+    pub stub_status: Option<u16>,
     /// Keep the observed traffic as a cassette (redacted; meta names the dispatcher and version).
     #[arg(long, value_name = "FILE")]
     pub record_to: Option<PathBuf>,

@@ -60,7 +60,7 @@ impl From<RunArgs> for cmd::run::Options {
             format: args.format,
             scenario: args.scenario,
             version: args.version,
-            stub: args.stub.into(),
+            stub: args.stub.then_some(StubOptions { status: args.stub_status }),
             record_to: args.record_to,
             home: args.home,
             exclude: args.exclude,
@@ -80,6 +80,7 @@ impl From<CheckArgs> for cmd::check::Options {
             output: args.output,
             shard: args.shard,
             catalog: args.catalog,
+            verbose: args.verbose,
         }
     }
 }

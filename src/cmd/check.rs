@@ -23,6 +23,8 @@ pub struct Options {
     pub shard: Option<ShardInfo>,
     /// A catalog file that corrects or extends the shipped one.
     pub catalog: Option<PathBuf>,
+    /// `--verbose`: the text report explains expected failures too.
+    pub verbose: bool,
 }
 
 /// Check, render, write. Returns the exit code (0 all pass or known
@@ -32,6 +34,7 @@ pub fn run(options: &Options) -> Result<u8> {
     let progress = Progress::bar("cells");
     let report = check_showing(&options.paths, options.shard, &reference, &progress)?;
     progress.finish();
-    report::emit(&report, options.format, options.output.as_deref())?;
+    let view = report::text::View { verbose: options.verbose, ..Default::default() };
+    report::emit(&report, options.format, view, options.output.as_deref())?;
     Ok(report.exit_code())
 }

@@ -269,6 +269,13 @@ fn cell_details(out: &mut String, scenario: &ScenarioOutcome, n: usize, m: usize
         }
         out.push_str("</ul>\n");
     }
+    if let Some(missed) = cell.replay_missed() {
+        let _ = write!(out, "<h4>{} (each answered 502)</h4>\n<ul class=\"replay-misses\">", escape(&missed));
+        for miss in &cell.replay_misses {
+            let _ = write!(out, "<li>{}</li>", escape(miss));
+        }
+        out.push_str("</ul>\n");
+    }
     if !cell.reference.is_empty() {
         out.push_str("<h4>The reference dispatcher disagrees with the scenario's pinned expect (pinned = expected)</h4>\n");
         failures(out, &cell.reference.iter().collect::<Vec<_>>());

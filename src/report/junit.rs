@@ -7,7 +7,8 @@
 //! Jenkins) then show them apart from both passes and failures, and they do
 //! not fail the build. Fixed cells pass, with a `<system-out>` note asking
 //! to remove the `known_failures` entry. Invariants with nothing to judge
-//! are `<skipped>` with the reason.
+//! are `<skipped>` with the reason. A live run whose replay missed requests
+//! gets a failed `replay` testcase listing them.
 
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
@@ -44,6 +45,11 @@ fn suite(scenario: &ScenarioOutcome) -> TestSuite {
                 ));
             }
             suite.add_test_case(case);
+        }
+        if let Some(missed) = cell.replay_missed() {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_message(missed).set_type("replay").set_description(cell.replay_misses.join("\n"));
+            suite.add_test_case(case(scenario, format!("{} · replay", cell.version), status));
         }
     }
     suite
@@ -199,6 +205,25 @@ mod tests {
             assert!(xml.contains(&expected), "no {expected:?} in\n{xml}");
         }
         assert_eq!(xml.matches("<testcase ").count(), 7);
+    }
+
+    #[test]
+    fn a_replay_miss_is_a_failed_testcase_of_its_own() {
+        let passed = outcome(Invariant::Endpoint, Status::Pass, &[]);
+        let missed = cell("2026.9.6", Verdict::Pass, None, vec![passed])
+            .with_replay_misses(vec!["GET https://a/ is not in the cassette".into()]);
+        let scenario = ScenarioOutcome {
+            name: "s".into(),
+            path: "s.json".into(),
+            about: None,
+            source: None,
+            first_bad_version: None,
+            cells: vec![missed],
+        };
+        let xml = render(&Report::new(vec![scenario], None));
+        assert!(xml.contains(r#"<testcase name="2026.9.6 · replay" classname="s" file="s.json">"#), "{xml}");
+        let failure = r#"<failure message="the replay missed 1 request" type="replay">GET https://a/ is not"#;
+        assert!(xml.contains(failure), "{xml}");
     }
 
     #[test]

@@ -217,6 +217,11 @@ pub struct CellOutcome {
     /// (live runs only), e.g. `OpenClaw logged profile=sha256:52c34d3a1a78 (openai-codex:user@example.com): …`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dispatcher_log: Vec<String>,
+    /// Requests a live run's replay of the scenario's cassette could not
+    /// answer (each answered 502), one explanation each: `GET https://… is not
+    /// in the cassette; nearest recorded: #1 …`. Any makes the cell fail.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replay_misses: Vec<String>,
 }
 
 impl CellOutcome {
@@ -231,7 +236,20 @@ impl CellOutcome {
             reference: Vec::new(),
             invariants: Vec::new(),
             dispatcher_log: Vec::new(),
+            replay_misses: Vec::new(),
         }
+    }
+
+    /// The cell of a live run whose replay missed `misses`: a failure whatever
+    /// the invariants say (a reference failure stays one). The dispatcher got
+    /// a 502 where the recording has no answer, so the run did not show what
+    /// it sends against the recorded provider, and what it sent next may differ.
+    pub fn with_replay_misses(mut self, misses: Vec<String>) -> Self {
+        if !misses.is_empty() && self.verdict != Verdict::ReferenceFailure {
+            self.verdict = Verdict::Fail;
+        }
+        self.replay_misses = misses;
+        self
     }
 
     /// All invariant failures of the cell.
@@ -242,7 +260,16 @@ impl CellOutcome {
     /// Whether reports explain the cell: anything but a plain pass (a pass
     /// with the dispatcher's log of a live run is explained too).
     pub fn is_explained(&self) -> bool {
-        self.verdict != Verdict::Pass || !self.dispatcher_log.is_empty()
+        self.verdict != Verdict::Pass || !self.dispatcher_log.is_empty() || !self.replay_misses.is_empty()
+    }
+
+    /// `the replay missed 2 requests`, when it missed any.
+    pub fn replay_missed(&self) -> Option<String> {
+        match self.replay_misses.len() {
+            0 => None,
+            1 => Some("the replay missed 1 request".to_owned()),
+            n => Some(format!("the replay missed {n} requests")),
+        }
     }
 
     /// The failures grouped by request, in `seq` order; `None` is the
@@ -260,6 +287,9 @@ impl CellOutcome {
                 format!(
                     "fixed: listed in known_failures ({known}) but every invariant holds; remove the entry"
                 )
+            }
+            (Verdict::Fail, _) if !self.replay_misses.is_empty() => {
+                format!("fail: {}", self.replay_missed().unwrap_or_default())
             }
             (verdict, _) => verdict.words().to_owned(),
         }
@@ -400,7 +430,8 @@ pub struct Failure {
 /// A report's rendering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// A version × scenario matrix, then every failure explained with a diff.
+    /// For reading: each failure explained with a diff of the request heads; for check, expected failures
+    /// only with --verbose, then the version × scenario matrix and the counts.
     Text,
     /// The outcome model as JSON (docs/report-json.md).
     Json,
@@ -410,21 +441,27 @@ pub enum Format {
     Html,
 }
 
-/// Render `report` in `format`; `color` puts ANSI colours in the text form.
+/// Render `report` in `format` (text as `check` shows it by default);
+/// `color` puts ANSI colours in the text form.
 pub fn render(report: &Report, format: Format, color: bool) -> String {
+    render_view(report, format, text::View::default(), color)
+}
+
+/// [`render`], with the text form shaped by `view` (the other forms hold everything).
+pub fn render_view(report: &Report, format: Format, view: text::View, color: bool) -> String {
     match format {
-        Format::Text => text::render(report, color),
+        Format::Text => text::render_view(report, view, color),
         Format::Json => json(report),
         Format::Junit => junit::render(report),
         Format::Html => html::render(report),
     }
 }
 
-/// Render `report` and write it to `output` (atomically) or stdout, in
-/// colour only on a terminal that wants it.
-pub fn emit(report: &Report, format: Format, output: Option<&Path>) -> Result<()> {
+/// Render `report` (text shaped by `view`) and write it to `output`
+/// (atomically) or stdout, in colour only on a terminal that wants it.
+pub fn emit(report: &Report, format: Format, view: text::View, output: Option<&Path>) -> Result<()> {
     let color = text::use_color(output.is_some());
-    crate::files::write(output, &render(report, format, color))
+    crate::files::write(output, &render_view(report, format, view, color))
 }
 
 /// The report as pretty JSON with a trailing newline.
@@ -527,6 +564,23 @@ mod tests {
         c.verdict = Verdict::Fixed;
         assert!(c.reason().ends_with("remove the entry"));
         assert_eq!(cell("1", Verdict::Fail).reason(), "fail");
+    }
+
+    #[test]
+    fn a_replay_miss_fails_the_cell_and_says_so() {
+        let miss = || vec!["GET https://api.openai.com/v1/models is not in the cassette".to_owned()];
+        for verdict in [Verdict::Pass, Verdict::Fixed, Verdict::ExpectedFailure, Verdict::Fail] {
+            let c = cell("1", verdict).with_replay_misses(miss());
+            assert_eq!(c.verdict, Verdict::Fail, "{verdict:?}");
+            assert_eq!(c.reason(), "fail: the replay missed 1 request");
+            assert!(c.is_explained());
+        }
+        let reference = cell("1", Verdict::ReferenceFailure).with_replay_misses(miss());
+        assert_eq!(reference.verdict, Verdict::ReferenceFailure);
+        assert_eq!(cell("1", Verdict::Pass).with_replay_misses(Vec::new()).verdict, Verdict::Pass);
+        let report =
+            Report::new(vec![scenario(vec![cell("1", Verdict::Pass).with_replay_misses(miss())])], None);
+        assert_eq!(report.exit_code(), 1);
     }
 
     #[test]

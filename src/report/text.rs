@@ -1,12 +1,13 @@
-//! The text report: a version × scenario matrix, then every failing,
-//! expected-failing, fixed or reference-failing cell explained with the
-//! diff of its request heads (and, for live runs, any cell with lines from
-//! the dispatcher's own log).
+//! The text report. For `check`: every failing, fixed or reference-failing
+//! cell explained with the diff of its request heads (expected failures too
+//! with `--verbose`), then the version × scenario matrix, the scenarios it
+//! numbers and the counts, last, where a terminal leaves them in view. For
+//! `run`: its one cell, always explained, with the dispatcher's own log.
 
 use std::fmt::Write as _;
 use std::io::IsTerminal as _;
 
-use super::{CellOutcome, DiffLine, Failure, Report, ScenarioOutcome, Verdict, by_diff};
+use super::{CellOutcome, DiffLine, Failure, Report, ScenarioOutcome, Status, Verdict, by_diff};
 
 /// Whether to colour output going to stdout: only on a terminal, never with
 /// `NO_COLOR` set (<https://no-color.org>), never into a file.
@@ -52,29 +53,132 @@ impl Paint {
     }
 }
 
-/// Render the whole report.
+/// Whose report the text is, and how much of it to show. JSON, JUnit and
+/// HTML always hold everything; only the text is shortened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct View {
+    /// `check`'s matrix, or one `run`'s cell.
+    pub layout: Layout,
+    /// Explain expected failures (⚠) too. By default only the cells that need
+    /// attention are: failures (✗), reference failures (‽) and fixed ones (★).
+    pub verbose: bool,
+}
+
+/// The shape of a text report.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Layout {
+    /// `check`: the cells that need attention explained, then the version ×
+    /// scenario matrix, the scenarios, and the counts last.
+    #[default]
+    Check,
+    /// `run`: one cell (or each cell), headed `dispatch-vcr run: SCENARIO @
+    /// VERSION`, always explained.
+    Run,
+}
+
+/// Render the whole report as `check` shows it by default.
 pub fn render(report: &Report, color: bool) -> String {
+    render_view(report, View::default(), color)
+}
+
+/// Render the whole report for `view`.
+pub fn render_view(report: &Report, view: View, color: bool) -> String {
     let paint = Paint(color);
+    match view.layout {
+        Layout::Check => render_check(report, view, paint),
+        Layout::Run => render_run(report, paint),
+    }
+}
+
+fn render_check(report: &Report, view: View, paint: Paint) -> String {
     let mut out = String::new();
-    header(&mut out, report, paint);
-    matrix(&mut out, report, paint);
-    legend(&mut out, report);
+    let shard = report.shard.map(|sh| format!(" (shard {}/{})", sh.index, sh.count)).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "dispatch-vcr check: {}, {}{shard}",
+        count(report.scenarios.len(), "scenario"),
+        count(report.summary.cells, "cell")
+    );
+    let mut hidden = 0;
     for scenario in &report.scenarios {
         for cell in scenario.cells.iter().filter(|c| c.is_explained()) {
-            explain(&mut out, scenario, cell, paint);
+            if view.verbose || needs_attention(cell) {
+                explain(&mut out, scenario, cell, paint);
+            } else {
+                hidden += 1;
+            }
+        }
+    }
+    out.push('\n');
+    matrix(&mut out, report, paint);
+    legend(&mut out, report);
+    summary(&mut out, report, paint);
+    if hidden > 0 {
+        let cells = if hidden == 1 { "cell is" } else { "cells are" };
+        let _ =
+            writeln!(out, "{hidden} expected-failure {cells} not explained here; --verbose explains them");
+    }
+    out
+}
+
+/// Whether a cell is explained without `--verbose`: anything but a plain
+/// pass or an expected failure of a recording.
+fn needs_attention(cell: &CellOutcome) -> bool {
+    cell.verdict != Verdict::ExpectedFailure
+        || !cell.dispatcher_log.is_empty()
+        || !cell.replay_misses.is_empty()
+}
+
+fn render_run(report: &Report, paint: Paint) -> String {
+    let mut out = String::new();
+    for scenario in &report.scenarios {
+        for cell in &scenario.cells {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            let title = format!("{} @ {}", scenario.name, cell.version);
+            let _ = writeln!(out, "dispatch-vcr run: {}", paint.bold(&title));
+            let why = match cell.verdict {
+                Verdict::Pass => "pass: every invariant holds".to_owned(),
+                Verdict::Fail => {
+                    let failed: Vec<&str> = cell
+                        .invariants
+                        .iter()
+                        .filter(|i| i.status == Status::Fail)
+                        .map(|i| i.invariant.name())
+                        .collect();
+                    let parts: Vec<String> = (!failed.is_empty())
+                        .then(|| failed.join(", "))
+                        .into_iter()
+                        .chain(cell.replay_missed())
+                        .collect();
+                    format!("fail ({})", parts.join("; "))
+                }
+                _ => cell.reason(),
+            };
+            let _ = writeln!(out, "{} {why}", paint.verdict(cell.verdict));
+            let _ = writeln!(out, "  observed: {}", cell.cassette);
+            details(&mut out, cell, paint);
         }
     }
     out
 }
 
-fn header(out: &mut String, report: &Report, paint: Paint) {
+/// `1 scenario`, `8 scenarios`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
+/// The counts per verdict, which are also the legend of the matrix's symbols.
+fn summary(out: &mut String, report: &Report, paint: Paint) {
     let s = &report.summary;
-    let shard = report.shard.map(|sh| format!(" (shard {}/{})", sh.index, sh.count)).unwrap_or_default();
-    let _ =
-        writeln!(out, "dispatch-vcr check: {} scenarios, {} cells{shard}", report.scenarios.len(), s.cells);
-    let parts: Vec<String> =
+    let mut parts: Vec<String> =
         Verdict::ALL.iter().map(|v| format!("{} {} {}", paint.verdict(*v), s.count(*v), v.words())).collect();
-    let _ = writeln!(out, "{}\n", parts.join("   "));
+    let cells_per_scenario = report.versions().len();
+    if report.scenarios.iter().any(|sc| sc.cells.len() < cells_per_scenario) {
+        parts.push(format!("{} no cassette", paint.dim("·")));
+    }
+    let _ = writeln!(out, "{}", parts.join("   "));
 }
 
 fn matrix(out: &mut String, report: &Report, paint: Paint) {
@@ -96,6 +200,7 @@ fn matrix(out: &mut String, report: &Report, paint: Paint) {
     out.push('\n');
 }
 
+/// The scenarios the matrix's columns number, with their first bad versions.
 fn legend(out: &mut String, report: &Report) {
     let width = report.scenarios.iter().map(|s| s.name.chars().count()).max().unwrap_or(0);
     for (n, scenario) in report.scenarios.iter().enumerate() {
@@ -105,17 +210,29 @@ fn legend(out: &mut String, report: &Report) {
             let _ = writeln!(out, "{:>5}first bad version: {version}", "");
         }
     }
-    let symbols: Vec<String> = Verdict::ALL.iter().map(|v| format!("{} {}", v.symbol(), v.words())).collect();
-    let _ = writeln!(out, "\n{}   · no cassette", symbols.join("   "));
+    out.push('\n');
 }
 
+/// One cell of `check`: its heading, its cassette, then [`details`].
 fn explain(out: &mut String, scenario: &ScenarioOutcome, cell: &CellOutcome, paint: Paint) {
     let why = cell.reason();
     let title = format!("{} @ {}", scenario.name, cell.version);
     let _ = writeln!(out, "\n{} {}: {why}", paint.verdict(cell.verdict), paint.bold(&title));
     let _ = writeln!(out, "  cassette {}", cell.cassette);
+    details(out, cell, paint);
+}
+
+/// What the dispatcher logged, replay misses, the reference's disagreement,
+/// and every failure by request.
+fn details(out: &mut String, cell: &CellOutcome, paint: Paint) {
     for line in &cell.dispatcher_log {
         let _ = writeln!(out, "  {line}");
+    }
+    if let Some(missed) = cell.replay_missed() {
+        let _ = writeln!(out, "  {missed} (each answered 502; --stub answers any request):");
+        for miss in &cell.replay_misses {
+            let _ = writeln!(out, "    {} replay miss: {miss}", paint.verdict(Verdict::Fail));
+        }
     }
     if !cell.reference.is_empty() {
         let _ = writeln!(

@@ -147,6 +147,7 @@ mod tests {
             kind: "openai-key".into(),
             profile: None,
             provider: None,
+            recorded_without_profile: false,
         };
         assert_eq!(credential_line(&c), "authorization: Bearer <openai-key sha256:0123456789ab unbound>");
     }

@@ -213,6 +213,16 @@ fn judge_profile(step: &ExpectedDispatch, obs: &Observation) -> Option<Judgement
             "no profile (no credential)",
         ),
         (Some(want), Some(c)) => match c.profile.as_deref() {
+            None if c.recorded_without_profile => Judgement::new(
+                format!(
+                    "credential {} belongs to no known profile: the cassette was recorded without --profiles \
+                     (its meta.credentials entry names no profile) and no credential of the scenario has \
+                     this fingerprint",
+                    c.fingerprint
+                ),
+                planned,
+                format!("unbound credential {} (recorded without --profiles)", c.fingerprint),
+            ),
             None => Judgement::new(
                 format!("credential {} belongs to no known profile", c.fingerprint),
                 planned,
@@ -364,6 +374,7 @@ mod tests {
             kind: "jwt".into(),
             profile: Some(profile.into()),
             provider: Some(provider.into()),
+            recorded_without_profile: false,
         }
     }
 

@@ -31,6 +31,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Scenario> {
 fn check_format(value: &Value) -> Result<()> {
     match value.get("format").and_then(Value::as_str) {
         Some(FORMAT_V1) => Ok(()),
+        Some(other) if is_cassette_format(other) => {
+            Err(Error::input("this is a cassette, not a scenario: pass the scenario that names it"))
+        }
         Some(other) => Err(Error::input(format!(
             "format: unsupported scenario format {other:?}; this version reads {FORMAT_V1:?}"
         ))),
@@ -74,13 +77,40 @@ fn validate(scenario: &Scenario) -> Result<()> {
     Ok(())
 }
 
+/// Whether `format` names a cassette (of any version).
+fn is_cassette_format(format: &str) -> bool {
+    format.starts_with(CASSETTE_FORMAT_PREFIX)
+}
+
+/// `dispatch-vcr/cassette@` of every cassette format.
+const CASSETTE_FORMAT_PREFIX: &str = "dispatch-vcr/cassette@";
+
+/// Whether the JSON file at `path` is a cassette, by its `format` (read
+/// without building the rest of it). Unreadable files are not: loading them
+/// says what is wrong.
+fn is_cassette_file(path: &Path) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        format: Option<String>,
+    }
+    let Ok(text) = std::fs::read_to_string(path) else { return false };
+    serde_json::from_str::<Head>(&text).ok().and_then(|h| h.format).is_some_and(|f| is_cassette_format(&f))
+}
+
 /// Every scenario file under `paths`: files as given, folders searched for
-/// `**/*.json`, in path order so runs and shards are deterministic.
+/// `**/*.json` (cassettes, which a scenario's folder often holds beside it,
+/// are skipped), in path order so runs and shards are deterministic.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
+    let mut cassettes = 0;
     for path in paths {
         if path.is_dir() {
-            collect_json(path, &mut files)?;
+            let mut found = Vec::new();
+            collect_json(path, &mut found)?;
+            let before = found.len();
+            found.retain(|file| !is_cassette_file(file));
+            cassettes += before - found.len();
+            files.extend(found);
         } else if path.is_file() {
             files.push(path.clone());
         } else {
@@ -94,7 +124,12 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     files.dedup();
     if files.is_empty() {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-        return Err(Error::input(format!("no scenario files (*.json) under {}", shown.join(", "))));
+        let skipped = match cassettes {
+            0 => String::new(),
+            1 => " (1 cassette skipped)".to_owned(),
+            n => format!(" ({n} cassettes skipped)"),
+        };
+        return Err(Error::input(format!("no scenario files (*.json) under {}{skipped}", shown.join(", "))));
     }
     Ok(files)
 }
@@ -201,7 +236,27 @@ mod tests {
     fn other_format_is_named() {
         let msg = error_of(&GOOD.replace("scenario@1", "scenario@9"));
         assert!(msg.contains("format: unsupported scenario format \"dispatch-vcr/scenario@9\""), "{msg}");
-        assert!(error_of(r#"{"format": "dispatch-vcr/cassette@1"}"#).contains("unsupported scenario format"));
+        assert!(error_of(r#"{"format": "dispatch-vcr/report@1"}"#).contains("unsupported scenario format"));
+    }
+
+    #[test]
+    fn a_cassette_is_named_as_one() {
+        let msg = error_of(r#"{"format": "dispatch-vcr/cassette@1", "meta": {}, "interactions": []}"#);
+        assert_eq!(msg, "DIR/x.json: this is a cassette, not a scenario: pass the scenario that names it");
+    }
+
+    #[test]
+    fn cassettes_in_a_folder_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "s.json", "{}");
+        write(dir.path(), "c.json", r#"{"format": "dispatch-vcr/cassette@1", "interactions": []}"#);
+        write(dir.path(), "broken.json", "{");
+        let files = discover(&[dir.path().to_path_buf()]).unwrap();
+        assert_eq!(files, vec![dir.path().join("broken.json"), dir.path().join("s.json")]);
+        let only = tempfile::tempdir().unwrap();
+        write(only.path(), "c.json", r#"{"format": "dispatch-vcr/cassette@1"}"#);
+        let err = discover(&[only.path().to_path_buf()]).unwrap_err();
+        assert!(err.message().ends_with("(1 cassette skipped)"), "{}", err.message());
     }
 
     #[test]

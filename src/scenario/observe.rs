@@ -5,7 +5,8 @@
 //! kind and the profile it is bound to. Bindings come from the cassette's
 //! `meta.credentials`, the reference plan and the scenario's fixture profiles.
 
-use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -66,6 +67,10 @@ pub struct SeenCredential {
     pub profile: Option<String>,
     /// The provider whose hosts it may reach, when known.
     pub provider: Option<String>,
+    /// Whether the cassette's `meta.credentials` lists it with a kind and no
+    /// profile (recorded without `--profiles`) and nothing else bound it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recorded_without_profile: bool,
 }
 
 /// What is known of one credential fingerprint.
@@ -80,32 +85,52 @@ pub struct Binding {
 }
 
 /// Fingerprint → binding. The first source to name a fingerprint wins, so
-/// callers insert the most specific source first.
+/// callers insert the most specific source first; but a source that knows
+/// only the kind (a cassette recorded without `--profiles`) leaves the
+/// profile to the next source that names one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Bindings {
     by_fingerprint: BTreeMap<String, Binding>,
+    /// Fingerprints the cassette's `meta.credentials` lists without a profile.
+    recorded_without_profile: BTreeSet<String>,
 }
 
 impl Bindings {
-    /// Bind `fingerprint` unless it is already bound.
+    /// Bind `fingerprint` unless it is already bound to a profile; a binding
+    /// without one gets the profile (and provider) of `binding`, keeping its kind.
     pub fn insert(&mut self, fingerprint: String, binding: Binding) {
-        self.by_fingerprint.entry(fingerprint).or_insert(binding);
+        match self.by_fingerprint.entry(fingerprint) {
+            Entry::Vacant(entry) => {
+                entry.insert(binding);
+            }
+            Entry::Occupied(mut entry) => {
+                let known = entry.get_mut();
+                if known.profile.is_none() && binding.profile.is_some() {
+                    known.profile = binding.profile;
+                    known.provider = binding.provider;
+                }
+            }
+        }
     }
 
     /// The cassette's `meta.credentials`; a profile id `provider:name` names its provider.
     pub fn add_meta(&mut self, meta: &Meta) {
         for (fingerprint, facts) in &meta.credentials {
             let provider = facts.profile.as_deref().and_then(provider_of_profile);
+            if facts.profile.is_none() {
+                self.recorded_without_profile.insert(fingerprint.clone());
+            }
             let binding = Binding { kind: facts.kind.clone(), profile: facts.profile.clone(), provider };
             self.insert(fingerprint.clone(), binding);
         }
     }
 
-    /// Add the bindings of `other` for fingerprints not bound yet.
+    /// Add the bindings of `other` for fingerprints not bound (to a profile) yet.
     pub fn extend(&mut self, other: Bindings) {
         for (fingerprint, binding) in other.by_fingerprint {
             self.insert(fingerprint, binding);
         }
+        self.recorded_without_profile.extend(other.recorded_without_profile);
     }
 
     /// What is known of `fingerprint`.
@@ -175,6 +200,8 @@ fn seen_credential(header: &str, value: &str, bindings: &Bindings) -> SeenCreden
         (None, None) => credential::classify(secret).to_owned(),
         (None, Some(_)) => UNKNOWN_KIND.to_owned(),
     };
+    let recorded_without_profile = binding.is_some_and(|b| b.profile.is_none())
+        && bindings.recorded_without_profile.contains(&fingerprint);
     SeenCredential {
         header: header.to_owned(),
         scheme: scheme.map(str::to_owned),
@@ -182,6 +209,7 @@ fn seen_credential(header: &str, value: &str, bindings: &Bindings) -> SeenCreden
         kind,
         profile: binding.and_then(|b| b.profile.clone()),
         provider: binding.and_then(|b| b.provider.clone()),
+        recorded_without_profile,
     }
 }
 
@@ -348,6 +376,38 @@ mod tests {
         bindings.insert("sha256:000000000001".into(), bound("openai:a"));
         bindings.insert("sha256:000000000001".into(), bound("openai:b"));
         assert_eq!(bindings.get("sha256:000000000001").unwrap().profile.as_deref(), Some("openai:a"));
+    }
+
+    #[test]
+    fn a_recording_that_knows_only_the_kind_leaves_the_profile_to_the_next_source() {
+        let fp = credential::fingerprint("sk-proj-key");
+        let mut meta = Meta::default();
+        meta.credentials
+            .insert(fp.clone(), CredentialFacts { kind: "openai-key".into(), profile: None, account: None });
+        let fixture = Binding {
+            kind: "openai-key".into(),
+            profile: Some("env:OPENAI_API_KEY".into()),
+            provider: Some("openai".into()),
+        };
+        let marker = format!("Bearer {}", credential::redaction_marker("sk-proj-key"));
+        let i =
+            interaction("https://api.openai.com/v1/responses", &[("authorization", &marker)], Value::Null);
+
+        let mut bindings = Bindings::default();
+        bindings.add_meta(&meta);
+        let mut fixtures = Bindings::default();
+        fixtures.insert(fp.clone(), fixture);
+        bindings.extend(fixtures);
+        let seen = &observe(&i, &bindings, &model_api).unwrap().credentials[0];
+        assert_eq!(seen.profile.as_deref(), Some("env:OPENAI_API_KEY"));
+        assert_eq!(seen.provider.as_deref(), Some("openai"));
+        assert!(!seen.recorded_without_profile);
+
+        let mut alone = Bindings::default();
+        alone.add_meta(&meta);
+        let seen = &observe(&i, &alone, &model_api).unwrap().credentials[0];
+        assert_eq!((seen.kind.as_str(), seen.profile.as_deref()), ("openai-key", None));
+        assert!(seen.recorded_without_profile, "the report can say why it is unbound");
     }
 
     #[test]

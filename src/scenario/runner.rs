@@ -135,8 +135,17 @@ pub fn check_showing(
             _ => grouped.push(scenario_outcome(scenario, cell)),
         }
     }
+    // A shard sees only some of a scenario's versions, and the step it would
+    // blame may not be the full run's: it names one only when it holds them all.
+    let whole = |outcome: &ScenarioOutcome| {
+        scenarios
+            .iter()
+            .any(|s| s.path.display().to_string() == outcome.path && s.cassettes.len() == outcome.cells.len())
+    };
     for outcome in &mut grouped {
-        outcome.first_bad_version = first_bad_version(&outcome.cells);
+        if whole(outcome) {
+            outcome.first_bad_version = first_bad_version(&outcome.cells);
+        }
     }
     Ok(Report::new(grouped, shard))
 }

@@ -40,7 +40,7 @@ fn section<'a>(text: &'a str, heading: &str) -> &'a str {
 
 #[test]
 fn shipped_catalogue_checks_green_and_reproduces_83380() {
-    let out = check(&[]);
+    let out = check(&["--verbose"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
     let cell = section(&text, "⚠ codex-runtime-binds-oauth-profile @ 2026.5.16-beta.4");
@@ -78,12 +78,12 @@ fn shipped_catalogue_checks_green_and_reproduces_83380() {
 
 #[test]
 fn the_text_matrix_and_one_explanation_match_their_snapshots() {
-    let text = stdout(&check(&[]));
-    let matrix = &text[..text.find("\n⚠").unwrap_or(text.len())];
-    insta::assert_snapshot!("matrix", matrix);
+    // By default the shipped catalogue is the matrix alone: nothing needs attention.
+    insta::assert_snapshot!("matrix", stdout(&check(&[])));
+    let verbose = stdout(&check(&["--verbose"]));
     insta::assert_snapshot!(
         "explanation_83380",
-        section(&text, "⚠ codex-runtime-binds-oauth-profile @ 2026.5.16-beta.4")
+        section(&verbose, "⚠ codex-runtime-binds-oauth-profile @ 2026.5.16-beta.4")
     );
 }
 
@@ -267,4 +267,196 @@ fn bad_input_exits_2_naming_what_to_fix() {
     let out = check(&[dir.path().join("missing").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no such scenario file or folder"), "{}", stderr(&out));
+}
+
+/// A key sent as `Authorization: Bearer KEY`, recorded through `record --stub`
+/// with no `--profiles` (so `meta.credentials` knows its kind, not its profile).
+async fn record_bearer_without_profiles(dir: &Path, key: &str) -> PathBuf {
+    let out = dir.join("recorded.json");
+    let script = format!(
+        "curl -sS --proxy \"$HTTPS_PROXY\" --cacert \"$NODE_EXTRA_CA_CERTS\" https://api.openai.com/v1/responses \
+         -H 'authorization: Bearer {key}' -H 'content-type: application/json' \
+         -d '{{\"model\":\"gpt-5.5\",\"input\":\"hi\"}}' >/dev/null"
+    );
+    let bin = crate::support::Bin::new();
+    let args = ["record", "--stub", "-o", out.to_str().unwrap(), "--", "sh", "-c", &script];
+    let recorded = bin.run(args).await;
+    assert_eq!(recorded.status.code(), Some(0), "{}", String::from_utf8_lossy(&recorded.stderr));
+    let cassette: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let fingerprint = dispatch_vcr::credential::fingerprint(key);
+    assert_eq!(cassette["meta"]["credentials"][&fingerprint], serde_json::json!({"kind": "openai-key"}));
+    out
+}
+
+/// A scenario beside `cassette` whose inputs give `key` as OPENAI_API_KEY.
+fn env_key_scenario(dir: &Path, key: &str, cassette: &Path) -> PathBuf {
+    let scenario = serde_json::json!({
+        "format": "dispatch-vcr/scenario@1",
+        "name": "env-key-recorded-without-profiles",
+        "dispatcher": "openclaw",
+        "inputs": {
+            "config": {"agents": {"defaults": {"model": {"primary": "openai/gpt-5.5"}}}},
+            "env": {"OPENAI_API_KEY": key}
+        },
+        "cassettes": {"2026.9.6": cassette.file_name().unwrap().to_str().unwrap()}
+    });
+    let path = dir.join("scenario.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&scenario).unwrap()).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_recorded_without_profiles_is_bound_by_the_scenarios_fixtures() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "sk-proj-rowonefixture0123456789abcdef";
+    let recorded = record_bearer_without_profiles(dir.path(), key).await;
+    let scenario = env_key_scenario(dir.path(), key, &recorded);
+    let out = check(&[scenario.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+
+    // Where binding really fails, the message says why: the recording named no profile.
+    let other = env_key_scenario(dir.path(), "sk-proj-anotherfixture0123456789abcd", &recorded);
+    let out = check(&[other.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("recorded without --profiles"), "{text}");
+}
+
+#[test]
+fn a_folder_holding_a_scenario_and_its_cassettes_checks_the_scenario_only() {
+    // The layout docs/openclaw.md suggests: my-setup.json beside before.json and after.json.
+    let dir = tempfile::tempdir().unwrap();
+    let source = root().join("scenarios/openclaw/api-key-profile-sends-bearer.json");
+    let mut scenario: Value = serde_json::from_str(&std::fs::read_to_string(&source).unwrap()).unwrap();
+    let cassettes = scenario["cassettes"].as_object_mut().unwrap();
+    for (version, path) in cassettes.iter_mut() {
+        let name = format!("{version}.json");
+        std::fs::copy(source.parent().unwrap().join(path.as_str().unwrap()), dir.path().join(&name)).unwrap();
+        *path = Value::String(name);
+    }
+    let scenario_path = dir.path().join("my-setup.json");
+    std::fs::write(&scenario_path, serde_json::to_string_pretty(&scenario).unwrap()).unwrap();
+
+    let out = check(&["--format", "json", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: Report = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report.scenarios.len(), 1);
+    assert_eq!(report.summary.cells, scenario["cassettes"].as_object().unwrap().len());
+
+    // Named explicitly, a cassette is refused with what to pass instead.
+    let cassette = dir.path().join("2026.9.6.json");
+    let out = check(&[cassette.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let message = stderr(&out);
+    assert!(message.contains("2026.9.6.json"), "{message}");
+    assert!(
+        message.contains("this is a cassette, not a scenario: pass the scenario that names it"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_shard_names_the_full_runs_first_bad_version_or_none() {
+    let full = json_report(&[]);
+    let first_bad =
+        |name: &str| full.scenarios.iter().find(|s| s.name == name).and_then(|s| s.first_bad_version.clone());
+    let whole = json_report(&["--shard", "1/1"]);
+    assert!(whole.scenarios.iter().all(|s| s.first_bad_version == first_bad(&s.name)));
+    for shard in ["1/2", "2/2", "1/3", "2/3", "3/3"] {
+        for scenario in json_report(&["--shard", shard]).scenarios {
+            if let Some(version) = &scenario.first_bad_version {
+                assert_eq!(
+                    Some(version),
+                    first_bad(&scenario.name).as_ref(),
+                    "{} in shard {shard}",
+                    scenario.name
+                );
+            }
+        }
+    }
+}
+
+/// Copies of every shipped scenario in `dir` (absolute cassette paths), each edited by `edit(name, value)`.
+fn catalogue_copy(dir: &Path, edit: impl Fn(&str, &mut Value)) {
+    for entry in std::fs::read_dir(root().join("scenarios/openclaw")).unwrap() {
+        let name = entry.unwrap().path().file_stem().unwrap().to_str().unwrap().to_owned();
+        scenario_copy(dir, &name, |v| edit(&name, v));
+    }
+}
+
+/// Every cell of `report` with one of `verdicts`, as the heading the text report gives it.
+fn headings(report: &Report, verdicts: &[Verdict]) -> Vec<String> {
+    let cells = report.scenarios.iter().flat_map(|s| s.cells.iter().map(move |c| (s, c)));
+    cells
+        .filter(|(_, c)| verdicts.contains(&c.verdict))
+        .map(|(s, c)| format!("{} {} @ {}: {}", c.verdict.symbol(), s.name, c.version, c.reason()))
+        .collect()
+}
+
+#[test]
+fn the_shipped_catalogue_fits_one_screen_and_verbose_explains_expected_failures() {
+    let out = check(&[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.lines().count() <= 60, "{} lines:\n{text}", text.lines().count());
+    assert!(
+        !text.lines().any(|l| l.starts_with("⚠ ")),
+        "expected failures are explained only with --verbose:\n{text}"
+    );
+    let report = json_report(&[]);
+    for heading in headings(&report, &[Verdict::Fail, Verdict::ReferenceFailure, Verdict::Fixed]) {
+        assert!(text.contains(&heading), "missing {heading:?} in\n{text}");
+    }
+    assert!(text.contains("--verbose"), "the report says how to see the rest:\n{text}");
+
+    let verbose = stdout(&check(&["--verbose"]));
+    for heading in headings(&report, &[Verdict::ExpectedFailure]) {
+        assert!(verbose.contains(&format!("\n{heading}\n")), "missing {heading:?} in\n{verbose}");
+    }
+}
+
+#[test]
+fn unexpected_fixed_and_reference_failures_are_explained_in_full_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    catalogue_copy(dir.path(), |name, v| match name {
+        // ✗: the known failures of #83380 are no longer known.
+        "codex-runtime-binds-oauth-profile" => {
+            v.as_object_mut().unwrap().remove("known_failures");
+        }
+        // ★: a passing version listed as a known failure.
+        "api-key-profile-sends-bearer" => {
+            v["known_failures"]["2026.9.6"] = Value::String("a report".into());
+        }
+        // ‽: a pin the reference contradicts.
+        "oauth-profile-beats-manual-key" => {
+            v["expect"]["endpoint"] = Value::String("POST https://api.openai.com/v1/chat/completions".into());
+        }
+        _ => {}
+    });
+    let path = dir.path().to_str().unwrap();
+    let out = check(&[path]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(!text.lines().any(|l| l.starts_with("⚠ ")), "{text}");
+    let report = json_report(&[path]);
+    let shown = headings(&report, &[Verdict::Fail, Verdict::ReferenceFailure, Verdict::Fixed]);
+    assert!(shown.iter().any(|h| h.starts_with('✗')) && shown.iter().any(|h| h.starts_with('★')));
+    assert!(shown.iter().any(|h| h.starts_with('‽')), "{shown:?}");
+    for heading in &shown {
+        assert!(text.contains(&format!("\n{heading}\n")), "missing {heading:?} in\n{text}");
+    }
+    // In full: every failure of every such cell, with its expected and actual values.
+    let cells = report.scenarios.iter().flat_map(|s| &s.cells);
+    for cell in cells.filter(|c| c.verdict == Verdict::Fail || c.verdict == Verdict::ReferenceFailure) {
+        for failure in cell.failures().chain(&cell.reference) {
+            for line in [&failure.message, &failure.expected, &failure.actual] {
+                assert!(text.contains(line.as_str()), "missing {line:?} in\n{text}");
+            }
+        }
+    }
+    // The matrix comes last, after the explanations, with the counts under it.
+    let matrix = text.rfind("\nversion ").unwrap();
+    assert!(text.rfind("\n✗ ").unwrap() < matrix, "{text}");
+    let counts = text.lines().rev().take(2).find(|l| l.starts_with("✓ ")).unwrap_or_else(|| panic!("{text}"));
+    assert!(counts.contains("✗ 2 fail   ★ 1 fixed   ‽ 5 reference failure"), "{counts}");
 }

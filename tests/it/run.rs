@@ -92,7 +92,7 @@ async fn a_child_sending_the_planned_request_passes_and_its_traffic_is_kept() {
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(stdout.contains("stub answered: event: response.created"), "{stdout}");
     assert!(stdout.contains("inherited key visible: False"), "the user's env stays out: {stdout}");
-    assert!(stdout.contains("✓ 1 pass"), "{stdout}");
+    assert!(stdout.contains("✓ pass: every invariant holds"), "{stdout}");
     assert!(
         stdout.contains("OpenClaw logged profile=sha256:")
             && stdout.contains("(openai:default): stage=assistant"),
@@ -220,4 +220,77 @@ async fn without_stub_the_scenarios_cassette_is_replayed_and_a_missing_bearer_ge
     assert_eq!(dropped.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("HTTP Error 401"), "the provider's 401, as live: {stdout}");
     assert!(stdout.contains("✗ bearer"), "{stdout}");
+}
+
+/// The report in `stdout`: from its first line (`dispatch-vcr …`) to the end.
+fn report_text(stdout: &str) -> &str {
+    let start =
+        stdout.find("\ndispatch-vcr ").map(|n| n + 1).unwrap_or_else(|| panic!("no report in {stdout}"));
+    &stdout[start..]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_is_written_for_a_run() {
+    let f = fixture();
+    let (code, stdout, stderr) = run(&f, &[], &[]).await;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let passed = report_text(&stdout);
+    assert!(passed.starts_with("dispatch-vcr run: api-key-profile-sends-bearer @ 2026.9.6\n"), "{passed}");
+    assert!(!passed.contains("no cassette") && !passed.contains("scenarios"), "{passed}");
+    insta::assert_snapshot!("report_pass", passed);
+
+    let (code, stdout, stderr) = run(&f, &[], &["--drop-bearer"]).await;
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    insta::assert_snapshot!("report_fail", report_text(&stdout));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_stub_a_replay_miss_is_not_a_pass_and_is_named() {
+    let f = fixture();
+    let recorded = f.dir.path().join("recorded.json");
+    let (code, stdout, stderr) = run(&f, &["--record-to", recorded.to_str().unwrap()], &[]).await;
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let mut scenario: Value = serde_json::from_str(&std::fs::read_to_string(&f.scenario).unwrap()).unwrap();
+    scenario["cassettes"]["2026.9.6"] = json!("recorded.json");
+    std::fs::write(&f.scenario, scenario.to_string()).unwrap();
+
+    // The right dispatch (served from the cassette), then a request the cassette lacks.
+    let script = format!(
+        "/usr/bin/python3 {} && curl -sS -o /dev/null --proxy \"$HTTPS_PROXY\" --cacert \"$NODE_EXTRA_CA_CERTS\" \
+         https://api.openai.com/v1/models",
+        f.script.display()
+    );
+    let bin = Bin::new();
+    let args = ["run", f.scenario.to_str().unwrap(), "--version", "2026.9.6", "--", "sh", "-c", &script];
+    let output = bin.run(args).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("stub answered: event: response.created"), "the dispatch was served: {stdout}");
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let report = report_text(&stdout);
+    assert!(!report.contains("✓"), "a miss is not a pass: {report}");
+    assert!(report.contains("GET https://api.openai.com/v1/models"), "the miss is named: {report}");
+
+    let json_report = f.dir.path().join("report.json");
+    let mut args = args.to_vec();
+    args.splice(2..2, ["--format", "json", "-o", json_report.to_str().unwrap()]);
+    assert_eq!(bin.run(args).await.status.code(), Some(1));
+    let cell = &cassette(&json_report)["scenarios"][0]["cells"][0];
+    assert_eq!(cell["verdict"], "fail", "{cell}");
+    assert!(
+        cell["replay_misses"][0].as_str().unwrap().starts_with("GET https://api.openai.com/v1/models"),
+        "{cell}"
+    );
+}
+
+#[tokio::test]
+async fn help_says_what_answers_without_stub() {
+    let output = Bin::new().run(["run", "--help"]).await;
+    let help = String::from_utf8_lossy(&output.stdout);
+    // The paragraphs of --version, --stub and --stub-status.
+    let start = help.find("      --version").unwrap();
+    let end = help.find("      --record-to").unwrap();
+    let flags = &help[start..end];
+    assert!(!flags.contains("instead of the network"), "{flags}");
+    assert!(flags.contains("Without --stub the scenario's cassette for --version is replayed"), "{flags}");
+    insta::assert_snapshot!("help_version_and_stub", flags);
 }

@@ -5,7 +5,8 @@
 //! 2. The proxy starts with the provider stub (`--stub`) or the scenario's
 //!    cassette for the version (replay: `--repeat`, `--emulate-auth`) as its
 //!    upstream, and the recorder as its tap: every request the command sends
-//!    is observed. Replay misses are listed; the verdict is on what was sent.
+//!    is observed. The verdict is on what was sent, but a replay miss (a
+//!    request the cassette lacks, answered 502) fails the cell, named.
 //! 3. The command runs with a clean environment: the scenario's `env`, HOME,
 //!    the proxy and trust variables, and the `DISPATCH_VCR_RUN_*` variables
 //!    below, plus only [`INHERITED`] of ours (a stray `OPENAI_API_KEY` in the
@@ -149,8 +150,15 @@ pub async fn run(options: Options) -> Result<u8> {
     let reference = OpenClaw::new(catalog.clone());
     let mut cell = check_cell(&scenario, &version, &cassette, &name, &reference)?;
     cell.dispatcher_log = logged(&home.log, &scenario.dispatcher, &inputs, &catalog, &version);
+    // A request the replayed cassette lacks got a 502, not the provider's
+    // answer: the run is not a pass, as a miss is not for `replay`.
+    if let Some(replayed) = &answering.replayed {
+        let misses = replayed.replay.summary().misses.iter().map(|m| m.reason()).collect();
+        cell = cell.with_replay_misses(misses);
+    }
     let report = Report::new(vec![scenario_outcome(&scenario, cell)], None);
-    emit(&report, options.format, options.output.as_deref())?;
+    let view = report::text::View { layout: report::text::Layout::Run, ..Default::default() };
+    emit(&report, options.format, view, options.output.as_deref())?;
     Ok(report.exit_code())
 }
 
