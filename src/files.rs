@@ -1,6 +1,12 @@
 //! Files the user hands us and files we write: an input file read with an
-//! error that names it, JSON parsed with errors at `FILE:LINE:COL: FIELD`, and
-//! output written atomically (temporary file, fsync, rename) or to stdout.
+//! error that names it, JSON parsed with errors at `FILE:LINE:COL: FIELD`,
+//! output written atomically (temporary file, fsync, rename) or to stdout,
+//! and our own lines on stderr.
+//!
+//! Every byte a command prints goes through here, never through `print!` or
+//! `eprintln!`: those panic when the reader went away (`2>&1 | head -1`,
+//! as Rust ignores SIGPIPE), and a reader that stopped reading is no reason
+//! to lose a recording or the exit code.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write as _;
@@ -88,7 +94,7 @@ fn temp_path(path: &Path) -> PathBuf {
 }
 
 /// Write to stdout; a reader that went away (`| head`) is not an error.
-fn write_stdout(text: &str) -> Result<()> {
+pub(crate) fn write_stdout(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -96,4 +102,16 @@ fn write_stdout(text: &str) -> Result<()> {
         }
         _ => Ok(()),
     }
+}
+
+/// Write `text` to stderr as it is. Stderr is the last resort, so a failure
+/// (a reader that went away, a closed descriptor) is dropped, never a panic.
+pub(crate) fn write_stderr(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+}
+
+/// One message of ours on stderr: `dispatch-vcr: MESSAGE` and a newline.
+pub(crate) fn say(message: impl std::fmt::Display) {
+    write_stderr(&format!("dispatch-vcr: {message}\n"));
 }

@@ -174,10 +174,10 @@ impl CertAuthority {
 pub fn ensure(home: &Path) -> Result<CertAuthority> {
     let (ca, outcome) = CertAuthority::init(home, false)?;
     if outcome == InitOutcome::Created {
-        eprintln!(
-            "dispatch-vcr: created a new root CA in {} (see `dispatch-vcr ca show` to trust it)",
+        crate::files::say(format_args!(
+            "created a new root CA in {} (see `dispatch-vcr ca show` to trust it)",
             ca.paths().dir.display()
-        );
+        ));
     }
     Ok(ca)
 }

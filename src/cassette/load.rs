@@ -45,13 +45,13 @@ pub fn load(path: &Path) -> Result<Cassette> {
         Err(e) => return Err(Error::input(format!("cannot read cassette {}: {e}", path.display()))),
     };
     if journal.exists() {
-        eprintln!(
+        crate::files::write_stderr(&format!(
             "warning: {} exists: a recording to {} is running or was interrupted; \
-             `dispatch-vcr cassette recover {}` turns it into the cassette",
+             `dispatch-vcr cassette recover {}` turns it into the cassette\n",
             journal.display(),
             path.display(),
             path.display()
-        );
+        ));
     }
     parse(path, &bytes)
 }

@@ -102,7 +102,8 @@ pub enum CaCommand {
 /// Options shared by every command that runs the proxy.
 #[derive(Debug, Clone, Args)]
 pub struct ProxyArgs {
-    /// Address to listen on; port 0 picks a free port (printed on the first stdout line).
+    /// Address to listen on; port 0 picks a free port (announced as `listening on http://ADDR`: the
+    /// first stdout line, or on stderr with `-- CMD`).
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
     pub listen: String,
     /// Allow listening on a non-loopback address (anyone who can reach it can use the proxy).

@@ -19,6 +19,6 @@ pub struct Options {
 pub fn run(options: &Options) -> Result<u8> {
     let stores = options.profiles.iter().map(|p| AuthStore::load(p)).collect::<Result<Vec<_>>>()?;
     let report = audit(&options.paths, &profiles::secrets(&stores))?;
-    print!("{report}");
+    crate::files::write_stdout(&report.to_string())?;
     Ok(report.exit_code())
 }

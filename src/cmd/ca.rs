@@ -30,7 +30,7 @@ pub fn run(options: Options) -> Result<u8> {
         Options::Show => trust::show(&CertAuthority::load(&home_dir()?)?),
         Options::Env { proxy, format } => env(&proxy, format)?,
     };
-    print!("{text}");
+    crate::files::write_stdout(&text)?;
     Ok(0)
 }
 

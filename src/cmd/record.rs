@@ -17,7 +17,7 @@ use crate::session::child::locate_program;
 use crate::upstream::Upstream;
 use crate::upstream::live::{ConnectTo, Live, LiveOptions};
 use crate::upstream::stub::{Stub, StubOptions};
-use crate::{Error, Result, session};
+use crate::{Error, Result, files, session};
 
 /// What `record` was asked to do, in library terms.
 #[derive(Debug, Clone, Default)]
@@ -61,9 +61,9 @@ pub async fn run(options: Options) -> Result<u8> {
     let outcome = session::run(proxy, wiring, &options.command).await;
     // Finish even when the session failed: what was recorded is kept.
     let summary = recorder.finish().await?;
-    eprintln!("dispatch-vcr: {summary}");
+    files::say(&summary);
     for warning in &summary.warnings {
-        eprintln!("dispatch-vcr: warning: {warning}");
+        files::say(format_args!("warning: {warning}"));
     }
     outcome
 }

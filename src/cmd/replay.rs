@@ -94,7 +94,7 @@ pub async fn run(options: Options, command: &[String]) -> Result<u8> {
     let summary = conclude(&replay, observer).await;
     let code = outcome?;
     let summary = summary?;
-    eprintln!("dispatch-vcr: {summary}");
+    crate::files::say(&summary);
     Ok(exit_code(code, &summary))
 }
 

@@ -42,8 +42,11 @@ async fn curl_records_with_the_bearer_as_its_fingerprint() {
     let output = bin.command(args).env("SECRET", &secret).output().await.unwrap();
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
-    assert!(stdout.starts_with("listening on http://127.0.0.1:"), "{stdout}");
-    assert!(stdout.contains("resp_1"), "curl got the upstream's answer: {stdout}");
+    assert!(text(&output.stderr).contains("listening on http://127.0.0.1:"), "{}", text(&output.stderr));
+    assert!(
+        stdout.contains("resp_1") && !stdout.contains("listening on"),
+        "curl's answer, and only it: {stdout}"
+    );
 
     let cassette = cassette(&out);
     assert_eq!(cassette["format"], "dispatch-vcr/cassette@1");
@@ -393,3 +396,4 @@ async fn port_in_use_exits_3() {
     assert!(stderr.contains(&format!("cannot listen on {listen}")), "{stderr}");
     assert!(files_under(dir.path()).is_empty());
 }
+

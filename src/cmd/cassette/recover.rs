@@ -15,6 +15,6 @@ pub struct Options {
 
 /// Recover and say what was recovered.
 pub fn run(options: &Options) -> Result<u8> {
-    println!("{}", recover(&options.cassette)?);
+    crate::files::write_stdout(&format!("{}\n", recover(&options.cassette)?))?;
     Ok(0)
 }

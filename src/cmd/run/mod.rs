@@ -46,7 +46,7 @@ use crate::upstream::Upstream;
 use crate::upstream::replay::{Replay, ReplayConfig};
 use crate::upstream::stub::{Stub, StubOptions};
 use crate::version::Version;
-use crate::{Error, Result, credential};
+use crate::{Error, Result, credential, files};
 
 /// Variables of ours the command keeps: what finding and running programs needs.
 pub const INHERITED: &[&str] = &["PATH", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME"];
@@ -129,17 +129,17 @@ pub async fn run(options: Options) -> Result<u8> {
     let status = session::run_with(proxy, wiring, &options.command, &setup).await;
     let summary = recorder.finish().await?;
     if options.record_to.is_some() {
-        eprintln!("dispatch-vcr: {summary}");
+        files::say(&summary);
     }
     let status = status?;
     if let Some(replayed) = &answering.replayed {
-        eprintln!("dispatch-vcr: {}", replayed.replay.summary());
+        files::say(replayed.replay.summary());
     }
     if status != 0 {
-        eprintln!(
-            "dispatch-vcr: `{}` exited with status {status}; the verdict is on what it sent",
+        files::say(format_args!(
+            "`{}` exited with status {status}; the verdict is on what it sent",
             options.command[0]
-        );
+        ));
     }
     let cassette = cassette::load(&observed)?;
     let name = match &options.record_to {
