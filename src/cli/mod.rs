@@ -123,7 +123,10 @@ pub struct ProxyArgs {
 /// `record` options.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Example:\n  dispatch-vcr record -o run.json -- curl https://api.openai.com/v1/models"
+    after_help = "Exit status: the command's when it fails; else 3 when an exchange got no answer from \
+its upstream (unreachable, TLS refused: each is listed on stderr and kept in the cassette with its `error`; \
+--exclude the hosts that do not matter), else 0. 2 bad input, 3 a runtime failure.\n\n\
+Example:\n  dispatch-vcr record -o run.json -- curl https://api.openai.com/v1/models"
 )]
 pub struct RecordArgs {
     /// Cassette to write (a journal `CASSETTE.journal` is kept while recording).

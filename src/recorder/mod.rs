@@ -69,15 +69,23 @@ pub struct RecordSummary {
     pub excluded: usize,
     /// Entries in `meta.credentials`.
     pub credentials: usize,
+    /// The recorded exchanges that got no answer from their upstream
+    /// (unreachable, TLS refused…), one `#SEQ METHOD URL: REASON` each; they
+    /// are in the cassette too, with their `error`.
+    pub failed: Vec<String>,
     /// Things that went wrong without losing the recording (a journal write failed…).
     pub warnings: Vec<String>,
 }
 
 impl fmt::Display for RecordSummary {
+    /// One line: `recorded N interaction(s) into PATH (K excluded), F failed`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "recorded {} interaction(s) into {}", self.interactions, self.path.display())?;
         if self.excluded > 0 {
             write!(f, " ({} excluded)", self.excluded)?;
+        }
+        if !self.failed.is_empty() {
+            write!(f, ", {} failed (no answer from the upstream)", self.failed.len())?;
         }
         Ok(())
     }
@@ -293,9 +301,24 @@ impl Worker {
             interactions: self.cassette.interactions.len(),
             excluded: self.excluded,
             credentials: self.cassette.meta.credentials.len(),
+            failed: failed(&self.cassette),
             warnings: self.warnings,
         })
     }
+}
+
+/// The interactions that failed without any answer from the upstream, as
+/// `#SEQ METHOD URL: REASON` (redacted: they are read from the cassette).
+fn failed(cassette: &Cassette) -> Vec<String> {
+    cassette
+        .interactions
+        .iter()
+        .filter(|i| i.response.is_none())
+        .filter_map(|i| {
+            let reason = i.error.as_ref()?;
+            Some(format!("#{} {} {}: {reason}", i.seq, i.request.method, i.request.url))
+        })
+        .collect()
 }
 
 /// Give the memory freed since the last burst of traffic back to the system
