@@ -87,6 +87,14 @@ pub struct CaInfo {
     pub not_after: SystemTime,
 }
 
+impl CaInfo {
+    /// When the CA was created: the start of its validity, which is backdated
+    /// a day for clients with a slow clock.
+    pub fn created(&self) -> SystemTime {
+        self.not_before + BACKDATE
+    }
+}
+
 /// A loaded root CA: its certificate, facts and signing key.
 pub struct CertAuthority {
     paths: CaPaths,

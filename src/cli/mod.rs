@@ -77,21 +77,27 @@ pub enum Command {
     Man,
 }
 
-/// `ca …` subcommands.
+/// `ca …` subcommands. Every one of them (and every proxy command) creates
+/// the CA on first use and says so on stderr; `ca init` only makes that explicit.
 #[derive(Debug, Subcommand)]
 pub enum CaCommand {
-    /// Create the root CA in $DISPATCH_VCR_HOME/ca (kept if it exists).
+    /// Create the root CA in $DISPATCH_VCR_HOME/ca (kept if it exists, saying when it was created).
     Init {
         /// Replace an existing CA (clients that trust the old one will stop working).
         #[arg(long)]
         force: bool,
     },
-    /// Print the CA's paths, subject, fingerprint, expiry and how to trust it.
+    /// Print the CA's paths, subject, fingerprint, expiry and how to trust it (creating it on first use).
     Show,
-    /// Print the environment a program needs to use the proxy and trust the CA.
+    /// Print the environment a program needs to use the proxy and trust the CA (creating it on first use).
+    #[command(after_help = "Example, with `record` serving in another terminal:\n  \
+        dispatch-vcr record -o run.json               # prints: listening on http://127.0.0.1:40123\n  \
+        eval \"$(dispatch-vcr ca env --proxy http://127.0.0.1:40123)\"   # then run programs in this shell")]
     Env {
-        /// The proxy URL to point programs at.
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        /// The proxy URL to point programs at: the one on the `listening on http://ADDR` line that
+        /// `record`, `replay` and `run` print (the first stdout line; on stderr when they run a
+        /// command, which gets this environment by itself). Pin it with their `--listen ADDR`.
+        #[arg(long, value_name = "URL")]
         proxy: String,
         /// Output as shell `export` lines or a JSON object.
         #[arg(long, value_enum, default_value_t = EnvFormat::Sh)]
