@@ -50,8 +50,8 @@ fn run(command: Command) -> Result<u8> {
         Command::Schema { kind } => cmd::schema::run(kind),
         Command::Completions { shell } => cmd::completions::run(shell, Cli::command()),
         Command::Man => cmd::man::run(Cli::command()),
-        Command::Cassette(CassetteCommand::Recover { cassette }) => {
-            cassette::recover::run(&cassette::recover::Options { cassette })
+        Command::Cassette(CassetteCommand::Recover { cassette, force }) => {
+            cassette::recover::run(&cassette::recover::Options { cassette, force })
         }
         Command::Cassette(CassetteCommand::Import(args)) => cassette::import::run(args.into()),
         Command::Cassette(CassetteCommand::Export(args)) => cassette::export::run(&args.into()),

@@ -239,6 +239,9 @@ pub enum CassetteCommand {
         /// The cassette the recording was writing (its journal is CASSETTE.journal).
         #[arg(value_name = "CASSETTE")]
         cassette: PathBuf,
+        /// Replace CASSETTE when it exists (without, an existing file is kept and nothing is done).
+        #[arg(long)]
+        force: bool,
     },
     /// Turn a HAR file (browser devtools, mitmproxy) into a cassette, secrets redacted as `record` does.
     Import(ImportArgs),

@@ -89,6 +89,27 @@ mod recover {
     }
 
     #[test]
+    fn an_existing_cassette_is_replaced_only_with_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let cassette = dir.path().join("k.json");
+        std::fs::write(&cassette, "keep me").unwrap();
+        let mut writer = JournalWriter::create(&journal_path(&cassette), &Meta::default()).unwrap();
+        writer.append(&interaction(1, RESPONSES), &BTreeMap::new()).unwrap();
+        drop(writer);
+
+        let out = run(&[&"cassette", &"recover", &cassette]);
+        assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+        let expected = format!("{} exists; pass --force to replace it", cassette.display());
+        assert!(stderr(&out).contains(&expected), "{}", stderr(&out));
+        assert_eq!(std::fs::read_to_string(&cassette).unwrap(), "keep me");
+        assert!(journal_path(&cassette).exists(), "the journal is kept");
+
+        let out = run(&[&"cassette", &"recover", &cassette, &"--force"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(dispatch_vcr::cassette::load(&cassette).unwrap().interactions.len(), 1);
+    }
+
+    #[test]
     fn a_damaged_journal_names_file_line_and_column() {
         let dir = tempfile::tempdir().unwrap();
         let cassette = dir.path().join("run.json");
