@@ -221,7 +221,11 @@ pub struct DiffArgs {
 #[derive(Debug, Args)]
 #[command(after_help = "Finds token-shaped values (JWTs, sk-…, sk-ant-…, sk-or-…, ghp_…, AKIA…) outside \
     [REDACTED …] markers, and the secrets of --profiles stores. Prints file:line: kind (fingerprint) per hit, \
-    never the secret. Exit status: 0 clean, 1 secrets found, 2 bad input.")]
+    never the secret; a file named twice (leak.json and .) is read once. Fake keys that are meant to be there \
+    (test fixtures) are allowed by their fingerprint: --allow sha256:… or a file of them, one a line with \
+    # comments, given to --allow-file; allowed hits are counted, not listed. \
+    Exit status: 0 clean, 1 secrets found, 2 bad input.\n\n\
+    Example:\n  dispatch-vcr audit cassettes/ scenarios/ --allow-file audit-allow.txt")]
 pub struct AuditArgs {
     /// Files or directories (searched recursively, skipping .git and target).
     #[arg(value_name = "PATH", required = true)]
@@ -229,6 +233,12 @@ pub struct AuditArgs {
     /// An OpenClaw auth-profiles.json whose secrets must not appear in clear either.
     #[arg(long, value_name = "FILE")]
     pub profiles: Vec<PathBuf>,
+    /// A fingerprint (sha256:…, as a hit shows it) that is not a hit: a fixture key meant to be there.
+    #[arg(long, value_name = "FINGERPRINT")]
+    pub allow: Vec<String>,
+    /// A file of fingerprints to allow, one a line; `#` starts a comment.
+    #[arg(long = "allow-file", value_name = "FILE")]
+    pub allow_files: Vec<PathBuf>,
 }
 
 /// `cassette …` subcommands.

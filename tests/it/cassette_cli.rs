@@ -175,6 +175,53 @@ mod audit {
     }
 
     #[test]
+    fn a_file_named_twice_is_read_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = "sk-ant-api03-plantedplantedplanted0002";
+        std::fs::write(dir.path().join("leak.json"), format!("{{\"key\": \"{secret}\"}}\n")).unwrap();
+        let out = Command::new(BIN)
+            .args(["audit", "leak.json", ".", "./leak.json"])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let expected =
+            format!("leak.json:1: anthropic-key ({})\n1 secret found in 1 file", fingerprint(secret));
+        assert!(stdout(&out).starts_with(&expected), "{}", stdout(&out));
+    }
+
+    #[test]
+    fn allowed_fingerprints_are_counted_not_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let (fixture, leaked) =
+            ("sk-ant-api03-fixturefixturefixture0001", "sk-ant-api03-plantedplantedplanted0003");
+        let file = dir.path().join("notes.txt");
+        std::fs::write(&file, format!("{fixture}\n{leaked}\n")).unwrap();
+        let allowed = fingerprint(fixture);
+
+        let out = run(&[&"audit", &file, &"--allow", &allowed]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(!stdout(&out).contains(&allowed), "{}", stdout(&out));
+        assert!(stdout(&out).contains(&fingerprint(leaked)), "{}", stdout(&out));
+        assert!(stdout(&out).contains("1 secret found in 1 file (1 allowed)"), "{}", stdout(&out));
+
+        let list = dir.path().join("audit-allow.txt");
+        let listed = format!("# shipped fixture keys\n{allowed}  # the fixture\n\n{}\n", fingerprint(leaked));
+        std::fs::write(&list, listed).unwrap();
+        let out = run(&[&"audit", &file, &"--allow-file", &list]);
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+        assert_eq!(stdout(&out), "no secrets found in 1 file (2 allowed)\n");
+
+        let out = run(&[&"audit", &file, &"--allow", &"sk-ant-api03-not-a-fingerprint"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("--allow `sk-ant-api03-not-a-fingerprint`"), "{}", stderr(&out));
+        std::fs::write(&list, "sha256:0123\n").unwrap();
+        let out = run(&[&"audit", &file, &"--allow-file", &list]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains(&format!("{}:1: ", list.display())), "{}", stderr(&out));
+    }
+
+    #[test]
     fn a_missing_path_is_bad_input() {
         let out = run(&[&"audit", &"/nonexistent/cassettes"]);
         assert_eq!(out.status.code(), Some(2));
