@@ -276,10 +276,10 @@ pub struct ImportArgs {
 
 /// `cassette export` options.
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  dispatch-vcr cassette export --har cassettes/run.json -o run.har")]
+#[command(after_help = "Example:\n  dispatch-vcr cassette export cassettes/run.json -o run.har")]
 pub struct ExportArgs {
-    /// Write HAR 1.2 (the only export format so far).
-    #[arg(long, required = true)]
+    /// Write HAR 1.2: the default, and the only export format so far (accepted, not needed).
+    #[arg(long)]
     pub har: bool,
     /// The cassette to export.
     #[arg(value_name = "CASSETTE")]

@@ -313,3 +313,22 @@ mod loader_errors {
         assert!(stderr(&out).contains(&recover), "{}", stderr(&out));
     }
 }
+
+mod export {
+    use super::*;
+
+    #[test]
+    fn har_is_the_default_and_the_flag_still_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_cassette(dir.path(), "x.json", &[RESPONSES]);
+        let plain = run(&[&"cassette", &"export", &path]);
+        assert_eq!(plain.status.code(), Some(0), "{}", stderr(&plain));
+        let har: serde_json::Value = serde_json::from_slice(&plain.stdout).unwrap();
+        assert_eq!(har["log"]["version"], "1.2");
+        let flagged = run(&[&"cassette", &"export", &"--har", &path]);
+        assert_eq!(flagged.status.code(), Some(0), "{}", stderr(&flagged));
+        assert_eq!(flagged.stdout, plain.stdout);
+        let help = stdout(&run(&[&"cassette", &"export", &"--help"]));
+        assert!(help.contains("Usage: dispatch-vcr cassette export [OPTIONS] <CASSETTE>"), "{help}");
+    }
+}

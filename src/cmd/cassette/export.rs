@@ -1,4 +1,4 @@
-//! `cassette export --har CASSETTE [-o FILE]`: a cassette as a HAR 1.2 file.
+//! `cassette export CASSETTE [--har] [-o FILE]`: a cassette as a HAR 1.2 file (the only format).
 
 use std::path::{Path, PathBuf};
 
