@@ -36,6 +36,31 @@ pub(crate) fn parse_json_fields<T: DeserializeOwned>(text: &str, origin: &Path) 
     })
 }
 
+/// Check, before any work, that `flag PATH` names a file that can be written:
+/// not a directory, in a directory that exists. Every output flag (`-o`,
+/// `--output`, `--record-to`, `--observed`) answers the same mistake the same
+/// way: exit 2 naming the flag, with `example` as the file to name instead.
+pub(crate) fn check_output(flag: &str, path: &Path, example: &str) -> Result<()> {
+    if path.as_os_str().is_empty() {
+        return Err(Error::input(format!("{flag} needs a file name, e.g. {flag} {example}")));
+    }
+    if path.is_dir() {
+        return Err(Error::input(format!(
+            "{flag} {}: is a directory; name a file in it, e.g. {flag} {}",
+            path.display(),
+            path.join(example).display()
+        )));
+    }
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) if !dir.is_dir() => Err(Error::input(format!(
+            "{flag} {}: directory {} does not exist; create it first",
+            path.display(),
+            dir.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Write `text` to `output`, or to stdout when `None`.
 pub(crate) fn write(output: Option<&Path>, text: &str) -> Result<()> {
     match output {
@@ -58,6 +83,10 @@ pub(crate) fn write_atomically_with_mode(path: &Path, bytes: &[u8], mode: u32) -
 }
 
 fn replace(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
+    if path.is_dir() {
+        // Commands check their flags first (`check_output`); this is the last word.
+        return Err(Error::input(format!("{}: is a directory; name a file in it", path.display())));
+    }
     let temp = temp_path(path);
     let write = || -> std::io::Result<()> {
         let _ = fs::remove_file(&temp);
@@ -114,4 +143,25 @@ pub(crate) fn write_stderr(text: &str) {
 /// One message of ours on stderr: `dispatch-vcr: MESSAGE` and a newline.
 pub(crate) fn say(message: impl std::fmt::Display) {
     write_stderr(&format!("dispatch-vcr: {message}\n"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_output_flag_naming_a_directory_is_bad_input_with_a_file_to_name_instead() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = check_output("--record-to", dir.path(), "observed.json").unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        let expected = format!(
+            "--record-to {}: is a directory; name a file in it, e.g. --record-to {}",
+            dir.path().display(),
+            dir.path().join("observed.json").display()
+        );
+        assert_eq!(err.message(), expected);
+        assert_eq!(write_atomically(dir.path(), b"x").unwrap_err().exit_code(), 2);
+        assert!(check_output("-o", &dir.path().join("no/such/dir/c.json"), "c.json").is_err());
+        assert!(check_output("-o", &dir.path().join("c.json"), "c.json").is_ok());
+    }
 }

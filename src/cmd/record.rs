@@ -49,6 +49,7 @@ const FAILURES_LISTED: usize = 10;
 /// exit code when it failed; else 3 when a recorded exchange got no answer
 /// from its upstream (an upstream that matters was unreachable), else 0.
 pub async fn run(options: Options) -> Result<u8> {
+    files::check_output("-o", &options.output, "run.json")?;
     let dispatcher = options.dispatcher.as_deref().map(parse_dispatcher).transpose()?;
     let upstream = upstream(&options)?;
     let profiles = options.profiles.iter().map(|path| AuthStore::load(path)).collect::<Result<Vec<_>>>()?;

@@ -210,6 +210,9 @@ impl Tap for Unobserved {
 }
 
 async fn prepare(options: Options) -> Result<Prepared> {
+    if let Some(observed) = &options.observed {
+        crate::files::check_output("--observed", observed, "observed.json")?;
+    }
     let connect_to =
         options.connect_to.iter().map(|rule| rule.parse()).collect::<Result<Vec<ConnectTo>>>()?;
     // Offline, nothing that could reach the network is even built.

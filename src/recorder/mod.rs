@@ -339,22 +339,10 @@ fn host(url: &str) -> Option<String> {
     uri.host().map(str::to_ascii_lowercase)
 }
 
-/// `flag` (`-o`, `--observed`, …) must name a file in an existing directory.
+/// `flag` (`-o`, `--observed`, …) must name a cassette file in an existing
+/// directory ([`files::check_output`](crate::files::check_output), as every output flag).
 pub(crate) fn check_output(flag: &str, path: &Path) -> Result<()> {
-    if path.as_os_str().is_empty() || path.is_dir() {
-        return Err(Error::input(format!(
-            "{flag} {}: is a directory; name the cassette file, e.g. {flag} run.json",
-            path.display()
-        )));
-    }
-    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(dir) if !dir.is_dir() => Err(Error::input(format!(
-            "{flag} {}: directory {} does not exist; create it first",
-            path.display(),
-            dir.display()
-        ))),
-        _ => Ok(()),
-    }
+    crate::files::check_output(flag, path, "run.json")
 }
 
 /// Compile `--exclude` globs (case-insensitive, like host names).

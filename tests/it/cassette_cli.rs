@@ -332,3 +332,49 @@ mod export {
         assert!(help.contains("Usage: dispatch-vcr cassette export [OPTIONS] <CASSETTE>"), "{help}");
     }
 }
+
+/// The same mistake, a directory where a file is to be written, gets the same
+/// answer from every output flag: exit 2, the flag, and what to write instead.
+mod output_flags {
+    use super::*;
+
+    #[test]
+    fn a_directory_for_any_output_flag_exits_2_naming_the_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let adir = dir.path().join("adir");
+        std::fs::create_dir(&adir).unwrap();
+        let cassette = write_cassette(dir.path(), "c.json", &[RESPONSES]);
+        let har = dir.path().join("x.har");
+        std::fs::write(
+            &har,
+            r#"{"log": {"version": "1.2", "creator": {"name": "t", "version": "1"}, "entries": []}}"#,
+        )
+        .unwrap();
+        let scenario =
+            crate::support::root().join("scenarios/openclaw/codex-oauth-goes-to-chatgpt-backend.json");
+        let home = tempfile::tempdir().unwrap();
+        let cases: [(&[&dyn AsRef<std::ffi::OsStr>], &str); 8] = [
+            (&[&"record", &"--stub", &"-o", &adir, &"--", &"true"], "-o"),
+            (&[&"replay", &cassette, &"--observed", &adir, &"--", &"true"], "--observed"),
+            (&[&"run", &scenario, &"--stub", &"--record-to", &adir, &"--", &"true"], "--record-to"),
+            (&[&"run", &scenario, &"--stub", &"-o", &adir, &"--", &"true"], "-o"),
+            (&[&"check", &scenario, &"-o", &adir], "-o"),
+            (&[&"cassette", &"import", &har, &"-o", &adir], "-o"),
+            (&[&"cassette", &"export", &cassette, &"-o", &adir], "-o"),
+            (&[&"check", &scenario, &"--output", &adir], "-o"),
+        ];
+        for (args, flag) in cases {
+            let out = Command::new(BIN).args(args).env("DISPATCH_VCR_HOME", home.path()).output().unwrap();
+            let err = stderr(&out);
+            let name =
+                args.iter().take(2).map(|a| a.as_ref().to_string_lossy().into_owned()).collect::<Vec<_>>();
+            assert_eq!(out.status.code(), Some(2), "{name:?}: {err}");
+            let expected = format!(
+                "dispatch-vcr: {flag} {}: is a directory; name a file in it, e.g. {flag} ",
+                adir.display()
+            );
+            assert!(err.starts_with(&expected), "{name:?}: {err}");
+        }
+        assert_eq!(std::fs::read_dir(&adir).unwrap().count(), 0, "nothing written into the directory");
+    }
+}

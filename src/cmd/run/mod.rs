@@ -87,6 +87,12 @@ pub struct Options {
 /// Run the command under the harness, judge what it sent, report; the exit
 /// code is the report's (0 pass or expected failure, 1 a failure).
 pub async fn run(options: Options) -> Result<u8> {
+    if let Some(path) = &options.record_to {
+        files::check_output("--record-to", path, "observed.json")?;
+    }
+    if let Some(path) = &options.output {
+        files::check_output("-o", path, crate::cmd::check::report_name(options.format))?;
+    }
     let scenario = load::load(&options.scenario)?;
     let catalog = Catalog::load(options.catalog.as_deref())?;
     let version = pick_version(&scenario, options.version.as_deref(), &catalog)?;
