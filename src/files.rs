@@ -18,9 +18,22 @@ use serde::de::DeserializeOwned;
 use crate::error::{Error, Result};
 
 /// Read the input file `path`, a `what` (`scenario`, `HAR file`, …); a
-/// missing or unreadable file is bad input (exit 2) naming it.
+/// missing, unreadable or empty file is bad input (exit 2) naming it.
 pub(crate) fn read_input(path: &Path, what: &str) -> Result<String> {
-    fs::read_to_string(path).map_err(|e| Error::input(format!("cannot read {what} {}: {e}", path.display())))
+    let text = fs::read_to_string(path)
+        .map_err(|e| Error::input(format!("cannot read {what} {}: {e}", path.display())))?;
+    check_not_empty(path, text.as_bytes(), what)?;
+    Ok(text)
+}
+
+/// An input file with nothing in it (or only whitespace) is said to be
+/// empty, rather than failing as JSON at `1:0: EOF while parsing a value`.
+pub(crate) fn check_not_empty(path: &Path, bytes: &[u8], what: &str) -> Result<()> {
+    if !bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    let but = if bytes.is_empty() { "" } else { " but for whitespace" };
+    Err(Error::input(format!("{}: the file is empty{but}; it should hold the {what}", path.display())))
 }
 
 /// Parse JSON `text` from `origin` into `T`, a type error naming the field's
@@ -163,5 +176,24 @@ mod tests {
         assert_eq!(write_atomically(dir.path(), b"x").unwrap_err().exit_code(), 2);
         assert!(check_output("-o", &dir.path().join("no/such/dir/c.json"), "c.json").is_err());
         assert!(check_output("-o", &dir.path().join("c.json"), "c.json").is_ok());
+    }
+
+    #[test]
+    fn an_empty_input_is_said_to_be_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let (empty, blank) = (dir.path().join("e.json"), dir.path().join("b.json"));
+        std::fs::write(&empty, "").unwrap();
+        std::fs::write(&blank, " \n\t\n").unwrap();
+        let err = read_input(&empty, "scenario").unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert_eq!(
+            err.message(),
+            format!("{}: the file is empty; it should hold the scenario", empty.display())
+        );
+        let err = read_input(&blank, "catalog").unwrap_err();
+        assert!(
+            err.message().ends_with(": the file is empty but for whitespace; it should hold the catalog")
+        );
+        assert!(check_not_empty(&blank, b" {}", "x").is_ok());
     }
 }

@@ -378,3 +378,47 @@ mod output_flags {
         assert_eq!(std::fs::read_dir(&adir).unwrap().count(), 0, "nothing written into the directory");
     }
 }
+
+/// An empty input file is named as such, whatever the file is.
+mod empty_files {
+    use super::*;
+
+    #[test]
+    fn every_json_input_says_the_file_is_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.json");
+        std::fs::write(&empty, "").unwrap();
+        let blank = dir.path().join("blank.json");
+        std::fs::write(&blank, " \n\n").unwrap();
+        let har = dir.path().join("empty.har");
+        std::fs::write(&har, "").unwrap();
+        let good = write_cassette(dir.path(), "good.json", &[RESPONSES]);
+        let home = tempfile::tempdir().unwrap();
+        let out_file = dir.path().join("out.json");
+        let config = dir.path().join("openclaw.json");
+        std::fs::write(&config, "{}").unwrap();
+        let cases: [(&[&dyn AsRef<std::ffi::OsStr>], &Path); 13] = [
+            (&[&"replay", &empty], &empty),
+            (&[&"replay", &blank], &blank),
+            (&[&"diff", &good, &empty], &empty),
+            (&[&"cassette", &"export", &empty], &empty),
+            (&[&"check", &empty], &empty),
+            (&[&"run", &empty, &"--stub", &"--", &"true"], &empty),
+            (&[&"dispatch", &"plan", &"--scenario", &empty], &empty),
+            (&[&"dispatch", &"plan", &"--config", &empty], &empty),
+            (&[&"dispatch", &"plan", &"--config", &config, &"--profiles", &empty], &empty),
+            (&[&"dispatch", &"plan", &"--config", &config, &"--state", &blank], &blank),
+            (&[&"audit", &good, &"--profiles", &empty], &empty),
+            (&[&"cassette", &"import", &har, &"-o", &out_file], &har),
+            (&[&"check", &"--catalog", &empty], &empty),
+        ];
+        for (args, file) in cases {
+            let out = Command::new(BIN).args(args).env("DISPATCH_VCR_HOME", home.path()).output().unwrap();
+            let err = stderr(&out);
+            let name = args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect::<Vec<_>>();
+            assert_eq!(out.status.code(), Some(2), "{name:?}: {err}");
+            let expected = format!("dispatch-vcr: {}: the file is empty", file.display());
+            assert!(err.starts_with(&expected), "{name:?}: {err}");
+        }
+    }
+}
