@@ -400,8 +400,14 @@ pub struct CheckArgs {
 /// `run` options.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "The command runs in a fresh HOME holding the scenario's inputs in OpenClaw's layout     (.openclaw/openclaw.json with logging to HOME/dispatcher.log, .openclaw/agents/<id>/agent/auth-profiles.json,     auth-state.json), with a clean environment: the scenario's env, HOME, TERM=dumb, NO_COLOR=1, the proxy and     trust variables, PATH LANG LC_ALL TZ USER LOGNAME from ours, a TMPDIR of its own (removed afterwards), and DISPATCH_VCR_RUN_HOME,     DISPATCH_VCR_RUN_LOG, DISPATCH_VCR_RUN_AGENT, DISPATCH_VCR_RUN_VERSION, DISPATCH_VCR_RUN_MODEL (the model ref     to ask for at this version).\n\n\
-    Exit status: 0 when every invariant holds (or fails as a known failure), 1 when one fails, 2 bad input,     3 runtime failure. The command's own status is reported, not used.\n\n\
+    after_help = "The command runs in a fresh HOME holding the scenario's inputs in OpenClaw's layout \
+    (.openclaw/openclaw.json with logging to HOME/dispatcher.log, .openclaw/agents/<id>/agent/auth-profiles.json, \
+    auth-state.json), with a clean environment: the scenario's env, HOME, TERM=dumb, NO_COLOR=1, the proxy and \
+    trust variables, PATH LANG LC_ALL TZ USER LOGNAME from ours, a TMPDIR of its own (removed afterwards), and \
+    DISPATCH_VCR_RUN_HOME, DISPATCH_VCR_RUN_LOG, DISPATCH_VCR_RUN_AGENT, DISPATCH_VCR_RUN_VERSION, \
+    DISPATCH_VCR_RUN_MODEL (the model ref to ask for at this version).\n\n\
+    Exit status: 0 when every invariant holds (or fails as a known failure), 1 when one fails, 2 bad input, \
+    3 runtime failure. The command's own status is reported, not used.\n\n\
     Example:\n  dispatch-vcr run scenarios/openclaw/codex-oauth-goes-to-chatgpt-backend.json --version 2026.9.6 \\\n    \
     --stub -- sh -c 'openclaw agent --local --agent main -m hi --model \"$DISPATCH_VCR_RUN_MODEL\"'"
 )]

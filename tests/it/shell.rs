@@ -122,3 +122,37 @@ fn the_man_page_renders_with_man_l_and_covers_every_command() {
         assert!(text.contains(line), "the rendered page lacks {line:?}");
     }
 }
+
+/// `dispatch-vcr ARGS` as a user reads it, at a fixed width.
+fn help(args: &[&str]) -> String {
+    let out = Command::new(BIN).args(args).env("COLUMNS", "100").output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Lines with a run of spaces inside the text (not indentation, not the
+/// column between an option and its help).
+fn stray_spaces(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|line| {
+            let body = line.trim_start();
+            !body.starts_with('-') && body.trim_end().contains("   ")
+        })
+        .collect()
+}
+
+#[test]
+fn run_help_is_clean_text() {
+    let text = help(&["run", "--help"]);
+    assert_eq!(stray_spaces(&text), Vec::<&str>::new());
+    insta::assert_snapshot!("run_help", text);
+}
+
+#[test]
+fn the_man_page_has_no_runs_of_spaces() {
+    let roff = String::from_utf8(bin(&["man"]).stdout).unwrap();
+    // Prose lines only: examples are indented and may align their comments.
+    let prose = |line: &&str| !line.starts_with([' ', '.']);
+    let stray: Vec<&str> = roff.lines().filter(prose).filter(|line| line.contains("   ")).collect();
+    assert_eq!(stray, Vec::<&str>::new());
+}
