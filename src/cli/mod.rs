@@ -19,13 +19,23 @@ use dispatch_vcr::upstream::replay::Pace;
 /// dispatch-vcr sits between a dispatcher (e.g. OpenClaw) and its model
 /// providers as a TLS-intercepting proxy. It records every exchange into a
 /// cassette (secrets replaced by fingerprints), serves cassettes back offline,
-/// and checks three invariants against a reference dispatcher: bearer
-/// presence, profile binding and target endpoint.
+/// and checks six invariants against a reference dispatcher: endpoint, bearer
+/// and profile for the dispatch it plans (the target, the credential's
+/// presence and shape, the auth profile it belongs to), and credential-scope,
+/// tls and model for every request.
 ///
 /// Exit codes: 0 ok · 1 an invariant failed or a replay missed · 2 bad input
 /// or usage · 3 runtime failure (I/O, port in use, upstream unreachable).
 #[derive(Debug, Parser)]
 #[command(name = "dispatch-vcr", version, about, long_about, max_term_width = 100)]
+#[command(after_help = "Environment:\n  \
+    DISPATCH_VCR_HOME  the home holding the root CA (DISPATCH_VCR_HOME/ca); default ~/.dispatch-vcr\n  \
+    RUST_LOG           what is logged on stderr: error, warn (default), info, debug, trace, or per module,\n  \
+    \x20                  e.g. RUST_LOG=dispatch_vcr::proxy=debug\n  \
+    NO_COLOR           set and not empty: no colour in reports (there is colour only on a terminal anyway)\n  \
+    HTTPS_PROXY        the default of `dispatch send --proxy`; SSL_CERT_FILE that of `--ca` (record and\n  \
+    \x20                  replay set both for their command)\n\n\
+    `dispatch-vcr help COMMAND` documents each command; `dispatch-vcr man` prints them all as one page.")]
 pub struct Cli {
     /// The command to run.
     #[command(subcommand)]

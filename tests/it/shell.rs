@@ -156,3 +156,28 @@ fn the_man_page_has_no_runs_of_spaces() {
     let stray: Vec<&str> = roff.lines().filter(prose).filter(|line| line.contains("   ")).collect();
     assert_eq!(stray, Vec::<&str>::new());
 }
+
+#[test]
+fn top_level_help_names_the_six_invariants_and_the_environment() {
+    let text = help(&["--help"]);
+    for needle in ["six invariants", "endpoint", "bearer", "profile", "credential-scope", "tls", "model"] {
+        assert!(text.contains(needle), "no {needle:?} in:\n{text}");
+    }
+    assert!(!text.contains("three invariants"), "{text}");
+    let environment = text.split_once("Environment:\n").map(|(_, rest)| rest).expect("an Environment part");
+    for variable in ["DISPATCH_VCR_HOME", "RUST_LOG", "NO_COLOR"] {
+        assert!(environment.contains(variable), "no {variable} in the Environment part:\n{text}");
+    }
+    insta::assert_snapshot!("top_level_help", text);
+}
+
+#[test]
+fn the_readme_says_how_to_install_and_what_the_environment_does() {
+    let readme = std::fs::read_to_string(crate::support::root().join("README.md")).unwrap();
+    assert!(readme.contains("cargo install --path ."), "no install line");
+    let environment =
+        readme.split_once("\n### Environment\n").map(|(_, rest)| rest).expect("an Environment section");
+    for variable in ["DISPATCH_VCR_HOME", "RUST_LOG", "NO_COLOR"] {
+        assert!(environment.contains(variable), "README's Environment section lacks {variable}");
+    }
+}
