@@ -139,9 +139,10 @@ pub struct ProxyArgs {
 /// `record` options.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Exit status: the command's when it fails; else 3 when an exchange got no answer from \
-its upstream (unreachable, TLS refused: each is listed on stderr and kept in the cassette with its `error`; \
---exclude the hosts that do not matter), else 0. 2 bad input, 3 a runtime failure.\n\n\
+    after_help = "Exit status: the command's when it fails; else 3 when an exchange could not reach its \
+upstream (refused, unresolvable, TLS refused; --exclude the hosts that do not matter), else 0. 2 bad input, \
+3 a runtime failure. Every exchange that got no answer is counted in the summary, listed on stderr with its \
+reason and kept in the cassette with its `error`.\n\n\
 Example:\n  dispatch-vcr record -o run.json -- curl https://api.openai.com/v1/models"
 )]
 pub struct RecordArgs {

@@ -46,8 +46,8 @@ pub struct Options {
 const FAILURES_LISTED: usize = 10;
 
 /// Record until the command ends or until a signal. Returns the command's
-/// exit code when it failed; else 3 when a recorded exchange got no answer
-/// from its upstream (an upstream that matters was unreachable), else 0.
+/// exit code when it failed; else 3 when a recorded exchange could not reach
+/// its upstream (an upstream that matters was unreachable), else 0.
 pub async fn run(options: Options) -> Result<u8> {
     files::check_output("-o", &options.output, "run.json")?;
     let dispatcher = options.dispatcher.as_deref().map(parse_dispatcher).transpose()?;
@@ -81,11 +81,12 @@ pub async fn run(options: Options) -> Result<u8> {
     Ok(exit_code(outcome?, &summary))
 }
 
-/// The command's status when it failed; else 3 when an exchange got no
-/// answer from its upstream (the contract's "upstream unreachable"), else 0.
+/// The command's status when it failed; else 3 when an exchange could not
+/// reach its upstream (the contract's "upstream unreachable"), else 0. Other
+/// failures (an upstream that reset the request) are listed, not an exit code.
 fn exit_code(child: u8, summary: &RecordSummary) -> u8 {
     match child {
-        0 if !summary.failed.is_empty() => 3,
+        0 if summary.unreachable > 0 => 3,
         code => code,
     }
 }
@@ -125,24 +126,26 @@ fn parse_dispatcher(value: &str) -> Result<DispatcherId> {
 mod tests {
     use super::*;
 
-    fn summary(failed: usize) -> RecordSummary {
+    fn summary(failed: usize, unreachable: usize) -> RecordSummary {
         RecordSummary {
             path: PathBuf::from("c.json"),
             interactions: failed,
             excluded: 0,
             credentials: 0,
             failed: vec!["#1 GET https://a.example/: upstream connect failed: refused".into(); failed],
+            unreachable,
             warnings: Vec::new(),
         }
     }
 
     #[test]
-    fn a_failing_child_keeps_its_status_else_a_failed_exchange_is_3() {
-        assert_eq!(exit_code(7, &summary(1)), 7);
-        assert_eq!(exit_code(0, &summary(1)), 3);
-        assert_eq!(exit_code(0, &summary(0)), 0);
+    fn a_failing_child_keeps_its_status_else_an_unreachable_upstream_is_3() {
+        assert_eq!(exit_code(7, &summary(1, 1)), 7);
+        assert_eq!(exit_code(0, &summary(1, 1)), 3);
+        assert_eq!(exit_code(0, &summary(1, 0)), 0, "reached, then failed: listed, not exit 3");
+        assert_eq!(exit_code(0, &summary(0, 0)), 0);
         assert_eq!(
-            summary(2).to_string(),
+            summary(2, 2).to_string(),
             "recorded 2 interaction(s) into c.json, 2 failed (no answer from the upstream)"
         );
     }

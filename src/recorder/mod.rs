@@ -70,9 +70,12 @@ pub struct RecordSummary {
     /// Entries in `meta.credentials`.
     pub credentials: usize,
     /// The recorded exchanges that got no answer from their upstream
-    /// (unreachable, TLS refused…), one `#SEQ METHOD URL: REASON` each; they
-    /// are in the cassette too, with their `error`.
+    /// (unreachable, TLS refused, reset before answering…), one
+    /// `#SEQ METHOD URL: REASON` each; they are in the cassette too, with
+    /// their `error`.
     pub failed: Vec<String>,
+    /// How many of `failed` never reached their upstream (connect or TLS failure).
+    pub unreachable: usize,
     /// Things that went wrong without losing the recording (a journal write failed…).
     pub warnings: Vec<String>,
 }
@@ -296,30 +299,29 @@ impl Worker {
         {
             self.warnings.push(format!("cannot remove {}: {err}; delete it by hand", journal.display()));
         }
+        let unanswered = || {
+            let interactions = self.cassette.interactions.iter().filter(|i| i.response.is_none());
+            interactions.filter_map(|i| Some((i, i.error.as_deref()?)))
+        };
         Ok(RecordSummary {
             path: path.to_owned(),
             interactions: self.cassette.interactions.len(),
             excluded: self.excluded,
             credentials: self.cassette.meta.credentials.len(),
-            failed: failed(&self.cassette),
+            // Redacted: read from the cassette as written.
+            failed: unanswered()
+                .map(|(i, reason)| format!("#{} {} {}: {reason}", i.seq, i.request.method, i.request.url))
+                .collect(),
+            unreachable: unanswered().filter(|(_, reason)| reason.starts_with(UNREACHABLE)).count(),
             warnings: self.warnings,
         })
     }
 }
 
-/// The interactions that failed without any answer from the upstream, as
-/// `#SEQ METHOD URL: REASON` (redacted: they are read from the cassette).
-fn failed(cassette: &Cassette) -> Vec<String> {
-    cassette
-        .interactions
-        .iter()
-        .filter(|i| i.response.is_none())
-        .filter_map(|i| {
-            let reason = i.error.as_ref()?;
-            Some(format!("#{} {} {}: {reason}", i.seq, i.request.method, i.request.url))
-        })
-        .collect()
-}
+/// How the live upstream (`upstream::live`) begins the error of an exchange
+/// whose upstream could not be reached: refused, unresolvable, TLS refused.
+/// (`tests/it/record.rs` proves the two agree, end to end.)
+const UNREACHABLE: &str = "upstream connect failed: ";
 
 /// Give the memory freed since the last burst of traffic back to the system
 /// (called when the recorder, and so the proxy, has been idle a while).
