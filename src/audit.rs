@@ -8,6 +8,7 @@
 //! the same scan over every cassette it writes, and the redactor uses
 //! the same token finder to redact token-shaped values wherever they appear.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -64,12 +65,22 @@ pub(crate) struct AuditReport {
     pub files: usize,
     /// Every secret found, in path and line order.
     pub hits: Vec<Hit>,
+    /// Hits left out because their fingerprint is allowed.
+    pub allowed: usize,
 }
 
 impl AuditReport {
     /// 0 when clean, 1 when a secret was found.
     pub(crate) fn exit_code(&self) -> u8 {
         u8::from(!self.hits.is_empty())
+    }
+
+    /// Leave out the hits whose fingerprint is in `fingerprints` (known
+    /// fixture keys, say), counting them.
+    pub(crate) fn allow(&mut self, fingerprints: &BTreeSet<String>) {
+        let before = self.hits.len();
+        self.hits.retain(|hit| !fingerprints.contains(&hit.fingerprint));
+        self.allowed += before - self.hits.len();
     }
 }
 
@@ -79,15 +90,37 @@ impl fmt::Display for AuditReport {
             writeln!(f, "{hit}")?;
         }
         let files = plural(self.files, "file");
+        let allowed = if self.allowed > 0 { format!(" ({} allowed)", self.allowed) } else { String::new() };
         match self.hits.len() {
-            0 => writeln!(f, "no secrets found in {files}"),
+            0 => writeln!(f, "no secrets found in {files}{allowed}"),
             n => writeln!(
                 f,
-                "{} found in {files}: replace them with [REDACTED …] markers",
+                "{} found in {files}{allowed}: replace them with [REDACTED …] markers",
                 plural(n, "secret")
             ),
         }
     }
+}
+
+/// Parse an allow file: one fingerprint a line as `audit` prints them
+/// (`sha256:` and 12 hex digits); `#` starts a comment; blank lines are skipped.
+pub(crate) fn parse_allow_file(path: &Path, text: &str) -> Result<BTreeSet<String>> {
+    let mut fingerprints = BTreeSet::new();
+    for (index, line) in text.lines().enumerate() {
+        let value = line.split('#').next().unwrap_or_default().trim();
+        if value.is_empty() {
+            continue;
+        }
+        if !credential::is_fingerprint(value) {
+            return Err(Error::input(format!(
+                "{}:{}: `{value}` is not a fingerprint; write one a line as audit prints them, e.g. sha256:1f0c2a9b7d3e",
+                path.display(),
+                index + 1
+            )));
+        }
+        fingerprints.insert(value.to_owned());
+    }
+    Ok(fingerprints)
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -101,6 +134,8 @@ const SKIPPED_DIRS: &[&str] = &[".git", "target"];
 ///
 /// A path that does not exist is bad input (exit 2); an unreadable file a
 /// runtime error (exit 3). Symbolic links met while walking are not followed.
+/// A file reached twice (`audit leak.json .`) is read once, under the name
+/// it was first reached by.
 pub(crate) fn audit(paths: &[PathBuf], known: &[String]) -> Result<AuditReport> {
     let mut files = Vec::new();
     for path in paths {
@@ -112,7 +147,9 @@ pub(crate) fn audit(paths: &[PathBuf], known: &[String]) -> Result<AuditReport> 
         }
         collect_files(path, &mut files)?;
     }
-    let mut report = AuditReport { files: files.len(), hits: Vec::new() };
+    let mut seen = BTreeSet::new();
+    files.retain(|file| seen.insert(std::fs::canonicalize(file).unwrap_or_else(|_| file.clone())));
+    let mut report = AuditReport { files: files.len(), hits: Vec::new(), allowed: 0 };
     for file in &files {
         let bytes = std::fs::read(file).map_err(|e| Error::io("read", file, &e))?;
         report.hits.extend(scan_text(file, &String::from_utf8_lossy(&bytes), known));
@@ -195,9 +232,43 @@ mod tests {
 
         #[test]
         fn clean_report_says_how_many_files() {
-            let report = AuditReport { files: 3, hits: Vec::new() };
+            let report = AuditReport { files: 3, hits: Vec::new(), allowed: 0 };
             assert_eq!(report.to_string(), "no secrets found in 3 files\n");
             assert_eq!(report.exit_code(), 0);
+        }
+
+        #[test]
+        fn a_file_reached_twice_is_read_once() {
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("leak.txt");
+            std::fs::write(&file, "AKIAIOSFODNN7EXAMPLE\n").unwrap();
+            let report =
+                audit(&[file.clone(), dir.path().to_owned(), dir.path().join("./leak.txt")], &[]).unwrap();
+            assert_eq!((report.files, report.hits.len()), (1, 1));
+            assert_eq!(report.hits[0].path, file);
+        }
+
+        #[test]
+        fn allowed_fingerprints_are_counted_not_reported() {
+            let hits = scan_text(Path::new("f"), "AKIAIOSFODNN7EXAMPLE\nAKIAIOSFODNN7EXAMPLF\n", &[]);
+            let mut report = AuditReport { files: 1, hits, allowed: 0 };
+            report.allow(&BTreeSet::from([fingerprint("AKIAIOSFODNN7EXAMPLE")]));
+            assert_eq!((report.hits.len(), report.allowed, report.exit_code()), (1, 1, 1));
+            assert!(
+                report.to_string().ends_with(
+                    "1 secret found in 1 file (1 allowed): replace them with [REDACTED …] markers\n"
+                )
+            );
+        }
+
+        #[test]
+        fn an_allow_file_takes_fingerprints_and_comments_and_names_a_bad_line() {
+            let text = "# fixtures\nsha256:1f0c2a9b7d3e  # the replay fixture\n\n";
+            let allowed = parse_allow_file(Path::new("allow.txt"), text).unwrap();
+            assert_eq!(allowed, BTreeSet::from(["sha256:1f0c2a9b7d3e".to_owned()]));
+            let err = parse_allow_file(Path::new("allow.txt"), "\nsk-proj-x\n").unwrap_err();
+            assert_eq!(err.exit_code(), 2);
+            assert!(err.message().starts_with("allow.txt:2: `sk-proj-x` is not a fingerprint"), "{err}");
         }
     }
 }

@@ -5,7 +5,7 @@
 mod cli;
 
 use std::future::Future;
-use std::io::IsTerminal as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
 use clap::{CommandFactory as _, Parser as _};
@@ -13,13 +13,22 @@ use cli::{CassetteCommand, Cli, Command, DispatchCommand};
 use dispatch_vcr::cmd::{self, cassette, dispatch};
 use dispatch_vcr::{Error, Result};
 
+/// Nothing here prints with `print!` or `eprintln!`: they panic when the
+/// reader went away (`2>&1 | head -1`), and the exit code must survive that.
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // Help, version or a usage error (exit 2), printed the way clap does.
+            let _ = err.print();
+            return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
+        }
+    };
     init_logging();
     match run(cli.command) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("dispatch-vcr: {err}");
+            let _ = writeln!(std::io::stderr().lock(), "dispatch-vcr: {err}");
             ExitCode::from(err.exit_code())
         }
     }
@@ -41,8 +50,8 @@ fn run(command: Command) -> Result<u8> {
         Command::Schema { kind } => cmd::schema::run(kind),
         Command::Completions { shell } => cmd::completions::run(shell, Cli::command()),
         Command::Man => cmd::man::run(Cli::command()),
-        Command::Cassette(CassetteCommand::Recover { cassette }) => {
-            cassette::recover::run(&cassette::recover::Options { cassette })
+        Command::Cassette(CassetteCommand::Recover { cassette, force }) => {
+            cassette::recover::run(&cassette::recover::Options { cassette, force })
         }
         Command::Cassette(CassetteCommand::Import(args)) => cassette::import::run(args.into()),
         Command::Cassette(CassetteCommand::Export(args)) => cassette::export::run(&args.into()),
@@ -65,7 +74,9 @@ fn block_on(command: impl Future<Output = Result<u8>>) -> Result<u8> {
 }
 
 /// Logs go to stderr (stdout belongs to the command's output); `RUST_LOG`
-/// picks the level, warnings by default.
+/// picks the level, warnings by default. A log line that cannot be written
+/// is dropped: by default the subscriber reports that with `eprintln!`, which
+/// panics on the very stderr that just failed.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
@@ -73,5 +84,6 @@ fn init_logging() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
+        .log_internal_errors(false)
         .init();
 }

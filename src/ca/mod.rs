@@ -87,6 +87,14 @@ pub struct CaInfo {
     pub not_after: SystemTime,
 }
 
+impl CaInfo {
+    /// When the CA was created: the start of its validity, which is backdated
+    /// a day for clients with a slow clock.
+    pub fn created(&self) -> SystemTime {
+        self.not_before + BACKDATE
+    }
+}
+
 /// A loaded root CA: its certificate, facts and signing key.
 pub struct CertAuthority {
     paths: CaPaths,
@@ -174,10 +182,10 @@ impl CertAuthority {
 pub fn ensure(home: &Path) -> Result<CertAuthority> {
     let (ca, outcome) = CertAuthority::init(home, false)?;
     if outcome == InitOutcome::Created {
-        eprintln!(
-            "dispatch-vcr: created a new root CA in {} (see `dispatch-vcr ca show` to trust it)",
+        crate::files::say(format_args!(
+            "created a new root CA in {} (see `dispatch-vcr ca show` to trust it)",
             ca.paths().dir.display()
-        );
+        ));
     }
     Ok(ca)
 }

@@ -82,7 +82,7 @@ fn merge_bundle(system: &str, ca_pem: &str) -> String {
 /// Output format of `ca env`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum EnvFormat {
-    /// `export NAME='value'` lines, for `eval "$(dispatch-vcr ca env)"`.
+    /// `export NAME='value'` lines, for `eval "$(dispatch-vcr ca env --proxy URL)"`.
     Sh,
     /// One JSON object, in the same order.
     Json,

@@ -139,6 +139,7 @@ pub struct Journaled {
 /// A last line that does not parse is a write cut short and is dropped;
 /// any other bad line is an error naming `path:LINE:COL` (exit 2).
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Journaled> {
+    crate::files::check_not_empty(path, bytes, "recording journal")?;
     let lines: Vec<&[u8]> = bytes.strip_suffix(b"\n").unwrap_or(bytes).split(|b| *b == b'\n').collect();
     let entries = lines.get(1..).unwrap_or_default();
     let header: Header =

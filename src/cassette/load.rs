@@ -45,13 +45,13 @@ pub fn load(path: &Path) -> Result<Cassette> {
         Err(e) => return Err(Error::input(format!("cannot read cassette {}: {e}", path.display()))),
     };
     if journal.exists() {
-        eprintln!(
+        crate::files::write_stderr(&format!(
             "warning: {} exists: a recording to {} is running or was interrupted; \
-             `dispatch-vcr cassette recover {}` turns it into the cassette",
+             `dispatch-vcr cassette recover {}` turns it into the cassette\n",
             journal.display(),
             path.display(),
             path.display()
-        );
+        ));
     }
     parse(path, &bytes)
 }
@@ -83,6 +83,7 @@ fn parse_well_formed(bytes: &[u8]) -> Option<Cassette> {
 /// Parse step by step, so the first problem gets a precise message: syntax
 /// (with `LINE:COL`), format, body forms (with their JSON path), types.
 fn parse_carefully(path: &Path, bytes: &[u8]) -> Result<Cassette> {
+    crate::files::check_not_empty(path, bytes, "cassette")?;
     let file = &path.display().to_string();
     let value: Value = serde_json::from_slice(bytes).map_err(|e| {
         let hint = if path.extension().is_some_and(|x| x == "journal") {

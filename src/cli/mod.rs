@@ -19,13 +19,23 @@ use dispatch_vcr::upstream::replay::Pace;
 /// dispatch-vcr sits between a dispatcher (e.g. OpenClaw) and its model
 /// providers as a TLS-intercepting proxy. It records every exchange into a
 /// cassette (secrets replaced by fingerprints), serves cassettes back offline,
-/// and checks three invariants against a reference dispatcher: bearer
-/// presence, profile binding and target endpoint.
+/// and checks six invariants against a reference dispatcher: endpoint, bearer
+/// and profile for the dispatch it plans (the target, the credential's
+/// presence and shape, the auth profile it belongs to), and credential-scope,
+/// tls and model for every request.
 ///
 /// Exit codes: 0 ok · 1 an invariant failed or a replay missed · 2 bad input
 /// or usage · 3 runtime failure (I/O, port in use, upstream unreachable).
 #[derive(Debug, Parser)]
 #[command(name = "dispatch-vcr", version, about, long_about, max_term_width = 100)]
+#[command(after_help = "Environment:\n  \
+    DISPATCH_VCR_HOME  the home holding the root CA (DISPATCH_VCR_HOME/ca); default ~/.dispatch-vcr\n  \
+    RUST_LOG           what is logged on stderr: error, warn (default), info, debug, trace, or per module,\n  \
+    \x20                  e.g. RUST_LOG=dispatch_vcr::proxy=debug\n  \
+    NO_COLOR           set and not empty: no colour in reports (there is colour only on a terminal anyway)\n  \
+    HTTPS_PROXY        the default of `dispatch send --proxy`; SSL_CERT_FILE that of `--ca` (record and\n  \
+    \x20                  replay set both for their command)\n\n\
+    `dispatch-vcr help COMMAND` documents each command; `dispatch-vcr man` prints them all as one page.")]
 pub struct Cli {
     /// The command to run.
     #[command(subcommand)]
@@ -77,21 +87,27 @@ pub enum Command {
     Man,
 }
 
-/// `ca …` subcommands.
+/// `ca …` subcommands. Every one of them (and every proxy command) creates
+/// the CA on first use and says so on stderr; `ca init` only makes that explicit.
 #[derive(Debug, Subcommand)]
 pub enum CaCommand {
-    /// Create the root CA in $DISPATCH_VCR_HOME/ca (kept if it exists).
+    /// Create the root CA in $DISPATCH_VCR_HOME/ca (kept if it exists, saying when it was created).
     Init {
         /// Replace an existing CA (clients that trust the old one will stop working).
         #[arg(long)]
         force: bool,
     },
-    /// Print the CA's paths, subject, fingerprint, expiry and how to trust it.
+    /// Print the CA's paths, subject, fingerprint, expiry and how to trust it (creating it on first use).
     Show,
-    /// Print the environment a program needs to use the proxy and trust the CA.
+    /// Print the environment a program needs to use the proxy and trust the CA (creating it on first use).
+    #[command(after_help = "Example, with `record` serving in another terminal:\n  \
+        dispatch-vcr record -o run.json               # prints: listening on http://127.0.0.1:40123\n  \
+        eval \"$(dispatch-vcr ca env --proxy http://127.0.0.1:40123)\"   # then run programs in this shell")]
     Env {
-        /// The proxy URL to point programs at.
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        /// The proxy URL to point programs at: the one on the `listening on http://ADDR` line that
+        /// `record`, `replay` and `run` print (the first stdout line; on stderr when they run a
+        /// command, which gets this environment by itself). Pin it with their `--listen ADDR`.
+        #[arg(long, value_name = "URL")]
         proxy: String,
         /// Output as shell `export` lines or a JSON object.
         #[arg(long, value_enum, default_value_t = EnvFormat::Sh)]
@@ -102,7 +118,8 @@ pub enum CaCommand {
 /// Options shared by every command that runs the proxy.
 #[derive(Debug, Clone, Args)]
 pub struct ProxyArgs {
-    /// Address to listen on; port 0 picks a free port (printed on the first stdout line).
+    /// Address to listen on; port 0 picks a free port (announced as `listening on http://ADDR`: the
+    /// first stdout line, or on stderr with `-- CMD`).
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
     pub listen: String,
     /// Allow listening on a non-loopback address (anyone who can reach it can use the proxy).
@@ -122,7 +139,11 @@ pub struct ProxyArgs {
 /// `record` options.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Example:\n  dispatch-vcr record -o run.json -- curl https://api.openai.com/v1/models"
+    after_help = "Exit status: the command's when it fails; else 3 when an exchange could not reach its \
+upstream (refused, unresolvable, TLS refused; --exclude the hosts that do not matter), else 0. 2 bad input, \
+3 a runtime failure. Every exchange that got no answer is counted in the summary, listed on stderr with its \
+reason and kept in the cassette with its `error`.\n\n\
+Example:\n  dispatch-vcr record -o run.json -- curl https://api.openai.com/v1/models"
 )]
 pub struct RecordArgs {
     /// Cassette to write (a journal `CASSETTE.journal` is kept while recording).
@@ -211,7 +232,11 @@ pub struct DiffArgs {
 #[derive(Debug, Args)]
 #[command(after_help = "Finds token-shaped values (JWTs, sk-…, sk-ant-…, sk-or-…, ghp_…, AKIA…) outside \
     [REDACTED …] markers, and the secrets of --profiles stores. Prints file:line: kind (fingerprint) per hit, \
-    never the secret. Exit status: 0 clean, 1 secrets found, 2 bad input.")]
+    never the secret; a file named twice (leak.json and .) is read once. Fake keys that are meant to be there \
+    (test fixtures) are allowed by their fingerprint: --allow sha256:… or a file of them, one a line with \
+    # comments, given to --allow-file; allowed hits are counted, not listed. \
+    Exit status: 0 clean, 1 secrets found, 2 bad input.\n\n\
+    Example:\n  dispatch-vcr audit cassettes/ scenarios/ --allow-file audit-allow.txt")]
 pub struct AuditArgs {
     /// Files or directories (searched recursively, skipping .git and target).
     #[arg(value_name = "PATH", required = true)]
@@ -219,6 +244,12 @@ pub struct AuditArgs {
     /// An OpenClaw auth-profiles.json whose secrets must not appear in clear either.
     #[arg(long, value_name = "FILE")]
     pub profiles: Vec<PathBuf>,
+    /// A fingerprint (sha256:…, as a hit shows it) that is not a hit: a fixture key meant to be there.
+    #[arg(long, value_name = "FINGERPRINT")]
+    pub allow: Vec<String>,
+    /// A file of fingerprints to allow, one a line; `#` starts a comment.
+    #[arg(long = "allow-file", value_name = "FILE")]
+    pub allow_files: Vec<PathBuf>,
 }
 
 /// `cassette …` subcommands.
@@ -229,6 +260,9 @@ pub enum CassetteCommand {
         /// The cassette the recording was writing (its journal is CASSETTE.journal).
         #[arg(value_name = "CASSETTE")]
         cassette: PathBuf,
+        /// Replace CASSETTE when it exists (without, an existing file is kept and nothing is done).
+        #[arg(long)]
+        force: bool,
     },
     /// Turn a HAR file (browser devtools, mitmproxy) into a cassette, secrets redacted as `record` does.
     Import(ImportArgs),
@@ -253,10 +287,10 @@ pub struct ImportArgs {
 
 /// `cassette export` options.
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  dispatch-vcr cassette export --har cassettes/run.json -o run.har")]
+#[command(after_help = "Example:\n  dispatch-vcr cassette export cassettes/run.json -o run.har")]
 pub struct ExportArgs {
-    /// Write HAR 1.2 (the only export format so far).
-    #[arg(long, required = true)]
+    /// Write HAR 1.2: the default, and the only export format so far (accepted, not needed).
+    #[arg(long)]
     pub har: bool,
     /// The cassette to export.
     #[arg(value_name = "CASSETTE")]

@@ -104,7 +104,7 @@ impl From<DispatchSendArgs> for cmd::dispatch::send::Options {
 
 impl From<AuditArgs> for cmd::audit::Options {
     fn from(args: AuditArgs) -> Self {
-        Self { paths: args.paths, profiles: args.profiles }
+        Self { paths: args.paths, profiles: args.profiles, allow: args.allow, allow_files: args.allow_files }
     }
 }
 

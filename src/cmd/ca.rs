@@ -1,5 +1,9 @@
 //! `ca init | show | env`: the root CA that lets the proxy intercept TLS,
 //! and what a program needs to trust it.
+//!
+//! All three (and every proxy command) create the CA on first use, `show`
+//! and `env` saying so on stderr; `init` says whether it created the CA or
+//! kept the one made before, and when that was.
 
 use crate::ca::{CertAuthority, EnvFormat, InitOutcome, ensure, home_dir, proxy_env, render_env, trust};
 use crate::error::{Error, Result};
@@ -12,9 +16,9 @@ pub enum Options {
         /// Replace an existing CA.
         force: bool,
     },
-    /// `ca show`: paths, subject, fingerprint, expiry and how to trust it.
+    /// `ca show`: paths, subject, fingerprint, expiry and how to trust it (created on first use).
     Show,
-    /// `ca env`: the environment a program needs to use the proxy at `proxy`.
+    /// `ca env`: the environment a program needs to use the proxy at `proxy` (the CA created on first use).
     Env {
         /// The proxy URL.
         proxy: String,
@@ -27,10 +31,10 @@ pub enum Options {
 pub fn run(options: Options) -> Result<u8> {
     let text = match options {
         Options::Init { force } => init(force)?,
-        Options::Show => trust::show(&CertAuthority::load(&home_dir()?)?),
+        Options::Show => trust::show(&ensure(&home_dir()?)?),
         Options::Env { proxy, format } => env(&proxy, format)?,
     };
-    print!("{text}");
+    crate::files::write_stdout(&text)?;
     Ok(0)
 }
 
@@ -40,7 +44,10 @@ fn init(force: bool) -> Result<String> {
     Ok(match outcome {
         InitOutcome::Created => format!("created a root CA in {dir}\nsha256 {sha256}\n"),
         InitOutcome::Kept => {
-            format!("kept the root CA in {dir} (use --force to replace it)\nsha256 {sha256}\n")
+            let created = humantime::format_rfc3339_seconds(ca.info().created());
+            format!(
+                "kept the root CA in {dir}, created on {created} (use --force to replace it)\nsha256 {sha256}\n"
+            )
         }
     })
 }

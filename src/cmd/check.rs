@@ -30,6 +30,9 @@ pub struct Options {
 /// Check, render, write. Returns the exit code (0 all pass or known
 /// failures, 1 an unexpected or reference failure).
 pub fn run(options: &Options) -> Result<u8> {
+    if let Some(path) = &options.output {
+        crate::files::check_output("-o", path, report_name(options.format))?;
+    }
     let reference = OpenClaw::new(Catalog::load(options.catalog.as_deref())?);
     let progress = Progress::bar("cells");
     let report = check_showing(&options.paths, options.shard, &reference, &progress)?;
@@ -37,4 +40,14 @@ pub fn run(options: &Options) -> Result<u8> {
     let view = report::text::View { verbose: options.verbose, ..Default::default() };
     report::emit(&report, options.format, view, options.output.as_deref())?;
     Ok(report.exit_code())
+}
+
+/// A file name for a report in `format`, for hints.
+pub(crate) fn report_name(format: report::Format) -> &'static str {
+    match format {
+        report::Format::Text => "report.txt",
+        report::Format::Json => "report.json",
+        report::Format::Junit => "junit.xml",
+        report::Format::Html => "report.html",
+    }
 }

@@ -18,6 +18,6 @@ pub struct Options {
 /// Print the diff; 0 when they match, 1 when they differ.
 pub fn run(options: &Options) -> Result<u8> {
     let diff = diff_files(&options.a, &options.b)?;
-    print!("{diff}");
+    crate::files::write_stdout(&diff.to_string())?;
     Ok(diff.exit_code())
 }

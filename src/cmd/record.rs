@@ -12,12 +12,12 @@ use crate::cassette::{DispatcherId, Meta};
 use crate::dispatch::Catalog;
 use crate::openclaw::profiles::AuthStore;
 use crate::proxy::{Proxy, ProxyConfig, Wiring};
-use crate::recorder::{Recorder, RecorderOptions};
+use crate::recorder::{RecordSummary, Recorder, RecorderOptions};
 use crate::session::child::locate_program;
 use crate::upstream::Upstream;
 use crate::upstream::live::{ConnectTo, Live, LiveOptions};
 use crate::upstream::stub::{Stub, StubOptions};
-use crate::{Error, Result, session};
+use crate::{Error, Result, files, session};
 
 /// What `record` was asked to do, in library terms.
 #[derive(Debug, Clone, Default)]
@@ -42,8 +42,14 @@ pub struct Options {
     pub command: Vec<String>,
 }
 
-/// Record until the command ends (returning its exit code) or until a signal (0).
+/// How many failed exchanges the summary lists one by one.
+const FAILURES_LISTED: usize = 10;
+
+/// Record until the command ends or until a signal. Returns the command's
+/// exit code when it failed; else 3 when a recorded exchange could not reach
+/// its upstream (an upstream that matters was unreachable), else 0.
 pub async fn run(options: Options) -> Result<u8> {
+    files::check_output("-o", &options.output, "run.json")?;
     let dispatcher = options.dispatcher.as_deref().map(parse_dispatcher).transpose()?;
     let upstream = upstream(&options)?;
     let profiles = options.profiles.iter().map(|path| AuthStore::load(path)).collect::<Result<Vec<_>>>()?;
@@ -61,11 +67,28 @@ pub async fn run(options: Options) -> Result<u8> {
     let outcome = session::run(proxy, wiring, &options.command).await;
     // Finish even when the session failed: what was recorded is kept.
     let summary = recorder.finish().await?;
-    eprintln!("dispatch-vcr: {summary}");
-    for warning in &summary.warnings {
-        eprintln!("dispatch-vcr: warning: {warning}");
+    files::say(&summary);
+    for failure in summary.failed.iter().take(FAILURES_LISTED) {
+        files::say(format_args!("failed: {failure}"));
     }
-    outcome
+    if summary.failed.len() > FAILURES_LISTED {
+        let more = summary.failed.len() - FAILURES_LISTED;
+        files::say(format_args!("… and {more} more failed (each has its `error` in the cassette)"));
+    }
+    for warning in &summary.warnings {
+        files::say(format_args!("warning: {warning}"));
+    }
+    Ok(exit_code(outcome?, &summary))
+}
+
+/// The command's status when it failed; else 3 when an exchange could not
+/// reach its upstream (the contract's "upstream unreachable"), else 0. Other
+/// failures (an upstream that reset the request) are listed, not an exit code.
+fn exit_code(child: u8, summary: &RecordSummary) -> u8 {
+    match child {
+        0 if summary.unreachable > 0 => 3,
+        code => code,
+    }
 }
 
 /// What answers: the provider stub with `--stub`, else the network.
@@ -102,6 +125,30 @@ fn parse_dispatcher(value: &str) -> Result<DispatcherId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn summary(failed: usize, unreachable: usize) -> RecordSummary {
+        RecordSummary {
+            path: PathBuf::from("c.json"),
+            interactions: failed,
+            excluded: 0,
+            credentials: 0,
+            failed: vec!["#1 GET https://a.example/: upstream connect failed: refused".into(); failed],
+            unreachable,
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_failing_child_keeps_its_status_else_an_unreachable_upstream_is_3() {
+        assert_eq!(exit_code(7, &summary(1, 1)), 7);
+        assert_eq!(exit_code(0, &summary(1, 1)), 3);
+        assert_eq!(exit_code(0, &summary(1, 0)), 0, "reached, then failed: listed, not exit 3");
+        assert_eq!(exit_code(0, &summary(0, 0)), 0);
+        assert_eq!(
+            summary(2, 2).to_string(),
+            "recorded 2 interaction(s) into c.json, 2 failed (no answer from the upstream)"
+        );
+    }
 
     #[test]
     fn dispatcher_is_name_at_version() {

@@ -94,7 +94,7 @@ pub async fn run(options: Options, command: &[String]) -> Result<u8> {
     let summary = conclude(&replay, observer).await;
     let code = outcome?;
     let summary = summary?;
-    eprintln!("dispatch-vcr: {summary}");
+    crate::files::say(&summary);
     Ok(exit_code(code, &summary))
 }
 
@@ -210,6 +210,9 @@ impl Tap for Unobserved {
 }
 
 async fn prepare(options: Options) -> Result<Prepared> {
+    if let Some(observed) = &options.observed {
+        crate::files::check_output("--observed", observed, "observed.json")?;
+    }
     let connect_to =
         options.connect_to.iter().map(|rule| rule.parse()).collect::<Result<Vec<ConnectTo>>>()?;
     // Offline, nothing that could reach the network is even built.

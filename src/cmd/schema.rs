@@ -5,6 +5,6 @@ use crate::schema::Kind;
 
 /// Print the schema of `kind`.
 pub fn run(kind: Kind) -> Result<u8> {
-    print!("{}", kind.schema());
+    crate::files::write_stdout(&kind.schema())?;
     Ok(0)
 }

@@ -69,15 +69,26 @@ pub struct RecordSummary {
     pub excluded: usize,
     /// Entries in `meta.credentials`.
     pub credentials: usize,
+    /// The recorded exchanges that got no answer from their upstream
+    /// (unreachable, TLS refused, reset before answering…), one
+    /// `#SEQ METHOD URL: REASON` each; they are in the cassette too, with
+    /// their `error`.
+    pub failed: Vec<String>,
+    /// How many of `failed` never reached their upstream (connect or TLS failure).
+    pub unreachable: usize,
     /// Things that went wrong without losing the recording (a journal write failed…).
     pub warnings: Vec<String>,
 }
 
 impl fmt::Display for RecordSummary {
+    /// One line: `recorded N interaction(s) into PATH (K excluded), F failed`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "recorded {} interaction(s) into {}", self.interactions, self.path.display())?;
         if self.excluded > 0 {
             write!(f, " ({} excluded)", self.excluded)?;
+        }
+        if !self.failed.is_empty() {
+            write!(f, ", {} failed (no answer from the upstream)", self.failed.len())?;
         }
         Ok(())
     }
@@ -288,15 +299,29 @@ impl Worker {
         {
             self.warnings.push(format!("cannot remove {}: {err}; delete it by hand", journal.display()));
         }
+        let unanswered = || {
+            let interactions = self.cassette.interactions.iter().filter(|i| i.response.is_none());
+            interactions.filter_map(|i| Some((i, i.error.as_deref()?)))
+        };
         Ok(RecordSummary {
             path: path.to_owned(),
             interactions: self.cassette.interactions.len(),
             excluded: self.excluded,
             credentials: self.cassette.meta.credentials.len(),
+            // Redacted: read from the cassette as written.
+            failed: unanswered()
+                .map(|(i, reason)| format!("#{} {} {}: {reason}", i.seq, i.request.method, i.request.url))
+                .collect(),
+            unreachable: unanswered().filter(|(_, reason)| reason.starts_with(UNREACHABLE)).count(),
             warnings: self.warnings,
         })
     }
 }
+
+/// How the live upstream (`upstream::live`) begins the error of an exchange
+/// whose upstream could not be reached: refused, unresolvable, TLS refused.
+/// (`tests/it/record.rs` proves the two agree, end to end.)
+const UNREACHABLE: &str = "upstream connect failed: ";
 
 /// Give the memory freed since the last burst of traffic back to the system
 /// (called when the recorder, and so the proxy, has been idle a while).
@@ -316,22 +341,10 @@ fn host(url: &str) -> Option<String> {
     uri.host().map(str::to_ascii_lowercase)
 }
 
-/// `flag` (`-o`, `--observed`, …) must name a file in an existing directory.
+/// `flag` (`-o`, `--observed`, …) must name a cassette file in an existing
+/// directory ([`files::check_output`](crate::files::check_output), as every output flag).
 pub(crate) fn check_output(flag: &str, path: &Path) -> Result<()> {
-    if path.as_os_str().is_empty() || path.is_dir() {
-        return Err(Error::input(format!(
-            "{flag} {}: is a directory; name the cassette file, e.g. {flag} run.json",
-            path.display()
-        )));
-    }
-    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(dir) if !dir.is_dir() => Err(Error::input(format!(
-            "{flag} {}: directory {} does not exist; create it first",
-            path.display(),
-            dir.display()
-        ))),
-        _ => Ok(()),
-    }
+    crate::files::check_output(flag, path, "run.json")
 }
 
 /// Compile `--exclude` globs (case-insensitive, like host names).

@@ -4,14 +4,13 @@
 
 pub(crate) mod child;
 
-use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 
 use self::child::{Inherit, Signals};
 use crate::ca::{LeafIssuer, ensure, home_dir, proxy_env};
 use crate::proxy::{Proxy, Wiring};
-use crate::{Error, Result};
+use crate::{Result, files};
 
 /// The leaf issuer of the home's CA, creating the CA on first use.
 pub(crate) fn leaf_issuer() -> Result<Arc<LeafIssuer>> {
@@ -25,8 +24,9 @@ pub(crate) fn leaf_issuer_in(home: &Path) -> Result<Arc<LeafIssuer>> {
     Ok(Arc::new(LeafIssuer::new(Arc::new(ca))?))
 }
 
-/// Serve `proxy` with `wiring`. Prints `listening on http://ADDR` as the first
-/// stdout line. With a `command`, runs it with the proxy environment and
+/// Serve `proxy` with `wiring`. Announces `listening on http://ADDR`: as the
+/// first stdout line without a command; on stderr with one, so that stdout is
+/// the command's own. With a `command`, runs it with the proxy environment and
 /// returns its exit code once it ends; without, serves until SIGINT/SIGTERM
 /// and returns 0. Either way the proxy has stopped (in-flight exchanges given
 /// their grace) when this returns, so the tap has everything.
@@ -61,7 +61,7 @@ pub(crate) async fn run_with(
     let url = format!("http://{}", proxy.local_addr()?);
     let mut env = setup.env.clone();
     env.extend(proxy_env(wiring.leaves.ca(), &url)?);
-    announce(&url)?;
+    announce(&url, !command.is_empty())?;
     if command.is_empty() {
         proxy
             .serve(wiring, async move {
@@ -86,10 +86,15 @@ pub(crate) async fn run_with(
     code
 }
 
-/// The contract's first stdout line, flushed at once: scripts wait for it.
-fn announce(url: &str) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "listening on {url}")
-        .and_then(|()| stdout.flush())
-        .map_err(|err| Error::runtime(format!("cannot write to stdout: {err}")))
+/// `listening on URL`, flushed at once (scripts wait for it): the first stdout
+/// line when we serve alone; on stderr when a command runs, whose stdout is
+/// its own (`replay x.json -- curl … > out.txt` holds curl's output only).
+/// A reader that went away is no reason to stop.
+fn announce(url: &str, with_command: bool) -> Result<()> {
+    let line = format!("listening on {url}\n");
+    if with_command {
+        files::write_stderr(&line);
+        return Ok(());
+    }
+    files::write_stdout(&line)
 }

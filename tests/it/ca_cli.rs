@@ -57,10 +57,45 @@ async fn show_gives_paths_fingerprint_and_how_to_trust_it() {
 }
 
 #[tokio::test]
-async fn show_without_a_ca_says_how_to_make_one() {
-    let output = Bin::new().run(["ca", "show"]).await;
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("dispatch-vcr ca init"), "{}", stderr(&output));
+async fn show_before_init_creates_the_ca_and_says_so_on_stderr() {
+    let bin = Bin::new();
+    let output = bin.run(["ca", "show"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains("created a new root CA in"), "{}", stderr(&output));
+    assert!(stdout(&output).starts_with("dispatch-vcr root CA\n"), "{}", stdout(&output));
+    assert!(bin.home.path().join("ca/ca-cert.pem").exists());
+}
+
+#[tokio::test]
+async fn every_ca_command_creates_on_first_use_and_init_then_says_when() {
+    for first in [&["ca", "env", "--proxy", "http://127.0.0.1:9999"][..], &["ca", "show"]] {
+        let bin = Bin::new();
+        let created = bin.run(first).await;
+        assert_eq!(created.status.code(), Some(0), "{first:?}: {}", stderr(&created));
+        assert!(stderr(&created).contains("created a new root CA in"), "{first:?}: {}", stderr(&created));
+        let again = bin.run(first).await;
+        assert!(!stderr(&again).contains("created"), "{first:?}: created once: {}", stderr(&again));
+
+        let init = bin.run(["ca", "init"]).await;
+        assert_eq!(init.status.code(), Some(0), "{}", stderr(&init));
+        let text = stdout(&init);
+        let dir = bin.home.path().join("ca");
+        let kept = format!("kept the root CA in {}, created on ", dir.display());
+        assert!(text.starts_with(&kept), "{first:?}: {text}");
+        assert!(text.contains("(use --force to replace it)"), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn env_needs_the_proxy_url_and_its_help_says_where_it_comes_from() {
+    let bin = Bin::new();
+    let output = bin.run(["ca", "env"]).await;
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    assert!(stderr(&output).contains("--proxy <URL>"), "{}", stderr(&output));
+    assert!(!bin.home.path().join("ca").exists(), "nothing made for a usage error");
+    let help = bin.run(["ca", "env", "--help"]).await;
+    let help = stdout(&help);
+    assert!(help.contains("listening on http://"), "{help}");
 }
 
 #[tokio::test]

@@ -89,6 +89,27 @@ mod recover {
     }
 
     #[test]
+    fn an_existing_cassette_is_replaced_only_with_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let cassette = dir.path().join("k.json");
+        std::fs::write(&cassette, "keep me").unwrap();
+        let mut writer = JournalWriter::create(&journal_path(&cassette), &Meta::default()).unwrap();
+        writer.append(&interaction(1, RESPONSES), &BTreeMap::new()).unwrap();
+        drop(writer);
+
+        let out = run(&[&"cassette", &"recover", &cassette]);
+        assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+        let expected = format!("{} exists; pass --force to replace it", cassette.display());
+        assert!(stderr(&out).contains(&expected), "{}", stderr(&out));
+        assert_eq!(std::fs::read_to_string(&cassette).unwrap(), "keep me");
+        assert!(journal_path(&cassette).exists(), "the journal is kept");
+
+        let out = run(&[&"cassette", &"recover", &cassette, &"--force"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(dispatch_vcr::cassette::load(&cassette).unwrap().interactions.len(), 1);
+    }
+
+    #[test]
     fn a_damaged_journal_names_file_line_and_column() {
         let dir = tempfile::tempdir().unwrap();
         let cassette = dir.path().join("run.json");
@@ -151,6 +172,53 @@ mod audit {
         let out = run(&[&"audit", &notes, &"--profiles", &profiles]);
         assert_eq!(out.status.code(), Some(1));
         assert!(stdout(&out).contains("notes.txt:1: known opaque"), "{}", stdout(&out));
+    }
+
+    #[test]
+    fn a_file_named_twice_is_read_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = "sk-ant-api03-plantedplantedplanted0002";
+        std::fs::write(dir.path().join("leak.json"), format!("{{\"key\": \"{secret}\"}}\n")).unwrap();
+        let out = Command::new(BIN)
+            .args(["audit", "leak.json", ".", "./leak.json"])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let expected =
+            format!("leak.json:1: anthropic-key ({})\n1 secret found in 1 file", fingerprint(secret));
+        assert!(stdout(&out).starts_with(&expected), "{}", stdout(&out));
+    }
+
+    #[test]
+    fn allowed_fingerprints_are_counted_not_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let (fixture, leaked) =
+            ("sk-ant-api03-fixturefixturefixture0001", "sk-ant-api03-plantedplantedplanted0003");
+        let file = dir.path().join("notes.txt");
+        std::fs::write(&file, format!("{fixture}\n{leaked}\n")).unwrap();
+        let allowed = fingerprint(fixture);
+
+        let out = run(&[&"audit", &file, &"--allow", &allowed]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(!stdout(&out).contains(&allowed), "{}", stdout(&out));
+        assert!(stdout(&out).contains(&fingerprint(leaked)), "{}", stdout(&out));
+        assert!(stdout(&out).contains("1 secret found in 1 file (1 allowed)"), "{}", stdout(&out));
+
+        let list = dir.path().join("audit-allow.txt");
+        let listed = format!("# shipped fixture keys\n{allowed}  # the fixture\n\n{}\n", fingerprint(leaked));
+        std::fs::write(&list, listed).unwrap();
+        let out = run(&[&"audit", &file, &"--allow-file", &list]);
+        assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+        assert_eq!(stdout(&out), "no secrets found in 1 file (2 allowed)\n");
+
+        let out = run(&[&"audit", &file, &"--allow", &"sk-ant-api03-not-a-fingerprint"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("--allow `sk-ant-api03-not-a-fingerprint`"), "{}", stderr(&out));
+        std::fs::write(&list, "sha256:0123\n").unwrap();
+        let out = run(&[&"audit", &file, &"--allow-file", &list]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains(&format!("{}:1: ", list.display())), "{}", stderr(&out));
     }
 
     #[test]
@@ -243,5 +311,114 @@ mod loader_errors {
         assert_eq!(out.status.code(), Some(0));
         let recover = format!("dispatch-vcr cassette recover {}", path.display());
         assert!(stderr(&out).contains(&recover), "{}", stderr(&out));
+    }
+}
+
+mod export {
+    use super::*;
+
+    #[test]
+    fn har_is_the_default_and_the_flag_still_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_cassette(dir.path(), "x.json", &[RESPONSES]);
+        let plain = run(&[&"cassette", &"export", &path]);
+        assert_eq!(plain.status.code(), Some(0), "{}", stderr(&plain));
+        let har: serde_json::Value = serde_json::from_slice(&plain.stdout).unwrap();
+        assert_eq!(har["log"]["version"], "1.2");
+        let flagged = run(&[&"cassette", &"export", &"--har", &path]);
+        assert_eq!(flagged.status.code(), Some(0), "{}", stderr(&flagged));
+        assert_eq!(flagged.stdout, plain.stdout);
+        let help = stdout(&run(&[&"cassette", &"export", &"--help"]));
+        assert!(help.contains("Usage: dispatch-vcr cassette export [OPTIONS] <CASSETTE>"), "{help}");
+    }
+}
+
+/// The same mistake, a directory where a file is to be written, gets the same
+/// answer from every output flag: exit 2, the flag, and what to write instead.
+mod output_flags {
+    use super::*;
+
+    #[test]
+    fn a_directory_for_any_output_flag_exits_2_naming_the_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let adir = dir.path().join("adir");
+        std::fs::create_dir(&adir).unwrap();
+        let cassette = write_cassette(dir.path(), "c.json", &[RESPONSES]);
+        let har = dir.path().join("x.har");
+        std::fs::write(
+            &har,
+            r#"{"log": {"version": "1.2", "creator": {"name": "t", "version": "1"}, "entries": []}}"#,
+        )
+        .unwrap();
+        let scenario =
+            crate::support::root().join("scenarios/openclaw/codex-oauth-goes-to-chatgpt-backend.json");
+        let home = tempfile::tempdir().unwrap();
+        let cases: [(&[&dyn AsRef<std::ffi::OsStr>], &str); 8] = [
+            (&[&"record", &"--stub", &"-o", &adir, &"--", &"true"], "-o"),
+            (&[&"replay", &cassette, &"--observed", &adir, &"--", &"true"], "--observed"),
+            (&[&"run", &scenario, &"--stub", &"--record-to", &adir, &"--", &"true"], "--record-to"),
+            (&[&"run", &scenario, &"--stub", &"-o", &adir, &"--", &"true"], "-o"),
+            (&[&"check", &scenario, &"-o", &adir], "-o"),
+            (&[&"cassette", &"import", &har, &"-o", &adir], "-o"),
+            (&[&"cassette", &"export", &cassette, &"-o", &adir], "-o"),
+            (&[&"check", &scenario, &"--output", &adir], "-o"),
+        ];
+        for (args, flag) in cases {
+            let out = Command::new(BIN).args(args).env("DISPATCH_VCR_HOME", home.path()).output().unwrap();
+            let err = stderr(&out);
+            let name =
+                args.iter().take(2).map(|a| a.as_ref().to_string_lossy().into_owned()).collect::<Vec<_>>();
+            assert_eq!(out.status.code(), Some(2), "{name:?}: {err}");
+            let expected = format!(
+                "dispatch-vcr: {flag} {}: is a directory; name a file in it, e.g. {flag} ",
+                adir.display()
+            );
+            assert!(err.starts_with(&expected), "{name:?}: {err}");
+        }
+        assert_eq!(std::fs::read_dir(&adir).unwrap().count(), 0, "nothing written into the directory");
+    }
+}
+
+/// An empty input file is named as such, whatever the file is.
+mod empty_files {
+    use super::*;
+
+    #[test]
+    fn every_json_input_says_the_file_is_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.json");
+        std::fs::write(&empty, "").unwrap();
+        let blank = dir.path().join("blank.json");
+        std::fs::write(&blank, " \n\n").unwrap();
+        let har = dir.path().join("empty.har");
+        std::fs::write(&har, "").unwrap();
+        let good = write_cassette(dir.path(), "good.json", &[RESPONSES]);
+        let home = tempfile::tempdir().unwrap();
+        let out_file = dir.path().join("out.json");
+        let config = dir.path().join("openclaw.json");
+        std::fs::write(&config, "{}").unwrap();
+        let cases: [(&[&dyn AsRef<std::ffi::OsStr>], &Path); 13] = [
+            (&[&"replay", &empty], &empty),
+            (&[&"replay", &blank], &blank),
+            (&[&"diff", &good, &empty], &empty),
+            (&[&"cassette", &"export", &empty], &empty),
+            (&[&"check", &empty], &empty),
+            (&[&"run", &empty, &"--stub", &"--", &"true"], &empty),
+            (&[&"dispatch", &"plan", &"--scenario", &empty], &empty),
+            (&[&"dispatch", &"plan", &"--config", &empty], &empty),
+            (&[&"dispatch", &"plan", &"--config", &config, &"--profiles", &empty], &empty),
+            (&[&"dispatch", &"plan", &"--config", &config, &"--state", &blank], &blank),
+            (&[&"audit", &good, &"--profiles", &empty], &empty),
+            (&[&"cassette", &"import", &har, &"-o", &out_file], &har),
+            (&[&"check", &"--catalog", &empty], &empty),
+        ];
+        for (args, file) in cases {
+            let out = Command::new(BIN).args(args).env("DISPATCH_VCR_HOME", home.path()).output().unwrap();
+            let err = stderr(&out);
+            let name = args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect::<Vec<_>>();
+            assert_eq!(out.status.code(), Some(2), "{name:?}: {err}");
+            let expected = format!("dispatch-vcr: {}: the file is empty", file.display());
+            assert!(err.starts_with(&expected), "{name:?}: {err}");
+        }
     }
 }

@@ -42,8 +42,11 @@ async fn curl_records_with_the_bearer_as_its_fingerprint() {
     let output = bin.command(args).env("SECRET", &secret).output().await.unwrap();
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
-    assert!(stdout.starts_with("listening on http://127.0.0.1:"), "{stdout}");
-    assert!(stdout.contains("resp_1"), "curl got the upstream's answer: {stdout}");
+    assert!(text(&output.stderr).contains("listening on http://127.0.0.1:"), "{}", text(&output.stderr));
+    assert!(
+        stdout.contains("resp_1") && !stdout.contains("listening on"),
+        "curl's answer, and only it: {stdout}"
+    );
 
     let cassette = cassette(&out);
     assert_eq!(cassette["format"], "dispatch-vcr/cassette@1");
@@ -297,7 +300,8 @@ async fn recorded_cassette_snapshot() {
 
     running.signal(libc::SIGTERM);
     let (status, stderr) = running.wait().await;
-    assert!(status.success(), "{stderr}");
+    assert_eq!(status.code(), Some(3), "the anthropic upstream was down: {stderr}");
+    assert!(stderr.contains("3 interaction(s)") && stderr.contains(", 1 failed"), "{stderr}");
     let mut cassette = cassette(&out);
     stabilise(&mut cassette, free_port);
     insta::assert_json_snapshot!(cassette, {
@@ -392,4 +396,28 @@ async fn port_in_use_exits_3() {
     assert_eq!(output.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains(&format!("cannot listen on {listen}")), "{stderr}");
     assert!(files_under(dir.path()).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_upstream_is_counted_in_the_summary_and_exits_3() {
+    let (bin, dir) = (Bin::new(), tempfile::tempdir().unwrap());
+    let out = dir.path().join("down.json");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let rule = format!("api.openai.com:443:127.0.0.1:{closed}");
+    let script = "curl -s -o /dev/null https://api.openai.com/v1/models";
+    let args = ["record", "-o", out.to_str().unwrap(), "--connect-to", &rule, "--", "sh", "-c", script];
+    let output = bin.run(args).await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "the child succeeded, the upstream did not: {stderr}");
+    let summary = format!("recorded 1 interaction(s) into {}, 1 failed", out.display());
+    assert!(stderr.contains(&summary), "{stderr}");
+    let failure =
+        "failed: #1 GET https://api.openai.com/v1/models: upstream connect failed: api.openai.com:443";
+    assert!(stderr.contains(failure), "{stderr}");
+    assert_eq!(cassette(&out)["interactions"].as_array().unwrap().len(), 1, "the failure is recorded");
+
+    let failing = "curl -s --fail -o /dev/null https://api.openai.com/v1/models";
+    let args = ["record", "-o", out.to_str().unwrap(), "--connect-to", &rule, "--", "sh", "-c", failing];
+    let output = bin.run(args).await;
+    assert_eq!(output.status.code(), Some(22), "a failing child keeps its status: {}", text(&output.stderr));
 }

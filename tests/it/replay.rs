@@ -260,7 +260,7 @@ async fn emulate_auth_answers_a_request_without_the_recorded_credential_as_the_p
     let output = bin.run(replay_args(&cassette, &["--emulate-auth", "--", "sh", "-c", script])).await;
     let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
     assert_eq!(output.status.code(), Some(0), "{stderr}");
-    let answers: Vec<&str> = stdout.lines().skip(1).collect();
+    let answers: Vec<&str> = stdout.lines().collect();
     assert_eq!(
         answers,
         [
@@ -489,4 +489,81 @@ async fn the_childs_failure_is_the_exit_status() {
     let cassette = miss_cassette(dir.path());
     let output = bin.run(replay_args(&cassette, &["--", "sh", "-c", "exit 7"])).await;
     assert_eq!(output.status.code(), Some(7), "{}", text(&output.stderr));
+}
+
+/// `ARGS -- sh -c 'SCRIPT'` for replay of a one-request cassette, `record
+/// --stub` and `run --stub`, each with `home` as its `DISPATCH_VCR_HOME`.
+fn proxy_commands(dir: &Path, script: &str) -> Vec<Vec<String>> {
+    let cassette = miss_cassette(dir).display().to_string();
+    let recorded = dir.join("recorded.json").display().to_string();
+    let scenario = root().join("scenarios/openclaw/codex-oauth-goes-to-chatgpt-backend.json");
+    let tail = ["--", "sh", "-c", script];
+    [
+        vec!["replay", &cassette],
+        vec!["record", "--stub", "-o", &recorded],
+        vec!["run", scenario.to_str().unwrap(), "--stub"],
+    ]
+    .into_iter()
+    .map(|head| head.into_iter().chain(tail).map(str::to_owned).collect())
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_command_stdout_is_the_commands_own_and_the_proxy_is_announced_on_stderr() {
+    let (bin, dir) = (Bin::new(), tempfile::tempdir().unwrap());
+    for args in proxy_commands(dir.path(), "echo child-output") {
+        let output = bin.run(&args).await;
+        let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+        assert!(stdout.starts_with("child-output\n"), "{}: stdout {stdout:?}", args[0]);
+        if args[0] != "run" {
+            assert_eq!(stdout, "child-output\n", "{}", args[0]);
+        }
+        assert!(stderr.contains("listening on http://127.0.0.1:"), "{}: stderr {stderr:?}", args[0]);
+    }
+}
+
+/// A reader that goes away (`2>&1 | head -1`) costs us the rest of the
+/// output, never a panic: stdout and stderr share one pipe whose reader
+/// closes after the first line; only then does the command's child (waiting
+/// for the file `go`) make its request, so every later line meets a broken pipe.
+#[test]
+fn a_reader_that_goes_away_is_no_panic_and_the_exit_code_is_the_documented_one() {
+    use std::io::BufRead as _;
+
+    let (bin, dir) = (Bin::new(), tempfile::tempdir().unwrap());
+    let init = std::process::Command::new(BIN)
+        .args(["ca", "init"])
+        .env("DISPATCH_VCR_HOME", bin.home.path())
+        .output()
+        .unwrap();
+    assert!(init.status.success());
+    let go = dir.path().join("go");
+    let script = format!(
+        "while [ ! -e '{}' ]; do sleep 0.02; done; \
+         curl -s https://api.openai.com/v1/not-recorded -o /dev/null; exit 3",
+        go.display()
+    );
+    // replay: the request misses (1); record: the child's status (3); run: the verdict, not the child's status.
+    for (args, code) in proxy_commands(dir.path(), &script).into_iter().zip([3, 3, 1]) {
+        let _ = std::fs::remove_file(&go);
+        let (reader, writer) = std::io::pipe().unwrap();
+        let mut child = std::process::Command::new(BIN)
+            .args(&args)
+            .env("DISPATCH_VCR_HOME", bin.home.path())
+            .env_remove("RUST_LOG")
+            .stdin(std::process::Stdio::null())
+            .stdout(writer.try_clone().unwrap())
+            .stderr(writer)
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        std::io::BufReader::new(reader).read_line(&mut first).unwrap();
+        assert!(first.starts_with("listening on http://"), "{}: {first:?}", args[0]);
+        std::fs::write(&go, "").unwrap();
+        let (done, exited) = std::sync::mpsc::channel();
+        std::thread::spawn(move || done.send(child.wait()));
+        let status = exited.recv_timeout(GUARD).expect("did not exit").unwrap();
+        assert_ne!(status.code(), Some(101), "{}: panicked", args[0]);
+        assert_eq!(status.code(), Some(code), "{}", args[0]);
+    }
 }

@@ -122,3 +122,62 @@ fn the_man_page_renders_with_man_l_and_covers_every_command() {
         assert!(text.contains(line), "the rendered page lacks {line:?}");
     }
 }
+
+/// `dispatch-vcr ARGS` as a user reads it, at a fixed width.
+fn help(args: &[&str]) -> String {
+    let out = Command::new(BIN).args(args).env("COLUMNS", "100").output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Lines with a run of spaces inside the text (not indentation, not the
+/// column between an option and its help).
+fn stray_spaces(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|line| {
+            let body = line.trim_start();
+            !body.starts_with('-') && body.trim_end().contains("   ")
+        })
+        .collect()
+}
+
+#[test]
+fn run_help_is_clean_text() {
+    let text = help(&["run", "--help"]);
+    assert_eq!(stray_spaces(&text), Vec::<&str>::new());
+    insta::assert_snapshot!("run_help", text);
+}
+
+#[test]
+fn the_man_page_has_no_runs_of_spaces() {
+    let roff = String::from_utf8(bin(&["man"]).stdout).unwrap();
+    // Prose lines only: examples are indented and may align their comments.
+    let prose = |line: &&str| !line.starts_with([' ', '.']);
+    let stray: Vec<&str> = roff.lines().filter(prose).filter(|line| line.contains("   ")).collect();
+    assert_eq!(stray, Vec::<&str>::new());
+}
+
+#[test]
+fn top_level_help_names_the_six_invariants_and_the_environment() {
+    let text = help(&["--help"]);
+    for needle in ["six invariants", "endpoint", "bearer", "profile", "credential-scope", "tls", "model"] {
+        assert!(text.contains(needle), "no {needle:?} in:\n{text}");
+    }
+    assert!(!text.contains("three invariants"), "{text}");
+    let environment = text.split_once("Environment:\n").map(|(_, rest)| rest).expect("an Environment part");
+    for variable in ["DISPATCH_VCR_HOME", "RUST_LOG", "NO_COLOR"] {
+        assert!(environment.contains(variable), "no {variable} in the Environment part:\n{text}");
+    }
+    insta::assert_snapshot!("top_level_help", text);
+}
+
+#[test]
+fn the_readme_says_how_to_install_and_what_the_environment_does() {
+    let readme = std::fs::read_to_string(crate::support::root().join("README.md")).unwrap();
+    assert!(readme.contains("cargo install --path ."), "no install line");
+    let environment =
+        readme.split_once("\n### Environment\n").map(|(_, rest)| rest).expect("an Environment section");
+    for variable in ["DISPATCH_VCR_HOME", "RUST_LOG", "NO_COLOR"] {
+        assert!(environment.contains(variable), "README's Environment section lacks {variable}");
+    }
+}

@@ -1,4 +1,4 @@
-//! `cassette export --har CASSETTE [-o FILE]`: a cassette as a HAR 1.2 file.
+//! `cassette export CASSETTE [--har] [-o FILE]`: a cassette as a HAR 1.2 file (the only format).
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +16,9 @@ pub struct Options {
 
 /// Write the HAR.
 pub fn run(options: &Options) -> Result<u8> {
+    if let Some(path) = &options.output {
+        crate::files::check_output("-o", path, "run.har")?;
+    }
     let loaded = load(&options.cassette)?;
     let dir = options.cassette.parent().unwrap_or_else(|| Path::new(""));
     let har = har::to_har(&loaded, dir)?;

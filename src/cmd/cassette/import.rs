@@ -22,6 +22,6 @@ pub struct Options {
 pub fn run(options: Options) -> Result<u8> {
     let profiles = options.profiles.iter().map(|p| AuthStore::load(p)).collect::<Result<Vec<_>>>()?;
     let summary = har::import(&har::ImportOptions { har: options.har, output: options.output, profiles })?;
-    eprintln!("dispatch-vcr: {summary}");
+    crate::files::say(summary);
     Ok(0)
 }

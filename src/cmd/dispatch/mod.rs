@@ -61,10 +61,14 @@ pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
         .map_err(|e| Error::runtime(format!("cannot encode JSON: {e}")))
 }
 
+/// Write `text`; a reader that went away (`| head`) is not an error.
 pub(crate) fn write_text(out: &mut dyn Write, text: &str) -> Result<()> {
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::runtime(format!("cannot write output: {e}")))
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::runtime(format!("cannot write output: {e}")))
+        }
+        _ => Ok(()),
+    }
 }
 
 pub(crate) fn write_line(out: &mut dyn Write, line: &str) -> Result<()> {

@@ -47,7 +47,7 @@ use crate::upstream::Upstream;
 use crate::upstream::replay::{Replay, ReplayConfig};
 use crate::upstream::stub::{Stub, StubOptions};
 use crate::version::Version;
-use crate::{Error, Result, credential};
+use crate::{Error, Result, credential, files};
 
 /// Variables of ours the command keeps: what finding and running programs needs.
 pub const INHERITED: &[&str] = &["PATH", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME"];
@@ -88,6 +88,12 @@ pub struct Options {
 /// Run the command under the harness, judge what it sent, report; the exit
 /// code is the report's (0 pass or expected failure, 1 a failure).
 pub async fn run(options: Options) -> Result<u8> {
+    if let Some(path) = &options.record_to {
+        files::check_output("--record-to", path, "observed.json")?;
+    }
+    if let Some(path) = &options.output {
+        files::check_output("-o", path, crate::cmd::check::report_name(options.format))?;
+    }
     let scenario = load::load(&options.scenario)?;
     let catalog = Catalog::load(options.catalog.as_deref())?;
     let version = pick_version(&scenario, options.version.as_deref(), &catalog)?;
@@ -130,17 +136,17 @@ pub async fn run(options: Options) -> Result<u8> {
     let status = session::run_with(proxy, wiring, &options.command, &setup).await;
     let summary = recorder.finish().await?;
     if options.record_to.is_some() {
-        eprintln!("dispatch-vcr: {summary}");
+        files::say(&summary);
     }
     let status = status?;
     if let Some(replayed) = &answering.replayed {
-        eprintln!("dispatch-vcr: {}", replayed.replay.summary());
+        files::say(replayed.replay.summary());
     }
     if status != 0 {
-        eprintln!(
-            "dispatch-vcr: `{}` exited with status {status}; the verdict is on what it sent",
+        files::say(format_args!(
+            "`{}` exited with status {status}; the verdict is on what it sent",
             options.command[0]
-        );
+        ));
     }
     let cassette = cassette::load(&observed)?;
     let name = match &options.record_to {

@@ -244,7 +244,7 @@ impl Replay {
         state.misses.push(miss.clone());
         drop(state);
         if self.config.echo_misses {
-            eprintln!("dispatch-vcr: {miss}");
+            crate::files::say(&miss);
         }
         Decision::Local(Local::Miss(miss))
     }

@@ -23,10 +23,12 @@ pub struct Bin {
 
 /// A running proxy command: its `listening on` address and the process.
 pub struct Running {
-    /// The proxy address from the first stdout line.
+    /// The proxy address from the `listening on` line.
     pub addr: SocketAddr,
     /// The process (stdout after the first line and stderr are piped).
     pub child: tokio::process::Child,
+    /// Stderr after the `listening on` line, when that came on stderr (`-- CMD`).
+    stderr: Option<tokio::io::BufReader<tokio::process::ChildStderr>>,
 }
 
 impl Bin {
@@ -60,36 +62,56 @@ impl Bin {
         tokio::time::timeout(GUARD, output).await.expect("dispatch-vcr did not finish").unwrap()
     }
 
-    /// Start a proxy command and wait for its `listening on http://ADDR` line.
+    /// Start a proxy command and wait for its `listening on http://ADDR` line:
+    /// the first stdout line, or on stderr with `-- CMD` (stdout is the command's).
     pub async fn spawn<I, S>(&self, args: I) -> Running
     where
         I: IntoIterator<Item = S>,
         S: AsRef<std::ffi::OsStr>,
     {
+        let args: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+        let with_command = args.iter().any(|a| a == "--");
         let mut child = self
-            .command(args)
+            .command(&args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
-        let mut lines = tokio::io::BufReader::new(stdout);
+        // Keep reading stdout so the child never blocks on a full pipe.
+        let drain = |mut stdout: tokio::io::BufReader<tokio::process::ChildStdout>| {
+            tokio::spawn(async move {
+                let mut sink = Vec::new();
+                let _ = stdout.read_to_end(&mut sink).await;
+            })
+        };
+        let mut stdout = tokio::io::BufReader::new(stdout);
+        let mut stderr = None;
         let mut first = String::new();
-        tokio::time::timeout(GUARD, lines.read_line(&mut first)).await.expect("no listening line").unwrap();
+        if with_command {
+            drain(stdout);
+            let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap());
+            while !first.starts_with("listening on ") {
+                first.clear();
+                let read = tokio::time::timeout(GUARD, lines.read_line(&mut first));
+                assert_ne!(read.await.expect("no listening line").unwrap(), 0, "no listening line on stderr");
+            }
+            stderr = Some(lines);
+        } else {
+            tokio::time::timeout(GUARD, stdout.read_line(&mut first))
+                .await
+                .expect("no listening line")
+                .unwrap();
+            drain(stdout);
+        }
         let addr = first
             .trim()
             .strip_prefix("listening on http://")
             .unwrap_or_else(|| panic!("first stdout line: {first:?}"))
             .parse()
             .unwrap();
-        child.stdout = None;
-        // Keep reading stdout so the child never blocks on a full pipe.
-        tokio::spawn(async move {
-            let mut sink = Vec::new();
-            let _ = lines.read_to_end(&mut sink).await;
-        });
-        Running { addr, child }
+        Running { addr, child, stderr }
     }
 }
 
@@ -106,7 +128,12 @@ impl Running {
     /// Wait for the exit; returns the status and the stderr text.
     pub async fn wait(mut self) -> (std::process::ExitStatus, String) {
         let mut stderr = String::new();
-        if let Some(mut pipe) = self.child.stderr.take() {
+        if let Some(mut rest) = self.stderr.take() {
+            tokio::time::timeout(GUARD, rest.read_to_string(&mut stderr))
+                .await
+                .expect("stderr open")
+                .unwrap();
+        } else if let Some(mut pipe) = self.child.stderr.take() {
             tokio::time::timeout(GUARD, pipe.read_to_string(&mut stderr))
                 .await
                 .expect("stderr open")
