@@ -25,7 +25,7 @@ pub struct Options {
 /// Scan and print every hit that is not allowed; 0 clean, 1 secrets found.
 pub fn run(options: &Options) -> Result<u8> {
     let allowed = allowed(options)?;
-    let stores = options.profiles.iter().map(|p| AuthStore::load(p)).collect::<Result<Vec<_>>>()?;
+    let stores = AuthStore::load_all(&options.profiles)?;
     let mut report = audit(&options.paths, &profiles::secrets(&stores))?;
     report.allow(&allowed);
     crate::files::write_stdout(&report.to_string())?;

@@ -52,7 +52,7 @@ pub async fn run(options: Options) -> Result<u8> {
     files::check_output("-o", &options.output, "run.json")?;
     let dispatcher = options.dispatcher.as_deref().map(parse_dispatcher).transpose()?;
     let upstream = upstream(&options)?;
-    let profiles = options.profiles.iter().map(|path| AuthStore::load(path)).collect::<Result<Vec<_>>>()?;
+    let profiles = AuthStore::load_all(&options.profiles)?;
     if !options.command.is_empty() {
         locate_program(&options.command)?;
     }

@@ -6,7 +6,7 @@
 //! OpenClaw, skips entries without a type or provider (with a warning).
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -99,6 +99,11 @@ impl AuthStore {
                 .hint("an auth-profiles.json is {\"version\": 1, \"profiles\": {…}}")
         })?;
         Self::from_value(&value).map_err(|e| e.context(path.display()))
+    }
+
+    /// [`AuthStore::load`] each of `paths` (the `--profiles` flags), in order.
+    pub fn load_all(paths: &[PathBuf]) -> Result<Vec<Self>> {
+        paths.iter().map(|path| Self::load(path)).collect()
     }
 
     /// Build from a parsed JSON document (a scenario's `auth_profiles`).

@@ -20,7 +20,7 @@ pub struct Options {
 
 /// Import and say what was imported (on stderr).
 pub fn run(options: Options) -> Result<u8> {
-    let profiles = options.profiles.iter().map(|p| AuthStore::load(p)).collect::<Result<Vec<_>>>()?;
+    let profiles = AuthStore::load_all(&options.profiles)?;
     let summary = har::import(&har::ImportOptions { har: options.har, output: options.output, profiles })?;
     crate::files::say(summary);
     Ok(0)
