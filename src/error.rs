@@ -76,9 +76,18 @@ impl Error {
         ))
     }
 
-    /// Bad JSON5 input (exit 2): `ORIGIN:LINE:COL: MESSAGE` (json5 counts from 0, we from 1).
-    pub fn json5(origin: impl fmt::Display, err: &json5::Error) -> Self {
-        let place = err.position().map(|p| format!(":{}:{}", p.line + 1, p.column + 1)).unwrap_or_default();
+    /// Bad JSON5 input `text` (exit 2): `ORIGIN:LINE:COL: MESSAGE` (json5 counts from 0, we from 1).
+    ///
+    /// A file that ends too early is reported at its end, naming the object,
+    /// array or string left open and where it was opened (json5 itself gives
+    /// only the opening's position, which reads as if the error were there).
+    pub fn json5(origin: impl fmt::Display, text: &str, err: &json5::Error) -> Self {
+        let at = |p: json5::Position| format!("{}:{}", p.line + 1, p.column + 1);
+        if let Some(why) = json5_end_of_file(text, err) {
+            let end = json5::Position::from_offset(text.len(), text);
+            return Self::input(format!("{origin}:{}: {why}", at(end)));
+        }
+        let place = err.position().map(|p| format!(":{}", at(p))).unwrap_or_default();
         let message = err.to_string();
         Self::input(format!("{origin}{place}: {}", strip_position(&message)))
     }
@@ -108,6 +117,37 @@ pub fn json_message(err: &serde_json::Error) -> String {
     strip_position(&err.to_string()).to_owned()
 }
 
+/// What a JSON5 error at the end of the file means, when it is one: the file
+/// is empty, or something opened is not closed (and where it was opened).
+fn json5_end_of_file(text: &str, err: &json5::Error) -> Option<String> {
+    use json5::ErrorCode as Code;
+    let code = err.code()?;
+    if text.trim().is_empty() {
+        return Some("the file is empty (it needs a value, e.g. `{}`)".to_owned());
+    }
+    let opened = |what: &str, close: &str| match err.position() {
+        Some(p) => format!(
+            "unexpected end of file: the {what} opened at {}:{} is not closed; add its `{close}`",
+            p.line + 1,
+            p.column + 1
+        ),
+        None => format!("unexpected end of file: an {what} is not closed; add its `{close}`"),
+    };
+    Some(match code {
+        Code::EofParsingObject => opened("object", "}"),
+        Code::EofParsingArray => opened("array", "]"),
+        Code::EofParsingString => "unexpected end of file inside a string; add its closing quote".to_owned(),
+        Code::EofParsingComment => "unexpected end of file inside a comment; add its `*/`".to_owned(),
+        Code::EofParsingValue => "unexpected end of file where a value should be".to_owned(),
+        Code::EofParsingBool
+        | Code::EofParsingEscapeSequence
+        | Code::EofParsingIdentifier
+        | Code::EofParsingNull
+        | Code::EofParsingNumber => format!("unexpected end of file ({err})"),
+        _ => return None,
+    })
+}
+
 fn strip_position(message: &str) -> &str {
     message.split(" at line ").next().unwrap_or(message)
 }
@@ -135,8 +175,37 @@ mod tests {
 
     #[test]
     fn json5_positions_count_from_one() {
-        let err = json5::from_str::<serde_json::Value>("{a: 1,,}").unwrap_err();
-        assert!(Error::json5("c.json5", &err).message().starts_with("c.json5:1:"), "{err}");
+        let text = "{a: 1,,}";
+        let err = json5::from_str::<serde_json::Value>(text).unwrap_err();
+        assert!(Error::json5("c.json5", text, &err).message().starts_with("c.json5:1:"), "{err}");
+    }
+
+    fn json5_message(text: &str) -> String {
+        let err = json5::from_str::<serde_json::Value>(text).unwrap_err();
+        Error::json5("c.json5", text, &err).message().to_owned()
+    }
+
+    #[test]
+    fn json5_end_of_file_is_reported_at_the_end_naming_what_is_open() {
+        assert_eq!(
+            json5_message("{\n  a: { b: 1 }\n"),
+            "c.json5:3:1: unexpected end of file: the object opened at 1:1 is not closed; add its `}`"
+        );
+        assert_eq!(
+            json5_message("{a: {b: [1, 2"),
+            "c.json5:1:14: unexpected end of file: the array opened at 1:9 is not closed; add its `]`"
+        );
+        assert_eq!(
+            json5_message("{a: {b: 1"),
+            "c.json5:1:10: unexpected end of file: the object opened at 1:5 is not closed; add its `}`"
+        );
+        assert_eq!(
+            json5_message("{a: 'x}"),
+            "c.json5:1:8: unexpected end of file inside a string; add its closing quote"
+        );
+        let comment = json5_message("{a: 1} /* note");
+        assert!(comment.contains("inside a comment"), "{comment}");
+        assert_eq!(json5_message(" \n"), "c.json5:2:1: the file is empty (it needs a value, e.g. `{}`)");
     }
 
     #[test]

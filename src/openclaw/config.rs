@@ -248,7 +248,7 @@ impl OpenClawConfig {
 
     fn parse_named(text: &str, origin: &str) -> Result<Self> {
         json5::from_str(text).map_err(|e: json5::Error| {
-            Error::json5(origin, &e)
+            Error::json5(origin, text, &e)
                 .hint("openclaw.json is JSON5: comments, unquoted keys and trailing commas are fine")
         })
     }

@@ -353,3 +353,26 @@ mod snapshots {
         insta::assert_snapshot!(snapshot_text(dir.path(), &args));
     }
 }
+
+/// A new user's first hour (issue L): what `dispatch plan` says about inputs
+/// that are broken, mistyped, missing or of the wrong kind.
+mod first_hour {
+    use super::*;
+
+    /// `dispatch plan --config openclaw.json EXTRA…` of `config`, as text.
+    fn config_text(config: &str, extra: &[&str]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "openclaw.json", config);
+        let mut args = vec!["plan", "--config", "openclaw.json", "--now", NOW];
+        args.extend_from_slice(extra);
+        snapshot_text(dir.path(), &args)
+    }
+
+    #[test]
+    fn a_missing_closing_brace_names_the_end_of_file_and_the_opening() {
+        let text = config_text("{\n  agents: { defaults: { model: 'openai/gpt-5.5' } }\n", &[]);
+        assert!(text.starts_with("exit 2\n"), "{text}");
+        assert!(text.contains("openclaw.json:3:1: ") && text.contains("opened at 1:1"), "{text}");
+        insta::assert_snapshot!(text);
+    }
+}
