@@ -92,6 +92,15 @@ impl Error {
         Self::input(format!("{origin}{place}: {}", strip_position(&message)))
     }
 
+    /// A JSON5 value of the wrong type (exit 2): `ORIGIN:LINE:COL: FIELD: MESSAGE`,
+    /// `field` being its path (`agents.defaults.model.primary`).
+    pub fn json5_field(origin: impl fmt::Display, field: &str, err: &json5::Error) -> Self {
+        let place = err.position().map(|p| format!(":{}:{}", p.line + 1, p.column + 1)).unwrap_or_default();
+        let field = if field.is_empty() || field == "." { String::new() } else { format!(" {field}:") };
+        let message = json5_type_message(err).map_or_else(|| err.to_string(), str::to_owned);
+        Self::input(format!("{origin}{place}:{field} {}", strip_position(&message)))
+    }
+
     /// Append how to fix it: `MESSAGE (HINT)`, keeping the kind.
     pub fn hint(self, hint: impl fmt::Display) -> Self {
         Self { kind: self.kind, message: format!("{} ({hint})", self.message) }
@@ -144,6 +153,21 @@ fn json5_end_of_file(text: &str, err: &json5::Error) -> Option<String> {
         | Code::EofParsingIdentifier
         | Code::EofParsingNull
         | Code::EofParsingNumber => format!("unexpected end of file ({err})"),
+        _ => return None,
+    })
+}
+
+/// json5's terse type errors (`expected string`), said as a sentence.
+fn json5_type_message(err: &json5::Error) -> Option<&'static str> {
+    use json5::ErrorCode as Code;
+    Some(match err.code()? {
+        Code::ExpectedString => "expected a string",
+        Code::ExpectedNumber => "expected a number",
+        Code::ExpectedBool => "expected true or false",
+        Code::ExpectedNull => "expected null",
+        Code::ExpectedOpeningBrace => "expected an object {…}",
+        Code::ExpectedOpeningBracket => "expected a list […]",
+        Code::ExpectedStringOrObject => "expected a string or an object {…}",
         _ => return None,
     })
 }
@@ -206,6 +230,20 @@ mod tests {
         let comment = json5_message("{a: 1} /* note");
         assert!(comment.contains("inside a comment"), "{comment}");
         assert_eq!(json5_message(" \n"), "c.json5:2:1: the file is empty (it needs a value, e.g. `{}`)");
+    }
+
+    #[test]
+    fn json5_type_errors_name_the_field_and_what_it_must_be() {
+        let text = "{a: {b: 42}}";
+        let mut de = json5::Deserializer::from_str(text);
+        let err = serde_path_to_error::deserialize::<
+            _,
+            std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+        >(&mut de)
+        .unwrap_err();
+        let e = Error::json5_field("c.json5", &err.path().to_string(), err.inner());
+        assert_eq!(e.message(), "c.json5:1:9: a.b: expected a string");
+        assert_eq!(e.exit_code(), 2);
     }
 
     #[test]

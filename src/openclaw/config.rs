@@ -8,7 +8,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use std::fmt;
+use std::marker::PhantomData;
+
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -53,18 +57,15 @@ pub struct AgentDefaults {
 }
 
 /// A model setting: `"provider/model"` or `{primary, fallbacks}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ModelSetting {
     /// Just the primary ref.
     Ref(String),
     /// Primary and fallbacks.
     Chain {
         /// The primary ref.
-        #[serde(default)]
         primary: Option<String>,
         /// Refs tried in order when the primary fails.
-        #[serde(default)]
         fallbacks: Vec<String>,
     },
 }
@@ -87,6 +88,25 @@ impl ModelSetting {
     }
 }
 
+/// The object form of [`ModelSetting`].
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct ModelChain {
+    primary: Option<String>,
+    fallbacks: Vec<String>,
+}
+
+impl<'de> Deserialize<'de> for ModelSetting {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let chain = |c: ModelChain| Self::Chain { primary: c.primary, fallbacks: c.fallbacks };
+        deserializer.deserialize_any(StringOr::new(
+            "a model ref like \"openai/gpt-5.5\" or {primary: \"openai/gpt-5.5\", fallbacks: [...]}",
+            Self::Ref,
+            chain,
+        ))
+    }
+}
+
 /// `agents.defaults.models["<ref>"]`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -96,20 +116,72 @@ pub struct ModelEntry {
 }
 
 /// A runtime setting: `"codex"` or `{id, fallback}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum RuntimeSetting {
     /// Just the runtime id.
     Id(String),
     /// Id and what to use when it is unavailable.
     Full {
         /// Runtime id: `pi`, `codex`, `auto`, …
-        #[serde(default)]
         id: Option<String>,
         /// Runtime to use when `id` is unavailable; `none` refuses.
-        #[serde(default)]
         fallback: Option<String>,
     },
+}
+
+/// The object form of [`RuntimeSetting`].
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct RuntimeFull {
+    id: Option<String>,
+    fallback: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for RuntimeSetting {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let full = |f: RuntimeFull| Self::Full { id: f.id, fallback: f.fallback };
+        deserializer.deserialize_any(StringOr::new(
+            "a runtime id like \"codex\" or {id: \"codex\", fallback: \"pi\"}",
+            Self::Id,
+            full,
+        ))
+    }
+}
+
+/// A setting written as a string or as an object `O`: a type error names both
+/// forms (an untagged enum would only say that no variant matched).
+struct StringOr<O, S, F> {
+    expecting: &'static str,
+    string: S,
+    object: F,
+    form: PhantomData<fn() -> O>,
+}
+
+impl<O, S, F> StringOr<O, S, F> {
+    fn new(expecting: &'static str, string: S, object: F) -> Self {
+        Self { expecting, string, object, form: PhantomData }
+    }
+}
+
+impl<'de, T, O, S, F> Visitor<'de> for StringOr<O, S, F>
+where
+    O: Deserialize<'de>,
+    S: FnOnce(String) -> T,
+    F: FnOnce(O) -> T,
+{
+    type Value = T;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.expecting)
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<T, E> {
+        Ok((self.string)(value.to_owned()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        O::deserialize(de::value::MapAccessDeserializer::new(map)).map(self.object)
+    }
 }
 
 impl RuntimeSetting {
@@ -247,18 +319,27 @@ impl OpenClawConfig {
     }
 
     fn parse_named(text: &str, origin: &str) -> Result<Self> {
-        json5::from_str(text).map_err(|e: json5::Error| {
+        // The syntax first, as a value: a syntax error is not a type error.
+        json5::from_str::<Value>(text).map_err(|e: json5::Error| {
             Error::json5(origin, text, &e)
                 .hint("openclaw.json is JSON5: comments, unquoted keys and trailing commas are fine")
+        })?;
+        // Then the types, naming the field at fault.
+        let mut deserializer = json5::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+            let field = e.path().to_string();
+            Error::json5_field(origin, &field, e.inner())
         })
     }
 
-    /// Build from a JSON value (a scenario's `inputs.config`); `null` is an empty config.
+    /// Build from a JSON value (a scenario's `inputs.config`); `null` is an
+    /// empty config. A type error names the field (`agents.defaults.model: …`).
     pub fn from_value(value: &Value) -> Result<Self> {
         if value.is_null() {
             return Ok(Self::default());
         }
-        Self::deserialize(value).map_err(|e| Error::input(e.to_string()))
+        serde_path_to_error::deserialize(value)
+            .map_err(|e| Error::input(format!("{}: {}", e.path(), e.inner())))
     }
 
     /// The `agents.list[]` entry of `agent`, if any.
@@ -304,6 +385,46 @@ mod tests {
     fn type_errors_give_line_and_column_too() {
         let err = OpenClawConfig::parse("{\n auth: {order: {openai: 'openai:a'}}}").unwrap_err();
         assert!(err.message().starts_with("openclaw.json:2:"), "{}", err.message());
+    }
+
+    #[test]
+    fn a_setting_of_the_wrong_type_names_its_field_and_both_forms() {
+        let err = OpenClawConfig::parse("{agents: {defaults: {model: 42}}}").unwrap_err();
+        assert_eq!(
+            err.message(),
+            "openclaw.json:1:29: agents.defaults.model: invalid type: integer `42`, expected a model ref \
+             like \"openai/gpt-5.5\" or {primary: \"openai/gpt-5.5\", fallbacks: [...]}"
+        );
+        let err = OpenClawConfig::parse("{agents: {list: [{id: 'a', model: {primary: 1}}]}}").unwrap_err();
+        assert_eq!(err.message(), "openclaw.json:1:45: agents.list[0].model.primary: expected a string");
+        let err = OpenClawConfig::parse("{agents: {defaults: {agentRuntime: ['pi']}}}").unwrap_err();
+        assert!(
+            err.message()
+                .contains("agents.defaults.agentRuntime: invalid type: sequence, expected a runtime id")
+        );
+        let value = serde_json::json!({"agents": {"defaults": {"model": {"primary": 42}}}});
+        let err = OpenClawConfig::from_value(&value).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "agents.defaults.model.primary: invalid type: integer `42`, expected a string"
+        );
+    }
+
+    #[test]
+    fn both_forms_of_a_setting_read() {
+        let config = OpenClawConfig::parse(
+            "{agents: {defaults: {model: {fallbacks: ['a/b']}, agentRuntime: 'codex'}, list: [{id: 'x', model: 'a/c', agentRuntime: {fallback: 'none'}}]}}",
+        )
+        .unwrap();
+        let defaults = &config.agents.defaults;
+        assert_eq!(
+            defaults.model,
+            Some(ModelSetting::Chain { primary: None, fallbacks: vec!["a/b".into()] })
+        );
+        assert_eq!(defaults.agent_runtime, Some(RuntimeSetting::Id("codex".into())));
+        let x = config.agent("x").unwrap();
+        assert_eq!(x.model, Some(ModelSetting::Ref("a/c".into())));
+        assert_eq!(x.agent_runtime, Some(RuntimeSetting::Full { id: None, fallback: Some("none".into()) }));
     }
 
     #[test]

@@ -375,4 +375,15 @@ mod first_hour {
         assert!(text.contains("openclaw.json:3:1: ") && text.contains("opened at 1:1"), "{text}");
         insta::assert_snapshot!(text);
     }
+
+    #[test]
+    fn a_model_setting_of_the_wrong_type_names_the_field_and_what_it_may_be() {
+        let number = config_text("{\n  agents: {\n    defaults: { model: { primary: 42 } },\n  },\n}\n", &[]);
+        let list = config_text("{agents: {defaults: {model: ['openai/gpt-5.5']}}}", &[]);
+        let runtime = config_text("{agents: {defaults: {model: 'openai/gpt-5.5', agentRuntime: 7}}}", &[]);
+        for text in [&number, &list, &runtime] {
+            assert!(text.starts_with("exit 2\n") && !text.contains("untagged enum"), "{text}");
+        }
+        insta::assert_snapshot!(format!("{number}\n{list}\n{runtime}"));
+    }
 }
