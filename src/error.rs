@@ -120,6 +120,25 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// The candidate closest to `word` when it is close enough to be a likely
+/// typo of it, for "did you mean …?": the same but for case, or one edit away
+/// (two for words of 6 letters or more), counting an insertion, a deletion, a
+/// substitution or a swap of neighbours as one (optimal string alignment, the
+/// distance `strsim` keeps).
+pub(crate) fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let word_lower = word.to_lowercase();
+    candidates
+        .into_iter()
+        .filter(|c| *c != word)
+        .map(|c| (strsim::osa_distance(&word_lower, &c.to_lowercase()), c))
+        .filter(|(distance, c)| {
+            let shorter = word.chars().count().min(c.chars().count());
+            *distance <= if shorter >= 6 { 2 } else { 1 }
+        })
+        .min()
+        .map(|(_, c)| c)
+}
+
 /// A serde_json error's message without its " at line L column C" tail, for
 /// messages that put the position first.
 pub fn json_message(err: &serde_json::Error) -> String {
@@ -244,6 +263,19 @@ mod tests {
         let e = Error::json5_field("c.json5", &err.path().to_string(), err.inner());
         assert_eq!(e.message(), "c.json5:1:9: a.b: expected a string");
         assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn closest_suggests_likely_typos_only() {
+        let providers = ["anthropic", "openai", "ollama", "openrouter"];
+        assert_eq!(closest("opeani", providers), Some("openai"));
+        assert_eq!(closest("antropic", providers), Some("anthropic"));
+        assert_eq!(closest("OpenAI", providers), Some("openai"));
+        assert_eq!(closest("llama", providers), Some("ollama"));
+        assert_eq!(closest("mistral", providers), None);
+        assert_eq!(closest("openai", providers), None, "a word is no typo of itself");
+        assert_eq!(closest("modle", ["model", "models"]), Some("model"));
+        assert_eq!(closest("gateway", ["agents", "auth", "models", "plugins"]), None);
     }
 
     #[test]

@@ -113,8 +113,13 @@ impl DispatchInputs {
         for (agent, value) in field("agent_stores").as_object().into_iter().flatten() {
             agent_stores.insert(agent.clone(), store(&format!("agent_stores.{agent}"), value)?);
         }
+        let mut config =
+            OpenClawConfig::from_value(field("config")).map_err(|e| e.context("inputs.config"))?;
+        for warning in &mut config.warnings {
+            *warning = format!("inputs.config.{warning}");
+        }
         Ok(Self {
-            config: OpenClawConfig::from_value(field("config")).map_err(|e| e.context("inputs.config"))?,
+            config,
             profiles: store("auth_profiles", field("auth_profiles"))?,
             state: AuthState::from_value(field("auth_state")).map_err(|e| e.context("inputs.auth_state"))?,
             agent_stores,
@@ -338,6 +343,9 @@ fn load_scenario_inputs(path: &Path, version: Option<Version>) -> Result<Dispatc
     };
     let mut inputs =
         DispatchInputs::from_scenario_inputs(inputs, version).map_err(|e| e.context(path.display()))?;
+    for warning in &mut inputs.config.warnings {
+        *warning = format!("{}: {warning}", path.display());
+    }
     inputs.sources.push(format!("scenario {}", path.display()));
     Ok(inputs)
 }
@@ -382,6 +390,15 @@ mod tests {
     fn unknown_scenario_fields_are_named() {
         let err = DispatchInputs::from_scenario_inputs(&json!({"auth_profile": {}}), None).unwrap_err();
         assert!(err.message().contains("inputs.auth_profile: unknown field"), "{err}");
+    }
+
+    #[test]
+    fn mistyped_config_keys_are_named_from_inputs_config() {
+        let inputs = scenario(json!({"config": {"agents": {"defaults": {"modle": "openai/gpt-5.5"}}}}));
+        assert_eq!(
+            inputs.config.warnings,
+            ["inputs.config.agents.defaults.modle: unknown key (did you mean model?)"]
+        );
     }
 
     #[test]

@@ -386,4 +386,27 @@ mod first_hour {
         }
         insta::assert_snapshot!(format!("{number}\n{list}\n{runtime}"));
     }
+
+    #[test]
+    fn an_unknown_provider_suggests_the_closest_known_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = snapshot_text(dir.path(), &["plan", "--model", "opeani/gpt-5.5", "--now", NOW]);
+        assert!(text.starts_with("exit 1\n") && text.contains("did you mean openai?"), "{text}");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn a_mistyped_config_key_is_named_with_its_path_and_the_plan_proceeds() {
+        let config = "{\n  agents: {\n    defaults: { modle: 'openai/gpt-5.5' },\n    list: [{ id: 'ops', agentDir: 'x', modle: 'openai/gpt-5.5' }],\n  },\n  modles: {},\n  gateway: { port: 18789 },\n}\n";
+        let typo = config_text(config, &[]);
+        assert!(typo.starts_with("exit 1\n"), "the plan proceeds to OpenClaw's refusal: {typo}");
+        assert!(typo.contains("agents.defaults.modle: unknown key (did you mean model?)"), "{typo}");
+        assert!(!typo.contains("gateway"), "keys the reference does not read are not its business: {typo}");
+        let chain = config_text(
+            "{agents: {defaults: {model: {primary: 'openai/gpt-5.5', fallback: ['anthropic/claude-x']}}}}",
+            &["--env", "OPENAI_API_KEY=sk-proj-typo", "--version", "2026.5.16"],
+        );
+        assert!(chain.starts_with("exit 0\n"), "{chain}");
+        insta::assert_snapshot!(format!("{typo}\n{chain}"));
+    }
 }

@@ -24,7 +24,7 @@ pub enum PlanFormat {
     Json,
 }
 
-/// Inputs and catalog, with the store warnings printed on `err`.
+/// Inputs and catalog, with the config's and the stores' warnings printed on `err`.
 pub(crate) fn load(
     sources: &InputSources,
     catalog: Option<&PathBuf>,
@@ -33,7 +33,7 @@ pub(crate) fn load(
     let catalog = Catalog::load(catalog.map(PathBuf::as_path))?;
     let inputs = sources.load()?;
     let stores = std::iter::once(&inputs.profiles).chain(inputs.agent_stores.values());
-    for warning in stores.flat_map(|s| &s.warnings) {
+    for warning in inputs.config.warnings.iter().chain(stores.flat_map(|s| &s.warnings)) {
         write_line(err, &format!("dispatch-vcr: warning: {warning}"))?;
     }
     Ok((inputs, catalog))
