@@ -289,6 +289,11 @@ impl InputSources {
         if let Some(now) = self.now_ms {
             inputs.now_ms = now;
         }
+        if self.scenario.is_none() && self.config.is_none() && self.model.is_none() {
+            return Err(Error::input(
+                "nothing to plan: pass --config openclaw.json or --scenario FILE (or at least --model provider/model)",
+            ));
+        }
         Ok(inputs)
     }
 
@@ -497,6 +502,16 @@ mod tests {
         assert!(bad_env.load().unwrap_err().message().contains("--env \"NOPE\""));
         let bad_version = InputSources { version: Some("2026.5".into()), ..InputSources::default() };
         assert!(bad_version.load().unwrap_err().message().starts_with("--version: invalid version"));
+    }
+
+    #[test]
+    fn without_config_scenario_or_model_there_is_nothing_to_plan() {
+        let only_env = InputSources { env: vec!["OPENAI_API_KEY=sk".into()], ..InputSources::default() };
+        let err = only_env.load().unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.message().contains("pass --config openclaw.json or --scenario FILE"), "{err}");
+        let with_model = InputSources { model: Some("openai/gpt-5.5".into()), ..only_env };
+        assert!(with_model.load().is_ok());
     }
 
     #[test]

@@ -409,4 +409,14 @@ mod first_hour {
         assert!(chain.starts_with("exit 0\n"), "{chain}");
         insta::assert_snapshot!(format!("{typo}\n{chain}"));
     }
+
+    #[test]
+    fn no_inputs_at_all_is_a_usage_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = snapshot_text(dir.path(), &["plan"]);
+        assert!(text.starts_with("exit 2\n"), "{text}");
+        let send = dispatch(dir.path(), &["send", "--proxy", "http://127.0.0.1:9"]);
+        assert_eq!(send.code, 2, "{}", send.stderr);
+        insta::assert_snapshot!(text);
+    }
 }
