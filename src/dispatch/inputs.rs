@@ -344,7 +344,7 @@ fn load_scenario_inputs(path: &Path, version: Option<Version>) -> Result<Dispatc
     let text = files::read_input(path, "scenario").map_err(|e| e.hint("pass a scenario JSON file"))?;
     let scenario: Value = serde_json::from_str(&text).map_err(|e| Error::json(path.display(), &e))?;
     let Some(inputs) = scenario.get("inputs") else {
-        return Err(Error::input(format!("{}: no `inputs` object (see docs/scenario.md)", path.display())));
+        return Err(not_a_scenario(path, &scenario));
     };
     let mut inputs =
         DispatchInputs::from_scenario_inputs(inputs, version).map_err(|e| e.context(path.display()))?;
@@ -353,6 +353,30 @@ fn load_scenario_inputs(path: &Path, version: Option<Version>) -> Result<Dispatc
     }
     inputs.sources.push(format!("scenario {}", path.display()));
     Ok(inputs)
+}
+
+/// What a file without `inputs` is instead of a scenario, and what to pass.
+fn not_a_scenario(path: &Path, file: &Value) -> Error {
+    const SEE: &str = "a scenario holds the dispatcher's inputs: see docs/design.md#scenarios";
+    let path = path.display();
+    let format = file.get("format").and_then(Value::as_str);
+    let kind =
+        format.and_then(|f| f.strip_prefix("dispatch-vcr/")).and_then(|f| f.split_once('@')).map(|(k, _)| k);
+    let message = match (kind, format) {
+        (Some("cassette"), Some(format)) => format!(
+            "{path} is a cassette (format {format}), not a scenario: pass the scenario that names it in its \
+             `cassettes` (see docs/design.md#scenarios)"
+        ),
+        (Some("catalog"), Some(format)) => {
+            format!("{path} is a provider catalog (format {format}), not a scenario: pass it to --catalog")
+        }
+        (Some("scenario"), _) => format!("{path}: the scenario has no `inputs` object ({SEE})"),
+        (Some(kind), Some(format)) => {
+            format!("{path} is a dispatch-vcr {kind} file (format {format}), not a scenario ({SEE})")
+        }
+        _ => format!("{path} has no `inputs` object, so it is not a scenario ({SEE})"),
+    };
+    Error::input(message)
 }
 
 #[cfg(test)]
@@ -512,6 +536,27 @@ mod tests {
         assert!(err.message().contains("pass --config openclaw.json or --scenario FILE"), "{err}");
         let with_model = InputSources { model: Some("openai/gpt-5.5".into()), ..only_env };
         assert!(with_model.load().is_ok());
+    }
+
+    #[test]
+    fn a_file_without_inputs_says_what_it_is_instead() {
+        let say = |file: Value| not_a_scenario(Path::new("x.json"), &file).message().to_owned();
+        let cassette = say(json!({"format": "dispatch-vcr/cassette@1", "interactions": []}));
+        assert!(
+            cassette.starts_with("x.json is a cassette (format dispatch-vcr/cassette@1), not a scenario: pass the scenario that names it"),
+            "{cassette}"
+        );
+        assert!(say(json!({"format": "dispatch-vcr/catalog@1"})).contains("pass it to --catalog"));
+        assert!(
+            say(json!({"format": "dispatch-vcr/scenario@1"})).contains("the scenario has no `inputs` object")
+        );
+        for other in [json!({"a": 1}), json!([1]), json!({"format": "har"})] {
+            let message = say(other);
+            assert!(
+                message.contains("has no `inputs` object") && message.contains("docs/design.md#scenarios"),
+                "{message}"
+            );
+        }
     }
 
     #[test]

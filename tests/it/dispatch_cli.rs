@@ -419,4 +419,20 @@ mod first_hour {
         assert_eq!(send.code, 2, "{}", send.stderr);
         insta::assert_snapshot!(text);
     }
+
+    #[test]
+    fn a_cassette_or_another_file_given_as_scenario_says_what_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let cassette = json!({"format": "dispatch-vcr/cassette@1", "meta": {}, "interactions": []});
+        write(dir.path(), "x.json", &cassette.to_string());
+        write(dir.path(), "other.json", r#"{"name": "not a scenario"}"#);
+        let as_cassette = snapshot_text(dir.path(), &["plan", "--scenario", "x.json"]);
+        let other = snapshot_text(dir.path(), &["plan", "--scenario", "other.json"]);
+        assert!(as_cassette.starts_with("exit 2\n") && other.starts_with("exit 2\n"), "{as_cassette}{other}");
+        assert!(
+            as_cassette.contains("x.json is a cassette (format dispatch-vcr/cassette@1), not a scenario")
+        );
+        assert!(other.contains("docs/design.md#scenarios"), "{other}");
+        insta::assert_snapshot!(format!("{as_cassette}\n{other}"));
+    }
 }
