@@ -421,6 +421,55 @@ mod first_hour {
     }
 
     #[test]
+    fn a_model_the_catalog_does_not_know_at_the_version_is_warned_about() {
+        let dir = tempfile::tempdir().unwrap();
+        let args = |model: &'static str, version: &'static str| {
+            [
+                "plan",
+                "--model",
+                model,
+                "--env",
+                "OPENAI_API_KEY=sk-proj-x",
+                "--version",
+                version,
+                "--now",
+                NOW,
+            ]
+        };
+        let unknown = snapshot_text(dir.path(), &args("openai/gpt-9-ultra", "2026.9.6"));
+        assert!(unknown.starts_with("exit 0\n") && unknown.contains("warning"), "{unknown}");
+        let known = dispatch(dir.path(), &args("openai/gpt-5.5", "2026.9.6"));
+        assert!(known.code == 0 && !known.stderr.contains("warning"), "{}", known.stderr);
+        let older = dispatch(dir.path(), &args("openai/gpt-9-ultra", "2026.5.16"));
+        assert!(
+            older.code == 0 && !older.stderr.contains("warning"),
+            "no facts before 2026.9.5: {}",
+            older.stderr
+        );
+        let json = dispatch(
+            dir.path(),
+            &[&args("openai/gpt-9-ultra", "2026.9.6")[..], &["--format", "json"]].concat(),
+        );
+        let plan: Value = serde_json::from_str(&json.stdout).unwrap();
+        assert_eq!(plan["warnings"].as_array().map(Vec::len), Some(1), "{}", json.stdout);
+        let refused = dispatch(
+            dir.path(),
+            &[
+                "plan",
+                "--model",
+                "anthropic/claude-sonnet-4-5",
+                "--env",
+                "ANTHROPIC_API_KEY=sk-ant-api03-x",
+                "--version",
+                "2026.9.5",
+            ],
+        );
+        assert_eq!(refused.code, 0, "{}", refused.stderr);
+        assert!(refused.stderr.contains("Unknown model: anthropic/claude-sonnet-4-5"), "{}", refused.stderr);
+        insta::assert_snapshot!(unknown);
+    }
+
+    #[test]
     fn a_cassette_or_another_file_given_as_scenario_says_what_it_is() {
         let dir = tempfile::tempdir().unwrap();
         let cassette = json!({"format": "dispatch-vcr/cassette@1", "meta": {}, "interactions": []});
