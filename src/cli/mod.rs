@@ -305,9 +305,10 @@ pub struct ExportArgs {
 pub enum DispatchCommand {
     /// Print the dispatch a correct OpenClaw makes for these inputs, and the reasoning.
     ///
-    /// Exit 0 with a plan; 1 when no dispatch is correct (OpenClaw would refuse,
-    /// e.g. `No API key found for provider "openai"`; the message goes to stderr);
-    /// 2 for unreadable inputs.
+    /// The inputs are --config (with the stores beside it), or --scenario, or at
+    /// least --model. Exit 0 with a plan; 1 when no dispatch is correct (OpenClaw
+    /// would refuse, e.g. `No API key found for provider "openai"`; the message goes
+    /// to stderr); 2 for unreadable or missing inputs.
     #[command(
         after_help = "Example:\n  dispatch-vcr dispatch plan --config ~/.openclaw/openclaw.json --version 2026.5.16-beta.4"
     )]

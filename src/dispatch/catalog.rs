@@ -238,6 +238,29 @@ impl Provider {
     }
 }
 
+/// The models of a provider that a range of versions is known to accept or
+/// refuse, from recordings of real releases.
+///
+/// A model outside `known` may still be one the release knows (its own list is
+/// longer than what was recorded), so the plan warns rather than refuses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelList {
+    /// The provider (after the version's renames).
+    pub provider: String,
+    /// The versions this list holds for.
+    pub range: VersionRange,
+    /// Model ids seen going out at these versions.
+    #[serde(default)]
+    pub known: Vec<String>,
+    /// Model id → the message with which these versions refused it, sending nothing.
+    #[serde(default)]
+    pub refused: BTreeMap<String, String>,
+    /// Where the facts come from.
+    #[serde(default)]
+    pub about: String,
+}
+
 /// How a credential goes on the wire.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -389,6 +412,8 @@ struct CatalogFile {
     #[serde(default)]
     apis: BTreeMap<String, Api>,
     #[serde(default)]
+    models: Vec<ModelList>,
+    #[serde(default)]
     endpoint_classes: Vec<EndpointClass>,
     #[serde(default)]
     shapes: BTreeMap<String, Shape>,
@@ -413,6 +438,9 @@ pub struct Catalog {
     pub runtimes: BTreeMap<String, Runtime>,
     /// Providers by id.
     pub providers: BTreeMap<String, Provider>,
+    /// Known models per provider and versions; the first entry that covers a
+    /// provider at a version is its list.
+    pub models: Vec<ModelList>,
     /// Apis by name.
     pub apis: BTreeMap<String, Api>,
     /// Endpoint classes; the first that covers a request is its class.
@@ -434,7 +462,8 @@ impl Catalog {
     ///
     /// Providers, apis, runtimes and shapes replace same-named entries whole;
     /// endpoint classes of the file are tried before the shipped ones (and
-    /// replace same-named ones); `bands`, when given, replace the list.
+    /// replace same-named ones), and so are its model lists; `bands`, when
+    /// given, replace the list.
     pub fn load(path: Option<&Path>) -> Result<Self> {
         let shipped = Self::shipped()?;
         let Some(path) = path else { return Ok(shipped) };
@@ -458,6 +487,8 @@ impl Catalog {
         let mut endpoint_classes = file.endpoint_classes;
         let overridden: BTreeSet<String> = endpoint_classes.iter().map(|c| c.name.clone()).collect();
         endpoint_classes.extend(base_classes.into_iter().filter(|c| !overridden.contains(&c.name)));
+        let mut models = file.models;
+        models.extend(base.as_ref().map(|b| b.models.clone()).unwrap_or_default());
         let mut secret_headers = base.as_ref().map(|b| b.secret_headers.clone()).unwrap_or_default();
         secret_headers.extend(file.secret_headers.into_iter().map(|h| h.to_ascii_lowercase()));
         let catalog = Self {
@@ -477,6 +508,7 @@ impl Catalog {
             bands: file.bands.or(base.map(|b| b.bands)).unwrap_or_default(),
             runtimes,
             providers,
+            models,
             apis,
             endpoint_classes,
             shapes,
@@ -511,6 +543,11 @@ impl Catalog {
                 check_headers(&format!("providers.{id}.routes[{i}].headers"), &route.headers)?;
             }
             check_headers(&format!("providers.{id}.headers"), &provider.headers)?;
+        }
+        for (i, list) in self.models.iter().enumerate() {
+            if !self.providers.contains_key(&list.provider) {
+                return bad(format!("models[{i}].provider"), format!("unknown provider {:?}", list.provider));
+            }
         }
         for (name, api) in &self.apis {
             check_headers(&format!("apis.{name}.headers"), &api.headers)?;
@@ -548,6 +585,11 @@ impl Catalog {
     /// Provider `id`, if it exists at `version`.
     pub fn provider(&self, id: &str, version: &Version) -> Option<&Provider> {
         self.providers.get(id).filter(|p| p.versions.as_ref().is_none_or(|r| r.contains(version)))
+    }
+
+    /// The models the catalog knows of `provider` at `version`, if it has a list.
+    pub fn models(&self, provider: &str, version: &Version) -> Option<&ModelList> {
+        self.models.iter().find(|m| m.provider == provider && m.range.contains(version))
     }
 
     /// The class of a request, if the catalog knows it. `url` is absolute
@@ -788,6 +830,17 @@ mod tests {
         }
 
         #[test]
+        fn model_lists_hold_for_their_versions_only() {
+            let c = shipped();
+            let openai = c.models("openai", &v("2026.9.6")).unwrap();
+            assert!(openai.known.iter().any(|m| m == "gpt-5.5") && openai.refused.is_empty());
+            assert!(c.models("openai", &v("2026.9.5")).unwrap().refused.contains_key("gpt-5.4"));
+            let anthropic = c.models("anthropic", &v("2026.9.5")).unwrap();
+            assert!(anthropic.refused["claude-sonnet-4-5"].starts_with("Unknown model:"));
+            assert!(c.models("openai", &v("2026.5.16-beta.4")).is_none(), "no recorded list there");
+        }
+
+        #[test]
         fn openai_codex_exists_only_in_the_old_band() {
             let c = shipped();
             assert!(c.provider("openai-codex", &v("2026.5.29")).is_some());
@@ -894,6 +947,20 @@ mod tests {
                 err.message().contains("my-catalog.json:2:") && err.message().contains("providerz"),
                 "{err}"
             );
+        }
+
+        #[test]
+        fn a_files_model_lists_come_first_and_name_known_providers() {
+            let c = load_text(
+                r#"{"format": "dispatch-vcr/catalog@1", "models": [{"provider": "openai", "range": "*", "known": ["gpt-9-ultra"]}]}"#,
+            )
+            .unwrap();
+            assert_eq!(c.models("openai", &v("2026.9.6")).unwrap().known, ["gpt-9-ultra"]);
+            let err = load_text(
+                r#"{"format": "dispatch-vcr/catalog@1", "models": [{"provider": "opeani", "range": "*"}]}"#,
+            )
+            .unwrap_err();
+            assert!(err.message().contains("models[0].provider: unknown provider \"opeani\""), "{err}");
         }
 
         #[test]

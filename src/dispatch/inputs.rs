@@ -113,8 +113,13 @@ impl DispatchInputs {
         for (agent, value) in field("agent_stores").as_object().into_iter().flatten() {
             agent_stores.insert(agent.clone(), store(&format!("agent_stores.{agent}"), value)?);
         }
+        let mut config =
+            OpenClawConfig::from_value(field("config")).map_err(|e| e.context("inputs.config"))?;
+        for warning in &mut config.warnings {
+            *warning = format!("inputs.config.{warning}");
+        }
         Ok(Self {
-            config: OpenClawConfig::from_value(field("config")).map_err(|e| e.context("inputs.config"))?,
+            config,
             profiles: store("auth_profiles", field("auth_profiles"))?,
             state: AuthState::from_value(field("auth_state")).map_err(|e| e.context("inputs.auth_state"))?,
             agent_stores,
@@ -284,6 +289,11 @@ impl InputSources {
         if let Some(now) = self.now_ms {
             inputs.now_ms = now;
         }
+        if self.scenario.is_none() && self.config.is_none() && self.model.is_none() {
+            return Err(Error::input(
+                "nothing to plan: pass --config openclaw.json or --scenario FILE (or at least --model provider/model)",
+            ));
+        }
         Ok(inputs)
     }
 
@@ -334,12 +344,39 @@ fn load_scenario_inputs(path: &Path, version: Option<Version>) -> Result<Dispatc
     let text = files::read_input(path, "scenario").map_err(|e| e.hint("pass a scenario JSON file"))?;
     let scenario: Value = serde_json::from_str(&text).map_err(|e| Error::json(path.display(), &e))?;
     let Some(inputs) = scenario.get("inputs") else {
-        return Err(Error::input(format!("{}: no `inputs` object (see docs/scenario.md)", path.display())));
+        return Err(not_a_scenario(path, &scenario));
     };
     let mut inputs =
         DispatchInputs::from_scenario_inputs(inputs, version).map_err(|e| e.context(path.display()))?;
+    for warning in &mut inputs.config.warnings {
+        *warning = format!("{}: {warning}", path.display());
+    }
     inputs.sources.push(format!("scenario {}", path.display()));
     Ok(inputs)
+}
+
+/// What a file without `inputs` is instead of a scenario, and what to pass.
+fn not_a_scenario(path: &Path, file: &Value) -> Error {
+    const SEE: &str = "a scenario holds the dispatcher's inputs: see docs/design.md#scenarios";
+    let path = path.display();
+    let format = file.get("format").and_then(Value::as_str);
+    let kind =
+        format.and_then(|f| f.strip_prefix("dispatch-vcr/")).and_then(|f| f.split_once('@')).map(|(k, _)| k);
+    let message = match (kind, format) {
+        (Some("cassette"), Some(format)) => format!(
+            "{path} is a cassette (format {format}), not a scenario: pass the scenario that names it in its \
+             `cassettes` (see docs/design.md#scenarios)"
+        ),
+        (Some("catalog"), Some(format)) => {
+            format!("{path} is a provider catalog (format {format}), not a scenario: pass it to --catalog")
+        }
+        (Some("scenario"), _) => format!("{path}: the scenario has no `inputs` object ({SEE})"),
+        (Some(kind), Some(format)) => {
+            format!("{path} is a dispatch-vcr {kind} file (format {format}), not a scenario ({SEE})")
+        }
+        _ => format!("{path} has no `inputs` object, so it is not a scenario ({SEE})"),
+    };
+    Error::input(message)
 }
 
 #[cfg(test)]
@@ -382,6 +419,15 @@ mod tests {
     fn unknown_scenario_fields_are_named() {
         let err = DispatchInputs::from_scenario_inputs(&json!({"auth_profile": {}}), None).unwrap_err();
         assert!(err.message().contains("inputs.auth_profile: unknown field"), "{err}");
+    }
+
+    #[test]
+    fn mistyped_config_keys_are_named_from_inputs_config() {
+        let inputs = scenario(json!({"config": {"agents": {"defaults": {"modle": "openai/gpt-5.5"}}}}));
+        assert_eq!(
+            inputs.config.warnings,
+            ["inputs.config.agents.defaults.modle: unknown key (did you mean model?)"]
+        );
     }
 
     #[test]
@@ -480,6 +526,37 @@ mod tests {
         assert!(bad_env.load().unwrap_err().message().contains("--env \"NOPE\""));
         let bad_version = InputSources { version: Some("2026.5".into()), ..InputSources::default() };
         assert!(bad_version.load().unwrap_err().message().starts_with("--version: invalid version"));
+    }
+
+    #[test]
+    fn without_config_scenario_or_model_there_is_nothing_to_plan() {
+        let only_env = InputSources { env: vec!["OPENAI_API_KEY=sk".into()], ..InputSources::default() };
+        let err = only_env.load().unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.message().contains("pass --config openclaw.json or --scenario FILE"), "{err}");
+        let with_model = InputSources { model: Some("openai/gpt-5.5".into()), ..only_env };
+        assert!(with_model.load().is_ok());
+    }
+
+    #[test]
+    fn a_file_without_inputs_says_what_it_is_instead() {
+        let say = |file: Value| not_a_scenario(Path::new("x.json"), &file).message().to_owned();
+        let cassette = say(json!({"format": "dispatch-vcr/cassette@1", "interactions": []}));
+        assert!(
+            cassette.starts_with("x.json is a cassette (format dispatch-vcr/cassette@1), not a scenario: pass the scenario that names it"),
+            "{cassette}"
+        );
+        assert!(say(json!({"format": "dispatch-vcr/catalog@1"})).contains("pass it to --catalog"));
+        assert!(
+            say(json!({"format": "dispatch-vcr/scenario@1"})).contains("the scenario has no `inputs` object")
+        );
+        for other in [json!({"a": 1}), json!([1]), json!({"format": "har"})] {
+            let message = say(other);
+            assert!(
+                message.contains("has no `inputs` object") && message.contains("docs/design.md#scenarios"),
+                "{message}"
+            );
+        }
     }
 
     #[test]

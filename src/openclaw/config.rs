@@ -8,7 +8,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use std::fmt;
+use std::marker::PhantomData;
+
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -26,6 +30,10 @@ pub struct OpenClawConfig {
     pub models: ModelsConfig,
     /// `plugins`: which plugins (and so which runtimes) are available.
     pub plugins: PluginsConfig,
+    /// Keys in the parts read here that look like typos of keys read here,
+    /// one line each: `agents.defaults.modle: unknown key (did you mean model?)`.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// `agents`.
@@ -53,18 +61,15 @@ pub struct AgentDefaults {
 }
 
 /// A model setting: `"provider/model"` or `{primary, fallbacks}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ModelSetting {
     /// Just the primary ref.
     Ref(String),
     /// Primary and fallbacks.
     Chain {
         /// The primary ref.
-        #[serde(default)]
         primary: Option<String>,
         /// Refs tried in order when the primary fails.
-        #[serde(default)]
         fallbacks: Vec<String>,
     },
 }
@@ -87,6 +92,25 @@ impl ModelSetting {
     }
 }
 
+/// The object form of [`ModelSetting`].
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct ModelChain {
+    primary: Option<String>,
+    fallbacks: Vec<String>,
+}
+
+impl<'de> Deserialize<'de> for ModelSetting {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let chain = |c: ModelChain| Self::Chain { primary: c.primary, fallbacks: c.fallbacks };
+        deserializer.deserialize_any(StringOr::new(
+            "a model ref like \"openai/gpt-5.5\" or {primary: \"openai/gpt-5.5\", fallbacks: [...]}",
+            Self::Ref,
+            chain,
+        ))
+    }
+}
+
 /// `agents.defaults.models["<ref>"]`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -96,20 +120,72 @@ pub struct ModelEntry {
 }
 
 /// A runtime setting: `"codex"` or `{id, fallback}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum RuntimeSetting {
     /// Just the runtime id.
     Id(String),
     /// Id and what to use when it is unavailable.
     Full {
         /// Runtime id: `pi`, `codex`, `auto`, …
-        #[serde(default)]
         id: Option<String>,
         /// Runtime to use when `id` is unavailable; `none` refuses.
-        #[serde(default)]
         fallback: Option<String>,
     },
+}
+
+/// The object form of [`RuntimeSetting`].
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct RuntimeFull {
+    id: Option<String>,
+    fallback: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for RuntimeSetting {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let full = |f: RuntimeFull| Self::Full { id: f.id, fallback: f.fallback };
+        deserializer.deserialize_any(StringOr::new(
+            "a runtime id like \"codex\" or {id: \"codex\", fallback: \"pi\"}",
+            Self::Id,
+            full,
+        ))
+    }
+}
+
+/// A setting written as a string or as an object `O`: a type error names both
+/// forms (an untagged enum would only say that no variant matched).
+struct StringOr<O, S, F> {
+    expecting: &'static str,
+    string: S,
+    object: F,
+    form: PhantomData<fn() -> O>,
+}
+
+impl<O, S, F> StringOr<O, S, F> {
+    fn new(expecting: &'static str, string: S, object: F) -> Self {
+        Self { expecting, string, object, form: PhantomData }
+    }
+}
+
+impl<'de, T, O, S, F> Visitor<'de> for StringOr<O, S, F>
+where
+    O: Deserialize<'de>,
+    S: FnOnce(String) -> T,
+    F: FnOnce(O) -> T,
+{
+    type Value = T;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.expecting)
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<T, E> {
+        Ok((self.string)(value.to_owned()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        O::deserialize(de::value::MapAccessDeserializer::new(map)).map(self.object)
+    }
 }
 
 impl RuntimeSetting {
@@ -233,6 +309,106 @@ impl PluginsConfig {
     }
 }
 
+/// The keys read here, object by object, so that a mistyped one can be named.
+#[derive(Clone, Copy)]
+enum Keys {
+    /// An object with these keys (checked only when the value is an object:
+    /// a setting may also be written as a string).
+    Object(&'static [(&'static str, Keys)]),
+    /// An object whose keys are names (`models.providers.<id>`), each value of this shape.
+    Map(&'static Keys),
+    /// A list, each item of this shape.
+    List(&'static Keys),
+    /// A value whose content is not checked.
+    Leaf,
+}
+
+const MODEL_KEYS: Keys = Keys::Object(&[("primary", Keys::Leaf), ("fallbacks", Keys::Leaf)]);
+const RUNTIME_KEYS: Keys = Keys::Object(&[("id", Keys::Leaf), ("fallback", Keys::Leaf)]);
+const MODEL_ENTRY_KEYS: Keys = Keys::Object(&[("agentRuntime", RUNTIME_KEYS)]);
+const HARNESS_KEYS: Keys = Keys::Object(&[("runtime", Keys::Leaf), ("fallback", Keys::Leaf)]);
+const DEFAULTS_KEYS: Keys = Keys::Object(&[
+    ("model", MODEL_KEYS),
+    ("models", Keys::Map(&MODEL_ENTRY_KEYS)),
+    ("agentRuntime", RUNTIME_KEYS),
+    ("embeddedHarness", HARNESS_KEYS),
+]);
+const AGENT_KEYS: Keys = Keys::Object(&[
+    ("id", Keys::Leaf),
+    ("default", Keys::Leaf),
+    ("model", MODEL_KEYS),
+    ("agentDir", Keys::Leaf),
+    ("agentRuntime", RUNTIME_KEYS),
+]);
+const AGENTS_KEYS: Keys = Keys::Object(&[("defaults", DEFAULTS_KEYS), ("list", Keys::List(&AGENT_KEYS))]);
+const AUTH_PROFILE_KEYS: Keys = Keys::Object(&[("provider", Keys::Leaf), ("mode", Keys::Leaf)]);
+const AUTH_KEYS: Keys = Keys::Object(&[("profiles", Keys::Map(&AUTH_PROFILE_KEYS)), ("order", Keys::Leaf)]);
+const PROVIDER_KEYS: Keys = Keys::Object(&[
+    ("baseUrl", Keys::Leaf),
+    ("apiKey", Keys::Leaf),
+    ("api", Keys::Leaf),
+    ("headers", Keys::Leaf),
+    ("authHeader", Keys::Leaf),
+]);
+const MODELS_KEYS: Keys = Keys::Object(&[("providers", Keys::Map(&PROVIDER_KEYS))]);
+const PLUGIN_KEYS: Keys = Keys::Object(&[("enabled", Keys::Leaf)]);
+const PLUGINS_KEYS: Keys = Keys::Object(&[("entries", Keys::Map(&PLUGIN_KEYS)), ("allow", Keys::Leaf)]);
+const CONFIG_KEYS: Keys = Keys::Object(&[
+    ("agents", AGENTS_KEYS),
+    ("auth", AUTH_KEYS),
+    ("models", MODELS_KEYS),
+    ("plugins", PLUGINS_KEYS),
+]);
+
+/// Keys of `value` that look like typos of the keys read here, each with its
+/// path: `agents.defaults.modle: unknown key (did you mean model?)`.
+///
+/// Only likely typos are named: openclaw.json has many settings that do not
+/// decide a dispatch (`gateway`, `agents.defaults.workspace`, …), which must
+/// pass without a word.
+fn unknown_keys(value: &Value) -> Vec<String> {
+    let mut warnings = Vec::new();
+    walk(value, CONFIG_KEYS, "", &mut warnings);
+    warnings
+}
+
+fn walk(value: &Value, keys: Keys, path: &str, warnings: &mut Vec<String>) {
+    let child = |key: &str| {
+        let simple =
+            !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        match (path.is_empty(), simple) {
+            (true, true) => key.to_owned(),
+            (false, true) => format!("{path}.{key}"),
+            (_, false) => format!("{path}[{key:?}]"),
+        }
+    };
+    match (keys, value) {
+        (Keys::Object(known), Value::Object(map)) => {
+            for (key, value) in map {
+                match known.iter().find(|(k, _)| k == key) {
+                    Some((_, keys)) => walk(value, *keys, &child(key), warnings),
+                    None => {
+                        if let Some(meant) = crate::error::closest(key, known.iter().map(|(k, _)| *k)) {
+                            warnings.push(format!("{}: unknown key (did you mean {meant}?)", child(key)));
+                        }
+                    }
+                }
+            }
+        }
+        (Keys::Map(keys), Value::Object(map)) => {
+            for (key, value) in map {
+                walk(value, *keys, &child(key), warnings);
+            }
+        }
+        (Keys::List(keys), Value::Array(items)) => {
+            for (i, value) in items.iter().enumerate() {
+                walk(value, *keys, &format!("{path}[{i}]"), warnings);
+            }
+        }
+        _ => {}
+    }
+}
+
 impl OpenClawConfig {
     /// Read `path` as JSON5; errors name the file and line:column (exit 2).
     pub fn load(path: &Path) -> Result<Self> {
@@ -247,18 +423,32 @@ impl OpenClawConfig {
     }
 
     fn parse_named(text: &str, origin: &str) -> Result<Self> {
-        json5::from_str(text).map_err(|e: json5::Error| {
-            Error::json5(origin, &e)
+        // The syntax first, as a value: a syntax error is not a type error.
+        let value = json5::from_str::<Value>(text).map_err(|e: json5::Error| {
+            Error::json5(origin, text, &e)
                 .hint("openclaw.json is JSON5: comments, unquoted keys and trailing commas are fine")
-        })
+        })?;
+        // Then the types, naming the field at fault.
+        let mut deserializer = json5::Deserializer::from_str(text);
+        let mut config: Self = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+            let field = e.path().to_string();
+            Error::json5_field(origin, &field, e.inner())
+        })?;
+        config.warnings = unknown_keys(&value).into_iter().map(|w| format!("{origin}: {w}")).collect();
+        Ok(config)
     }
 
-    /// Build from a JSON value (a scenario's `inputs.config`); `null` is an empty config.
+    /// Build from a JSON value (a scenario's `inputs.config`); `null` is an
+    /// empty config. A type error names the field (`agents.defaults.model: …`);
+    /// the warnings name mistyped keys by their path in `value`.
     pub fn from_value(value: &Value) -> Result<Self> {
         if value.is_null() {
             return Ok(Self::default());
         }
-        Self::deserialize(value).map_err(|e| Error::input(e.to_string()))
+        let mut config: Self = serde_path_to_error::deserialize(value)
+            .map_err(|e| Error::input(format!("{}: {}", e.path(), e.inner())))?;
+        config.warnings = unknown_keys(value);
+        Ok(config)
     }
 
     /// The `agents.list[]` entry of `agent`, if any.
@@ -304,6 +494,137 @@ mod tests {
     fn type_errors_give_line_and_column_too() {
         let err = OpenClawConfig::parse("{\n auth: {order: {openai: 'openai:a'}}}").unwrap_err();
         assert!(err.message().starts_with("openclaw.json:2:"), "{}", err.message());
+    }
+
+    #[test]
+    fn a_setting_of_the_wrong_type_names_its_field_and_both_forms() {
+        let err = OpenClawConfig::parse("{agents: {defaults: {model: 42}}}").unwrap_err();
+        assert_eq!(
+            err.message(),
+            "openclaw.json:1:29: agents.defaults.model: invalid type: integer `42`, expected a model ref \
+             like \"openai/gpt-5.5\" or {primary: \"openai/gpt-5.5\", fallbacks: [...]}"
+        );
+        let err = OpenClawConfig::parse("{agents: {list: [{id: 'a', model: {primary: 1}}]}}").unwrap_err();
+        assert_eq!(err.message(), "openclaw.json:1:45: agents.list[0].model.primary: expected a string");
+        let err = OpenClawConfig::parse("{agents: {defaults: {agentRuntime: ['pi']}}}").unwrap_err();
+        assert!(
+            err.message()
+                .contains("agents.defaults.agentRuntime: invalid type: sequence, expected a runtime id")
+        );
+        let value = serde_json::json!({"agents": {"defaults": {"model": {"primary": 42}}}});
+        let err = OpenClawConfig::from_value(&value).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "agents.defaults.model.primary: invalid type: integer `42`, expected a string"
+        );
+    }
+
+    #[test]
+    fn both_forms_of_a_setting_read() {
+        let config = OpenClawConfig::parse(
+            "{agents: {defaults: {model: {fallbacks: ['a/b']}, agentRuntime: 'codex'}, list: [{id: 'x', model: 'a/c', agentRuntime: {fallback: 'none'}}]}}",
+        )
+        .unwrap();
+        let defaults = &config.agents.defaults;
+        assert_eq!(
+            defaults.model,
+            Some(ModelSetting::Chain { primary: None, fallbacks: vec!["a/b".into()] })
+        );
+        assert_eq!(defaults.agent_runtime, Some(RuntimeSetting::Id("codex".into())));
+        let x = config.agent("x").unwrap();
+        assert_eq!(x.model, Some(ModelSetting::Ref("a/c".into())));
+        assert_eq!(x.agent_runtime, Some(RuntimeSetting::Full { id: None, fallback: Some("none".into()) }));
+    }
+
+    #[test]
+    fn likely_typos_of_keys_read_here_are_named_with_their_path() {
+        let config = OpenClawConfig::parse(
+            "{agnets: {}, gateway: {port: 1}, agents: {defaults: {modle: 'a/b', workspace: '~', model: {primary: 'a/b', fallback: []}},
+              list: [{id: 'x', agentdir: 'd', name: 'X'}]},
+              models: {providers: {'my.corp': {baseURL: 'https://x', models: []}}}, plugins: {entries: {codex: {enable: true}}}}",
+        )
+        .unwrap();
+        assert_eq!(
+            config.warnings,
+            [
+                "openclaw.json: agnets: unknown key (did you mean agents?)",
+                "openclaw.json: agents.defaults.modle: unknown key (did you mean model?)",
+                "openclaw.json: agents.defaults.model.fallback: unknown key (did you mean fallbacks?)",
+                "openclaw.json: agents.list[0].agentdir: unknown key (did you mean agentDir?)",
+                "openclaw.json: models.providers[\"my.corp\"].baseURL: unknown key (did you mean baseUrl?)",
+                "openclaw.json: plugins.entries.codex.enable: unknown key (did you mean enabled?)",
+            ]
+        );
+        let value = serde_json::json!({"auth": {"profiles": {"openai:a": {"provder": "openai"}}}});
+        let config = OpenClawConfig::from_value(&value).unwrap();
+        assert_eq!(
+            config.warnings,
+            ["auth.profiles[\"openai:a\"].provder: unknown key (did you mean provider?)"]
+        );
+    }
+
+    /// The field names serde reads for a derived struct, captured from its `Deserialize`.
+    fn fields<T: serde::de::DeserializeOwned>() -> Vec<&'static str> {
+        #[derive(Debug)]
+        struct Fields(Vec<&'static str>);
+        impl fmt::Display for Fields {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{:?}", self.0)
+            }
+        }
+        impl std::error::Error for Fields {}
+        impl de::Error for Fields {
+            fn custom<M: fmt::Display>(_: M) -> Self {
+                Self(Vec::new())
+            }
+        }
+        struct Capture;
+        impl<'de> Deserializer<'de> for Capture {
+            type Error = Fields;
+            fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Fields> {
+                Err(Fields(Vec::new()))
+            }
+            fn deserialize_struct<V: Visitor<'de>>(
+                self,
+                _: &'static str,
+                fields: &'static [&'static str],
+                _: V,
+            ) -> Result<V::Value, Fields> {
+                Err(Fields(fields.to_vec()))
+            }
+            serde::forward_to_deserialize_any! {
+                bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+                unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+            }
+        }
+        T::deserialize(Capture).err().map(|e| e.0).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_keys_named_in_warnings_are_the_keys_read() {
+        let keys = |keys: Keys| match keys {
+            Keys::Object(list) => list.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+            _ => panic!("not an object"),
+        };
+        let pairs = [
+            (CONFIG_KEYS, fields::<OpenClawConfig>()),
+            (AGENTS_KEYS, fields::<AgentsConfig>()),
+            (DEFAULTS_KEYS, fields::<AgentDefaults>()),
+            (MODEL_KEYS, fields::<ModelChain>()),
+            (MODEL_ENTRY_KEYS, fields::<ModelEntry>()),
+            (RUNTIME_KEYS, fields::<RuntimeFull>()),
+            (HARNESS_KEYS, fields::<EmbeddedHarness>()),
+            (AGENT_KEYS, fields::<AgentEntry>()),
+            (AUTH_KEYS, fields::<AuthConfig>()),
+            (AUTH_PROFILE_KEYS, fields::<AuthProfileConfig>()),
+            (MODELS_KEYS, fields::<ModelsConfig>()),
+            (PROVIDER_KEYS, fields::<ProviderConfig>()),
+            (PLUGINS_KEYS, fields::<PluginsConfig>()),
+            (PLUGIN_KEYS, fields::<PluginEntry>()),
+        ];
+        for (table, fields) in pairs {
+            assert_eq!(keys(table), fields);
+        }
     }
 
     #[test]

@@ -353,3 +353,135 @@ mod snapshots {
         insta::assert_snapshot!(snapshot_text(dir.path(), &args));
     }
 }
+
+/// A new user's first hour (issue L): what `dispatch plan` says about inputs
+/// that are broken, mistyped, missing or of the wrong kind.
+mod first_hour {
+    use super::*;
+
+    /// `dispatch plan --config openclaw.json EXTRA…` of `config`, as text.
+    fn config_text(config: &str, extra: &[&str]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "openclaw.json", config);
+        let mut args = vec!["plan", "--config", "openclaw.json", "--now", NOW];
+        args.extend_from_slice(extra);
+        snapshot_text(dir.path(), &args)
+    }
+
+    #[test]
+    fn a_missing_closing_brace_names_the_end_of_file_and_the_opening() {
+        let text = config_text("{\n  agents: { defaults: { model: 'openai/gpt-5.5' } }\n", &[]);
+        assert!(text.starts_with("exit 2\n"), "{text}");
+        assert!(text.contains("openclaw.json:3:1: ") && text.contains("opened at 1:1"), "{text}");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn a_model_setting_of_the_wrong_type_names_the_field_and_what_it_may_be() {
+        let number = config_text("{\n  agents: {\n    defaults: { model: { primary: 42 } },\n  },\n}\n", &[]);
+        let list = config_text("{agents: {defaults: {model: ['openai/gpt-5.5']}}}", &[]);
+        let runtime = config_text("{agents: {defaults: {model: 'openai/gpt-5.5', agentRuntime: 7}}}", &[]);
+        for text in [&number, &list, &runtime] {
+            assert!(text.starts_with("exit 2\n") && !text.contains("untagged enum"), "{text}");
+        }
+        insta::assert_snapshot!(format!("{number}\n{list}\n{runtime}"));
+    }
+
+    #[test]
+    fn an_unknown_provider_suggests_the_closest_known_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = snapshot_text(dir.path(), &["plan", "--model", "opeani/gpt-5.5", "--now", NOW]);
+        assert!(text.starts_with("exit 1\n") && text.contains("did you mean openai?"), "{text}");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn a_mistyped_config_key_is_named_with_its_path_and_the_plan_proceeds() {
+        let config = "{\n  agents: {\n    defaults: { modle: 'openai/gpt-5.5' },\n    list: [{ id: 'ops', agentDir: 'x', modle: 'openai/gpt-5.5' }],\n  },\n  modles: {},\n  gateway: { port: 18789 },\n}\n";
+        let typo = config_text(config, &[]);
+        assert!(typo.starts_with("exit 1\n"), "the plan proceeds to OpenClaw's refusal: {typo}");
+        assert!(typo.contains("agents.defaults.modle: unknown key (did you mean model?)"), "{typo}");
+        assert!(!typo.contains("gateway"), "keys the reference does not read are not its business: {typo}");
+        let chain = config_text(
+            "{agents: {defaults: {model: {primary: 'openai/gpt-5.5', fallback: ['anthropic/claude-x']}}}}",
+            &["--env", "OPENAI_API_KEY=sk-proj-typo", "--version", "2026.5.16"],
+        );
+        assert!(chain.starts_with("exit 0\n"), "{chain}");
+        insta::assert_snapshot!(format!("{typo}\n{chain}"));
+    }
+
+    #[test]
+    fn no_inputs_at_all_is_a_usage_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = snapshot_text(dir.path(), &["plan"]);
+        assert!(text.starts_with("exit 2\n"), "{text}");
+        let send = dispatch(dir.path(), &["send", "--proxy", "http://127.0.0.1:9"]);
+        assert_eq!(send.code, 2, "{}", send.stderr);
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn a_model_the_catalog_does_not_know_at_the_version_is_warned_about() {
+        let dir = tempfile::tempdir().unwrap();
+        let args = |model: &'static str, version: &'static str| {
+            [
+                "plan",
+                "--model",
+                model,
+                "--env",
+                "OPENAI_API_KEY=sk-proj-x",
+                "--version",
+                version,
+                "--now",
+                NOW,
+            ]
+        };
+        let unknown = snapshot_text(dir.path(), &args("openai/gpt-9-ultra", "2026.9.6"));
+        assert!(unknown.starts_with("exit 0\n") && unknown.contains("warning"), "{unknown}");
+        let known = dispatch(dir.path(), &args("openai/gpt-5.5", "2026.9.6"));
+        assert!(known.code == 0 && !known.stderr.contains("warning"), "{}", known.stderr);
+        let older = dispatch(dir.path(), &args("openai/gpt-9-ultra", "2026.5.16"));
+        assert!(
+            older.code == 0 && !older.stderr.contains("warning"),
+            "no facts before 2026.9.5: {}",
+            older.stderr
+        );
+        let json = dispatch(
+            dir.path(),
+            &[&args("openai/gpt-9-ultra", "2026.9.6")[..], &["--format", "json"]].concat(),
+        );
+        let plan: Value = serde_json::from_str(&json.stdout).unwrap();
+        assert_eq!(plan["warnings"].as_array().map(Vec::len), Some(1), "{}", json.stdout);
+        let refused = dispatch(
+            dir.path(),
+            &[
+                "plan",
+                "--model",
+                "anthropic/claude-sonnet-4-5",
+                "--env",
+                "ANTHROPIC_API_KEY=sk-ant-api03-x",
+                "--version",
+                "2026.9.5",
+            ],
+        );
+        assert_eq!(refused.code, 0, "{}", refused.stderr);
+        assert!(refused.stderr.contains("Unknown model: anthropic/claude-sonnet-4-5"), "{}", refused.stderr);
+        insta::assert_snapshot!(unknown);
+    }
+
+    #[test]
+    fn a_cassette_or_another_file_given_as_scenario_says_what_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let cassette = json!({"format": "dispatch-vcr/cassette@1", "meta": {}, "interactions": []});
+        write(dir.path(), "x.json", &cassette.to_string());
+        write(dir.path(), "other.json", r#"{"name": "not a scenario"}"#);
+        let as_cassette = snapshot_text(dir.path(), &["plan", "--scenario", "x.json"]);
+        let other = snapshot_text(dir.path(), &["plan", "--scenario", "other.json"]);
+        assert!(as_cassette.starts_with("exit 2\n") && other.starts_with("exit 2\n"), "{as_cassette}{other}");
+        assert!(
+            as_cassette.contains("x.json is a cassette (format dispatch-vcr/cassette@1), not a scenario")
+        );
+        assert!(other.contains("docs/design.md#scenarios"), "{other}");
+        insta::assert_snapshot!(format!("{as_cassette}\n{other}"));
+    }
+}

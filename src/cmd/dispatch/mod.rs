@@ -24,7 +24,7 @@ pub enum PlanFormat {
     Json,
 }
 
-/// Inputs and catalog, with the store warnings printed on `err`.
+/// Inputs and catalog, with the config's and the stores' warnings printed on `err`.
 pub(crate) fn load(
     sources: &InputSources,
     catalog: Option<&PathBuf>,
@@ -33,7 +33,7 @@ pub(crate) fn load(
     let catalog = Catalog::load(catalog.map(PathBuf::as_path))?;
     let inputs = sources.load()?;
     let stores = std::iter::once(&inputs.profiles).chain(inputs.agent_stores.values());
-    for warning in stores.flat_map(|s| &s.warnings) {
+    for warning in inputs.config.warnings.iter().chain(stores.flat_map(|s| &s.warnings)) {
         write_line(err, &format!("dispatch-vcr: warning: {warning}"))?;
     }
     Ok((inputs, catalog))
@@ -46,6 +46,7 @@ pub(crate) fn report_refusal(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<u8> {
+    warn(err, &error.warnings)?;
     write_line(err, &format!("dispatch-vcr: {}", error.message))?;
     let text = match format {
         PlanFormat::Text => render_error_text(error),
@@ -53,6 +54,11 @@ pub(crate) fn report_refusal(
     };
     write_text(out, &text)?;
     Ok(1)
+}
+
+/// Print a plan's warnings on `err`, one line each.
+pub(crate) fn warn(err: &mut dyn Write, warnings: &[String]) -> Result<()> {
+    warnings.iter().try_for_each(|w| write_line(err, &format!("dispatch-vcr: warning: {w}")))
 }
 
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {

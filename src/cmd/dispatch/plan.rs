@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::{PlanFormat, load, report_refusal, to_json, write_text};
+use super::{PlanFormat, load, report_refusal, to_json, warn, write_text};
 use crate::dispatch::inputs::InputSources;
 use crate::dispatch::plan::{self, render_text};
 use crate::error::Result;
@@ -25,6 +25,7 @@ pub fn run(options: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Resul
     let (inputs, catalog) = load(&options.sources, options.catalog.as_ref(), err)?;
     match plan::plan(&inputs, &catalog) {
         Ok(plan) => {
+            warn(err, &plan.warnings)?;
             let text = match options.format {
                 PlanFormat::Text => render_text(&plan),
                 PlanFormat::Json => to_json(&plan)?,
@@ -58,6 +59,23 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(json["error"], "No API key found for provider \"openai\"");
         assert!(json["steps"].as_array().is_some_and(|s| !s.is_empty()));
+    }
+
+    #[test]
+    fn a_refusal_carries_the_warnings_of_its_steps() {
+        let sources = InputSources {
+            model: Some("openai/gpt-9-ultra".into()),
+            version: Some("2026.9.6".into()),
+            ..InputSources::default()
+        };
+        let (code, out, err) = plan(sources, PlanFormat::Json);
+        assert_eq!(code, 1);
+        assert!(
+            err.starts_with("dispatch-vcr: warning: model gpt-9-ultra is not in openai's known models"),
+            "{err}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(json["warnings"].as_array().map(Vec::len), Some(1), "{out}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::{PlanFormat, load, report_refusal, write_line};
+use super::{PlanFormat, load, report_refusal, warn, write_line};
 use crate::dispatch::inputs::InputSources;
 use crate::dispatch::plan;
 use crate::dispatch::send::{SEND_TIMEOUT, send_via_proxy, wire_request};
@@ -36,6 +36,7 @@ pub fn run(options: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Resul
             return Ok(code);
         }
     };
+    warn(err, &resolution.plan.warnings)?;
     let request = wire_request(&resolution, &catalog)?;
     let credential = resolution
         .plan

@@ -169,6 +169,9 @@ pub struct DispatchPlan {
     pub fallbacks: Vec<Fallback>,
     /// The reasoning, one step per decision.
     pub steps: Vec<Step>,
+    /// What may make real OpenClaw differ from this plan (a model its catalog may not know), one line each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Why no dispatch is correct: OpenClaw's own message, and the steps up to it.
@@ -191,6 +194,9 @@ pub struct DispatchError {
     pub fallbacks: Vec<Fallback>,
     /// The reasoning up to the failure.
     pub steps: Vec<Step>,
+    /// Warnings of the steps up to the failure, as in a plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl fmt::Display for DispatchError {
@@ -278,12 +284,20 @@ fn fallbacks_step(choice: &select::ModelChoice, fallbacks: &[Fallback]) -> Optio
 #[derive(Debug, Clone, Default)]
 struct Trace {
     steps: Vec<Step>,
+    warnings: Vec<String>,
 }
 
 impl Trace {
     /// Record a step.
     fn step(&mut self, name: &str, decision: impl Into<String>, why: impl Into<String>) {
         self.steps.push(Step { name: name.to_owned(), decision: decision.into(), why: why.into() });
+    }
+
+    /// Record a step whose decision is also a warning.
+    fn warn(&mut self, name: &str, decision: impl Into<String>, why: impl Into<String>) {
+        let decision = decision.into();
+        self.warnings.push(decision.clone());
+        self.step(name, decision, why);
     }
 
     /// A failure with the steps so far.
@@ -295,6 +309,7 @@ impl Trace {
             candidates: Vec::new(),
             fallbacks: Vec::new(),
             steps: self.steps.clone(),
+            warnings: self.warnings.clone(),
         })
     }
 }
@@ -342,6 +357,7 @@ impl<'a> Context<'a> {
             format!("{reference}: provider {}, model {}", model.provider, model.model),
             format!("{from}{implied}"),
         );
+        select::model_list(self, &model, &mut trace);
         let runtime = select::runtime(self, reference, &model, &mut trace).map_err(with_ref)?;
         let auth_provider = select::auth_provider(self, &model, &runtime, &mut trace);
         let with_auth = |e: Refusal| {
@@ -375,6 +391,7 @@ impl<'a> Context<'a> {
                 candidates: choice.candidates,
                 fallbacks: Vec::new(),
                 steps: trace.steps,
+                warnings: trace.warnings,
             },
             secret: chosen.map(|c| c.secret),
             secret_headers: wire.secret_headers,

@@ -109,6 +109,45 @@ pub(super) fn split_ref(reference: &str) -> Result<ModelRef, String> {
     Ok(ModelRef { provider: provider.to_owned(), model: model.to_owned() })
 }
 
+/// Step 1, checking: whether the catalog knows the model at this version
+/// (`models[]`, facts from recordings of real releases). OpenClaw sends no
+/// request for a model its own list lacks, but that list is longer than the
+/// catalog's, so a model outside it is a warning, never a refusal: the plan
+/// stays the dispatch OpenClaw makes when it knows the model.
+pub(super) fn model_list(context: &Context<'_>, model: &ModelRef, trace: &mut Trace) {
+    let (catalog, version) = (context.catalog, &context.version);
+    let Some(list) = catalog.models(&model.provider, version) else { return };
+    let id = &model.model;
+    let at = format!("{} {version}", catalog.dispatcher);
+    if let Some(message) = list.refused.get(id) {
+        trace.warn(
+            "model-list",
+            format!(
+                "model {id}: {at} sends no request for it ({message:?}); the plan is the dispatch it makes \
+                 for a model it knows"
+            ),
+            list.about.clone(),
+        );
+    } else if !list.known.contains(id) {
+        let known = match list.known.as_slice() {
+            [] => "none recorded going out".to_owned(),
+            known => format!("{}, the ones recorded going out", known.join(", ")),
+        };
+        let suggestion = crate::error::closest(id, list.known.iter().map(String::as_str))
+            .map(|m| format!(" (did you mean {m}?)"))
+            .unwrap_or_default();
+        trace.warn(
+            "model-list",
+            format!(
+                "model {id} is not in {}'s known models at {at} ({known}){suggestion}; OpenClaw sends no \
+                 request for a model its own list lacks (\"Unknown model: {}/{id}\")",
+                model.provider, model.provider
+            ),
+            list.about.clone(),
+        );
+    }
+}
+
 /// A runtime setting and the key it came from.
 struct Setting {
     id: String,
