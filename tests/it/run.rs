@@ -188,15 +188,20 @@ async fn home_can_be_a_kept_folder_and_tmpdir_dies_with_the_run() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"), "a used home is refused");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_stub_the_scenarios_cassette_is_replayed_and_a_missing_bearer_gets_the_providers_401() {
-    let f = fixture();
+/// Run the fixture under the stub once, keeping what it sent as the scenario's 2026.9.6 cassette.
+async fn record_as_the_scenarios_cassette(f: &Fixture) {
     let recorded = f.dir.path().join("recorded.json");
-    let (code, stdout, stderr) = run(&f, &["--record-to", recorded.to_str().unwrap()], &[]).await;
+    let (code, stdout, stderr) = run(f, &["--record-to", recorded.to_str().unwrap()], &[]).await;
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     let mut scenario: Value = serde_json::from_str(&std::fs::read_to_string(&f.scenario).unwrap()).unwrap();
     scenario["cassettes"]["2026.9.6"] = json!("recorded.json");
     std::fs::write(&f.scenario, scenario.to_string()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_stub_the_scenarios_cassette_is_replayed_and_a_missing_bearer_gets_the_providers_401() {
+    let f = fixture();
+    record_as_the_scenarios_cassette(&f).await;
 
     let bin = Bin::new();
     let replay = |extra: &'static [&'static str]| {
@@ -247,12 +252,7 @@ async fn the_report_is_written_for_a_run() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_stub_a_replay_miss_is_not_a_pass_and_is_named() {
     let f = fixture();
-    let recorded = f.dir.path().join("recorded.json");
-    let (code, stdout, stderr) = run(&f, &["--record-to", recorded.to_str().unwrap()], &[]).await;
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
-    let mut scenario: Value = serde_json::from_str(&std::fs::read_to_string(&f.scenario).unwrap()).unwrap();
-    scenario["cassettes"]["2026.9.6"] = json!("recorded.json");
-    std::fs::write(&f.scenario, scenario.to_string()).unwrap();
+    record_as_the_scenarios_cassette(&f).await;
 
     // The right dispatch (served from the cassette), then a request the cassette lacks.
     let script = format!(
