@@ -66,12 +66,7 @@ pub enum ModelSetting {
     /// Just the primary ref.
     Ref(String),
     /// Primary and fallbacks.
-    Chain {
-        /// The primary ref.
-        primary: Option<String>,
-        /// Refs tried in order when the primary fails.
-        fallbacks: Vec<String>,
-    },
+    Chain(ModelChain),
 }
 
 impl ModelSetting {
@@ -79,34 +74,35 @@ impl ModelSetting {
     pub fn primary(&self) -> Option<&str> {
         match self {
             Self::Ref(r) => Some(r),
-            Self::Chain { primary, .. } => primary.as_deref(),
+            Self::Chain(chain) => chain.primary.as_deref(),
         }
     }
 
     /// The fallback refs, if the setting is a chain that names any.
     pub fn fallbacks(&self) -> Option<&[String]> {
         match self {
-            Self::Chain { fallbacks, .. } if !fallbacks.is_empty() => Some(fallbacks),
+            Self::Chain(chain) if !chain.fallbacks.is_empty() => Some(&chain.fallbacks),
             _ => None,
         }
     }
 }
 
-/// The object form of [`ModelSetting`].
-#[derive(Default, Deserialize)]
+/// The object form of [`ModelSetting`]: `{primary, fallbacks}`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
-struct ModelChain {
-    primary: Option<String>,
-    fallbacks: Vec<String>,
+pub struct ModelChain {
+    /// The primary ref.
+    pub primary: Option<String>,
+    /// Refs tried in order when the primary fails.
+    pub fallbacks: Vec<String>,
 }
 
 impl<'de> Deserialize<'de> for ModelSetting {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let chain = |c: ModelChain| Self::Chain { primary: c.primary, fallbacks: c.fallbacks };
         deserializer.deserialize_any(StringOr::new(
             "a model ref like \"openai/gpt-5.5\" or {primary: \"openai/gpt-5.5\", fallbacks: [...]}",
             Self::Ref,
-            chain,
+            Self::Chain,
         ))
     }
 }
@@ -125,29 +121,25 @@ pub enum RuntimeSetting {
     /// Just the runtime id.
     Id(String),
     /// Id and what to use when it is unavailable.
-    Full {
-        /// Runtime id: `pi`, `codex`, `auto`, …
-        id: Option<String>,
-        /// Runtime to use when `id` is unavailable; `none` refuses.
-        fallback: Option<String>,
-    },
+    Full(RuntimeFull),
 }
 
-/// The object form of [`RuntimeSetting`].
-#[derive(Default, Deserialize)]
+/// The object form of [`RuntimeSetting`]: `{id, fallback}`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
-struct RuntimeFull {
-    id: Option<String>,
-    fallback: Option<String>,
+pub struct RuntimeFull {
+    /// Runtime id: `pi`, `codex`, `auto`, …
+    pub id: Option<String>,
+    /// Runtime to use when `id` is unavailable; `none` refuses.
+    pub fallback: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for RuntimeSetting {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let full = |f: RuntimeFull| Self::Full { id: f.id, fallback: f.fallback };
         deserializer.deserialize_any(StringOr::new(
             "a runtime id like \"codex\" or {id: \"codex\", fallback: \"pi\"}",
             Self::Id,
-            full,
+            Self::Full,
         ))
     }
 }
@@ -193,7 +185,7 @@ impl RuntimeSetting {
     pub fn id(&self) -> Option<&str> {
         match self {
             Self::Id(id) => Some(id),
-            Self::Full { id, .. } => id.as_deref(),
+            Self::Full(full) => full.id.as_deref(),
         }
     }
 
@@ -201,7 +193,7 @@ impl RuntimeSetting {
     pub fn fallback(&self) -> Option<&str> {
         match self {
             Self::Id(_) => None,
-            Self::Full { fallback, .. } => fallback.as_deref(),
+            Self::Full(full) => full.fallback.as_deref(),
         }
     }
 }
@@ -528,12 +520,15 @@ mod tests {
         let defaults = &config.agents.defaults;
         assert_eq!(
             defaults.model,
-            Some(ModelSetting::Chain { primary: None, fallbacks: vec!["a/b".into()] })
+            Some(ModelSetting::Chain(ModelChain { primary: None, fallbacks: vec!["a/b".into()] }))
         );
         assert_eq!(defaults.agent_runtime, Some(RuntimeSetting::Id("codex".into())));
         let x = config.agent("x").unwrap();
         assert_eq!(x.model, Some(ModelSetting::Ref("a/c".into())));
-        assert_eq!(x.agent_runtime, Some(RuntimeSetting::Full { id: None, fallback: Some("none".into()) }));
+        assert_eq!(
+            x.agent_runtime,
+            Some(RuntimeSetting::Full(RuntimeFull { id: None, fallback: Some("none".into()) }))
+        );
     }
 
     #[test]

@@ -57,11 +57,11 @@ fn rekey<V>(map: BTreeMap<String, V>, rename: impl Fn(&str) -> String) -> BTreeM
 fn migrate_setting(setting: &mut Option<ModelSetting>, renames: &Renames) {
     match setting {
         Some(ModelSetting::Ref(r)) => *r = rename_ref(r, renames),
-        Some(ModelSetting::Chain { primary, fallbacks }) => {
-            if let Some(p) = primary {
+        Some(ModelSetting::Chain(chain)) => {
+            if let Some(p) = &mut chain.primary {
                 *p = rename_ref(p, renames);
             }
-            fallbacks.iter_mut().for_each(|f| *f = rename_ref(f, renames));
+            chain.fallbacks.iter_mut().for_each(|f| *f = rename_ref(f, renames));
         }
         None => {}
     }
