@@ -23,6 +23,11 @@ use serde::{Deserialize, Serialize};
 /// the body the same way.
 pub const RESPONSE_CUT_SHORT: &str = "upstream response body failed";
 
+/// How an exchange's error starts when its upstream could not be reached at
+/// all (refused, unresolvable, TLS refused): written by the live upstream,
+/// counted by the recorder, which makes `record` exit 3.
+pub const UPSTREAM_UNREACHABLE: &str = "upstream connect failed";
+
 /// Which side of a WebSocket sent a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

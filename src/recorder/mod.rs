@@ -34,7 +34,7 @@ use crate::cassette::journal::{JournalWriter, journal_path};
 use crate::cassette::model::{Body, Cassette, Interaction, Meta};
 use crate::cassette::save::save_checked;
 use crate::error::{Error, Result};
-use crate::exchange::{Exchange, SpilledBody, Tap};
+use crate::exchange::{Exchange, SpilledBody, Tap, UPSTREAM_UNREACHABLE};
 use crate::openclaw::profiles::AuthStore;
 
 /// How to record.
@@ -312,16 +312,11 @@ impl Worker {
             failed: unanswered()
                 .map(|(i, reason)| format!("#{} {} {}: {reason}", i.seq, i.request.method, i.request.url))
                 .collect(),
-            unreachable: unanswered().filter(|(_, reason)| reason.starts_with(UNREACHABLE)).count(),
+            unreachable: unanswered().filter(|(_, reason)| reason.starts_with(UPSTREAM_UNREACHABLE)).count(),
             warnings: self.warnings,
         })
     }
 }
-
-/// How the live upstream (`upstream::live`) begins the error of an exchange
-/// whose upstream could not be reached: refused, unresolvable, TLS refused.
-/// (`tests/it/record.rs` proves the two agree, end to end.)
-const UNREACHABLE: &str = "upstream connect failed: ";
 
 /// Give the memory freed since the last burst of traffic back to the system
 /// (called when the recorder, and so the proxy, has been idle a while).

@@ -33,6 +33,7 @@ use super::{
     url_without_query,
 };
 use crate::ca::add_pem_roots;
+use crate::exchange::UPSTREAM_UNREACHABLE;
 use crate::{Error, Result};
 
 /// How long an idle pooled connection to a server is kept.
@@ -125,7 +126,7 @@ impl Upstream for Live {
         let (host, port) = (host.to_owned(), port);
         Box::pin(async move {
             let tcp = self.dialer.tcp(&host, port).await.map_err(|err| {
-                UpstreamError::new(format!("upstream connect failed: {}", describe_chain(&err)))
+                UpstreamError::new(format!("{UPSTREAM_UNREACHABLE}: {}", describe_chain(&err)))
             })?;
             Ok(Box::new(tcp) as BoxIo)
         })
@@ -166,7 +167,7 @@ impl Target {
     fn failure(&self, err: &(dyn std::error::Error + 'static)) -> UpstreamError {
         let chain = describe_chain(err);
         if is_connect_error(err) {
-            UpstreamError::new(format!("upstream connect failed: {chain}"))
+            UpstreamError::new(format!("{UPSTREAM_UNREACHABLE}: {chain}"))
         } else {
             UpstreamError::new(format!("upstream request to {}:{} failed: {chain}", self.host, self.port))
         }
