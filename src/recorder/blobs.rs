@@ -133,7 +133,7 @@ fn scan(redactor: &mut Redactor, path: &Path, learn: bool) -> io::Result<Scanned
         }
         hasher.update(&window[before..]);
         len += (window.len() - before) as u64;
-        if learn && redactor.learn_tokens(&String::from_utf8_lossy(&window)) {
+        if learn && redactor.learn_from(&window) {
             holds_secret = true;
         }
         holds_secret = holds_secret || needles.iter().any(|n| memmem::find(&window, &n.form).is_some());
@@ -298,7 +298,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cassette = dir.path().join("run.json");
         let mut redactor = Redactor::default();
-        assert!(!redactor.learn_tokens("plain words"));
+        assert!(!redactor.learn_from(b"plain words"));
         // A cookie value: learned by position elsewhere, not by shape.
         let mut interaction =
             Interaction::new(1, Request::new("GET", "https://a.example/", Vec::new(), Body::default()));

@@ -1,15 +1,21 @@
 //! Redaction: every secret is replaced by `[REDACTED sha256:…]` before an
 //! interaction reaches the journal or the cassette.
 //!
-//! Three passes over each interaction:
-//! 1. **by position** — credential headers ([`CREDENTIAL_HEADERS`], keeping
-//!    the scheme; each cookie value, keeping names), secret JSON and
-//!    form-urlencoded fields (`SECRET_FIELDS`) in requests *and* responses,
-//!    and secret query parameters;
-//! 2. **by shape** — token-shaped values anywhere ([`find_tokens`]);
-//! 3. **by value** — every occurrence of a secret already seen (in this or an
-//!    earlier interaction, or in the `--profiles` stores), anywhere: headers,
-//!    URL, bodies, SSE data, WebSocket messages, error text.
+//! Each interaction is redacted in two steps:
+//! 1. **by position in its structure** — credential headers, known
+//!    (`credential::CREDENTIAL_HEADERS`, keeping the scheme; each cookie value, keeping
+//!    names) or named like one (`x-custom-secret`), with the password of
+//!    `Basic` credentials learned; secret fields (`SECRET_FIELDS`) of a JSON
+//!    body at any depth;
+//! 2. **in every text** ([`texts`]: the URL, header values, each JSON string,
+//!    text and base64 bodies as their bytes, the chunks of a stream joined,
+//!    SSE fields, WebSocket messages, error text), one finder:
+//!    by position ([`finder`]: JSON fields even pretty, escaped or nested in
+//!    a string, form and query pairs, multipart parts, quoted header lines,
+//!    credential path segments), by shape (token-shaped values,
+//!    [`find_tokens`]) and by value (every form — as is, JSON-escaped,
+//!    percent-encoded — of every secret seen in this or an earlier
+//!    interaction, or in the `--profiles` stores).
 //!
 //! Secrets live only in memory. Values shorter than [`MIN_SEEN_LEN`] are
 //! redacted where they were found but not hunted elsewhere: replacing a
@@ -17,145 +23,30 @@
 //! Every fingerprint written gets its facts (kind, profile, account) in
 //! [`Redactor::credentials`], which becomes `meta.credentials`.
 
+mod fields;
+mod finder;
+mod texts;
+
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::cassette::model::{Body, BodyContent, Cassette, CredentialFacts, Headers, Interaction, Payload};
+use self::fields::{
+    field_secret, header_placement, header_secrets, is_redacted, replace_pair_values, url_marker,
+};
+use self::finder::TextKind;
+use self::texts::{Text, for_each_text};
+use crate::cassette::model::{Body, BodyContent, Cassette, CredentialFacts, Headers, Interaction};
 use crate::cassette::wire::BASE64;
 use crate::credential::tokens::find_tokens;
-use crate::credential::{self, CREDENTIAL_HEADERS, Placement, fingerprint, redaction_marker};
-use crate::exchange::content::{percent_decode, percent_encode};
-use crate::exchange::header;
+use crate::credential::{self, Placement, fingerprint, redaction_marker};
+use crate::exchange::content::percent_encode;
 use crate::openclaw::profiles::AuthStore;
 
 /// Shortest secret that is hunted by value everywhere.
 pub const MIN_SEEN_LEN: usize = 8;
-
-/// When a field with a secret-sounding name holds a secret.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum FieldRule {
-    /// Always (non-empty strings).
-    Always,
-    /// Only when the value looks like a token ([`secret_shaped`]): names such
-    /// as `key` and `token` also label ordinary data (`"token": "Hello"` in logprobs).
-    IfSecretShaped,
-    /// Like a credential header: `Bearer <secret>`.
-    AfterScheme,
-}
-
-/// Field names (JSON keys, form fields, query parameters) that hold secrets,
-/// compared as [`is_field`] does (`refresh_token`, `refreshToken` and
-/// `refresh-token` are one name).
-const SECRET_FIELDS: &[(&str, FieldRule)] = &[
-    ("accesstoken", FieldRule::Always),
-    ("refreshtoken", FieldRule::Always),
-    ("idtoken", FieldRule::Always),
-    ("clientsecret", FieldRule::Always),
-    ("password", FieldRule::Always),
-    ("passwd", FieldRule::Always),
-    ("apikey", FieldRule::Always),
-    ("codeverifier", FieldRule::Always),
-    ("secret", FieldRule::Always),
-    ("privatekey", FieldRule::Always),
-    ("sessiontoken", FieldRule::Always),
-    ("authtoken", FieldRule::Always),
-    ("xamzsecuritytoken", FieldRule::Always),
-    ("xamzsignature", FieldRule::Always),
-    ("xamzcredential", FieldRule::Always),
-    ("key", FieldRule::IfSecretShaped),
-    ("token", FieldRule::IfSecretShaped),
-    ("access", FieldRule::IfSecretShaped),
-    ("refresh", FieldRule::IfSecretShaped),
-    ("signature", FieldRule::IfSecretShaped),
-    ("sig", FieldRule::IfSecretShaped),
-    ("authorization", FieldRule::AfterScheme),
-];
-
-/// Whether `name`, lower-cased without `_` and `-`, is `normalized`.
-fn is_field(name: &str, normalized: &str) -> bool {
-    name.chars().filter(|c| *c != '_' && *c != '-').flat_map(char::to_lowercase).eq(normalized.chars())
-}
-
-/// The rule of the secret field `name` is, if it is one. This runs for every
-/// JSON key of every exchange, so ASCII names (nearly all) are normalised
-/// once on the stack rather than allocated or compared char by char.
-fn secret_field_rule(name: &str) -> Option<FieldRule> {
-    if !name.is_ascii() {
-        return SECRET_FIELDS.iter().find(|(n, _)| is_field(name, n)).map(|(_, rule)| *rule);
-    }
-    // Longer than every name in SECRET_FIELDS.
-    let mut buf = [0u8; 24];
-    let mut len = 0;
-    for byte in name.bytes().filter(|b| *b != b'_' && *b != b'-') {
-        *buf.get_mut(len)? = byte.to_ascii_lowercase();
-        len += 1;
-    }
-    SECRET_FIELDS.iter().find(|(n, _)| n.as_bytes() == &buf[..len]).map(|(_, rule)| *rule)
-}
-
-/// The secret inside field `name` holding `value`, if the name is a secret's.
-fn field_secret<'a>(name: &str, value: &'a str) -> Option<&'a str> {
-    let rule = secret_field_rule(name)?;
-    let secret = match rule {
-        FieldRule::Always => value,
-        FieldRule::IfSecretShaped => Some(value).filter(|v| secret_shaped(v))?,
-        FieldRule::AfterScheme => after_scheme(value),
-    };
-    (!secret.is_empty() && !is_redacted(secret)).then_some(secret)
-}
-
-/// At least 16 characters of one word, with letters and digits: how keys and tokens look.
-fn secret_shaped(value: &str) -> bool {
-    value.len() >= 16
-        && !value.chars().any(char::is_whitespace)
-        && value.chars().any(|c| c.is_ascii_digit())
-        && value.chars().any(|c| c.is_ascii_alphabetic())
-}
-
-/// `Bearer abc` → `abc`; a value without a scheme is all secret.
-fn after_scheme(value: &str) -> &str {
-    match value.trim().split_once(' ') {
-        Some((_, rest)) => rest.trim_start(),
-        None => value.trim(),
-    }
-}
-
-/// Already a marker (or holding one): never a secret again.
-fn is_redacted(value: &str) -> bool {
-    value.contains("[REDACTED")
-}
-
-/// A marker in a URL or form body: the same marker, with its space encoded.
-fn url_marker(marker: &str) -> String {
-    marker.replace(' ', "%20")
-}
-
-/// The secrets in a credential header's value, as slices of it.
-fn header_secrets<'a>(placement: Placement, value: &'a str) -> Vec<&'a str> {
-    let pair_value = |pair: &'a str| pair.split_once('=').map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
-    let secrets = match placement {
-        Placement::AfterScheme => vec![after_scheme(value)],
-        Placement::Whole => vec![value.trim()],
-        Placement::Cookies => value.split(';').filter_map(pair_value).collect(),
-        Placement::SetCookie => value.split(';').next().and_then(pair_value).into_iter().collect(),
-    };
-    secrets.into_iter().filter(|s| !s.is_empty() && !is_redacted(s)).collect()
-}
-
-/// `value` with each `name=secret` replaced by `name=<marker>`, rebuilt
-/// pair by pair so a secret equal to a cookie name cannot clobber the name.
-fn replace_pair_values(value: &str, secrets: &[&str], mark: &mut dyn FnMut(&str) -> String) -> String {
-    value
-        .split(';')
-        .map(|pair| match pair.split_once('=') {
-            Some((name, v)) if secrets.contains(&v.trim()) => format!("{name}={}", mark(v.trim())),
-            _ => pair.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join(";")
-}
 
 /// A secret hunted by value, with the forms it can take in text.
 #[derive(Debug, Clone)]
@@ -163,38 +54,27 @@ struct Seen {
     secret: String,
     fingerprint: String,
     marker: String,
-    /// Forms to look for in plain text: the value, and its JSON-escaped form.
-    plain: Vec<String>,
-    /// Forms to look for in URLs and form bodies: the value, and percent-encoded.
-    url: Vec<String>,
+    /// The value, JSON-escaped and percent-encoded (each once); `true` for
+    /// the URL-encoded form, which gets a URL-safe marker.
+    forms: Vec<(String, bool)>,
 }
 
 impl Seen {
     fn new(secret: &str) -> Self {
+        let escaped = serde_json::to_string(secret).unwrap_or_default();
+        let mut forms = vec![(secret.to_owned(), false)];
+        for (form, url) in [(escaped.trim_matches('"').to_owned(), false), (percent_encode(secret), true)] {
+            if !forms.iter().any(|(f, _)| *f == form) {
+                forms.push((form, url));
+            }
+        }
         Self {
             secret: secret.to_owned(),
             fingerprint: fingerprint(secret),
             marker: redaction_marker(secret),
-            plain: plain_forms(secret),
-            url: forms(secret, percent_encode(secret)),
+            forms,
         }
     }
-}
-
-/// How `secret` can appear in plain text: as is, and JSON-escaped (in
-/// bodies kept as text).
-fn plain_forms(secret: &str) -> Vec<String> {
-    let escaped = serde_json::to_string(secret).unwrap_or_default();
-    forms(secret, escaped.trim_matches('"').to_owned())
-}
-
-/// `secret`, and `other` if it differs.
-fn forms(secret: &str, other: String) -> Vec<String> {
-    let mut forms = vec![secret.to_owned()];
-    if other != secret {
-        forms.push(other);
-    }
-    forms
 }
 
 /// One form of a secret to find in bytes, and the marker that replaces it.
@@ -214,15 +94,13 @@ struct ProfileFact {
     account: Option<String>,
 }
 
-/// Which kind of text a string is, for finding and replacing secrets in it.
+/// How much of the finder a pass over a text runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Slot {
-    /// Plain text: a header value, a JSON string, SSE data, a message.
-    Plain,
-    /// A URL: secrets may be percent-encoded; markers get `%20` for the space.
-    Url,
-    /// Base64 of bytes: secrets are searched in the decoded bytes.
-    Base64,
+enum Pass {
+    /// Positions, shapes and values: what a new interaction gets.
+    Find,
+    /// Secrets already seen, by value: enough again after learning one.
+    Seen,
 }
 
 /// Redacts interactions one after another, remembering (in memory only) the
@@ -254,32 +132,26 @@ impl Redactor {
     }
 
     /// Redact every secret in `interaction`, learning new ones on the way.
-    ///
-    /// Passes 2 and 3 share one walk over the strings: each string's tokens
-    /// are learned, then the string is scrubbed. Only when that taught us a
-    /// secret does a second walk follow, for strings scrubbed before it was
-    /// known; in a long recording that is rare, and the recorder does this
-    /// for every exchange.
+    /// When that taught a secret, the texts searched before it was known
+    /// are searched once more.
     pub fn redact(&mut self, interaction: &mut Interaction) {
-        self.redact_by_position(interaction);
         let known = self.seen.len();
-        for_each_string(interaction, &mut |slot, text| {
-            for token in tokens_in(slot, text) {
-                self.learn(&token);
-            }
-            scrub_string(&self.seen, &self.profiles, &mut self.credentials, slot, text);
+        self.redact_structure(interaction);
+        for_each_text(interaction, &mut |kind, text| {
+            self.redact_text(kind, Pass::Find, text);
         });
         if self.seen.len() > known {
             self.scrub(interaction);
         }
     }
 
-    /// Replace every secret seen so far in `interaction` (pass 3 alone). The
-    /// recorder runs it once more over the whole cassette at the end, so a
-    /// secret first seen late is also gone from earlier interactions.
-    pub fn scrub(&mut self, interaction: &mut Interaction) {
-        let Self { seen, profiles, credentials } = self;
-        for_each_string(interaction, &mut |slot, text| scrub_string(seen, profiles, credentials, slot, text));
+    /// Replace every secret seen so far in `interaction`, by value. The
+    /// recorder runs it over earlier interactions when it learns a secret,
+    /// and over the whole cassette at the end.
+    pub fn scrub(&mut self, interaction: &mut Interaction) -> bool {
+        let mut changed = false;
+        for_each_text(interaction, &mut |kind, text| changed |= self.redact_text(kind, Pass::Seen, text));
+        changed
     }
 
     /// The last step of a recording or an import: scrub every interaction
@@ -313,11 +185,14 @@ impl Redactor {
         self.seen.len()
     }
 
-    /// Learn the token-shaped values in `text` (a block of a side file, see
-    /// [`super::blobs`]); whether any of them was new.
-    pub(crate) fn learn_tokens(&mut self, text: &str) -> bool {
+    /// Learn the secrets `bytes` (a block of a side file, see
+    /// [`super::blobs`]) holds by position or shape; whether any was new.
+    pub(crate) fn learn_from(&mut self, bytes: &[u8]) -> bool {
         let known = self.seen.len();
-        for token in tokens_in(Slot::Plain, text) {
+        for found in finder::find(TextKind::Plain, bytes) {
+            self.learn(&found.secret);
+        }
+        for token in tokens_in(bytes) {
             self.learn(&token);
         }
         self.seen.len() > known
@@ -328,14 +203,12 @@ impl Redactor {
     pub(crate) fn needles(&self) -> Vec<Needle> {
         let mut needles: Vec<Needle> = Vec::new();
         for seen in &self.seen {
-            let url_marker = url_marker(&seen.marker);
-            let forms =
-                seen.plain.iter().map(|f| (f, &seen.marker)).chain(seen.url.iter().map(|f| (f, &url_marker)));
-            for (form, marker) in forms {
+            for (form, url) in &seen.forms {
                 if !needles.iter().any(|n| n.form == form.as_bytes()) {
+                    let marker = if *url { url_marker(&seen.marker) } else { seen.marker.clone() };
                     needles.push(Needle {
                         form: form.as_bytes().to_vec(),
-                        marker: marker.as_bytes().to_vec(),
+                        marker: marker.into_bytes(),
                         secret: seen.secret.clone(),
                     });
                 }
@@ -375,31 +248,26 @@ impl Redactor {
         marker
     }
 
-    fn redact_by_position(&mut self, interaction: &mut Interaction) {
-        let request = &mut interaction.request;
-        self.redact_headers(&mut request.headers);
-        request.url = self.redact_url(&request.url);
-        let form = is_form(&request.headers);
-        self.redact_body(&mut request.body, form);
+    /// Step 1: the secrets the interaction's structure puts in known places.
+    fn redact_structure(&mut self, interaction: &mut Interaction) {
+        self.redact_headers(&mut interaction.request.headers);
+        self.redact_body(&mut interaction.request.body);
         if let Some(response) = &mut interaction.response {
             self.redact_headers(&mut response.headers);
-            let form = is_form(&response.headers);
-            self.redact_body(&mut response.body, form);
-        }
-        for message in interaction.websocket.iter_mut().flat_map(|ws| ws.messages.iter_mut()) {
-            if let Payload::Text(text) = &mut message.payload {
-                self.redact_json_text(text);
-            }
+            self.redact_body(&mut response.body);
         }
     }
 
     fn redact_headers(&mut self, headers: &mut Headers) {
         for (name, value) in headers.iter_mut() {
-            let Some((_, placement)) = CREDENTIAL_HEADERS.iter().find(|(n, _)| n == name) else { continue };
+            let Some(placement) = header_placement(name) else { continue };
             let secrets: Vec<String> =
-                header_secrets(*placement, value).into_iter().map(str::to_owned).collect();
+                header_secrets(placement, value).into_iter().map(str::to_owned).collect();
             if secrets.is_empty() {
                 continue;
+            }
+            if let Some(password) = basic_password(value) {
+                self.learn(&password);
             }
             *value = match placement {
                 Placement::Cookies | Placement::SetCookie => {
@@ -413,48 +281,9 @@ impl Redactor {
         }
     }
 
-    /// The URL with secret query parameters replaced by (URL-safe) markers.
-    fn redact_url(&mut self, url: &str) -> String {
-        let (before_fragment, fragment) = url.split_once('#').map_or((url, None), |(u, f)| (u, Some(f)));
-        let Some((base, query)) = before_fragment.split_once('?') else { return url.to_owned() };
-        let mut out = format!("{base}?{}", self.redact_pairs(query));
-        if let Some(fragment) = fragment {
-            out.push('#');
-            out.push_str(fragment);
-        }
-        out
-    }
-
-    /// `a=1&key=SECRET` → `a=1&key=[REDACTED%20sha256:…]` (query strings and form bodies).
-    fn redact_pairs(&mut self, pairs: &str) -> String {
-        pairs
-            .split('&')
-            .map(|pair| {
-                let Some((name, raw)) = pair.split_once('=') else { return pair.to_owned() };
-                let name_text = percent_decode(name).unwrap_or_else(|| name.to_owned());
-                let value = percent_decode(raw).unwrap_or_else(|| raw.to_owned());
-                match field_secret(&name_text, &value) {
-                    Some(secret) if secret == value => format!("{name}={}", url_marker(&self.mark(secret))),
-                    Some(secret) => {
-                        format!("{name}={}", percent_encode(&value.replace(secret, &self.mark(secret))))
-                    }
-                    None => pair.to_owned(),
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("&")
-    }
-
-    fn redact_body(&mut self, body: &mut Body, form: bool) {
-        match &mut body.content {
-            BodyContent::Json(value) => self.redact_json(value),
-            BodyContent::Text(text) if form => *text = self.redact_pairs(text),
-            BodyContent::Text(text) => self.redact_json_text(text),
-            BodyContent::Sse(events) => events.iter_mut().for_each(|e| self.redact_json_text(&mut e.data)),
-            BodyContent::Empty(_)
-            | BodyContent::Base64(_)
-            | BodyContent::Chunks(_)
-            | BodyContent::File(_) => {}
+    fn redact_body(&mut self, body: &mut Body) {
+        if let BodyContent::Json(value) = &mut body.content {
+            self.redact_json(value);
         }
     }
 
@@ -478,38 +307,76 @@ impl Redactor {
         }
     }
 
-    /// Secret fields of JSON kept as text (a response that must replay byte
-    /// for byte, SSE data, a WebSocket message): found in the parsed value,
-    /// replaced in the text.
-    fn redact_json_text(&mut self, text: &mut String) {
-        let Ok(value) = serde_json::from_str::<Value>(text) else { return };
-        let mut secrets = Vec::new();
-        collect_field_secrets(&value, &mut secrets);
-        for secret in secrets {
-            let marker = self.mark(&secret);
-            replace_forms(text, &plain_forms(&secret), &marker);
-        }
-    }
-}
-
-fn is_form(headers: &[(String, String)]) -> bool {
-    header(headers, "content-type")
-        .is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
-}
-
-fn collect_field_secrets(value: &Value, out: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            for (name, field) in map {
-                match field {
-                    Value::String(text) => out.extend(field_secret(name, text).map(str::to_owned)),
-                    other => collect_field_secrets(other, out),
-                }
+    /// Step 2 on one text: find its secrets (all of the finder, or by value
+    /// only), learn them, and splice their markers in; whether it changed.
+    fn redact_text(&mut self, kind: TextKind, pass: Pass, text: &mut Text) -> bool {
+        let Some((joined, starts)) = text.joined() else { return false };
+        let mut spans: Vec<(Range<usize>, Vec<u8>)> = Vec::new();
+        let url_safe = |marker: &str, url: bool| match url || kind == TextKind::Url {
+            true => url_marker(marker).into_bytes(),
+            false => marker.as_bytes().to_vec(),
+        };
+        if pass == Pass::Find {
+            for found in finder::find(kind, &joined) {
+                let marker = self.mark(&found.secret);
+                spans.push((found.range, url_safe(&marker, found.url)));
+            }
+            for token in tokens_in(&joined) {
+                self.learn(&token);
             }
         }
-        Value::Array(items) => items.iter().for_each(|item| collect_field_secrets(item, out)),
-        _ => {}
+        let Self { seen, profiles, credentials } = self;
+        for s in seen.iter() {
+            let mut hit = false;
+            for (form, url) in &s.forms {
+                for at in memchr::memmem::find_iter(&joined, form.as_bytes()) {
+                    spans.push((at..at + form.len(), url_safe(&s.marker, *url)));
+                    hit = true;
+                }
+            }
+            if hit {
+                credentials.entry(s.fingerprint.clone()).or_insert_with(|| facts(&s.secret, profiles));
+            }
+        }
+        if spans.is_empty() {
+            return false;
+        }
+        let spans = disjoint(spans);
+        text.splice(&joined, &starts, &spans);
+        true
     }
+}
+
+/// `spans` in order, each kept only if it does not overlap one before it
+/// (of two starting together, the longer wins).
+fn disjoint(mut spans: Vec<(Range<usize>, Vec<u8>)>) -> Vec<(Range<usize>, Vec<u8>)> {
+    spans.sort_by_key(|(range, _)| (range.start, std::cmp::Reverse(range.end)));
+    let mut kept: Vec<(Range<usize>, Vec<u8>)> = Vec::with_capacity(spans.len());
+    for span in spans {
+        if kept.last().is_none_or(|(last, _)| span.0.start >= last.end) {
+            kept.push(span);
+        }
+    }
+    kept
+}
+
+/// The password of `Basic base64(user:password)`: hunted by value, since a
+/// client may send it again elsewhere.
+fn basic_password(value: &str) -> Option<String> {
+    let (scheme, encoded) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(BASE64.decode(encoded.trim()).ok()?).ok()?;
+    decoded.split_once(':').map(|(_, password)| password.to_owned())
+}
+
+/// Token-shaped values in `bytes`, looked for in its runs of ASCII (tokens are ASCII).
+fn tokens_in(bytes: &[u8]) -> Vec<String> {
+    let runs = bytes.split(|b| !b.is_ascii() || *b == 0).filter(|run| run.len() >= MIN_SEEN_LEN);
+    runs.filter_map(|run| std::str::from_utf8(run).ok())
+        .flat_map(|text| find_tokens(text).into_iter().map(|t| text[t.range].to_owned()).collect::<Vec<_>>())
+        .collect()
 }
 
 /// The facts `meta.credentials` keeps about `secret`.
@@ -523,169 +390,6 @@ fn facts(secret: &str, profiles: &HashMap<String, ProfileFact>) -> CredentialFac
         profile: profile.map(|p| p.profile.clone()),
         account,
     }
-}
-
-/// Replace every secret of `seen` in `text`, noting the facts of those replaced.
-fn scrub_string(
-    seen: &[Seen],
-    profiles: &HashMap<String, ProfileFact>,
-    credentials: &mut BTreeMap<String, CredentialFacts>,
-    slot: Slot,
-    text: &mut String,
-) {
-    for s in seen {
-        if replace_seen(slot, text, s) {
-            credentials.entry(s.fingerprint.clone()).or_insert_with(|| facts(&s.secret, profiles));
-        }
-    }
-}
-
-/// Token-shaped values in a string (in the decoded bytes for base64).
-fn tokens_in(slot: Slot, text: &str) -> Vec<String> {
-    let decoded;
-    let text = match slot {
-        Slot::Base64 => match BASE64.decode(text) {
-            Ok(bytes) => {
-                decoded = String::from_utf8_lossy(&bytes).into_owned();
-                decoded.as_str()
-            }
-            Err(_) => return Vec::new(),
-        },
-        Slot::Plain | Slot::Url => text,
-    };
-    find_tokens(text).into_iter().map(|t| text[t.range].to_owned()).collect()
-}
-
-/// Replace every form of `seen` in `text`; whether anything was replaced.
-fn replace_seen(slot: Slot, text: &mut String, seen: &Seen) -> bool {
-    match slot {
-        Slot::Plain => replace_forms(text, &seen.plain, &seen.marker),
-        Slot::Url => replace_forms(text, &seen.url, &url_marker(&seen.marker)),
-        Slot::Base64 => {
-            let Ok(bytes) = BASE64.decode(text.as_str()) else { return false };
-            let Some(replaced) = replace_bytes(&bytes, seen.secret.as_bytes(), seen.marker.as_bytes()) else {
-                return false;
-            };
-            *text = BASE64.encode(replaced);
-            true
-        }
-    }
-}
-
-fn replace_forms(text: &mut String, forms: &[String], marker: &str) -> bool {
-    let mut replaced = false;
-    for form in forms {
-        if text.contains(form.as_str()) {
-            *text = text.replace(form.as_str(), marker);
-            replaced = true;
-        }
-    }
-    replaced
-}
-
-/// `bytes` with every `needle` replaced, or `None` if there is none.
-fn replace_bytes(bytes: &[u8], needle: &[u8], with: &[u8]) -> Option<Vec<u8>> {
-    let first = bytes.windows(needle.len()).position(|w| w == needle)?;
-    let mut out = bytes[..first].to_vec();
-    let mut rest = &bytes[first..];
-    while !rest.is_empty() {
-        if rest.starts_with(needle) {
-            out.extend_from_slice(with);
-            rest = &rest[needle.len()..];
-        } else {
-            out.push(rest[0]);
-            rest = &rest[1..];
-        }
-    }
-    Some(out)
-}
-
-/// Call `f` on every string of `interaction` a secret could hide in. `f`
-/// must leave strings shorter than [`MIN_SEEN_LEN`] alone (no secret hunted
-/// by value or shape is that short), which lets JSON keys skip a copy.
-fn for_each_string(interaction: &mut Interaction, f: &mut dyn FnMut(Slot, &mut String)) {
-    f(Slot::Url, &mut interaction.request.url);
-    for_each_header(&mut interaction.request.headers, f);
-    for_each_body_string(&mut interaction.request.body, f);
-    if let Some(response) = &mut interaction.response {
-        for_each_header(&mut response.headers, f);
-        for_each_body_string(&mut response.body, f);
-    }
-    if let Some(ws) = &mut interaction.websocket {
-        ws.messages.iter_mut().for_each(|m| for_each_payload(&mut m.payload, f));
-        if let Some(reason) = ws.close.as_mut().and_then(|c| c.reason.as_mut()) {
-            f(Slot::Plain, reason);
-        }
-    }
-    if let Some(error) = &mut interaction.error {
-        f(Slot::Plain, error);
-    }
-}
-
-fn for_each_header(headers: &mut Headers, f: &mut dyn FnMut(Slot, &mut String)) {
-    headers.iter_mut().for_each(|(_, value)| f(Slot::Plain, value));
-}
-
-fn for_each_body_string(body: &mut Body, f: &mut dyn FnMut(Slot, &mut String)) {
-    match &mut body.content {
-        BodyContent::Json(value) => for_each_json_string(value, f),
-        // A form body is URL-encoded text.
-        BodyContent::Text(text) => {
-            f(Slot::Plain, text);
-            f(Slot::Url, text);
-        }
-        BodyContent::Base64(text) => f(Slot::Base64, text),
-        BodyContent::Sse(events) => {
-            for event in events {
-                event.event.iter_mut().chain(event.id.iter_mut()).for_each(|t| f(Slot::Plain, t));
-                f(Slot::Plain, &mut event.data);
-            }
-        }
-        BodyContent::Chunks(chunks) => chunks.iter_mut().for_each(|c| for_each_payload(&mut c.payload, f)),
-        BodyContent::Empty(_) | BodyContent::File(_) => {}
-    }
-}
-
-fn for_each_payload(payload: &mut Payload, f: &mut dyn FnMut(Slot, &mut String)) {
-    match payload {
-        Payload::Text(text) => f(Slot::Plain, text),
-        Payload::Base64(text) => f(Slot::Base64, text),
-    }
-}
-
-fn for_each_json_string(value: &mut Value, f: &mut dyn FnMut(Slot, &mut String)) {
-    match value {
-        Value::String(text) => f(Slot::Plain, text),
-        Value::Array(items) => items.iter_mut().for_each(|v| for_each_json_string(v, f)),
-        Value::Object(map) => {
-            map.values_mut().for_each(|v| for_each_json_string(v, f));
-            for_each_key(map, f);
-        }
-        _ => {}
-    }
-}
-
-/// Keys too: a secret used as a key would otherwise reach the file. Keys
-/// cannot change in place, so the map is rebuilt (in order) only if one did.
-fn for_each_key(map: &mut serde_json::Map<String, Value>, f: &mut dyn FnMut(Slot, &mut String)) {
-    // A key shorter than any hunted secret cannot hold one, and most keys
-    // are short: only the others are copied and looked at.
-    let mut renamed: Vec<(usize, String)> = Vec::new();
-    for (index, key) in map.keys().enumerate().filter(|(_, key)| key.len() >= MIN_SEEN_LEN) {
-        let mut candidate = key.clone();
-        f(Slot::Plain, &mut candidate);
-        if candidate != *key {
-            renamed.push((index, candidate));
-        }
-    }
-    if renamed.is_empty() {
-        return;
-    }
-    let entries = std::mem::take(map).into_iter().enumerate().map(|(index, (key, value))| {
-        let new = renamed.iter().position(|(i, _)| *i == index).map(|at| renamed[at].1.clone());
-        (new.unwrap_or(key), value)
-    });
-    *map = entries.collect();
 }
 
 #[cfg(test)]

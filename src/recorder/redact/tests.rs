@@ -1,6 +1,9 @@
+use super::fields::*;
 use super::*;
 use crate::cassette::Side;
+use crate::cassette::model::Payload;
 use crate::cassette::model::{Request, Response, SseEvent, WebSocketSession, WsMessage};
+use crate::exchange::content::percent_decode;
 use serde_json::json;
 
 fn interaction(url: &str, headers: &[(&str, &str)], body: BodyContent) -> Interaction {
@@ -65,12 +68,6 @@ mod pure {
         assert_eq!(percent_encode("a/b+c d"), "a%2Fb%2Bc%20d");
         assert_eq!(percent_decode("a%2Fb%2Bc+d").as_deref(), Some("a/b+c d"));
         assert_eq!(percent_decode("%zz"), None);
-    }
-
-    #[test]
-    fn bytes_are_replaced_everywhere() {
-        assert_eq!(replace_bytes(b"xSSySS", b"SS", b"-"), Some(b"x-y-".to_vec()));
-        assert_eq!(replace_bytes(b"xy", b"SS", b"-"), None);
     }
 }
 
