@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -111,6 +111,35 @@ impl JournalWriter {
         let written = self.file.write_all(&self.pending);
         self.pending.clear();
         written
+    }
+
+    /// Write the journal anew from `interactions` (the whole recording so
+    /// far), dropping what it held and anything staged: after a secret is
+    /// learned late, the lines written before it was known must not keep it.
+    /// The new file (0600, from [`tempfile`]) replaces the old one in one rename.
+    pub fn rewrite(
+        &mut self,
+        meta: &Meta,
+        interactions: &[Interaction],
+        credentials: &BTreeMap<String, CredentialFacts>,
+    ) -> io::Result<()> {
+        let dir = self.path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let temp = tempfile::Builder::new().prefix(".journal-").tempfile_in(dir)?;
+        let mut fresh = Self {
+            file: temp.reopen()?,
+            path: self.path.clone(),
+            written: BTreeSet::new(),
+            pending: Vec::new(),
+        };
+        fresh.stage_line(&Header { format: Cow::Borrowed(JOURNAL_FORMAT), meta: Cow::Borrowed(meta) })?;
+        for interaction in interactions {
+            fresh.stage(interaction, credentials)?;
+        }
+        fresh.flush()?;
+        fresh.file = temp.persist(&self.path).map_err(|e| e.error)?;
+        fresh.file.seek(io::SeekFrom::End(0))?;
+        *self = fresh;
+        Ok(())
     }
 
     fn stage_line(&mut self, line: &impl Serialize) -> io::Result<()> {

@@ -212,10 +212,15 @@ struct Worker {
 impl Worker {
     fn run(mut self, queue: &Handoff<Box<Exchange>>) -> Self {
         while let Some(batch) = queue.next_batch(&mut release_freed_memory) {
+            let known = self.redactor.seen_count();
             for exchange in batch {
                 self.record(*exchange);
             }
-            self.flush_journal();
+            if self.redactor.seen_count() > known {
+                self.redact_earlier(known);
+            } else {
+                self.flush_journal();
+            }
         }
         self
     }
@@ -265,6 +270,38 @@ impl Worker {
             self.warnings.push(message);
             Body::default()
         })
+    }
+
+    /// The batch taught secrets (those after the first `since`) that may sit
+    /// in clear in interactions journaled before, and in side files kept
+    /// before: redact those again and write the journal anew, so that from
+    /// now on no crash leaves them on disk.
+    fn redact_earlier(&mut self, since: usize) {
+        let mut changed = false;
+        for interaction in &mut self.cassette.interactions {
+            changed |= self.redactor.scrub_since(interaction, since);
+        }
+        let stale =
+            blobs::rescrub(&mut self.redactor, &self.path, &mut self.cassette).unwrap_or_else(|err| {
+                self.warnings
+                    .push(format!("side files of {} not redacted again: {err}", self.path.display()));
+                Vec::new()
+            });
+        if !changed && stale.is_empty() {
+            return self.flush_journal();
+        }
+        if let Some(journal) = &mut self.journal {
+            let rewritten = journal.rewrite(
+                &self.cassette.meta,
+                &self.cassette.interactions,
+                self.redactor.credentials(),
+            );
+            self.journal_failed_if(rewritten);
+        }
+        for file in stale {
+            // The copies from before the redaction, no longer referenced.
+            let _ = std::fs::remove_file(file);
+        }
     }
 
     /// Write what the last batch staged in the journal.

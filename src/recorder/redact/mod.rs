@@ -54,13 +54,15 @@ struct Seen {
     secret: String,
     fingerprint: String,
     marker: String,
+    /// How many secrets were known before this one.
+    learned_after: usize,
     /// The value, JSON-escaped and percent-encoded (each once); `true` for
     /// the URL-encoded form, which gets a URL-safe marker.
     forms: Vec<(String, bool)>,
 }
 
 impl Seen {
-    fn new(secret: &str) -> Self {
+    fn new(secret: &str, learned_after: usize) -> Self {
         let escaped = serde_json::to_string(secret).unwrap_or_default();
         let mut forms = vec![(secret.to_owned(), false)];
         for (form, url) in [(escaped.trim_matches('"').to_owned(), false), (percent_encode(secret), true)] {
@@ -72,6 +74,7 @@ impl Seen {
             secret: secret.to_owned(),
             fingerprint: fingerprint(secret),
             marker: redaction_marker(secret),
+            learned_after,
             forms,
         }
     }
@@ -99,8 +102,9 @@ struct ProfileFact {
 enum Pass {
     /// Positions, shapes and values: what a new interaction gets.
     Find,
-    /// Secrets already seen, by value: enough again after learning one.
-    Seen,
+    /// Secrets learned since the seen count was this, by value: enough
+    /// again after learning one.
+    Seen(usize),
 }
 
 /// Redacts interactions one after another, remembering (in memory only) the
@@ -146,11 +150,19 @@ impl Redactor {
     }
 
     /// Replace every secret seen so far in `interaction`, by value. The
-    /// recorder runs it over earlier interactions when it learns a secret,
-    /// and over the whole cassette at the end.
+    /// recorder runs it over the whole cassette at the end.
     pub fn scrub(&mut self, interaction: &mut Interaction) -> bool {
+        self.scrub_since(interaction, 0)
+    }
+
+    /// Replace, by value, the secrets learned since [`Self::seen_count`] was
+    /// `since`; whether anything changed. The recorder runs it over earlier
+    /// interactions when it learns a secret.
+    pub(crate) fn scrub_since(&mut self, interaction: &mut Interaction, since: usize) -> bool {
         let mut changed = false;
-        for_each_text(interaction, &mut |kind, text| changed |= self.redact_text(kind, Pass::Seen, text));
+        for_each_text(interaction, &mut |kind, text| {
+            changed |= self.redact_text(kind, Pass::Seen(since), text)
+        });
         changed
     }
 
@@ -231,7 +243,7 @@ impl Redactor {
             return;
         }
         let at = self.seen.partition_point(|s| s.secret.len() >= secret.len());
-        self.seen.insert(at, Seen::new(secret));
+        self.seen.insert(at, Seen::new(secret, self.seen.len()));
     }
 
     /// The marker for `secret`, recording its facts and learning it. A
@@ -316,6 +328,10 @@ impl Redactor {
             true => url_marker(marker).into_bytes(),
             false => marker.as_bytes().to_vec(),
         };
+        let since = match pass {
+            Pass::Find => 0,
+            Pass::Seen(since) => since,
+        };
         if pass == Pass::Find {
             for found in finder::find(kind, &joined) {
                 let marker = self.mark(&found.secret);
@@ -326,7 +342,7 @@ impl Redactor {
             }
         }
         let Self { seen, profiles, credentials } = self;
-        for s in seen.iter() {
+        for s in seen.iter().filter(|s| s.learned_after >= since) {
             let mut hit = false;
             for (form, url) in &s.forms {
                 for at in memchr::memmem::find_iter(&joined, form.as_bytes()) {
