@@ -11,6 +11,7 @@
 //! - [`dispatch_send`] — `dispatch send` through a CONNECT proxy to the test upstream.
 //! - [`har`] — `cassette export --har` and `cassette import`, round trips and foreign HAR files.
 //! - [`html_report`] — `check --format html` rendered in headless Chromium.
+//! - [`leaks`] — no secret reaches any file, however it was sent, learned late or left by a crash.
 //! - [`load`] — `record` under 1,000 concurrent connections: every exchange recorded once.
 //! - [`progress`] — `check`'s progress bar: on a terminal only, never changing the report.
 //! - [`proxy`] — the proxy as a library over real sockets and TLS, with a collecting tap.
@@ -49,6 +50,7 @@ mod dispatch_record;
 mod dispatch_send;
 mod har;
 mod html_report;
+mod leaks;
 mod load;
 mod progress;
 mod proxy;

@@ -265,3 +265,26 @@ mod profiles {
         assert_eq!(facts.profile.as_deref(), Some("anthropic:k"));
     }
 }
+
+mod joined_pieces {
+    use super::*;
+    use crate::cassette::model::Chunk;
+
+    #[test]
+    fn a_field_whose_name_and_value_arrive_in_different_chunks() {
+        let chunks = vec![
+            Chunk { t_ms: 0, payload: Payload::Text("{\n  \"access_token\": \"".into()) },
+            Chunk {
+                t_ms: 1,
+                payload: Payload::Text(
+                    "dfa0421d063d7c82a9851222f9c48f10\",\n  \"token_type\": \"Bearer\"\n".into(),
+                ),
+            },
+            Chunk { t_ms: 2, payload: Payload::Text("}\n".into()) },
+        ];
+        let mut i = interaction("https://api.openai.com/chunks", &[], BodyContent::Empty(true));
+        i.response.as_mut().unwrap().body = Body::from(BodyContent::Chunks(chunks));
+        Redactor::default().redact(&mut i);
+        assert!(!text(&i).contains("dfa0421d"), "{}", text(&i));
+    }
+}

@@ -10,6 +10,10 @@
 //! - `/oauth/token` — a token refresh: answers `refresh_token` =
 //!   [`rotated_refresh_token`] of the request's `refresh_token` (JSON body);
 //! - `/status/NNN` — answers status NNN with a small JSON body;
+//! - `/chunks` — answers the request's `{"content_type", "body", "seed", "split_at"}`:
+//!   `body` with each `{secret}` replaced by [`minted_secret`] of `seed` (so the
+//!   secret never travels in the request), cut at the `split_at` byte offsets
+//!   into chunks sent 20 ms apart, without a content-length;
 //! - `/hang` — a `200` whose body sends [`FIRST_CHUNK`] and then nothing, ever;
 //! - `/reset` — a `200` whose body sends [`FIRST_CHUNK`] and then fails (h2: the stream is reset);
 //! - anything else — JSON echo `{"id":"resp_1","object":"response","method","path",
@@ -180,6 +184,11 @@ impl TestUpstream {
     }
 }
 
+/// The secret `/chunks` puts in its answer for `seed`: 32 opaque hex digits.
+pub fn minted_secret(seed: &str) -> String {
+    hex::encode(Sha256::digest(format!("secret:{seed}").as_bytes()))[..32].to_owned()
+}
+
 /// The refresh token `/oauth/token` hands out for `refresh_token`: a value
 /// the client never sent, so only response-side redaction can hide it.
 pub fn rotated_refresh_token(refresh_token: &str) -> String {
@@ -243,6 +252,8 @@ async fn route(
                 "refresh_token": rotated_refresh_token(refresh),
             }),
         )
+    } else if route == "/chunks" {
+        chunks_as_asked(&bytes)
     } else if let Some(code) = route.strip_prefix("/status/").and_then(|c| c.parse::<u16>().ok()) {
         json(StatusCode::from_u16(code).unwrap_or(StatusCode::OK), serde_json::json!({"status": code}))
     } else {
@@ -270,6 +281,40 @@ fn cut_short(fail: bool) -> Response<Body> {
     });
     let mut response = Response::new(body::from_stream(first.chain(rest)));
     response.headers_mut().insert(header::CONTENT_TYPE, "text/plain".parse().unwrap());
+    response
+}
+
+/// The answer a `/chunks` request asks for, streamed in pieces with pauses
+/// so each reaches the proxy on its own.
+fn chunks_as_asked(request: &[u8]) -> Response<Body> {
+    let asked: serde_json::Value = serde_json::from_slice(request).unwrap_or_default();
+    let secret = minted_secret(asked["seed"].as_str().unwrap_or_default());
+    let body = asked["body"].as_str().unwrap_or_default().replace("{secret}", &secret).into_bytes();
+    let mut cuts: Vec<usize> = asked["split_at"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n.as_u64())
+        .map(|n| n as usize)
+        .collect();
+    cuts.retain(|at| *at < body.len());
+    cuts.push(body.len());
+    let mut start = 0;
+    let chunks: Vec<Bytes> = cuts
+        .into_iter()
+        .map(|end| {
+            let chunk = Bytes::copy_from_slice(&body[start..end]);
+            start = end;
+            chunk
+        })
+        .collect();
+    let stream = futures_util::stream::iter(chunks).then(|chunk| async move {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        Ok::<_, std::io::Error>(chunk)
+    });
+    let mut response = Response::new(body::from_stream(stream));
+    let content_type = asked["content_type"].as_str().unwrap_or("application/octet-stream");
+    response.headers_mut().insert(header::CONTENT_TYPE, content_type.parse().unwrap());
     response
 }
 
