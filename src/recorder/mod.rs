@@ -216,13 +216,19 @@ impl Worker {
             for exchange in batch {
                 self.record(*exchange);
             }
-            if self.redactor.seen_count() > known {
-                self.redact_earlier(known);
-            } else {
-                self.flush_journal();
-            }
+            self.end_batch(known);
         }
         self
+    }
+
+    /// Write the batch to the journal; if it taught secrets (those after
+    /// the first `known`), redact what came before it first.
+    fn end_batch(&mut self, known: usize) {
+        if self.redactor.seen_count() > known {
+            self.redact_earlier(known);
+        } else {
+            self.flush_journal();
+        }
     }
 
     fn record(&mut self, exchange: Exchange) {
@@ -514,6 +520,8 @@ mod tests {
         assert!(err.message().contains("cassette recover"), "{}", err.message());
         assert_eq!(std::fs::read_to_string(journal_path(&path)).unwrap(), "old");
     }
+
+    mod planted;
 
     mod canary {
         use super::*;
