@@ -176,3 +176,75 @@ async fn a_secret_learned_late_is_gone_from_the_journal_before_a_crash() {
     assert_eq!(dispatch_vcr::cassette::load(&out).unwrap().interactions.len(), 2);
     assert_eq!(holders(dir.path(), &[], &late), Vec::<String>::new(), "after recover");
 }
+
+/// `kill -9` at moments spread over a recording of small, large (spilled)
+/// and streamed bodies: no secret is on disk afterwards, and `cassette
+/// recover` gives back every exchange that had finished well before the kill.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_at_any_moment_leaves_no_secret_and_loses_no_finished_exchange() {
+    let upstream = TestUpstream::start().await;
+    for round in 0..4u64 {
+        let (bin, dir, work) = (Bin::new(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let out = dir.path().join("c.json");
+        let (bearer, field, large) = (opaque(), opaque(), opaque());
+        let (stream, streamed) =
+            chunked_answer("application/json", "{\"refresh_token\": \"{secret}\"}", &[10]);
+        std::fs::write(work.path().join("stream.json"), stream).unwrap();
+        let script = format!(
+            r#"echo $$ > client.pid
+U=https://api.openai.com
+for round in 1 2 3 4 5 6 7 8 9 10; do
+  curl -s $U/v1/x -H 'Authorization: Bearer {bearer}' -H 'content-type: application/x-www-form-urlencoded' -d 'api_key={field}' >/dev/null && date +%s.%N >> done.log
+  (printf 'api_key={large}&pad='; head -c 9437184 /dev/zero | tr '\0' a) | curl -s $U/v1/upload -H 'content-type: application/x-www-form-urlencoded' -H 'Transfer-Encoding: chunked' -T - >/dev/null && date +%s.%N >> done.log
+  curl -s $U/chunks -H 'content-type: application/json' --data-binary @stream.json >/dev/null && date +%s.%N >> done.log
+done"#
+        );
+        let mut args = upstream.record_args(&out, &[]);
+        args.extend(["--", "sh", "-c", &script].map(String::from));
+        let mut command = bin.command(&args);
+        command
+            .current_dir(work.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let mut child = command.spawn().unwrap();
+        // 0.5 s to 3.5 s in: before, during and after the large bodies.
+        tokio::time::sleep(Duration::from_millis(
+            500 + round * 1000 + (unique("").as_bytes()[0] as u64 % 7) * 50,
+        ))
+        .await;
+        let killed_at =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+        let pid = child.id().unwrap() as i32;
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        child.wait().await.unwrap();
+        // The client loop would go on without its proxy: stop it too.
+        let client = std::fs::read_to_string(work.path().join("client.pid")).unwrap_or_default();
+        if let Ok(client) = client.trim().parse::<i32>() {
+            // SAFETY: kill(2) on the shell our child started.
+            unsafe { libc::kill(client, libc::SIGKILL) };
+        }
+        let log = std::fs::read_to_string(work.path().join("done.log")).unwrap_or_default();
+        let finished =
+            log.lines().filter_map(|l| l.parse::<f64>().ok()).filter(|t| *t < killed_at - 0.5).count();
+
+        for secret in [&bearer, &field, &large, &streamed] {
+            assert_eq!(
+                holders(dir.path(), &[], secret),
+                Vec::<String>::new(),
+                "round {round}: after kill -9"
+            );
+        }
+        let recovered = bin.run(["cassette", "recover", out.to_str().unwrap()]).await;
+        assert!(recovered.status.success(), "round {round}: {}", String::from_utf8_lossy(&recovered.stderr));
+        let kept = dispatch_vcr::cassette::load(&out).map_or(0, |c| c.interactions.len());
+        assert!(kept >= finished, "round {round}: {finished} exchanges had finished, {kept} recovered");
+        for secret in [&bearer, &field, &large, &streamed] {
+            assert_eq!(
+                holders(dir.path(), &[], secret),
+                Vec::<String>::new(),
+                "round {round}: after recover"
+            );
+        }
+    }
+}
