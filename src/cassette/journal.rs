@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -60,7 +61,8 @@ impl JournalWriter {
     /// Create `path` (it must not exist: an old journal is someone's
     /// unrecovered recording) and write the header.
     pub fn create(path: &Path, meta: &Meta) -> io::Result<Self> {
-        let file = OpenOptions::new().write(true).create_new(true).open(path)?;
+        // 0600: until the recording finishes, the journal is the only copy of what it holds.
+        let file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
         let mut writer = Self { file, path: path.to_owned(), written: BTreeSet::new(), pending: Vec::new() };
         writer.stage_line(&Header { format: Cow::Borrowed(JOURNAL_FORMAT), meta: Cow::Borrowed(meta) })?;
         writer.flush()?;
@@ -204,6 +206,7 @@ impl fmt::Display for Recovery {
 /// `cassette recover CASSETTE`: turn `CASSETTE.journal` into `CASSETTE`
 /// (written atomically, then audited), and remove the journal.
 pub fn recover(cassette: &Path) -> Result<Recovery> {
+    remove_stray_spills(cassette);
     let journal = journal_path(cassette);
     let bytes = std::fs::read(&journal).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => Error::input(format!(
@@ -217,6 +220,23 @@ pub fn recover(cassette: &Path) -> Result<Recovery> {
     super::save::save_checked(cassette, &recovered, &[])?;
     std::fs::remove_file(&journal).map_err(|e| Error::io("remove", &journal, &e))?;
     Ok(Recovery { path: cassette.to_owned(), interactions: recovered.interactions.len(), torn_last_line })
+}
+
+/// Remove the spill files an interrupted recording left in the folder of
+/// `cassette`, saying so on stderr: nothing can be read from them or
+/// recovered with them (see [`crate::exchange::spill`]).
+pub fn remove_stray_spills(cassette: &Path) {
+    let dir = match cassette.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    for path in crate::exchange::spill::remove_strays(dir) {
+        crate::files::write_stderr(&format!(
+            "removed {}: a temporary body file left by an interrupted recording \
+             (encrypted under a key that died with it, or a half-made side file: not part of any cassette)\n",
+            path.display()
+        ));
+    }
 }
 
 #[cfg(test)]
@@ -304,6 +324,13 @@ mod tests {
     fn a_file_that_is_not_a_journal_is_refused() {
         let err = parse(Path::new("x.journal"), b"{\"format\": \"dispatch-vcr/cassette@1\"}\n").unwrap_err();
         assert!(err.message().contains("x.journal:1:"), "{}", err.message());
+    }
+
+    #[test]
+    fn the_journal_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let (_dir, path) = journal_with(0);
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     }
 
     #[test]

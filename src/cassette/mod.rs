@@ -18,7 +18,7 @@ pub mod save;
 pub mod wire;
 
 pub use diff::{CassetteDiff, diff, diff_files};
-pub use journal::{Recovery, journal_path, recover};
+pub use journal::{Recovery, journal_path, recover, remove_stray_spills};
 pub use load::{load, parse};
 pub use model::*;
 pub use save::save;

@@ -10,11 +10,10 @@
 //!
 //! Copies are reference-counted `Bytes`, never the data. A body that grows
 //! past [`SPILL_THRESHOLD`] is written to a file in the tap's
-//! [`Tap::spill_dir`] from then on ([`SpilledBody`]), so memory stays bounded
-//! whatever the size of what streams through.
+//! [`Tap::spill_dir`] from then on ([`SpilledBody`]: encrypted, nameless), so
+//! memory stays bounded whatever the size of what streams through.
 
-use std::fs::OpenOptions;
-use std::io::{self, BufWriter, Write as _};
+use std::io;
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -26,15 +25,14 @@ use http_body::{Body as HttpBody, Frame, SizeHint};
 
 use super::InFlight;
 use crate::exchange::RESPONSE_CUT_SHORT;
-use crate::exchange::{Exchange, RequestHead, ResponseHead, SpilledBody, Tap, TimedChunk, WsCapture};
+use crate::exchange::{
+    Exchange, RequestHead, ResponseHead, SpillWriter, SpilledBody, Tap, TimedChunk, WsCapture,
+};
 use crate::upstream::{Body, BoxError};
 
 /// Bodies larger than this are written to a file while they stream, instead
 /// of being held in memory until the exchange ends.
 pub const SPILL_THRESHOLD: usize = 8 << 20;
-
-/// Write buffer of a spilling body: fewer, larger writes.
-const SPILL_BUFFER: usize = 256 << 10;
 
 /// One exchange under way.
 pub(crate) struct ExchangeCell {
@@ -187,41 +185,14 @@ enum Kept {
 }
 
 fn append_to_spill(spilled: &mut SpilledBody, chunks: &[TimedChunk]) -> io::Result<()> {
-    let mut file = OpenOptions::new().append(true).open(spilled.path())?;
-    for chunk in chunks {
-        file.write_all(&chunk.data)?;
-        spilled.len += chunk.data.len() as u64;
-    }
-    Ok(())
+    chunks.iter().try_for_each(|chunk| spilled.append(&chunk.data))
 }
 
-/// A body being written to a file because it outgrew memory.
-struct Spilling {
-    file: BufWriter<tempfile::NamedTempFile>,
-    len: u64,
-}
-
-impl Spilling {
-    /// A new file in `dir`, starting with the chunks held so far.
-    fn start(dir: &Path, held: &[TimedChunk]) -> io::Result<Self> {
-        let file = tempfile::Builder::new().prefix(".spill-").tempfile_in(dir)?;
-        let mut spilling = Self { file: BufWriter::with_capacity(SPILL_BUFFER, file), len: 0 };
-        for chunk in held {
-            spilling.write(&chunk.data)?;
-        }
-        Ok(spilling)
-    }
-
-    fn write(&mut self, data: &[u8]) -> io::Result<()> {
-        self.file.write_all(data)?;
-        self.len += data.len() as u64;
-        Ok(())
-    }
-
-    fn finish(self) -> io::Result<SpilledBody> {
-        let file = self.file.into_inner().map_err(io::IntoInnerError::into_error)?;
-        Ok(SpilledBody::new(file.into_temp_path(), self.len))
-    }
+/// A new spill file in `dir`, starting with the chunks held so far.
+fn start_spilling(dir: &Path, held: &[TimedChunk]) -> io::Result<SpillWriter> {
+    let mut spilling = SpillWriter::create(dir)?;
+    held.iter().try_for_each(|chunk| spilling.write(&chunk.data))?;
+    Ok(spilling)
 }
 
 /// A body that passes every frame through unchanged, the moment it arrives,
@@ -235,7 +206,7 @@ pub(crate) struct Tee {
     /// Bytes in `chunks`.
     held: usize,
     /// The file the body goes to once it outgrew memory.
-    spilling: Option<Spilling>,
+    spilling: Option<SpillWriter>,
     /// Spilling failed: nothing more of this body is kept.
     dropped: bool,
     ended: bool,
@@ -271,7 +242,7 @@ impl Tee {
         self.held += data.len();
         self.chunks.push(TimedChunk { at: self.since.elapsed(), data: data.clone() });
         if self.held > SPILL_THRESHOLD {
-            match Spilling::start(&self.cell.spill_dir, &self.chunks) {
+            match start_spilling(&self.cell.spill_dir, &self.chunks) {
                 Ok(spilling) => {
                     self.spilling = Some(spilling);
                     self.chunks = Vec::new();
@@ -295,7 +266,7 @@ impl Tee {
     /// What was kept, handed over when the body is dropped.
     fn take_kept(&mut self) -> Kept {
         let chunks = std::mem::take(&mut self.chunks);
-        match self.spilling.take().map(Spilling::finish) {
+        match self.spilling.take().map(SpillWriter::finish) {
             Some(Ok(file)) => Kept::Spill(file),
             Some(Err(err)) => {
                 self.stop_keeping(&err);
@@ -464,11 +435,11 @@ mod tests {
         assert!(exchange.response_body.is_empty(), "nothing of it is held in memory");
         let spilled = exchange.response_spill.clone().unwrap();
         assert_eq!(spilled.len, 9 << 20);
-        assert!(spilled.path().starts_with(dir.path()));
-        assert_eq!(std::fs::read(spilled.path()).unwrap(), passed);
-        let path = spilled.path().to_owned();
-        drop((exchange, spilled));
-        assert!(!path.exists(), "an unkept spill file goes with the exchange");
+        assert_eq!(spilled.dir(), dir.path());
+        let mut kept = Vec::new();
+        std::io::Read::read_to_end(&mut spilled.open().unwrap(), &mut kept).unwrap();
+        assert_eq!(kept, passed);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "the spill file has no name");
     }
 
     #[tokio::test]
