@@ -5,9 +5,13 @@
 //! (`interactions[2].response.body`) of what is wrong, and how to fix it.
 //! A leftover `CASSETTE.journal` is mentioned with the command that recovers
 //! it. Older formats would be upgraded in [`parse`], the one place for
-//! migrations (there is only v1 so far). Nothing here panics, whatever the
-//! bytes: a property test feeds it arbitrary and mutated input.
+//! migrations (there is only v1 so far). [`load`] also opens every side file
+//! and checks it (`side_file`): a link, FIFO, device, missing file or wrong
+//! length or digest is an input error naming the interaction and the file.
+//! Nothing here panics, whatever the bytes: a property test feeds it
+//! arbitrary and mutated input.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use base64::Engine as _;
@@ -15,6 +19,7 @@ use serde_json::Value;
 
 use super::journal::journal_path;
 use super::model::{BODY_FORMS, Body, BodyContent, Cassette, FORMAT_V1, Headers, Interaction, Payload};
+use super::side_file::SideFile;
 use super::wire::{BASE64, is_relative_inside};
 use crate::credential::is_fingerprint;
 use crate::error::{Error, Result};
@@ -53,7 +58,36 @@ pub fn load(path: &Path) -> Result<Cassette> {
             path.display()
         ));
     }
-    parse(path, &bytes)
+    let cassette = parse(path, &bytes)?;
+    check_side_files(path, &cassette)?;
+    Ok(cassette)
+}
+
+/// Open every side file `cassette` (read from `path`) refers to, without
+/// following links, and check its kind, length and digest (`side_file`),
+/// so that nothing but the cassette's own files is ever served or exported.
+fn check_side_files(path: &Path, cassette: &Cassette) -> Result<()> {
+    let dir = path.parent().unwrap_or_else(|| Path::new(""));
+    let mut checked = HashSet::new();
+    for (i, interaction) in cassette.interactions.iter().enumerate() {
+        let response = interaction.response.as_ref().map(|r| &r.body);
+        for (side, body) in [("request", Some(&interaction.request.body)), ("response", response)] {
+            let Some(body @ Body { content: BodyContent::File(name), .. }) = body else { continue };
+            if !checked.insert(name.as_str()) {
+                continue;
+            }
+            let file = SideFile { name, len: body.len, sha256: body.sha256.as_deref() };
+            file.verify(dir).map_err(|why| {
+                Error::input(format!(
+                    "{}: interactions[{i}].{side}.body (seq {}): side file {name} {why}; \
+                     restore the file the cassette came with, or record it again",
+                    path.display(),
+                    interaction.seq
+                ))
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Parse and validate cassette `bytes` read from `path` (named in errors).

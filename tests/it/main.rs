@@ -22,7 +22,8 @@
 //! - [`scenario_guide`] — `docs/scenario.md` runs as written.
 //! - [`schema`] — the JSON Schemas in `docs/schema/` are current, met and strict.
 //! - [`shell`] — shell completions and the man page load and render.
-//! - [`spill`] — large bodies spill to redacted side files.
+//! - [`side_files`] — side files that are links, FIFOs, devices, missing or changed are refused.
+//! - [`spill`] — large bodies spill to redacted side files; `kill -9` leaves no secret.
 //! - [`stub`] — `record --stub`: provider-shaped answers with no upstream.
 //!
 //! [`support`] holds what they share: test TLS, the local upstream, the
@@ -60,5 +61,6 @@ mod run;
 mod scenario_guide;
 mod schema;
 mod shell;
+mod side_files;
 mod spill;
 mod stub;
