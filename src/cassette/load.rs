@@ -190,7 +190,7 @@ fn check_payload(at: &str, payload: &Value) -> Result<(), String> {
 }
 
 /// Semantic checks on the typed cassette; errors start with a JSON path.
-fn validate(cassette: &Cassette) -> Result<(), String> {
+pub(super) fn validate(cassette: &Cassette) -> Result<(), String> {
     for fp in cassette.meta.credentials.keys() {
         if !is_fingerprint(fp) {
             return Err(format!("meta.credentials: {fp:?} is not a fingerprint (sha256: and 12 hex digits)"));
@@ -212,7 +212,7 @@ fn validate(cassette: &Cassette) -> Result<(), String> {
 }
 
 /// Errors start with the path inside the interaction (`.request.url: …`).
-fn validate_interaction(interaction: &Interaction) -> Result<(), String> {
+pub(super) fn validate_interaction(interaction: &Interaction) -> Result<(), String> {
     let request = &interaction.request;
     if http::Method::from_bytes(request.method.as_bytes()).is_err() {
         return Err(format!(".request.method: {:?} is not an HTTP method", request.method));
