@@ -95,7 +95,7 @@ impl SideFile<'_> {
             format!("must be FOLDER{FOLDER_SUFFIX}/FILE, a file directly inside a side-file folder beside the cassette")
         })?;
         let no_follow = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        let folder_fd = openat(CWD, &dir.join(folder), no_follow | OFlags::DIRECTORY, Mode::empty())
+        let folder_fd = openat(CWD, dir.join(folder), no_follow | OFlags::DIRECTORY, Mode::empty())
             .map_err(|e| refusal(e, &format!("its folder {folder}")))?;
         let fd = openat(&folder_fd, file, no_follow | OFlags::NONBLOCK, Mode::empty())
             .map_err(|e| refusal(e, "it"))?;

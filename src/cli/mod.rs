@@ -122,9 +122,14 @@ pub struct ProxyArgs {
     /// first stdout line, or on stderr with `-- CMD`).
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
     pub listen: String,
-    /// Allow listening on a non-loopback address (anyone who can reach it can use the proxy).
+    /// Allow listening on a non-loopback address. Anyone who can reach it can then send requests
+    /// through the proxy to any host, and they are recorded; a warning says so on stderr.
     #[arg(long)]
     pub allow_remote: bool,
+    /// Close a client connection that sends no complete request head (or, in a CONNECT tunnel, no
+    /// first bytes or TLS handshake) within this many seconds.
+    #[arg(long, default_value_t = dispatch_vcr::proxy::IDLE_TIMEOUT.as_secs(), value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout: u64,
     /// Extra CA certificate (PEM) to trust for upstream servers, instead of the usual web roots.
     #[arg(long = "upstream-ca", value_name = "PEM")]
     pub upstream_ca: Vec<PathBuf>,

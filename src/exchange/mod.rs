@@ -24,6 +24,12 @@ use serde::{Deserialize, Serialize};
 /// the body the same way.
 pub const RESPONSE_CUT_SHORT: &str = "upstream response body failed";
 
+/// Why an exchange still under way when the proxy stopped (SIGINT, SIGTERM,
+/// the command ending) and its shutdown grace ran out is cut short: what
+/// went through is kept; a response body cut this way has an error starting
+/// with [`RESPONSE_CUT_SHORT`], so replay fails it the same way.
+pub const STOPPED_MIDWAY: &str = "the proxy stopped before the exchange ended";
+
 /// How an exchange's error starts when its upstream could not be reached at
 /// all (refused, unresolvable, TLS refused): written by the live upstream,
 /// counted by the recorder, which makes `record` exit 3.

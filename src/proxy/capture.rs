@@ -16,6 +16,7 @@
 use std::io;
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
@@ -24,19 +25,44 @@ use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 
 use super::InFlight;
-use crate::exchange::RESPONSE_CUT_SHORT;
 use crate::exchange::{
     Exchange, RequestHead, ResponseHead, SpillWriter, SpilledBody, Tap, TimedChunk, WsCapture,
 };
+use crate::exchange::{RESPONSE_CUT_SHORT, STOPPED_MIDWAY};
 use crate::upstream::{Body, BoxError};
 
 /// Bodies larger than this are written to a file while they stream, instead
 /// of being held in memory until the exchange ends.
 pub const SPILL_THRESHOLD: usize = 8 << 20;
 
+/// Set when the proxy's shutdown grace ran out: exchanges still under way
+/// are then cut short (their connections dropped) and counted.
+#[derive(Debug, Default)]
+pub(crate) struct Interrupt {
+    asked: AtomicBool,
+    cut_short: AtomicUsize,
+}
+
+impl Interrupt {
+    /// From now on, every exchange still under way is being cut short.
+    pub(crate) fn ask(&self) {
+        self.asked.store(true, Ordering::SeqCst);
+    }
+
+    fn asked(&self) -> bool {
+        self.asked.load(Ordering::SeqCst)
+    }
+
+    /// How many exchanges were handed to the tap cut short.
+    pub(crate) fn cut_short(&self) -> usize {
+        self.cut_short.load(Ordering::SeqCst)
+    }
+}
+
 /// One exchange under way.
 pub(crate) struct ExchangeCell {
     tap: Arc<dyn Tap>,
+    interrupt: Arc<Interrupt>,
     state: Mutex<Pending>,
     /// Where bodies past [`SPILL_THRESHOLD`] go.
     spill_dir: Arc<Path>,
@@ -58,6 +84,7 @@ impl ExchangeCell {
     /// Start an exchange whose request head arrived at `started`.
     pub(crate) fn new(
         tap: Arc<dyn Tap>,
+        interrupt: Arc<Interrupt>,
         in_flight: InFlight,
         spill_dir: Arc<Path>,
         conn: u64,
@@ -78,7 +105,7 @@ impl ExchangeCell {
             error: None,
         };
         let pending = Pending { exchange: Some(exchange), started, ended: None, unread_request: None };
-        Arc::new(Self { tap, state: Mutex::new(pending), spill_dir, _in_flight: in_flight })
+        Arc::new(Self { tap, interrupt, state: Mutex::new(pending), spill_dir, _in_flight: in_flight })
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut Pending) -> R) -> R {
@@ -152,6 +179,10 @@ impl Drop for ExchangeCell {
     fn drop(&mut self) {
         let pending = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
         let Some(mut exchange) = pending.exchange.take() else { return };
+        if self.interrupt.asked() && (pending.ended.is_none() || exchange.error.is_some()) {
+            exchange.error.get_or_insert_with(|| STOPPED_MIDWAY.to_owned());
+            self.interrupt.cut_short.fetch_add(1, Ordering::SeqCst);
+        }
         let ended = pending.ended.unwrap_or_else(Instant::now);
         exchange.duration = ended.saturating_duration_since(pending.started);
         let _span = tracing::debug_span!("tap", conn = exchange.conn).entered();
@@ -278,8 +309,17 @@ impl Tee {
 
     fn failure(&self, err: &BoxError) -> String {
         match self.side {
+            _ if self.cell.interrupt.asked() => self.stopped_midway(),
             BodySide::Request => format!("client request body failed: {err}"),
             BodySide::Response => format!("{RESPONSE_CUT_SHORT}: {err}"),
+        }
+    }
+
+    /// The failure of a body the proxy's stop cut short.
+    fn stopped_midway(&self) -> String {
+        match self.side {
+            BodySide::Request => STOPPED_MIDWAY.to_owned(),
+            BodySide::Response => format!("{RESPONSE_CUT_SHORT}: {STOPPED_MIDWAY}"),
         }
     }
 }
@@ -329,6 +369,8 @@ impl Drop for Tee {
             return;
         }
         match self.side {
+            // The proxy's stop dropped the connection.
+            BodySide::Response if self.cell.interrupt.asked() => self.cell.fail(self.stopped_midway()),
             // hyper dropped the body before its end: the client is gone.
             BodySide::Response => self.cell.fail("client went away before the response body ended"),
             // The upstream answered (or failed) without reading all of it.
@@ -392,7 +434,7 @@ mod tests {
 
     fn cell_spilling_to(tap: &Arc<Collect>, dir: &Path) -> Arc<ExchangeCell> {
         let (in_flight, _) = tokio::sync::mpsc::channel(1);
-        ExchangeCell::new(tap.clone(), in_flight, dir.into(), 7, head(), Instant::now())
+        ExchangeCell::new(tap.clone(), Arc::default(), in_flight, dir.into(), 7, head(), Instant::now())
     }
 
     /// A body of `n` one-MiB chunks, chunk `i` filled with byte `i`.
@@ -497,6 +539,28 @@ mod tests {
         let body: Vec<_> = exchanges[0].request_body.iter().map(|c| c.data.clone()).collect();
         assert_eq!(body, ["{\"a\":", "1}"]);
         assert_eq!(exchanges[0].error.as_deref(), Some("upstream connect failed: x"));
+    }
+
+    #[tokio::test]
+    async fn a_response_cut_by_the_stop_is_kept_and_counted() {
+        let tap = Arc::new(Collect::default());
+        let (in_flight, _) = tokio::sync::mpsc::channel(1);
+        let interrupt = Arc::new(Interrupt::default());
+        let dir: Arc<Path> = std::env::temp_dir().into();
+        let cell =
+            ExchangeCell::new(tap.clone(), interrupt.clone(), in_flight, dir, 1, head(), Instant::now());
+        let mut tee = Tee::new(stream(&["a", "b"]), cell.clone(), BodySide::Response, Instant::now());
+        drop(cell);
+        tee.frame().await.unwrap().unwrap();
+        interrupt.ask();
+        drop(tee);
+        let exchanges = tap.0.lock().unwrap();
+        assert_eq!(exchanges[0].response_body.len(), 1, "what went through is kept");
+        assert_eq!(
+            exchanges[0].error.as_deref(),
+            Some(format!("{RESPONSE_CUT_SHORT}: {STOPPED_MIDWAY}").as_str())
+        );
+        assert_eq!(interrupt.cut_short(), 1);
     }
 
     #[tokio::test]

@@ -11,6 +11,7 @@
 //! - [`dispatch_send`] — `dispatch send` through a CONNECT proxy to the test upstream.
 //! - [`har`] — `cassette export --har` and `cassette import`, round trips and foreign HAR files.
 //! - [`html_report`] — `check --format html` rendered in headless Chromium.
+//! - [`listener`] — stops, silent clients, huge URLs and `--allow-remote` at the listener.
 //! - [`load`] — `record` under 1,000 concurrent connections: every exchange recorded once.
 //! - [`progress`] — `check`'s progress bar: on a terminal only, never changing the report.
 //! - [`proxy`] — the proxy as a library over real sockets and TLS, with a collecting tap.
@@ -50,6 +51,7 @@ mod dispatch_record;
 mod dispatch_send;
 mod har;
 mod html_report;
+mod listener;
 mod load;
 mod progress;
 mod proxy;
