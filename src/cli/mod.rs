@@ -119,7 +119,9 @@ pub enum CaCommand {
 #[derive(Debug, Clone, Args)]
 pub struct ProxyArgs {
     /// Address to listen on; port 0 picks a free port (announced as `listening on http://ADDR`: the
-    /// first stdout line, or on stderr with `-- CMD`).
+    /// first stdout line, or on stderr with `-- CMD`). The proxy forwards any host a client asks for,
+    /// plain http:// and plaintext CONNECT included, so it listens on loopback only unless
+    /// --allow-remote.
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
     pub listen: String,
     /// Allow listening on a non-loopback address. Anyone who can reach it can then send requests
@@ -147,7 +149,10 @@ pub struct ProxyArgs {
     after_help = "Exit status: the command's when it fails; else 3 when an exchange could not reach its \
 upstream (refused, unresolvable, TLS refused; --exclude the hosts that do not matter), else 0. 2 bad input, \
 3 a runtime failure. Every exchange that got no answer is counted in the summary, listed on stderr with its \
-reason and kept in the cassette with its `error`.\n\n\
+reason and kept in the cassette with its `error`. Without a command, stopped by SIGINT/SIGTERM while an exchange \
+is still under way after a 3 s grace: 128 + the signal (130, 143), that exchange kept cut short.\n\n\
+The proxy forwards any host a client asks for (plain http:// and plaintext CONNECT tunnels included) and \
+listens on loopback only unless --allow-remote.\n\n\
 Example:\n  dispatch-vcr record -o run.json -- curl https://api.openai.com/v1/models"
 )]
 pub struct RecordArgs {
