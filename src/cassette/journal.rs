@@ -395,6 +395,66 @@ mod tests {
         assert!(err.message().contains("x.journal:1:"), "{}", err.message());
     }
 
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A valid journal of three interactions, one credential.
+        fn valid() -> Vec<u8> {
+            let (_dir, path) = journal_with(3);
+            std::fs::read(path).unwrap()
+        }
+
+        /// Parsing never panics; it gives a cassette that saves and loads
+        /// back, or an input error (exit 2).
+        fn parses_into_a_loadable_cassette_or_exit_2(bytes: &[u8]) -> std::result::Result<(), TestCaseError> {
+            let path = Path::new("c.json.journal");
+            match parse(path, bytes) {
+                Ok(journaled) => {
+                    let text = crate::cassette::save::to_json(&journaled.cassette).unwrap();
+                    let loaded = crate::cassette::parse(Path::new("c.json"), text.as_bytes());
+                    prop_assert!(loaded.is_ok(), "{:?}", loaded.err().map(|e| e.message().to_owned()));
+                }
+                Err(err) => prop_assert_eq!(err.exit_code(), 2, "{}", err.message()),
+            }
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(128))]
+
+            #[test]
+            fn arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+                parses_into_a_loadable_cassette_or_exit_2(&bytes)?;
+            }
+
+            #[test]
+            fn byte_mutations_and_truncations(at in any::<prop::sample::Index>(), byte in any::<u8>(), cut in any::<bool>()) {
+                let mut bytes = valid();
+                let at = at.index(bytes.len());
+                if cut { bytes.truncate(at) } else { bytes[at] = byte }
+                parses_into_a_loadable_cassette_or_exit_2(&bytes)?;
+            }
+
+            #[test]
+            fn replaced_and_repeated_lines(
+                line in 1..4usize,
+                with in "[ -~]{0,80}",
+                repeat in any::<bool>(),
+            ) {
+                let text = String::from_utf8(valid()).unwrap();
+                let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+                if repeat {
+                    let copy = lines[line].clone();
+                    lines.insert(line, copy);
+                } else {
+                    lines[line] = with;
+                }
+                parses_into_a_loadable_cassette_or_exit_2(lines.join("\n").as_bytes())?;
+            }
+        }
+    }
+
     #[test]
     fn the_journal_is_readable_by_its_owner_only() {
         use std::os::unix::fs::PermissionsExt as _;

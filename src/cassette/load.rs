@@ -500,17 +500,27 @@ mod tests {
         }
     }
 
+    /// What the loader may answer: a cassette, or an input error (exit 2).
+    fn loads_or_exit_2(result: Result<Cassette>) -> std::result::Result<(), TestCaseError> {
+        if let Err(err) = result {
+            prop_assert_eq!(err.exit_code(), 2, "{}", err.message());
+        }
+        Ok(())
+    }
+
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
         #[test]
         fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
-            let _ = parse(Path::new("x.json"), &bytes);
+            loads_or_exit_2(parse(Path::new("x.json"), &bytes))?;
         }
 
         #[test]
         fn byte_mutations_of_a_valid_cassette_never_panic(at in 0..VALID.len(), byte in any::<u8>(), cut in any::<bool>()) {
             let mut bytes = VALID.as_bytes().to_vec();
             if cut { bytes.truncate(at) } else { bytes[at] = byte }
-            let _ = parse(Path::new("x.json"), &bytes);
+            loads_or_exit_2(parse(Path::new("x.json"), &bytes))?;
         }
 
         #[test]
@@ -521,10 +531,12 @@ mod tests {
             let mut value: Value = serde_json::from_str(VALID).unwrap();
             mutate(&mut value, &path, with);
             let text = serde_json::to_string(&value).unwrap();
-            if let Ok(cassette) = parse(Path::new("x.json"), text.as_bytes()) {
-                let saved = crate::cassette::save::to_json(&cassette).unwrap();
-                prop_assert_eq!(parse(Path::new("x.json"), saved.as_bytes()).unwrap(), cassette);
+            let parsed = parse(Path::new("x.json"), text.as_bytes());
+            if let Ok(cassette) = &parsed {
+                let saved = crate::cassette::save::to_json(cassette).unwrap();
+                prop_assert_eq!(&parse(Path::new("x.json"), saved.as_bytes()).unwrap(), cassette);
             }
+            loads_or_exit_2(parsed)?;
         }
     }
 }
