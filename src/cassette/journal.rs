@@ -10,10 +10,12 @@
 //! [`recover`] turns a journal into its cassette.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::hash_map::Entry as Slot;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Seek, Write};
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -60,7 +62,8 @@ impl JournalWriter {
     /// Create `path` (it must not exist: an old journal is someone's
     /// unrecovered recording) and write the header.
     pub fn create(path: &Path, meta: &Meta) -> io::Result<Self> {
-        let file = OpenOptions::new().write(true).create_new(true).open(path)?;
+        // 0600: until the recording finishes, the journal is the only copy of what it holds.
+        let file = OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
         let mut writer = Self { file, path: path.to_owned(), written: BTreeSet::new(), pending: Vec::new() };
         writer.stage_line(&Header { format: Cow::Borrowed(JOURNAL_FORMAT), meta: Cow::Borrowed(meta) })?;
         writer.flush()?;
@@ -161,12 +164,19 @@ pub struct Journaled {
     pub cassette: Cassette,
     /// Whether a torn last line (a write cut short by a crash) was dropped.
     pub torn_last_line: bool,
+    /// One line per journal line left out (`FILE:LINE: …`): damaged, not a
+    /// valid interaction, or repeating a `seq` already read.
+    pub skipped: Vec<String>,
 }
 
 /// Read the journal at `path` (its text is `bytes`).
 ///
-/// A last line that does not parse is a write cut short and is dropped;
-/// any other bad line is an error naming `path:LINE:COL` (exit 2).
+/// A last line that does not parse is a write cut short and is dropped. Any
+/// other line that is damaged, holds an interaction a cassette may not
+/// hold, or repeats a `seq` is left out and named in
+/// [`Journaled::skipped`], so that what is read always makes a cassette
+/// that loads: interactions in `seq` order, each `seq` once (the first). A
+/// file that is not a journal is an error naming `path:1` (exit 2).
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Journaled> {
     crate::files::check_not_empty(path, bytes, "recording journal")?;
     let lines: Vec<&[u8]> = bytes.strip_suffix(b"\n").unwrap_or(bytes).split(|b| *b == b'\n').collect();
@@ -185,27 +195,59 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Journaled> {
             header.format
         )));
     }
-    let mut cassette = Cassette::new(header.meta.into_owned());
-    let mut torn_last_line = false;
+    let mut journaled = Journaled {
+        cassette: Cassette::new(header.meta.into_owned()),
+        torn_last_line: false,
+        skipped: Vec::new(),
+    };
+    let mut line_of_seq = HashMap::new();
     for (index, line) in entries.iter().enumerate() {
-        match serde_json::from_slice::<Entry>(line) {
-            Ok(entry) => {
-                cassette.meta.credentials.extend(entry.credentials.into_owned());
-                cassette.interactions.push(entry.interaction.into_owned());
+        let at = format!("{}:{}", path.display(), index + 2);
+        let entry = match serde_json::from_slice::<Entry>(line) {
+            Ok(entry) => entry,
+            Err(_) if index + 1 == entries.len() => {
+                journaled.torn_last_line = true;
+                continue;
             }
-            Err(_) if index + 1 == entries.len() => torn_last_line = true,
             Err(e) => {
-                return Err(Error::input(format!(
-                    "{}:{}:{}: {} (the journal is damaged before its last line)",
-                    path.display(),
-                    index + 2,
-                    e.column(),
-                    crate::error::json_message(&e)
-                )));
+                let why = crate::error::json_message(&e);
+                journaled.skipped.push(format!("{at}:{}: skipped a damaged line: {why}", e.column()));
+                continue;
             }
+        };
+        let interaction = entry.interaction.into_owned();
+        if let Err(why) = check_entry(&interaction, &mut line_of_seq, index + 2) {
+            journaled.skipped.push(format!("{at}: skipped: {why}"));
+            continue;
+        }
+        journaled.cassette.meta.credentials.extend(entry.credentials.into_owned());
+        journaled.cassette.interactions.push(interaction);
+    }
+    journaled.cassette.interactions.sort_by_key(|i| i.seq);
+    super::load::validate(&journaled.cassette)
+        .map_err(|e| Error::input(format!("{}: {e} (the journal is damaged)", path.display())))?;
+    Ok(journaled)
+}
+
+/// Why a journaled `interaction` (on `line`) cannot go into the cassette;
+/// records its `seq` as taken otherwise.
+fn check_entry(
+    interaction: &Interaction,
+    line_of_seq: &mut HashMap<u64, usize>,
+    line: usize,
+) -> Result<(), String> {
+    let seq = interaction.seq;
+    if seq == 0 {
+        return Err("seq 0 (seq numbers start at 1)".to_owned());
+    }
+    super::load::validate_interaction(interaction).map_err(|e| format!("interaction{e}"))?;
+    match line_of_seq.entry(seq) {
+        Slot::Occupied(first) => Err(format!("seq {seq} again (kept the one on line {})", first.get())),
+        Slot::Vacant(slot) => {
+            slot.insert(line);
+            Ok(())
         }
     }
-    Ok(Journaled { cassette, torn_last_line })
 }
 
 /// What [`recover`] did.
@@ -217,6 +259,8 @@ pub struct Recovery {
     pub interactions: usize,
     /// Whether a torn last line was dropped.
     pub torn_last_line: bool,
+    /// The journal lines left out, each `FILE:LINE: why` ([`Journaled::skipped`]).
+    pub skipped: Vec<String>,
 }
 
 impl fmt::Display for Recovery {
@@ -233,6 +277,7 @@ impl fmt::Display for Recovery {
 /// `cassette recover CASSETTE`: turn `CASSETTE.journal` into `CASSETTE`
 /// (written atomically, then audited), and remove the journal.
 pub fn recover(cassette: &Path) -> Result<Recovery> {
+    remove_stray_spills(cassette);
     let journal = journal_path(cassette);
     let bytes = std::fs::read(&journal).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => Error::input(format!(
@@ -242,10 +287,28 @@ pub fn recover(cassette: &Path) -> Result<Recovery> {
         )),
         _ => Error::io("read", &journal, &e),
     })?;
-    let Journaled { cassette: recovered, torn_last_line } = parse(&journal, &bytes)?;
+    let Journaled { cassette: recovered, torn_last_line, skipped } = parse(&journal, &bytes)?;
     super::save::save_checked(cassette, &recovered, &[])?;
     std::fs::remove_file(&journal).map_err(|e| Error::io("remove", &journal, &e))?;
-    Ok(Recovery { path: cassette.to_owned(), interactions: recovered.interactions.len(), torn_last_line })
+    let interactions = recovered.interactions.len();
+    Ok(Recovery { path: cassette.to_owned(), interactions, torn_last_line, skipped })
+}
+
+/// Remove the spill files an interrupted recording left in the folder of
+/// `cassette`, saying so on stderr: nothing can be read from them or
+/// recovered with them (see [`crate::exchange::spill`]).
+pub fn remove_stray_spills(cassette: &Path) {
+    let dir = match cassette.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    for path in crate::exchange::spill::remove_strays(dir) {
+        crate::files::write_stderr(&format!(
+            "removed {}: a temporary body file left by an interrupted recording \
+             (encrypted under a key that died with it, or a half-made side file: not part of any cassette)\n",
+            path.display()
+        ));
+    }
 }
 
 #[cfg(test)]
@@ -321,18 +384,111 @@ mod tests {
     }
 
     #[test]
-    fn a_damaged_middle_line_names_its_line() {
+    fn a_damaged_middle_line_is_skipped_and_named() {
         let (_dir, path) = journal_with(3);
         let text = std::fs::read_to_string(&path).unwrap().replacen("\"seq\":2", "\"seq\":", 1);
-        let err = parse(&path, text.as_bytes()).unwrap_err();
-        assert_eq!(err.exit_code(), 2);
-        assert!(err.message().contains("c.json.journal:3:"), "{}", err.message());
+        let journaled = parse(&path, text.as_bytes()).unwrap();
+        let seqs: Vec<u64> = journaled.cassette.interactions.iter().map(|i| i.seq).collect();
+        assert_eq!(seqs, [1, 3], "the lines after it are kept");
+        assert_eq!(journaled.skipped.len(), 1);
+        assert!(journaled.skipped[0].contains("c.json.journal:3:"), "{:?}", journaled.skipped);
+        assert!(!journaled.torn_last_line);
+    }
+
+    #[test]
+    fn a_repeated_seq_keeps_the_first_and_the_order_is_by_seq() {
+        let (_dir, path) = journal_with(0);
+        let mut writer = JournalWriter {
+            file: OpenOptions::new().append(true).open(&path).unwrap(),
+            path: path.clone(),
+            written: BTreeSet::new(),
+            pending: Vec::new(),
+        };
+        let mut again = interaction(2);
+        again.t_ms = 99;
+        for entry in [interaction(2), interaction(1), again, interaction(0)] {
+            writer.append(&entry, &BTreeMap::new()).unwrap();
+        }
+        let journaled = parse(&path, &std::fs::read(&path).unwrap()).unwrap();
+        let kept: Vec<(u64, u64)> = journaled.cassette.interactions.iter().map(|i| (i.seq, i.t_ms)).collect();
+        assert_eq!(kept, [(1, 1), (2, 2)]);
+        assert!(journaled.skipped[0].ends_with(":4: skipped: seq 2 again (kept the one on line 2)"));
+        assert!(journaled.skipped[1].contains(":5: skipped: seq 0"));
+        let text = crate::cassette::save::to_json(&journaled.cassette).unwrap();
+        assert!(crate::cassette::parse(&path, text.as_bytes()).is_ok(), "what is recovered loads");
     }
 
     #[test]
     fn a_file_that_is_not_a_journal_is_refused() {
         let err = parse(Path::new("x.journal"), b"{\"format\": \"dispatch-vcr/cassette@1\"}\n").unwrap_err();
         assert!(err.message().contains("x.journal:1:"), "{}", err.message());
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A valid journal of three interactions, one credential.
+        fn valid() -> Vec<u8> {
+            let (_dir, path) = journal_with(3);
+            std::fs::read(path).unwrap()
+        }
+
+        /// Parsing never panics; it gives a cassette that saves and loads
+        /// back, or an input error (exit 2).
+        fn parses_into_a_loadable_cassette_or_exit_2(bytes: &[u8]) -> std::result::Result<(), TestCaseError> {
+            let path = Path::new("c.json.journal");
+            match parse(path, bytes) {
+                Ok(journaled) => {
+                    let text = crate::cassette::save::to_json(&journaled.cassette).unwrap();
+                    let loaded = crate::cassette::parse(Path::new("c.json"), text.as_bytes());
+                    prop_assert!(loaded.is_ok(), "{:?}", loaded.err().map(|e| e.message().to_owned()));
+                }
+                Err(err) => prop_assert_eq!(err.exit_code(), 2, "{}", err.message()),
+            }
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(128))]
+
+            #[test]
+            fn arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+                parses_into_a_loadable_cassette_or_exit_2(&bytes)?;
+            }
+
+            #[test]
+            fn byte_mutations_and_truncations(at in any::<prop::sample::Index>(), byte in any::<u8>(), cut in any::<bool>()) {
+                let mut bytes = valid();
+                let at = at.index(bytes.len());
+                if cut { bytes.truncate(at) } else { bytes[at] = byte }
+                parses_into_a_loadable_cassette_or_exit_2(&bytes)?;
+            }
+
+            #[test]
+            fn replaced_and_repeated_lines(
+                line in 1..4usize,
+                with in "[ -~]{0,80}",
+                repeat in any::<bool>(),
+            ) {
+                let text = String::from_utf8(valid()).unwrap();
+                let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+                if repeat {
+                    let copy = lines[line].clone();
+                    lines.insert(line, copy);
+                } else {
+                    lines[line] = with;
+                }
+                parses_into_a_loadable_cassette_or_exit_2(lines.join("\n").as_bytes())?;
+            }
+        }
+    }
+
+    #[test]
+    fn the_journal_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let (_dir, path) = journal_with(0);
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     }
 
     #[test]

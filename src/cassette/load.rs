@@ -5,9 +5,13 @@
 //! (`interactions[2].response.body`) of what is wrong, and how to fix it.
 //! A leftover `CASSETTE.journal` is mentioned with the command that recovers
 //! it. Older formats would be upgraded in [`parse`], the one place for
-//! migrations (there is only v1 so far). Nothing here panics, whatever the
-//! bytes: a property test feeds it arbitrary and mutated input.
+//! migrations (there is only v1 so far). [`load`] also opens every side file
+//! and checks it (`side_file`): a link, FIFO, device, missing file or wrong
+//! length or digest is an input error naming the interaction and the file.
+//! Nothing here panics, whatever the bytes: a property test feeds it
+//! arbitrary and mutated input.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use base64::Engine as _;
@@ -15,6 +19,7 @@ use serde_json::Value;
 
 use super::journal::journal_path;
 use super::model::{BODY_FORMS, Body, BodyContent, Cassette, FORMAT_V1, Headers, Interaction, Payload};
+use super::side_file::SideFile;
 use super::wire::{BASE64, is_relative_inside};
 use crate::credential::is_fingerprint;
 use crate::error::{Error, Result};
@@ -53,7 +58,36 @@ pub fn load(path: &Path) -> Result<Cassette> {
             path.display()
         ));
     }
-    parse(path, &bytes)
+    let cassette = parse(path, &bytes)?;
+    check_side_files(path, &cassette)?;
+    Ok(cassette)
+}
+
+/// Open every side file `cassette` (read from `path`) refers to, without
+/// following links, and check its kind, length and digest (`side_file`),
+/// so that nothing but the cassette's own files is ever served or exported.
+fn check_side_files(path: &Path, cassette: &Cassette) -> Result<()> {
+    let dir = path.parent().unwrap_or_else(|| Path::new(""));
+    let mut checked = HashSet::new();
+    for (i, interaction) in cassette.interactions.iter().enumerate() {
+        let response = interaction.response.as_ref().map(|r| &r.body);
+        for (side, body) in [("request", Some(&interaction.request.body)), ("response", response)] {
+            let Some(body @ Body { content: BodyContent::File(name), .. }) = body else { continue };
+            if !checked.insert(name.as_str()) {
+                continue;
+            }
+            let file = SideFile { name, len: body.len, sha256: body.sha256.as_deref() };
+            file.verify(dir).map_err(|why| {
+                Error::input(format!(
+                    "{}: interactions[{i}].{side}.body (seq {}): side file {name} {why}; \
+                     restore the file the cassette came with, or record it again",
+                    path.display(),
+                    interaction.seq
+                ))
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Parse and validate cassette `bytes` read from `path` (named in errors).
@@ -156,7 +190,7 @@ fn check_payload(at: &str, payload: &Value) -> Result<(), String> {
 }
 
 /// Semantic checks on the typed cassette; errors start with a JSON path.
-fn validate(cassette: &Cassette) -> Result<(), String> {
+pub(super) fn validate(cassette: &Cassette) -> Result<(), String> {
     for fp in cassette.meta.credentials.keys() {
         if !is_fingerprint(fp) {
             return Err(format!("meta.credentials: {fp:?} is not a fingerprint (sha256: and 12 hex digits)"));
@@ -178,7 +212,7 @@ fn validate(cassette: &Cassette) -> Result<(), String> {
 }
 
 /// Errors start with the path inside the interaction (`.request.url: …`).
-fn validate_interaction(interaction: &Interaction) -> Result<(), String> {
+pub(super) fn validate_interaction(interaction: &Interaction) -> Result<(), String> {
     let request = &interaction.request;
     if http::Method::from_bytes(request.method.as_bytes()).is_err() {
         return Err(format!(".request.method: {:?} is not an HTTP method", request.method));
@@ -466,17 +500,27 @@ mod tests {
         }
     }
 
+    /// What the loader may answer: a cassette, or an input error (exit 2).
+    fn loads_or_exit_2(result: Result<Cassette>) -> std::result::Result<(), TestCaseError> {
+        if let Err(err) = result {
+            prop_assert_eq!(err.exit_code(), 2, "{}", err.message());
+        }
+        Ok(())
+    }
+
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
         #[test]
         fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
-            let _ = parse(Path::new("x.json"), &bytes);
+            loads_or_exit_2(parse(Path::new("x.json"), &bytes))?;
         }
 
         #[test]
         fn byte_mutations_of_a_valid_cassette_never_panic(at in 0..VALID.len(), byte in any::<u8>(), cut in any::<bool>()) {
             let mut bytes = VALID.as_bytes().to_vec();
             if cut { bytes.truncate(at) } else { bytes[at] = byte }
-            let _ = parse(Path::new("x.json"), &bytes);
+            loads_or_exit_2(parse(Path::new("x.json"), &bytes))?;
         }
 
         #[test]
@@ -487,10 +531,12 @@ mod tests {
             let mut value: Value = serde_json::from_str(VALID).unwrap();
             mutate(&mut value, &path, with);
             let text = serde_json::to_string(&value).unwrap();
-            if let Ok(cassette) = parse(Path::new("x.json"), text.as_bytes()) {
-                let saved = crate::cassette::save::to_json(&cassette).unwrap();
-                prop_assert_eq!(parse(Path::new("x.json"), saved.as_bytes()).unwrap(), cassette);
+            let parsed = parse(Path::new("x.json"), text.as_bytes());
+            if let Ok(cassette) = &parsed {
+                let saved = crate::cassette::save::to_json(cassette).unwrap();
+                prop_assert_eq!(&parse(Path::new("x.json"), saved.as_bytes()).unwrap(), cassette);
             }
+            loads_or_exit_2(parsed)?;
         }
     }
 }

@@ -3,7 +3,8 @@
 //! diff. The format only: how a recording is made is the recorder's
 //! business (docs/cassette.md is the reference for the file).
 //!
-//! - [`model`] — cassette v1 as Rust types; [`wire`] — a stored body back to bytes.
+//! - [`model`] — cassette v1 as Rust types; [`wire`] — a stored body back to bytes;
+//!   `side_file` — side files opened without following links, length and digest checked.
 //! - [`mod@load`] — read and validate (migrations go there); [`mod@save`] — pretty, stable, atomic.
 //! - [`journal`] — the crash-safe NDJSON journal a recording appends to, and `recover`.
 //! - [`har`] — HAR 1.2: the model, and export of a cassette.
@@ -15,10 +16,11 @@ pub mod journal;
 pub mod load;
 pub mod model;
 pub mod save;
+mod side_file;
 pub mod wire;
 
 pub use diff::{CassetteDiff, diff, diff_files};
-pub use journal::{Recovery, journal_path, recover};
+pub use journal::{Recovery, journal_path, recover, remove_stray_spills};
 pub use load::{load, parse};
 pub use model::*;
 pub use save::save;

@@ -9,9 +9,9 @@ use std::path::{Component, Path};
 
 use base64::Engine as _;
 use bytes::Bytes;
-use sha2::{Digest, Sha256};
 
 use super::model::{Body, BodyContent, Payload, SseEvent};
+use super::side_file::SideFile;
 use crate::error::{Error, Result};
 
 /// The base64 flavour of `base64` bodies and payloads: standard, padded.
@@ -64,31 +64,10 @@ impl Body {
         matches!(self.content, BodyContent::Sse(_) | BodyContent::Chunks(_))
     }
 
+    /// Side file `name`, opened safely and checked against `len` and `sha256` ([`SideFile`]).
     fn read_side_file(&self, dir: &Path, name: &str) -> Result<Bytes> {
-        if !is_relative_inside(name) {
-            return Err(Error::input(format!(
-                "side file {name:?} must be a relative path inside the cassette's directory"
-            )));
-        }
-        let path = dir.join(name);
-        let bytes = std::fs::read(&path).map_err(|e| Error::io("read side file", &path, &e))?;
-        if self.len.is_some_and(|len| len != bytes.len() as u64) {
-            return Err(Error::input(format!(
-                "side file {} does not have the recorded length",
-                path.display()
-            )));
-        }
-        if self
-            .sha256
-            .as_deref()
-            .is_some_and(|sum| !sum.eq_ignore_ascii_case(&hex::encode(Sha256::digest(&bytes))))
-        {
-            return Err(Error::input(format!(
-                "side file {} does not match its recorded sha256",
-                path.display()
-            )));
-        }
-        Ok(Bytes::from(bytes))
+        let file = SideFile { name, len: self.len, sha256: self.sha256.as_deref() };
+        file.read(dir).map(Bytes::from).map_err(|why| Error::input(format!("side file {name} {why}")))
     }
 }
 
@@ -153,6 +132,7 @@ pub fn sse_event_text(event: &SseEvent) -> String {
 mod tests {
     use super::*;
     use crate::cassette::Chunk;
+    use sha2::{Digest, Sha256};
 
     fn here() -> &'static Path {
         Path::new(".")

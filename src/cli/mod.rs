@@ -119,12 +119,19 @@ pub enum CaCommand {
 #[derive(Debug, Clone, Args)]
 pub struct ProxyArgs {
     /// Address to listen on; port 0 picks a free port (announced as `listening on http://ADDR`: the
-    /// first stdout line, or on stderr with `-- CMD`).
+    /// first stdout line, or on stderr with `-- CMD`). The proxy forwards any host a client asks for,
+    /// plain http:// and plaintext CONNECT included, so it listens on loopback only unless
+    /// --allow-remote.
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
     pub listen: String,
-    /// Allow listening on a non-loopback address (anyone who can reach it can use the proxy).
+    /// Allow listening on a non-loopback address. Anyone who can reach it can then send requests
+    /// through the proxy to any host, and they are recorded; a warning says so on stderr.
     #[arg(long)]
     pub allow_remote: bool,
+    /// Close a client connection that sends no complete request head (or, in a CONNECT tunnel, no
+    /// first bytes or TLS handshake) within this many seconds.
+    #[arg(long, default_value_t = dispatch_vcr::proxy::IDLE_TIMEOUT.as_secs(), value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout: u64,
     /// Extra CA certificate (PEM) to trust for upstream servers, instead of the usual web roots.
     #[arg(long = "upstream-ca", value_name = "PEM")]
     pub upstream_ca: Vec<PathBuf>,
@@ -142,7 +149,10 @@ pub struct ProxyArgs {
     after_help = "Exit status: the command's when it fails; else 3 when an exchange could not reach its \
 upstream (refused, unresolvable, TLS refused; --exclude the hosts that do not matter), else 0. 2 bad input, \
 3 a runtime failure. Every exchange that got no answer is counted in the summary, listed on stderr with its \
-reason and kept in the cassette with its `error`.\n\n\
+reason and kept in the cassette with its `error`. Without a command, stopped by SIGINT/SIGTERM while an exchange \
+is still under way after a 3 s grace: 128 + the signal (130, 143), that exchange kept cut short.\n\n\
+The proxy forwards any host a client asks for (plain http:// and plaintext CONNECT tunnels included) and \
+listens on loopback only unless --allow-remote.\n\n\
 Example:\n  dispatch-vcr record -o run.json -- curl https://api.openai.com/v1/models"
 )]
 pub struct RecordArgs {

@@ -148,6 +148,7 @@ impl From<&ProxyArgs> for ProxyConfig {
             listen: args.listen.clone(),
             allow_remote: args.allow_remote,
             passthrough: args.passthrough.clone(),
+            idle_timeout: std::time::Duration::from_secs(args.idle_timeout),
         }
     }
 }

@@ -63,6 +63,8 @@ pub async fn run(options: Options) -> Result<u8> {
         &options.output,
         RecorderOptions { meta, profiles, exclude: options.exclude, ..RecorderOptions::default() },
     )?;
+    // The journal is ours now: what a killed run left beside it can go.
+    crate::cassette::remove_stray_spills(&options.output);
     let wiring = Wiring { leaves, upstream, tap: recorder.tap() };
     let outcome = session::run(proxy, wiring, &options.command).await;
     // Finish even when the session failed: what was recorded is kept.

@@ -28,7 +28,7 @@ use crate::cassette::Meta;
 use crate::dispatch::catalog::Catalog;
 use crate::exchange::{Exchange, Tap};
 use crate::openclaw::profiles::AuthStore;
-use crate::proxy::{Proxy, ProxyConfig, Wiring};
+use crate::proxy::{Proxy, ProxyConfig, Served, Wiring};
 use crate::recorder::{Recorder, RecorderOptions};
 use crate::session::child::locate_program;
 use crate::upstream::Upstream;
@@ -136,7 +136,7 @@ pub struct ReplayHandle {
     replay: Arc<Replay>,
     observer: Option<Recorder>,
     stop: Option<oneshot::Sender<()>>,
-    serving: Option<JoinHandle<Result<()>>>,
+    serving: Option<JoinHandle<Result<Served>>>,
 }
 
 impl ReplayHandle {

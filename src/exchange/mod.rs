@@ -7,10 +7,11 @@
 //! tap queues the exchange for a background task and returns.
 
 pub mod content;
+pub mod spill;
 
-use std::io;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+pub use spill::{SpillWriter, SpilledBody};
+
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -22,6 +23,12 @@ use serde::{Deserialize, Serialize};
 /// body short: the recorded part is kept, and replay serves it, then fails
 /// the body the same way.
 pub const RESPONSE_CUT_SHORT: &str = "upstream response body failed";
+
+/// Why an exchange still under way when the proxy stopped (SIGINT, SIGTERM,
+/// the command ending) and its shutdown grace ran out is cut short: what
+/// went through is kept; a response body cut this way has an error starting
+/// with [`RESPONSE_CUT_SHORT`], so replay fails it the same way.
+pub const STOPPED_MIDWAY: &str = "the proxy stopped before the exchange ended";
 
 /// How an exchange's error starts when its upstream could not be reached at
 /// all (refused, unresolvable, TLS refused): written by the live upstream,
@@ -114,45 +121,6 @@ pub struct WsCapture {
     pub close: Option<WsCloseInfo>,
 }
 
-/// A body too large to hold in memory: the proxy wrote it, bytes exactly as
-/// on the wire, to a temporary file while it streamed (see [`Tap::spill_dir`]).
-/// The file is deleted when the last clone is dropped, unless
-/// [`SpilledBody::persist`] moved it somewhere to stay.
-#[derive(Debug, Clone)]
-pub struct SpilledBody {
-    file: Arc<tempfile::TempPath>,
-    /// Length in bytes.
-    pub len: u64,
-}
-
-impl SpilledBody {
-    /// The body in `file`, `len` bytes long.
-    pub fn new(file: tempfile::TempPath, len: u64) -> Self {
-        Self { file: Arc::new(file), len }
-    }
-
-    /// Where the body is now.
-    pub fn path(&self) -> &Path {
-        &self.file
-    }
-
-    /// Move the file to `to` (on the same file system) and keep it there.
-    /// Fails when a clone of this body is still alive.
-    pub fn persist(self, to: &Path) -> io::Result<()> {
-        let file = Arc::try_unwrap(self.file)
-            .map_err(|_| io::Error::other("the spilled body is still shared; cannot move its file"))?;
-        file.persist(to).map_err(|err| err.error)
-    }
-}
-
-impl PartialEq for SpilledBody {
-    fn eq(&self, other: &Self) -> bool {
-        self.path() == other.path() && self.len == other.len
-    }
-}
-
-impl Eq for SpilledBody {}
-
 /// Everything the proxy saw of one exchange.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exchange {
@@ -188,7 +156,8 @@ pub trait Tap: Send + Sync + 'static {
     /// Where the proxy writes bodies larger than the proxy's spill threshold
     /// instead of holding them in memory ([`SpilledBody`]); the system's
     /// temporary directory when `None`. A recorder names a directory on its
-    /// cassette's file system, so that keeping a body is a rename.
+    /// cassette's file system, so that keeping a body is one copy, renamed
+    /// into place.
     fn spill_dir(&self) -> Option<PathBuf> {
         None
     }

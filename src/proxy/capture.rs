@@ -10,13 +10,13 @@
 //!
 //! Copies are reference-counted `Bytes`, never the data. A body that grows
 //! past [`SPILL_THRESHOLD`] is written to a file in the tap's
-//! [`Tap::spill_dir`] from then on ([`SpilledBody`]), so memory stays bounded
-//! whatever the size of what streams through.
+//! [`Tap::spill_dir`] from then on ([`SpilledBody`]: encrypted, nameless), so
+//! memory stays bounded whatever the size of what streams through.
 
-use std::fs::OpenOptions;
-use std::io::{self, BufWriter, Write as _};
+use std::io;
 use std::path::Path;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
@@ -25,20 +25,44 @@ use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 
 use super::InFlight;
-use crate::exchange::RESPONSE_CUT_SHORT;
-use crate::exchange::{Exchange, RequestHead, ResponseHead, SpilledBody, Tap, TimedChunk, WsCapture};
+use crate::exchange::{
+    Exchange, RequestHead, ResponseHead, SpillWriter, SpilledBody, Tap, TimedChunk, WsCapture,
+};
+use crate::exchange::{RESPONSE_CUT_SHORT, STOPPED_MIDWAY};
 use crate::upstream::{Body, BoxError};
 
 /// Bodies larger than this are written to a file while they stream, instead
 /// of being held in memory until the exchange ends.
 pub const SPILL_THRESHOLD: usize = 8 << 20;
 
-/// Write buffer of a spilling body: fewer, larger writes.
-const SPILL_BUFFER: usize = 256 << 10;
+/// Set when the proxy's shutdown grace ran out: exchanges still under way
+/// are then cut short (their connections dropped) and counted.
+#[derive(Debug, Default)]
+pub(crate) struct Interrupt {
+    asked: AtomicBool,
+    cut_short: AtomicUsize,
+}
+
+impl Interrupt {
+    /// From now on, every exchange still under way is being cut short.
+    pub(crate) fn ask(&self) {
+        self.asked.store(true, Ordering::SeqCst);
+    }
+
+    fn asked(&self) -> bool {
+        self.asked.load(Ordering::SeqCst)
+    }
+
+    /// How many exchanges were handed to the tap cut short.
+    pub(crate) fn cut_short(&self) -> usize {
+        self.cut_short.load(Ordering::SeqCst)
+    }
+}
 
 /// One exchange under way.
 pub(crate) struct ExchangeCell {
     tap: Arc<dyn Tap>,
+    interrupt: Arc<Interrupt>,
     state: Mutex<Pending>,
     /// Where bodies past [`SPILL_THRESHOLD`] go.
     spill_dir: Arc<Path>,
@@ -60,6 +84,7 @@ impl ExchangeCell {
     /// Start an exchange whose request head arrived at `started`.
     pub(crate) fn new(
         tap: Arc<dyn Tap>,
+        interrupt: Arc<Interrupt>,
         in_flight: InFlight,
         spill_dir: Arc<Path>,
         conn: u64,
@@ -80,7 +105,7 @@ impl ExchangeCell {
             error: None,
         };
         let pending = Pending { exchange: Some(exchange), started, ended: None, unread_request: None };
-        Arc::new(Self { tap, state: Mutex::new(pending), spill_dir, _in_flight: in_flight })
+        Arc::new(Self { tap, interrupt, state: Mutex::new(pending), spill_dir, _in_flight: in_flight })
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut Pending) -> R) -> R {
@@ -154,6 +179,10 @@ impl Drop for ExchangeCell {
     fn drop(&mut self) {
         let pending = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
         let Some(mut exchange) = pending.exchange.take() else { return };
+        if self.interrupt.asked() && (pending.ended.is_none() || exchange.error.is_some()) {
+            exchange.error.get_or_insert_with(|| STOPPED_MIDWAY.to_owned());
+            self.interrupt.cut_short.fetch_add(1, Ordering::SeqCst);
+        }
         let ended = pending.ended.unwrap_or_else(Instant::now);
         exchange.duration = ended.saturating_duration_since(pending.started);
         let _span = tracing::debug_span!("tap", conn = exchange.conn).entered();
@@ -187,41 +216,14 @@ enum Kept {
 }
 
 fn append_to_spill(spilled: &mut SpilledBody, chunks: &[TimedChunk]) -> io::Result<()> {
-    let mut file = OpenOptions::new().append(true).open(spilled.path())?;
-    for chunk in chunks {
-        file.write_all(&chunk.data)?;
-        spilled.len += chunk.data.len() as u64;
-    }
-    Ok(())
+    chunks.iter().try_for_each(|chunk| spilled.append(&chunk.data))
 }
 
-/// A body being written to a file because it outgrew memory.
-struct Spilling {
-    file: BufWriter<tempfile::NamedTempFile>,
-    len: u64,
-}
-
-impl Spilling {
-    /// A new file in `dir`, starting with the chunks held so far.
-    fn start(dir: &Path, held: &[TimedChunk]) -> io::Result<Self> {
-        let file = tempfile::Builder::new().prefix(".spill-").tempfile_in(dir)?;
-        let mut spilling = Self { file: BufWriter::with_capacity(SPILL_BUFFER, file), len: 0 };
-        for chunk in held {
-            spilling.write(&chunk.data)?;
-        }
-        Ok(spilling)
-    }
-
-    fn write(&mut self, data: &[u8]) -> io::Result<()> {
-        self.file.write_all(data)?;
-        self.len += data.len() as u64;
-        Ok(())
-    }
-
-    fn finish(self) -> io::Result<SpilledBody> {
-        let file = self.file.into_inner().map_err(io::IntoInnerError::into_error)?;
-        Ok(SpilledBody::new(file.into_temp_path(), self.len))
-    }
+/// A new spill file in `dir`, starting with the chunks held so far.
+fn start_spilling(dir: &Path, held: &[TimedChunk]) -> io::Result<SpillWriter> {
+    let mut spilling = SpillWriter::create(dir)?;
+    held.iter().try_for_each(|chunk| spilling.write(&chunk.data))?;
+    Ok(spilling)
 }
 
 /// A body that passes every frame through unchanged, the moment it arrives,
@@ -235,7 +237,7 @@ pub(crate) struct Tee {
     /// Bytes in `chunks`.
     held: usize,
     /// The file the body goes to once it outgrew memory.
-    spilling: Option<Spilling>,
+    spilling: Option<SpillWriter>,
     /// Spilling failed: nothing more of this body is kept.
     dropped: bool,
     ended: bool,
@@ -271,7 +273,7 @@ impl Tee {
         self.held += data.len();
         self.chunks.push(TimedChunk { at: self.since.elapsed(), data: data.clone() });
         if self.held > SPILL_THRESHOLD {
-            match Spilling::start(&self.cell.spill_dir, &self.chunks) {
+            match start_spilling(&self.cell.spill_dir, &self.chunks) {
                 Ok(spilling) => {
                     self.spilling = Some(spilling);
                     self.chunks = Vec::new();
@@ -295,7 +297,7 @@ impl Tee {
     /// What was kept, handed over when the body is dropped.
     fn take_kept(&mut self) -> Kept {
         let chunks = std::mem::take(&mut self.chunks);
-        match self.spilling.take().map(Spilling::finish) {
+        match self.spilling.take().map(SpillWriter::finish) {
             Some(Ok(file)) => Kept::Spill(file),
             Some(Err(err)) => {
                 self.stop_keeping(&err);
@@ -307,8 +309,17 @@ impl Tee {
 
     fn failure(&self, err: &BoxError) -> String {
         match self.side {
+            _ if self.cell.interrupt.asked() => self.stopped_midway(),
             BodySide::Request => format!("client request body failed: {err}"),
             BodySide::Response => format!("{RESPONSE_CUT_SHORT}: {err}"),
+        }
+    }
+
+    /// The failure of a body the proxy's stop cut short.
+    fn stopped_midway(&self) -> String {
+        match self.side {
+            BodySide::Request => STOPPED_MIDWAY.to_owned(),
+            BodySide::Response => format!("{RESPONSE_CUT_SHORT}: {STOPPED_MIDWAY}"),
         }
     }
 }
@@ -358,6 +369,8 @@ impl Drop for Tee {
             return;
         }
         match self.side {
+            // The proxy's stop dropped the connection.
+            BodySide::Response if self.cell.interrupt.asked() => self.cell.fail(self.stopped_midway()),
             // hyper dropped the body before its end: the client is gone.
             BodySide::Response => self.cell.fail("client went away before the response body ended"),
             // The upstream answered (or failed) without reading all of it.
@@ -421,7 +434,7 @@ mod tests {
 
     fn cell_spilling_to(tap: &Arc<Collect>, dir: &Path) -> Arc<ExchangeCell> {
         let (in_flight, _) = tokio::sync::mpsc::channel(1);
-        ExchangeCell::new(tap.clone(), in_flight, dir.into(), 7, head(), Instant::now())
+        ExchangeCell::new(tap.clone(), Arc::default(), in_flight, dir.into(), 7, head(), Instant::now())
     }
 
     /// A body of `n` one-MiB chunks, chunk `i` filled with byte `i`.
@@ -464,11 +477,11 @@ mod tests {
         assert!(exchange.response_body.is_empty(), "nothing of it is held in memory");
         let spilled = exchange.response_spill.clone().unwrap();
         assert_eq!(spilled.len, 9 << 20);
-        assert!(spilled.path().starts_with(dir.path()));
-        assert_eq!(std::fs::read(spilled.path()).unwrap(), passed);
-        let path = spilled.path().to_owned();
-        drop((exchange, spilled));
-        assert!(!path.exists(), "an unkept spill file goes with the exchange");
+        assert_eq!(spilled.dir(), dir.path());
+        let mut kept = Vec::new();
+        std::io::Read::read_to_end(&mut spilled.open().unwrap(), &mut kept).unwrap();
+        assert_eq!(kept, passed);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "the spill file has no name");
     }
 
     #[tokio::test]
@@ -526,6 +539,28 @@ mod tests {
         let body: Vec<_> = exchanges[0].request_body.iter().map(|c| c.data.clone()).collect();
         assert_eq!(body, ["{\"a\":", "1}"]);
         assert_eq!(exchanges[0].error.as_deref(), Some("upstream connect failed: x"));
+    }
+
+    #[tokio::test]
+    async fn a_response_cut_by_the_stop_is_kept_and_counted() {
+        let tap = Arc::new(Collect::default());
+        let (in_flight, _) = tokio::sync::mpsc::channel(1);
+        let interrupt = Arc::new(Interrupt::default());
+        let dir: Arc<Path> = std::env::temp_dir().into();
+        let cell =
+            ExchangeCell::new(tap.clone(), interrupt.clone(), in_flight, dir, 1, head(), Instant::now());
+        let mut tee = Tee::new(stream(&["a", "b"]), cell.clone(), BodySide::Response, Instant::now());
+        drop(cell);
+        tee.frame().await.unwrap().unwrap();
+        interrupt.ask();
+        drop(tee);
+        let exchanges = tap.0.lock().unwrap();
+        assert_eq!(exchanges[0].response_body.len(), 1, "what went through is kept");
+        assert_eq!(
+            exchanges[0].error.as_deref(),
+            Some(format!("{RESPONSE_CUT_SHORT}: {STOPPED_MIDWAY}").as_str())
+        );
+        assert_eq!(interrupt.cut_short(), 1);
     }
 
     #[tokio::test]

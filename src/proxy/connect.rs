@@ -60,20 +60,23 @@ pub(super) async fn handle(shared: Arc<Shared>, conn: u64, mut request: Request<
     Response::new(body::empty())
 }
 
-/// Serve the requests inside an intercepted tunnel.
+/// Serve the requests inside an intercepted tunnel. Its first bytes and
+/// TLS handshake must arrive within the idle timeout.
 async fn intercept(shared: Arc<Shared>, conn: u64, target: Authority, client: Upgraded) {
     tracing::debug!("tunnel open");
-    let sniffed = match sniff(TokioIo::new(client)).await {
-        Ok(Some(sniffed)) => sniffed,
-        Ok(None) => return,
-        Err(err) => return tracing::debug!("tunnel closed before any byte: {err}"),
+    let sniffed = match tokio::time::timeout(shared.idle_timeout, sniff(TokioIo::new(client))).await {
+        Ok(Ok(Some(sniffed))) => sniffed,
+        Ok(Ok(None)) => return,
+        Ok(Err(err)) => return tracing::debug!("tunnel closed before any byte: {err}"),
+        Err(_) => return tracing::debug!("tunnel silent for {:?}: closed", shared.idle_timeout),
     };
     if !sniffed.tls {
         let arrival = Arrival::Tunnel { scheme: Scheme::HTTP, target };
         return serve_tunnel(&shared, conn, arrival, sniffed.io).await;
     }
     let span = tracing::info_span!("tls", sni = tracing::field::Empty);
-    let Some(tls) = accept_tls(&shared, &target, sniffed.io).instrument(span.clone()).await else { return };
+    let handshake = accept_tls(&shared, &target, sniffed.io).instrument(span.clone());
+    let Ok(Some(tls)) = tokio::time::timeout(shared.idle_timeout, handshake).await else { return };
     let arrival = Arrival::Tunnel { scheme: Scheme::HTTPS, target };
     serve_tunnel(&shared, conn, arrival, tls).instrument(span).await;
 }
@@ -123,7 +126,8 @@ where
 {
     let service = forward::service(shared.clone(), conn, arrival);
     let connection = shared.http.serve_connection_with_upgrades(TokioIo::new(io), service);
-    serve_gracefully(connection, shared.shutdown_signal(), |c| c.graceful_shutdown()).await;
+    serve_gracefully(connection, shared.shutdown_signal(), shared.abort_signal(), |c| c.graceful_shutdown())
+        .await;
 }
 
 /// A short text response from the proxy itself.

@@ -79,6 +79,7 @@ async fn handle(
         };
         let cell = ExchangeCell::new(
             shared.tap.clone(),
+            shared.interrupt.clone(),
             shared.in_flight.clone(),
             shared.spill_dir.clone(),
             conn,

@@ -33,7 +33,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use rustls::ServerConfig;
 use tokio::net::TcpListener;
@@ -44,9 +44,29 @@ use crate::ca::LeafIssuer;
 use crate::exchange::Tap;
 use crate::upstream::Upstream;
 use crate::{Error, Result};
+use capture::Interrupt;
 
 /// How long in-flight exchanges may take to finish after shutdown is asked.
+/// Those still under way then are cut short: their connections are dropped
+/// and they reach the tap with what went through ([`crate::exchange::STOPPED_MIDWAY`]).
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// How long exchanges cut short after [`SHUTDOWN_GRACE`] may take to reach the tap.
+const CUT_SHORT_GRACE: Duration = Duration::from_secs(1);
+
+/// How a proxy run ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Served {
+    /// Exchanges still under way when the shutdown grace ran out, handed to
+    /// the tap cut short ([`crate::exchange::STOPPED_MIDWAY`]).
+    pub cut_short: usize,
+}
+
+/// How long a client may stay silent by default ([`ProxyConfig::idle_timeout`],
+/// `--idle-timeout`): a connection that sends no complete request head, and
+/// a CONNECT tunnel whose first bytes or TLS handshake do not arrive, within
+/// it are closed.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How the proxy listens and what it leaves alone.
 #[derive(Debug, Clone)]
@@ -57,11 +77,18 @@ pub struct ProxyConfig {
     pub allow_remote: bool,
     /// Host globs tunnelled blindly (`--passthrough`), matched case-insensitively.
     pub passthrough: Vec<String>,
+    /// How long a silent client is waited for ([`IDLE_TIMEOUT`] by default).
+    pub idle_timeout: Duration,
 }
 
 impl Default for ProxyConfig {
     fn default() -> Self {
-        Self { listen: "127.0.0.1:0".to_owned(), allow_remote: false, passthrough: Vec::new() }
+        Self {
+            listen: "127.0.0.1:0".to_owned(),
+            allow_remote: false,
+            passthrough: Vec::new(),
+            idle_timeout: IDLE_TIMEOUT,
+        }
     }
 }
 
@@ -69,6 +96,7 @@ impl Default for ProxyConfig {
 pub struct Proxy {
     listener: TcpListener,
     passthrough: GlobSet,
+    idle_timeout: Duration,
 }
 
 /// What answers and what records: the two ends a proxy run plugs in.
@@ -95,9 +123,15 @@ struct Shared {
     /// a config of their own (see `connect`).
     tls: Arc<ServerConfig>,
     passthrough: GlobSet,
+    /// How long a silent client is waited for.
+    idle_timeout: Duration,
     http: auto::Builder<SpanExecutor>,
     next_conn: AtomicU64,
     shutdown: watch::Receiver<bool>,
+    /// Set once the shutdown grace ran out: connections still open are dropped.
+    abort: watch::Receiver<bool>,
+    /// Marks and counts the exchanges that abort cut short.
+    interrupt: Arc<Interrupt>,
     /// Cloned into everything that must finish before `serve` returns:
     /// `Shared` itself (so every connection and relay task, which hold it) and
     /// every exchange in flight (whose body may outlive its connection task in
@@ -108,22 +142,33 @@ struct Shared {
 impl Shared {
     /// Resolves when shutdown has been asked.
     fn shutdown_signal(&self) -> impl Future<Output = ()> + Send + 'static {
-        let mut shutdown = self.shutdown.clone();
-        async move {
-            let _ = shutdown.wait_for(|stop| *stop).await;
-        }
+        raised(self.shutdown.clone())
+    }
+
+    /// Resolves when the shutdown grace ran out.
+    fn abort_signal(&self) -> impl Future<Output = ()> + Send + 'static {
+        raised(self.abort.clone())
     }
 }
 
+/// Resolves when `flag` turns true (or its sender is gone).
+async fn raised(mut flag: watch::Receiver<bool>) {
+    let _ = flag.wait_for(|raised| *raised).await;
+}
+
 impl Proxy {
-    /// Bind the listener, with no side effect beyond the socket. A
-    /// non-loopback address without `allow_remote` and a bad `--passthrough`
-    /// glob are usage errors (exit 2); a port in use is a runtime error (exit 3).
+    /// Bind the listener, with no side effect beyond the socket and, for a
+    /// non-loopback address, a warning on stderr. A non-loopback address
+    /// without `allow_remote` and a bad `--passthrough` glob are usage errors
+    /// (exit 2); a port in use is a runtime error (exit 3).
     pub async fn bind(config: &ProxyConfig) -> Result<Self> {
         let passthrough = compile_globs(&config.passthrough)?;
         let addr = resolve_listen(&config.listen, config.allow_remote).await?;
         let listener = TcpListener::bind(addr).await.map_err(|err| bind_error(addr, &err))?;
-        Ok(Self { listener, passthrough })
+        if !addr.ip().is_loopback() {
+            crate::files::write_stderr(&remote_warning(addr));
+        }
+        Ok(Self { listener, passthrough, idle_timeout: config.idle_timeout })
     }
 
     /// The address actually bound (with the real port when asked for port 0).
@@ -134,11 +179,14 @@ impl Proxy {
     }
 
     /// Serve until `shutdown` resolves; then stop accepting, give in-flight
-    /// exchanges up to [`SHUTDOWN_GRACE`] to finish, and return, so the caller
-    /// can finish writing what the tap received.
-    pub async fn serve(self, wiring: Wiring, shutdown: impl Future<Output = ()>) -> Result<()> {
-        let Self { listener, passthrough } = self;
+    /// exchanges up to [`SHUTDOWN_GRACE`] to finish, cut short those still
+    /// under way (they reach the tap with what went through), and return, so
+    /// the caller can finish writing what the tap received.
+    pub async fn serve(self, wiring: Wiring, shutdown: impl Future<Output = ()>) -> Result<Served> {
+        let Self { listener, passthrough, idle_timeout } = self;
         let (stop, stopped) = watch::channel(false);
+        let (abort, aborted) = watch::channel(false);
+        let interrupt = Arc::new(Interrupt::default());
         let (in_flight_tx, mut in_flight) = mpsc::channel(1);
         let shared = Arc::new(Shared {
             tls: server_tls(&wiring.leaves, None)?,
@@ -147,9 +195,12 @@ impl Proxy {
             tap: wiring.tap,
             leaves: wiring.leaves,
             passthrough,
-            http: auto::Builder::new(SpanExecutor),
+            idle_timeout,
+            http: http_builder(idle_timeout),
             next_conn: AtomicU64::new(1),
             shutdown: stopped,
+            abort: aborted,
+            interrupt: interrupt.clone(),
             in_flight: in_flight_tx,
         });
         tokio::pin!(shutdown);
@@ -170,9 +221,14 @@ impl Proxy {
         let _ = stop.send(true);
         drop(shared);
         if tokio::time::timeout(SHUTDOWN_GRACE, in_flight.recv()).await.is_err() {
-            tracing::warn!("some exchanges were still running after {SHUTDOWN_GRACE:?}; stopping anyway");
+            tracing::warn!("some exchanges were still running after {SHUTDOWN_GRACE:?}; cutting them short");
+            interrupt.ask();
+            let _ = abort.send(true);
+            if tokio::time::timeout(CUT_SHORT_GRACE, in_flight.recv()).await.is_err() {
+                tracing::warn!("some exchanges cut short did not finish; they are not recorded");
+            }
         }
-        Ok(())
+        Ok(Served { cut_short: interrupt.cut_short() })
     }
 }
 
@@ -202,19 +258,24 @@ fn spawn_connection(shared: &Arc<Shared>, tcp: tokio::net::TcpStream, peer: Sock
             let stop = shared.shutdown_signal();
             let service = forward::service(shared.clone(), id, head::Arrival::Direct);
             let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(shared.idle_timeout)
                 .serve_connection(TokioIo::new(tcp), service)
                 .with_upgrades();
-            serve_gracefully(connection, stop, |c| c.graceful_shutdown()).await;
+            let abort = shared.abort_signal();
+            serve_gracefully(connection, stop, abort, |c| c.graceful_shutdown()).await;
         }
         .instrument(span),
     );
 }
 
 /// Drive a hyper connection; on shutdown ask it to finish gracefully (h1:
-/// close after the current exchange; h2: GOAWAY) and keep driving it.
+/// close after the current exchange; h2: GOAWAY) and keep driving it until
+/// `abort`, which drops it (and so the exchanges still in it).
 async fn serve_gracefully<C, E>(
     connection: C,
     stop: impl Future<Output = ()>,
+    abort: impl Future<Output = ()>,
     graceful: impl FnOnce(std::pin::Pin<&mut C>),
 ) where
     C: Future<Output = std::result::Result<(), E>>,
@@ -226,12 +287,32 @@ async fn serve_gracefully<C, E>(
         result = connection.as_mut() => result,
         () = &mut stop => {
             graceful(connection.as_mut());
-            connection.await
+            tokio::select! {
+                result = connection => result,
+                () = abort => return tracing::debug!("connection dropped: the shutdown grace ran out"),
+            }
         }
     };
     if let Err(err) = result {
         tracing::debug!("connection ended: {err}");
     }
+}
+
+/// HTTP/1.1 and HTTP/2 inside tunnels; an HTTP/1.1 client has `idle` to
+/// send each request head.
+fn http_builder(idle: Duration) -> auto::Builder<SpanExecutor> {
+    let mut http = auto::Builder::new(SpanExecutor);
+    http.http1().timer(TokioTimer::new()).header_read_timeout(idle);
+    http
+}
+
+/// What `--allow-remote` on a non-loopback `addr` means, said on stderr.
+fn remote_warning(addr: SocketAddr) -> String {
+    format!(
+        "warning: listening on {addr}, reachable from the network: anyone who can reach it can send requests \
+         through the proxy to any host (plain http:// and CONNECT tunnels included) and their traffic is \
+         recorded with this run\n"
+    )
 }
 
 /// A server TLS config that mints leaves by SNI (or for `fallback` without SNI).
@@ -307,6 +388,16 @@ mod tests {
         assert!(!set.is_match("example.org"));
         let err = compile_globs(&["[".to_owned()]).unwrap_err();
         assert!(err.message().starts_with("--passthrough `[`"), "{err}");
+    }
+
+    #[test]
+    fn a_remote_listener_is_warned_about() {
+        let warning = remote_warning("0.0.0.0:8080".parse().unwrap());
+        assert!(
+            warning.starts_with("warning: listening on 0.0.0.0:8080, reachable from the network"),
+            "{warning}"
+        );
+        assert!(warning.contains("to any host"), "{warning}");
     }
 
     #[test]

@@ -39,11 +39,11 @@ pub(super) fn blobs_dir(cassette: &Path) -> PathBuf {
 /// Keep `spill` as a side file of the cassette at `cassette`, redacted; the
 /// body that refers to it.
 pub(crate) fn keep(redactor: &mut Redactor, cassette: &Path, spill: SpilledBody) -> io::Result<Body> {
-    let scanned = scan(redactor, spill.path(), true)?;
+    let scanned = scan(redactor, spill.open()?, true)?;
     let dir = blobs_dir(cassette);
     std::fs::create_dir_all(&dir)?;
     let (sha256, len) = if scanned.holds_secret {
-        let rewritten = rewrite(redactor, spill.path())?;
+        let rewritten = rewrite(redactor, spill.open()?, spill.dir())?;
         place(&dir, &rewritten.sha256, |target| rewritten.file.persist(target).map_err(|e| e.error))?;
         (rewritten.sha256, rewritten.len)
     } else {
@@ -77,9 +77,9 @@ pub(crate) fn rescrub(
         }
         let old = base.join(name);
         let name = name.clone();
-        if scan(redactor, &old, false)?.holds_secret {
-            let rewritten = rewrite(redactor, &old)?;
+        if scan(redactor, File::open(&old)?, false)?.holds_secret {
             let dir = blobs_dir(path);
+            let rewritten = rewrite(redactor, File::open(&old)?, &dir)?;
             place(&dir, &rewritten.sha256, |target| rewritten.file.persist(target).map_err(|e| e.error))?;
             *body = file_body(path, rewritten.sha256, rewritten.len);
             stale.push(old);
@@ -119,11 +119,10 @@ struct Scanned {
     len: u64,
 }
 
-/// Read `path` block by block: learn its token-shaped values (when
+/// Read `file` block by block: learn its token-shaped values (when
 /// `learn`), look for every secret seen so far, and digest it.
-fn scan(redactor: &mut Redactor, path: &Path, learn: bool) -> io::Result<Scanned> {
+fn scan(redactor: &mut Redactor, mut file: impl Read, learn: bool) -> io::Result<Scanned> {
     let needles = redactor.needles();
-    let mut file = File::open(path)?;
     let mut window = Vec::with_capacity(BLOCK + OVERLAP);
     let (mut hasher, mut len, mut holds_secret) = (Sha256::new(), 0u64, false);
     loop {
@@ -149,15 +148,13 @@ struct Rewritten {
     len: u64,
 }
 
-/// Copy `path` with every secret seen so far replaced by its marker, into
-/// a new file beside it.
-fn rewrite(redactor: &mut Redactor, path: &Path) -> io::Result<Rewritten> {
+/// Copy `source` with every secret seen so far replaced by its marker, into
+/// a new file in `dir`.
+fn rewrite(redactor: &mut Redactor, mut source: impl Read, dir: &Path) -> io::Result<Rewritten> {
     let needles = redactor.needles();
     // A match that starts before the end of what is written out must lie whole in the window.
     let longest = needles.iter().map(|n| n.form.len()).max().unwrap_or(1);
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let mut out = Digesting::new(tempfile::Builder::new().prefix(".redacted-").tempfile_in(dir)?);
-    let mut source = File::open(path)?;
     let mut window = Vec::with_capacity(BLOCK + longest);
     let mut replaced: Vec<&str> = Vec::new();
     loop {
@@ -203,7 +200,7 @@ fn earliest<'n>(
 }
 
 /// Append up to [`BLOCK`] bytes of `file` to `window`; how many.
-fn read_block(file: &mut File, window: &mut Vec<u8>) -> io::Result<usize> {
+fn read_block(file: &mut impl Read, window: &mut Vec<u8>) -> io::Result<usize> {
     let limit = u64::try_from(BLOCK).unwrap_or(u64::MAX);
     file.take(limit).read_to_end(window)
 }
@@ -248,9 +245,9 @@ mod tests {
     const SECRET: &str = "sk-proj-blobsecret000000000001";
 
     fn spill(dir: &Path, bytes: &[u8]) -> SpilledBody {
-        let mut file = tempfile::Builder::new().prefix(".spill-").tempfile_in(dir).unwrap();
-        file.write_all(bytes).unwrap();
-        SpilledBody::new(file.into_temp_path(), bytes.len() as u64)
+        let mut writer = crate::exchange::SpillWriter::create(dir).unwrap();
+        writer.write(bytes).unwrap();
+        writer.finish().unwrap()
     }
 
     fn side_file(cassette: &Path, body: &Body) -> Vec<u8> {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use self::child::{Inherit, Signals};
 use crate::ca::{LeafIssuer, ensure, home_dir, proxy_env};
-use crate::proxy::{Proxy, Wiring};
+use crate::proxy::{Proxy, Served, Wiring};
 use crate::{Result, files};
 
 /// The leaf issuer of the home's CA, creating the CA on first use.
@@ -28,8 +28,10 @@ pub(crate) fn leaf_issuer_in(home: &Path) -> Result<Arc<LeafIssuer>> {
 /// first stdout line without a command; on stderr with one, so that stdout is
 /// the command's own. With a `command`, runs it with the proxy environment and
 /// returns its exit code once it ends; without, serves until SIGINT/SIGTERM
-/// and returns 0. Either way the proxy has stopped (in-flight exchanges given
-/// their grace) when this returns, so the tap has everything.
+/// and returns 0, or 128 + the signal's number ([`interrupted`]) when the
+/// stop cut exchanges short. Either way the proxy has stopped (in-flight
+/// exchanges given their grace, then cut short) when this returns, so the
+/// tap has everything.
 pub(crate) async fn run(proxy: Proxy, wiring: Wiring, command: &[String]) -> Result<u8> {
     run_with(proxy, wiring, command, &ChildSetup::default()).await
 }
@@ -63,13 +65,14 @@ pub(crate) async fn run_with(
     env.extend(proxy_env(wiring.leaves.ca(), &url)?);
     announce(&url, !command.is_empty())?;
     if command.is_empty() {
-        proxy
-            .serve(wiring, async move {
-                let signal = signals.recv().await;
+        let mut signal = 0;
+        let served = proxy
+            .serve(wiring, async {
+                signal = signals.recv().await;
                 tracing::info!(signal, "stopping");
             })
             .await?;
-        return Ok(0);
+        return Ok(interrupted(signal, served));
     }
     let child = child::spawn_with(command, &env, setup.inherit)?;
     let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
@@ -86,6 +89,22 @@ pub(crate) async fn run_with(
     code
 }
 
+/// The exit code of a run stopped by `signal`: 128 + its number (as a shell
+/// reports a process the signal ended) when the stop cut exchanges short,
+/// saying so on stderr, else 0.
+fn interrupted(signal: i32, served: Served) -> u8 {
+    if served.cut_short == 0 {
+        return 0;
+    }
+    let n = served.cut_short;
+    files::write_stderr(&format!(
+        "interrupted: {n} exchange{} still under way {} kept cut short, with what went through\n",
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "was" } else { "were" },
+    ));
+    u8::try_from(128 + signal).unwrap_or(1)
+}
+
 /// `listening on URL`, flushed at once (scripts wait for it): the first stdout
 /// line when we serve alone; on stderr when a command runs, whose stdout is
 /// its own (`replay x.json -- curl … > out.txt` holds curl's output only).
@@ -97,4 +116,16 @@ fn announce(url: &str, with_command: bool) -> Result<()> {
         return Ok(());
     }
     files::write_stdout(&line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stop_that_cut_exchanges_short_exits_128_plus_the_signal() {
+        assert_eq!(interrupted(libc::SIGINT, Served { cut_short: 0 }), 0);
+        assert_eq!(interrupted(libc::SIGINT, Served { cut_short: 2 }), 130);
+        assert_eq!(interrupted(libc::SIGTERM, Served { cut_short: 1 }), 143);
+    }
 }

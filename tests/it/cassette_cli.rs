@@ -110,7 +110,7 @@ mod recover {
     }
 
     #[test]
-    fn a_damaged_journal_names_file_line_and_column() {
+    fn a_damaged_middle_line_is_skipped_with_a_warning_naming_it() {
         let dir = tempfile::tempdir().unwrap();
         let cassette = dir.path().join("run.json");
         let mut writer = JournalWriter::create(&journal_path(&cassette), &Meta::default()).unwrap();
@@ -120,9 +120,29 @@ mod recover {
             std::fs::read_to_string(journal_path(&cassette)).unwrap().replacen("\"seq\":1", "\"seq\":x", 1);
         std::fs::write(journal_path(&cassette), text).unwrap();
         let out = run(&[&"cassette", &"recover", &cassette]);
-        assert_eq!(out.status.code(), Some(2));
-        assert!(stderr(&out).contains("run.json.journal:2:"), "{}", stderr(&out));
-        assert!(journal_path(&cassette).exists(), "a journal that could not be recovered is kept");
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("warning: ") && stderr(&out).contains("run.json.journal:2:"),
+            "{}",
+            stderr(&out)
+        );
+        let recovered = dispatch_vcr::cassette::load(&cassette).unwrap();
+        assert_eq!(recovered.interactions.iter().map(|i| i.seq).collect::<Vec<_>>(), [2]);
+    }
+
+    #[test]
+    fn a_repeated_seq_is_recovered_once_into_a_cassette_that_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let cassette = dir.path().join("run.json");
+        let mut writer = JournalWriter::create(&journal_path(&cassette), &Meta::default()).unwrap();
+        for seq in [1, 2, 2] {
+            writer.append(&interaction(seq, RESPONSES), &BTreeMap::new()).unwrap();
+        }
+        let out = run(&[&"cassette", &"recover", &cassette]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(stderr(&out).contains("run.json.journal:4: skipped: seq 2 again"), "{}", stderr(&out));
+        assert!(stdout(&out).contains("recovered 2 interactions"), "{}", stdout(&out));
+        assert_eq!(dispatch_vcr::cassette::load(&cassette).unwrap().interactions.len(), 2, "replay loads it");
     }
 }
 

@@ -12,6 +12,7 @@
 //! - [`har`] — `cassette export --har` and `cassette import`, round trips and foreign HAR files.
 //! - [`html_report`] — `check --format html` rendered in headless Chromium.
 //! - [`leaks`] — no secret reaches any file, however it was sent, learned late or left by a crash.
+//! - [`listener`] — stops, silent clients, huge URLs and `--allow-remote` at the listener.
 //! - [`load`] — `record` under 1,000 concurrent connections: every exchange recorded once.
 //! - [`progress`] — `check`'s progress bar: on a terminal only, never changing the report.
 //! - [`proxy`] — the proxy as a library over real sockets and TLS, with a collecting tap.
@@ -23,7 +24,8 @@
 //! - [`scenario_guide`] — `docs/scenario.md` runs as written.
 //! - [`schema`] — the JSON Schemas in `docs/schema/` are current, met and strict.
 //! - [`shell`] — shell completions and the man page load and render.
-//! - [`spill`] — large bodies spill to redacted side files.
+//! - [`side_files`] — side files that are links, FIFOs, devices, missing or changed are refused.
+//! - [`spill`] — large bodies spill to redacted side files; `kill -9` leaves no secret.
 //! - [`stub`] — `record --stub`: provider-shaped answers with no upstream.
 //!
 //! [`support`] holds what they share: test TLS, the local upstream, the
@@ -51,6 +53,7 @@ mod dispatch_send;
 mod har;
 mod html_report;
 mod leaks;
+mod listener;
 mod load;
 mod progress;
 mod proxy;
@@ -62,5 +65,6 @@ mod run;
 mod scenario_guide;
 mod schema;
 mod shell;
+mod side_files;
 mod spill;
 mod stub;

@@ -15,8 +15,10 @@ pub struct Options {
     pub force: bool,
 }
 
-/// Recover and say what was recovered. An existing cassette is kept (exit 2)
-/// unless `force`: it may be the one a later recording finished.
+/// Recover and say what was recovered, with a warning on stderr for each
+/// journal line left out (damaged, or repeating a `seq`). An existing
+/// cassette is kept (exit 2) unless `force`: it may be the one a later
+/// recording finished.
 pub fn run(options: &Options) -> Result<u8> {
     let cassette = &options.cassette;
     if !options.force && cassette.exists() && journal_path(cassette).exists() {
@@ -26,6 +28,10 @@ pub fn run(options: &Options) -> Result<u8> {
             journal_path(cassette).display()
         )));
     }
-    crate::files::write_stdout(&format!("{}\n", recover(cassette)?))?;
+    let recovery = recover(cassette)?;
+    for skipped in &recovery.skipped {
+        crate::files::write_stderr(&format!("warning: {skipped}\n"));
+    }
+    crate::files::write_stdout(&format!("{recovery}\n"))?;
     Ok(0)
 }

@@ -65,7 +65,7 @@ pub struct TestProxy {
     /// Holds the CA; removed with the proxy.
     _home: TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<JoinHandle<dispatch_vcr::Result<()>>>,
+    task: Option<JoinHandle<dispatch_vcr::Result<dispatch_vcr::proxy::Served>>>,
 }
 
 impl TestProxy {
