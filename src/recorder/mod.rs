@@ -256,6 +256,8 @@ impl Worker {
         if request_spill.is_none() && response_spill.is_none() {
             return;
         }
+        // Keeping a large body takes a while: what finished before it goes to the journal first.
+        self.flush_journal();
         let known = self.redactor.seen_count();
         if let Some(spill) = request_spill {
             interaction.request.body = self.keep_blob(spill);
