@@ -5,7 +5,7 @@
 
 use base64::Engine as _;
 
-use crate::credential::{self, tokens::find_tokens};
+use crate::credential::{self, tokens::PATTERNS, tokens::find_tokens};
 
 /// A secret found in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,15 +48,24 @@ const MAX_SPLIT_LINES: usize = 64;
 
 /// Tokens whose characters are split over several lines of `text` (a key
 /// wrapped, or pasted in pieces), each with the 0-based line it starts on.
-/// A line that ends in a token character is joined with the lines after it
-/// (their indentation taken out) while they continue the token.
+/// A line that ends in a token character, but not in a whole token, is
+/// joined with the lines after it (their indentation taken out) while they
+/// continue it rather than start a token of their own.
 pub(super) fn split_across_lines(text: &str) -> Vec<(Found, usize)> {
     let lines: Vec<&str> = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
     let token_byte = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || b"-_.".contains(b));
     let mut split = Vec::new();
     for (index, line) in lines.iter().enumerate() {
-        let continues = |next: &str| token_byte(next.trim_start().as_bytes().first());
-        if !token_byte(line.as_bytes().last()) || !lines.get(index + 1).is_some_and(|next| continues(next)) {
+        let continues = |next: &str| {
+            let next = next.trim_start();
+            token_byte(next.as_bytes().first()) && !PATTERNS.iter().any(|p| next.starts_with(p.prefix()))
+        };
+        // A line that ends in a whole token is not continued: the next line is another value.
+        let whole = find_tokens(line).last().is_some_and(|t| t.range.end == line.len());
+        if whole
+            || !token_byte(line.as_bytes().last())
+            || !lines.get(index + 1).is_some_and(|next| continues(next))
+        {
             continue;
         }
         let mut joined = (*line).to_owned();
@@ -228,6 +237,12 @@ mod tests {
         assert_eq!(split.len(), 1);
         assert_eq!((split[0].0.secret.as_str(), split[0].1), (KEY, 1));
         assert_eq!(kinds(&text, &[]), ["openai-key, split across lines"]);
+    }
+
+    #[test]
+    fn keys_on_consecutive_lines_are_not_joined() {
+        let other = "sk-ant-api03-abcdefghijklmnopqrstuv0123";
+        assert!(split_across_lines(&format!("{KEY}\n{other}\nya29.{KEY}\nblob: x")).is_empty());
     }
 
     #[test]
