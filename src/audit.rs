@@ -266,7 +266,7 @@ pub(crate) fn check_written(path: &Path, known: &[String]) -> Result<()> {
     let hits: Vec<String> = report.hits.iter().map(|hit| format!("  {hit}")).collect();
     Err(Error::runtime(format!(
         "{file} was written but its audit found {count} in clear (a redaction bug):\n{hits}\n\
-         Do not share or commit {file}: delete it, or replace each value above with a [REDACTED …] marker \
+         Do not share or commit {file}: delete it (and {file}.journal if it is there), or replace each value above with a [REDACTED …] marker \
          and check with `dispatch-vcr audit {file}`. Please report the lines above (they hold no secret).",
         file = path.display(),
         count = plural(report.hits.len(), "secret"),
