@@ -48,37 +48,33 @@ const MAX_SPLIT_LINES: usize = 64;
 
 /// Tokens whose characters are split over several lines of `text` (a key
 /// wrapped, or pasted in pieces), each with the 0-based line it starts on.
-/// A line that ends in a token character, but not in a whole token, is
-/// joined with the lines after it (their indentation taken out) while they
-/// continue it rather than start a token of their own.
+/// A line whose last word holds a token prefix, but does not end in a whole
+/// token, is joined with the lines after it (their indentation taken out)
+/// while they continue that word rather than start a token of their own.
 pub(super) fn split_across_lines(text: &str) -> Vec<(Found, usize)> {
     let lines: Vec<&str> = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect();
-    let token_byte = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || b"-_.".contains(b));
     let mut split = Vec::new();
     for (index, line) in lines.iter().enumerate() {
-        let continues = |next: &str| {
-            let next = next.trim_start();
-            token_byte(next.as_bytes().first()) && !PATTERNS.iter().any(|p| next.starts_with(p.prefix()))
-        };
-        // A line that ends in a whole token is not continued: the next line is another value.
-        let whole = find_tokens(line).last().is_some_and(|t| t.range.end == line.len());
-        if whole
-            || !token_byte(line.as_bytes().last())
-            || !lines.get(index + 1).is_some_and(|next| continues(next))
-        {
+        let tail = &line[line.len() - line.bytes().rev().take_while(|&b| is_token_byte(b)).count()..];
+        let whole = find_tokens(tail).last().is_some_and(|t| t.range.end == tail.len());
+        if whole || !PATTERNS.iter().any(|p| tail.contains(p.prefix())) {
             continue;
         }
-        let mut joined = (*line).to_owned();
-        for next in lines[index + 1..].iter().take(MAX_SPLIT_LINES).take_while(|next| continues(next)) {
-            joined.push_str(next.trim_start());
-            if !token_byte(next.as_bytes().last()) {
+        let mut joined = tail.to_owned();
+        for next in lines[index + 1..].iter().take(MAX_SPLIT_LINES).map(|l| l.trim_start()) {
+            let run = next.bytes().take_while(|&b| is_token_byte(b)).count();
+            if run == 0 || PATTERNS.iter().any(|p| next.starts_with(p.prefix())) {
+                break;
+            }
+            joined.push_str(&next[..run]);
+            if run < next.len() {
                 break;
             }
         }
-        for token in find_tokens(&joined)
+        let crossing = find_tokens(&joined)
             .into_iter()
-            .filter(|t| t.range.start < line.len() && t.range.end > line.len())
-        {
+            .filter(|t| t.range.start < tail.len() && t.range.end > tail.len());
+        for token in crossing {
             let found = Found {
                 secret: joined[token.range].to_owned(),
                 kind: format!("{}, split across lines", token.kind),
@@ -87,6 +83,11 @@ pub(super) fn split_across_lines(text: &str) -> Vec<(Found, usize)> {
         }
     }
     split
+}
+
+/// The characters of a token ([`PATTERNS`]' character sets together).
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-_.".contains(&b)
 }
 
 /// The token-shaped values and known secrets in `text` as it is.
@@ -106,9 +107,17 @@ fn dedup(found: Vec<Found>) -> Vec<Found> {
     found.into_iter().filter(|f| seen.insert(f.secret.clone())).collect()
 }
 
-/// Maximal runs of bytes that `keep` accepts.
+/// Maximal runs of bytes that `keep` accepts (all ASCII, so each run is a `str`).
 fn runs(text: &str, keep: fn(u8) -> bool) -> impl Iterator<Item = &str> {
-    text.split(move |c: char| !c.is_ascii() || !keep(c as u8)).filter(|run| !run.is_empty())
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        at += bytes[at..].iter().take_while(|&&b| !keep(b)).count();
+        let len = bytes[at..].iter().take_while(|&&b| keep(b)).count();
+        let run = text.get(at..at + len).filter(|run| !run.is_empty());
+        at += len;
+        run
+    })
 }
 
 fn is_url_byte(b: u8) -> bool {

@@ -239,8 +239,8 @@ impl Walker<'_> {
             self.position(format!("{place} field {path}"), secret);
         }
         let nested = text.trim_start().starts_with(['{', '[']) && depth < MAX_NESTED_JSON;
-        match serde_json::from_str::<Value>(text) {
-            Ok(json) if nested => {
+        match nested.then(|| serde_json::from_str::<Value>(text)) {
+            Some(Ok(json)) => {
                 self.json(&format!("{place} field {path} (JSON in a string)"), "", &json, depth + 1)
             }
             _ => self.text(place, text),

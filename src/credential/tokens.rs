@@ -579,4 +579,124 @@ mod tests {
             assert!(kinds("?key=[REDACTED%20sk-proj-abcdefghijklmnopqrstuv]").is_empty());
         }
     }
+
+    mod positions {
+        use super::*;
+
+        #[test]
+        fn field_names_are_normalised_and_matched_by_ending() {
+            for name in [
+                "api_key",
+                "apiKey",
+                "API-KEY",
+                "openai_api_key",
+                "client.secret",
+                "refreshToken",
+                "aws_secret_access_key",
+            ] {
+                assert_eq!(field_rule(name), Some(FieldRule::Always), "{name}");
+            }
+            for name in ["token", "key", "auth", "sig", "github_token"] {
+                assert_eq!(field_rule(name), Some(FieldRule::IfSecretShaped), "{name}");
+            }
+            for name in ["max_tokens", "next_page_token", "model", "prompt_cache_key", "tokens"] {
+                assert_eq!(field_rule(name), None, "{name}");
+            }
+        }
+
+        #[test]
+        fn field_secrets_skip_placeholders_markers_and_ordinary_data() {
+            assert_eq!(field_secret("api_key", " 0123456789abcdef "), Some("0123456789abcdef"));
+            assert_eq!(field_secret("authorization", "Bearer 0123456789abcdef"), Some("0123456789abcdef"));
+            assert_eq!(field_secret("token", "Hello"), None);
+            assert_eq!(field_secret("token", "01a20c6e-0c8e-71e1-9cb6-f16bb6bb0f24"), None);
+            for placeholder in [
+                "",
+                "Bearer",
+                "${OPENAI_API_KEY}",
+                "$OPENAI_API_KEY",
+                "<your key>",
+                "********",
+                "your-api-key",
+                "null",
+            ] {
+                assert_eq!(field_secret("api_key", placeholder), None, "{placeholder}");
+            }
+            assert_eq!(field_secret("api_key", "[REDACTED sha256:0123456789ab]"), None);
+        }
+
+        #[test]
+        fn header_secrets_by_list_and_by_name() {
+            assert_eq!(header_secrets("Authorization", "Bearer 0123456789abcdef"), ["0123456789abcdef"]);
+            assert_eq!(header_secrets("cookie", "a=0123456789; theme=dark"), ["0123456789"]);
+            assert_eq!(header_secrets("x-openai-token", "0123456789abcdef01"), ["0123456789abcdef01"]);
+            assert!(header_secrets("x-session-id", "01a20c6e-0c8e-71e1-9cb6-f16bb6bb0f24").is_empty());
+            assert!(header_secrets("x-ratelimit-remaining-tokens", "149984").is_empty());
+            assert!(
+                header_secrets("www-authenticate", "Bearer realm=\"api\", error=\"invalid_token1234567\"")
+                    .is_empty()
+            );
+            assert!(header_secrets("content-type", "0123456789abcdef0123").is_empty());
+        }
+
+        #[test]
+        fn path_secrets_are_bot_tokens_and_random_segments() {
+            assert_eq!(
+                path_secrets("/bot123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe"),
+                ["123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"]
+            );
+            assert_eq!(
+                path_secrets("/v1/k/Xq7ZpL2mN9vB4cR8tY1wE6uI3oA5sD0f/x"),
+                ["Xq7ZpL2mN9vB4cR8tY1wE6uI3oA5sD0f"]
+            );
+            assert!(
+                path_secrets("/v1/responses/resp_67ccd2bed1ec8190b14f964abc0542670bb6a6b452d3795b")
+                    .is_empty()
+            );
+            assert!(path_secrets("/v1beta/models/gemini-2.5-pro:streamGenerateContent").is_empty());
+            assert!(path_secrets("/bot/getMe").is_empty());
+        }
+
+        #[test]
+        fn every_catalog_provider_that_needs_a_credential_has_a_shape() {
+            // What each provider's keys look like; OAuth logins (openai-codex) are JWTs.
+            let samples = [
+                ("openai", "sk-proj-abcdefghijklmnopqrstuvwxyz0123"),
+                (
+                    "openai-codex",
+                    &crate::credential::mint_unsigned_jwt(&serde_json::json!({"sub": "user-123456"})),
+                ),
+                ("codex", &crate::credential::mint_unsigned_jwt(&serde_json::json!({"sub": "user-123456"}))),
+                ("anthropic", "sk-ant-api03-abcdefghijklmnopqrstuvwxyz"),
+                ("openrouter", "sk-or-v1-abcdefghijklmnopqrstuvwxyz0123"),
+                ("moonshot", "sk-abcdefghijklmnopqrstuvwxyz0123456789ABCD"),
+                ("litellm", "sk-abcdefghijklmnopqrstuv"),
+            ];
+            let catalog = crate::dispatch::Catalog::shipped().unwrap();
+            for id in catalog.providers.iter().filter(|(_, p)| p.needs_credential).map(|(id, _)| id) {
+                let sample = samples.iter().find(|(p, _)| p == id).map(|(_, s)| *s);
+                let sample = sample.unwrap_or_else(|| {
+                    panic!("no key shape known for provider {id}: add a pattern and a sample")
+                });
+                let found = find_tokens(sample);
+                assert!(found.len() == 1 && found[0].range.len() == sample.len(), "{id}: {sample}");
+            }
+        }
+
+        #[test]
+        fn finds_the_other_providers_keys() {
+            let keys = [
+                ("ya29.a0AfH6SMBx3jKl9mN2pQ7rS4tU8vW1yZ0cD5eF", "google-oauth-token"),
+                ("AIzaSyA1234567890abcdefghijklmnopqrstuv", "google-api-key"),
+                ("gsk_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL", "groq-key"),
+                ("hf_abcdefghijklmnopqrstuvwxyz012345", "huggingface-token"),
+                ("xai-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL", "xai-key"),
+                ("nvapi-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL", "nvidia-key"),
+            ];
+            for (key, kind) in keys {
+                assert_eq!(kinds(&format!("x {key} y")), [kind], "{key}");
+            }
+            assert!(kinds("hf_hub_download and gsk_short").is_empty());
+        }
+    }
 }
