@@ -1,18 +1,36 @@
 //! `audit PATH...`: find secrets left in clear in files.
 //!
-//! Two kinds of evidence: values matching a token pattern ([`PATTERNS`](crate::credential::tokens::PATTERNS):
-//! JWTs, provider keys, GitHub tokens, AWS keys…) and *known* secrets (for
-//! example those of `--profiles` stores, or everything a recording redacted).
-//! Anything inside a `[REDACTED …]` marker is not a hit. Hits name the file,
-//! line, kind and fingerprint — never the secret itself. The recorder runs
-//! the same scan over every cassette it writes, and the redactor uses
-//! the same token finder to redact token-shaped values wherever they appear.
+//! What counts as a secret:
+//!
+//! - **by position** — in a cassette, a journal or a HAR file, any value in a
+//!   credential position (credential headers and headers named like one,
+//!   cookies, query parameters such as `api_key`, body fields such as
+//!   `client_secret` at any depth, JSON inside JSON strings, form and
+//!   multipart fields, token-like path segments) that is not a
+//!   `[REDACTED …]` marker or a placeholder, whatever its shape
+//!   ([`crate::credential::tokens`] says which positions and values);
+//! - **by shape** — values matching a token pattern
+//!   ([`PATTERNS`](crate::credential::tokens::PATTERNS): provider keys, JWTs,
+//!   Google, GitHub and AWS tokens…) anywhere;
+//! - **by value** — *known* secrets (those of `--profiles` stores, or
+//!   everything a recording redacted) anywhere.
+//!
+//! Shapes and known secrets are also found encoded (base64, percent,
+//! `\u`-escaped) and split (across lines, across the chunks or events of a
+//! streamed body). Hits name the file, the line when the secret is there in
+//! clear, the place in the exchange, the kind, the first characters and the
+//! fingerprint — never the whole secret. The recorder runs the same audit
+//! over every cassette it writes ([`check_written`]).
+
+mod scan;
+mod walk;
 
 use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::credential::tokens::find_tokens;
+use serde_json::Value;
+
 use crate::credential::{self, fingerprint};
 use crate::error::{Error, Result};
 
@@ -21,41 +39,120 @@ use crate::error::{Error, Result};
 pub(crate) struct Hit {
     /// The file it is in.
     pub path: PathBuf,
-    /// 1-based line number.
-    pub line: usize,
-    /// What it looks like (`openai-key`, `jwt`, … or the kind of a known secret).
+    /// 1-based line number, when the secret is on a line in clear.
+    pub line: Option<usize>,
+    /// Where in an exchange (`interaction 3, request header x-api-key`), or empty.
+    pub place: String,
+    /// What it looks like (`openai-key`, `opaque value`, `jwt, base64-encoded`, `known opaque`…).
     pub kind: String,
+    /// Its first few characters ([`prefix`]): enough to recognise it, never all of it.
+    pub prefix: String,
     /// The fingerprint of the secret (never the secret).
     pub fingerprint: String,
 }
 
 impl fmt::Display for Hit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {} ({})", self.path.display(), self.line, self.kind, self.fingerprint)
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        write!(f, ": ")?;
+        if !self.place.is_empty() {
+            write!(f, "{}: ", self.place)?;
+        }
+        write!(f, "{} `{}…` ({})", self.kind, self.prefix, self.fingerprint)
     }
 }
 
-/// The secrets in `text` (the contents of `path`), line by line: token
-/// patterns, and every occurrence of one of `known`.
+/// Most characters of a secret a hit shows.
+const PREFIX_CHARS: usize = 6;
+
+/// The first characters of `secret` a hit shows: six, and never more than a
+/// third of it, so a short password is not given away.
+pub(crate) fn prefix(secret: &str) -> String {
+    let count = secret.chars().count();
+    secret.chars().take(PREFIX_CHARS.min(count / 3)).collect()
+}
+
+/// The secrets in `text`, the contents of `path`: a JSON document (a
+/// cassette, a HAR file, anything) or NDJSON (a journal) is read by position
+/// and every string scanned; any other text is scanned line by line.
 pub(crate) fn scan_text(path: &Path, text: &str, known: &[String]) -> Vec<Hit> {
-    let mut hits = Vec::new();
-    for (index, line) in text.split('\n').enumerate() {
-        let hit = |kind: &str, secret: &str| Hit {
+    let placed = match json_documents(text) {
+        Some(documents) => documents.iter().flat_map(|d| walk::walk(d, known)).collect(),
+        None => scan_lines(text, known),
+    };
+    let lines = LineIndex::new(text);
+    let mut seen = BTreeSet::new();
+    placed
+        .into_iter()
+        .filter(|p| seen.insert(p.found.secret.clone()))
+        .map(|p| Hit {
             path: path.to_owned(),
-            line: index + 1,
-            kind: kind.to_owned(),
-            fingerprint: fingerprint(secret),
-        };
-        let tokens = find_tokens(line);
-        hits.extend(tokens.iter().map(|t| hit(t.kind, &line[t.range.clone()])));
-        for secret in known.iter().filter(|s| !s.is_empty() && line.contains(s.as_str())) {
-            let seen = tokens.iter().any(|t| &line[t.range.clone()] == secret);
-            if !seen {
-                hits.push(hit(&format!("known {}", credential::classify(secret)), secret));
-            }
-        }
+            line: p.line.or_else(|| lines.line_of(&p.found.secret)),
+            place: p.place,
+            kind: p.found.kind,
+            prefix: prefix(&p.found.secret),
+            fingerprint: fingerprint(&p.found.secret),
+        })
+        .collect()
+}
+
+/// The document of a JSON file, or the lines of an NDJSON file; `None` for other text.
+fn json_documents(text: &str) -> Option<Vec<Value>> {
+    let start = text.trim_start();
+    if !start.starts_with(['{', '[']) {
+        return None;
     }
-    hits
+    if let Ok(document) = serde_json::from_str(text) {
+        return Some(vec![document]);
+    }
+    let lines = text.lines().filter(|line| !line.trim().is_empty());
+    lines.map(|line| serde_json::from_str(line).ok()).collect()
+}
+
+/// Plain text, line by line, and keys split over lines.
+fn scan_lines(text: &str, known: &[String]) -> Vec<walk::Placed> {
+    let mut placed = Vec::new();
+    for (index, line) in text.split('\n').enumerate() {
+        let found = scan::scan(line, known);
+        placed.extend(found.into_iter().map(|found| walk::Placed {
+            place: String::new(),
+            found,
+            line: Some(index + 1),
+        }));
+    }
+    let split = scan::split_across_lines(text);
+    placed.extend(split.into_iter().map(|(found, index)| walk::Placed {
+        place: String::new(),
+        found,
+        line: Some(index + 1),
+    }));
+    placed
+}
+
+/// Where lines start in a text, to name the line a secret is on.
+struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(text: &'a str) -> Self {
+        let starts =
+            std::iter::once(0).chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1)).collect();
+        Self { text, starts }
+    }
+
+    /// The 1-based line of the first occurrence of `secret` in clear
+    /// (as is, or as a JSON string writes it).
+    fn line_of(&self, secret: &str) -> Option<usize> {
+        let escaped = serde_json::to_string(secret).ok()?;
+        let escaped = &escaped[1..escaped.len() - 1];
+        let at = self.text.find(escaped).or_else(|| self.text.find(secret))?;
+        Some(self.starts.partition_point(|&start| start <= at))
+    }
 }
 
 /// The outcome of an audit.
@@ -157,6 +254,26 @@ pub(crate) fn audit(paths: &[PathBuf], known: &[String]) -> Result<AuditReport> 
     Ok(report)
 }
 
+/// Audit a file this program just wrote (a recorded, recovered or imported
+/// cassette): clean, or a runtime error (exit 3) that lists every hit — never
+/// a secret — and says what to do. `known` are the secrets redaction
+/// replaced, hunted by value too.
+pub(crate) fn check_written(path: &Path, known: &[String]) -> Result<()> {
+    let report = audit(&[path.to_owned()], known)?;
+    if report.hits.is_empty() {
+        return Ok(());
+    }
+    let hits: Vec<String> = report.hits.iter().map(|hit| format!("  {hit}")).collect();
+    Err(Error::runtime(format!(
+        "{file} was written but its audit found {count} in clear (a redaction bug):\n{hits}\n\
+         Do not share or commit {file}: delete it (and {file}.journal if it is there), or replace each value above with a [REDACTED …] marker \
+         and check with `dispatch-vcr audit {file}`. Please report the lines above (they hold no secret).",
+        file = path.display(),
+        count = plural(report.hits.len(), "secret"),
+        hits = hits.join("\n"),
+    )))
+}
+
 fn collect_files(path: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
     if !path.is_dir() {
         files.push(path.to_owned());
@@ -189,8 +306,37 @@ mod tests {
             let hits = scan_text(Path::new("c.json"), &format!("ok\nkey {secret}\n"), &[]);
             assert_eq!(hits.len(), 1);
             let line = hits[0].to_string();
-            assert_eq!(line, format!("c.json:2: openai-key ({})", fingerprint(secret)));
+            assert_eq!(line, format!("c.json:2: openai-key `sk-pro…` ({})", fingerprint(secret)));
             assert!(!line.contains(secret));
+        }
+
+        #[test]
+        fn a_json_hit_names_its_place_and_line() {
+            let text = "{\"interactions\": [{\"seq\": 2, \"request\": {\"url\": \"https://h/x\",\n \"headers\": [[\"x-api-key\", \"0123456789abcdef\"]]}}]}\n";
+            let hits = scan_text(Path::new("c.json"), text, &[]);
+            let expected = format!(
+                "c.json:2: interaction 2, request header x-api-key: opaque value `01234…` ({})",
+                fingerprint("0123456789abcdef")
+            );
+            assert_eq!(hits.iter().map(ToString::to_string).collect::<Vec<_>>(), [expected]);
+        }
+
+        #[test]
+        fn journal_lines_are_read_by_position() {
+            let line = r#"{"interaction": {"seq": 4, "request": {"url": "https://h/x?api_key=0123456789abcdef", "headers": []}}}"#;
+            let hits =
+                scan_text(Path::new("c.json.journal"), &format!("{{\"format\": \"j\"}}\n{line}\n"), &[]);
+            assert_eq!(
+                (hits[0].line, hits[0].place.as_str()),
+                (Some(2), "interaction 4, request url query api_key")
+            );
+        }
+
+        #[test]
+        fn a_hit_shows_at_most_a_third_of_the_secret() {
+            assert_eq!(prefix("0123456789abcdef0123"), "012345");
+            assert_eq!(prefix("hunter2!"), "hu");
+            assert_eq!(prefix("ab"), "");
         }
 
         #[test]
@@ -219,8 +365,25 @@ mod tests {
             let report = audit(&[dir.path().to_owned()], &[]).unwrap();
             assert_eq!(report.files, 2);
             assert_eq!(report.hits.len(), 1);
-            assert_eq!(report.hits[0].line, 2);
+            assert_eq!(report.hits[0].line, Some(2));
             assert_eq!(report.exit_code(), 1);
+        }
+
+        #[test]
+        fn a_written_file_with_a_secret_is_a_runtime_error_that_says_what_to_do() {
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("run.json");
+            std::fs::write(&file, "{\"note\": \"leaked-secret-1\"}\n").unwrap();
+            let err = check_written(&file, &["leaked-secret-1".into()]).unwrap_err();
+            assert_eq!(err.exit_code(), 3);
+            let message = err.message();
+            assert!(message.contains("run.json:1: known opaque `leake…`"), "{message}");
+            assert!(
+                message.contains("Do not share or commit") && !message.contains("leaked-secret-1"),
+                "{message}"
+            );
+            std::fs::write(&file, "{}\n").unwrap();
+            assert!(check_written(&file, &["leaked-secret-1".into()]).is_ok());
         }
 
         #[test]

@@ -27,20 +27,12 @@ pub fn save(path: &Path, cassette: &Cassette) -> Result<()> {
     write_atomically(path, to_json(cassette)?.as_bytes())
 }
 
-/// Save `cassette` to `path` atomically, then audit the file: token-shaped
-/// values and the `known` secrets must not be in it (exit 3 if they are).
+/// Save `cassette` to `path` atomically, then audit the file
+/// ([`crate::audit`]): a secret left in it, in a credential position, by
+/// shape or one of the `known` ones, is an error (exit 3) naming each.
 pub fn save_checked(path: &Path, cassette: &Cassette, known: &[String]) -> Result<()> {
     save(path, cassette)?;
-    let report = crate::audit::audit(&[path.to_owned()], known)?;
-    if report.hits.is_empty() {
-        return Ok(());
-    }
-    let hits: Vec<String> = report.hits.iter().map(ToString::to_string).collect();
-    Err(Error::runtime(format!(
-        "{} still holds secrets after redaction (a bug: please report it, and do not share the file):\n{}",
-        path.display(),
-        hits.join("\n")
-    )))
+    crate::audit::check_written(path, known)
 }
 
 fn write_pretty(value: &Value, indent: usize, out: &mut String) {

@@ -240,13 +240,24 @@ pub struct DiffArgs {
 
 /// `audit` options.
 #[derive(Debug, Args)]
-#[command(after_help = "Finds token-shaped values (JWTs, sk-…, sk-ant-…, sk-or-…, ghp_…, AKIA…) outside \
-    [REDACTED …] markers, and the secrets of --profiles stores. Prints file:line: kind (fingerprint) per hit, \
-    never the secret; a file named twice (leak.json and .) is read once. Fake keys that are meant to be there \
+#[command(
+    after_help = "Finds secrets left in clear, three ways. By position, in cassettes, journals and HAR \
+    files: any value that is not a [REDACTED sha256:…] marker or a placeholder (empty, short, `Bearer` alone, \
+    ${VAR}, <your key>) in a credential header (authorization, x-api-key, cookie, and headers named like \
+    *token*, *secret*, *api-key*, *auth*, *password*, *session* when the value looks like a secret), a body field \
+    at any depth (api_key, access_token, refresh_token, client_secret, password, id_token, secret, token…; JSON \
+    inside JSON strings, forms, multipart parts), a query parameter (api_key, key, token, access_token, auth, sig…) \
+    or a path segment that is a token (/bot<token>/), with chunked, base64 and SSE bodies joined first. By shape, \
+    anywhere: provider keys (sk-, sk-proj-, sk-ant-, sk-or-, AIza, ya29., xai-, gsk_, hf_, nvapi-, pplx-, r8_), \
+    JWTs, GitHub, GitLab, AWS, Slack and Stripe tokens. By value: the secrets of --profiles stores. Shapes and \
+    known secrets are also found base64-, percent- and \\u-encoded, and split across lines. \
+    Each finding prints FILE[:LINE]: [PLACE: ]KIND `PREFIX…` (FINGERPRINT) — at most six characters of a secret, \
+    never all of it; a file named twice (leak.json and .) is read once. Fake keys that are meant to be there \
     (test fixtures) are allowed by their fingerprint: --allow sha256:… or a file of them, one a line with \
-    # comments, given to --allow-file; allowed hits are counted, not listed. \
-    Exit status: 0 clean, 1 secrets found, 2 bad input.\n\n\
-    Example:\n  dispatch-vcr audit cassettes/ scenarios/ --allow-file audit-allow.txt")]
+    # comments, given to --allow-file; allowed findings are counted, not listed. Details: docs/cassette.md, \
+    \"What audit checks\". Exit status: 0 clean, 1 secrets found, 2 bad input.\n\n\
+    Example:\n  dispatch-vcr audit cassettes/ scenarios/ --allow-file audit-allow.txt"
+)]
 pub struct AuditArgs {
     /// Files or directories (searched recursively, skipping .git and target).
     #[arg(value_name = "PATH", required = true)]

@@ -157,8 +157,9 @@ impl Recorder {
     }
 
     /// Drain the queue, write the cassette atomically, remove the journal,
-    /// and audit the written file: a known secret or token found in it is a
-    /// runtime failure (exit 3). Exchanges tapped after this call are lost,
+    /// and audit the written file (`audit`): a secret left in it — in a
+    /// credential position, by shape, or one seen — is a runtime failure
+    /// (exit 3) naming each finding and what to do. Exchanges tapped after this call are lost,
     /// so stop the proxy first.
     pub async fn finish(self) -> Result<RecordSummary> {
         let Recorder { path, queue, worker } = self;

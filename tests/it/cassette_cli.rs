@@ -161,7 +161,7 @@ mod audit {
         let out = run(&[&"audit", &dir.path()]);
         assert_eq!(out.status.code(), Some(1));
         let expected = format!(
-            "{}:2: anthropic-key ({})",
+            "{}:2: anthropic-key `sk-ant…` ({})",
             dir.path().join("logs/run.log").display(),
             fingerprint(secret)
         );
@@ -205,8 +205,10 @@ mod audit {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-        let expected =
-            format!("leak.json:1: anthropic-key ({})\n1 secret found in 1 file", fingerprint(secret));
+        let expected = format!(
+            "leak.json:1: anthropic-key `sk-ant…` ({})\n1 secret found in 1 file",
+            fingerprint(secret)
+        );
         assert!(stdout(&out).starts_with(&expected), "{}", stdout(&out));
     }
 

@@ -1,6 +1,7 @@
 //! The integration tests, as one test binary (`cargo test --test it`; one
 //! topic: `cargo test --test it check::`). Each module is one topic:
 //!
+//! - [`audit`] — `audit` finds every secret planted in a cassette and a HAR file; the shipped files are clean.
 //! - [`ca_cli`] — `ca init | show | env` through the built binary.
 //! - [`cassette_cli`] — `cassette recover | audit | diff` and the loader's errors.
 //! - [`check`] — `check` end to end: the shipped catalogue, report formats, shards, exit codes.
@@ -42,6 +43,7 @@
 
 mod support;
 
+mod audit;
 mod ca_cli;
 mod cassette_cli;
 mod check;
