@@ -353,7 +353,7 @@ pub fn header_secrets<'a>(name: &str, value: &'a str) -> Vec<&'a str> {
     let secrets = match CREDENTIAL_HEADERS.iter().find(|(n, _)| *n == name) {
         Some((_, placement)) => placed_secrets(*placement, value),
         None if header_sounds_secret(&name) => {
-            Some(after_scheme(value)).filter(|v| secret_shaped(v)).into_iter().collect()
+            Some(after_scheme(value)).filter(|v| secret_shaped(v) || opaque_value(v)).into_iter().collect()
         }
         None => Vec::new(),
     };
@@ -361,12 +361,26 @@ pub fn header_secrets<'a>(name: &str, value: &'a str) -> Vec<&'a str> {
 }
 
 /// Whether header `name` (lower-case) sounds like it carries a credential.
+/// Rate-limit headers (`x-ratelimit-remaining-tokens`) count tokens; they hold none.
 pub fn header_sounds_secret(name: &str) -> bool {
-    SECRET_HEADER_WORDS.iter().any(|w| name.contains(w)) && !NOT_SECRET_HEADERS.contains(&name)
+    SECRET_HEADER_WORDS.iter().any(|w| name.contains(w))
+        && !NOT_SECRET_HEADERS.contains(&name)
+        && !name.contains("ratelimit")
+}
+
+/// A value that is data of no other kind — no placeholder, number, date or
+/// UUID (a session id) — so under a credential's name it is taken for one,
+/// however short or plain.
+fn opaque_value(value: &str) -> bool {
+    !is_placeholder(value)
+        && !value.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && !is_uuid(value)
+        && !is_date(value)
+        && !value.chars().any(char::is_whitespace)
 }
 
 /// Where a [`Placement`] puts the secrets of a header value.
-fn placed_secrets(placement: Placement, value: &str) -> Vec<&str> {
+pub fn placed_secrets(placement: Placement, value: &str) -> Vec<&str> {
     fn pair_value(pair: &str) -> Option<&str> {
         pair.split_once('=').map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
     }
@@ -378,8 +392,12 @@ fn placed_secrets(placement: Placement, value: &str) -> Vec<&str> {
     }
 }
 
-/// `Bearer abc` → `abc`; a value without a scheme is all secret.
+/// `Bearer abc` → `abc`; a value without a scheme is all secret, and so is
+/// a redaction marker (its space is no scheme's).
 pub fn after_scheme(value: &str) -> &str {
+    if value.trim_start().starts_with("[REDACTED") {
+        return value.trim();
+    }
     match value.trim().split_once(' ') {
         Some((_, rest)) => rest.trim_start(),
         None => value.trim(),

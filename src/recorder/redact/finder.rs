@@ -21,7 +21,8 @@ use std::sync::LazyLock;
 
 use regex::bytes::Regex;
 
-use super::fields::{after_scheme, field_secret, header_placement, header_secrets, is_redacted};
+use super::fields::{after_scheme, field_secret, header_secrets, is_redacted};
+use crate::credential::tokens::path_secrets;
 use crate::exchange::content::percent_decode;
 
 /// A secret found at `range` of the bytes searched.
@@ -72,13 +73,6 @@ static MULTIPART_PART: LazyLock<Regex> = LazyLock::new(|| {
 /// `Name: value`: a header line quoted in text.
 static HEADER_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?m)^[ \t]*([A-Za-z0-9\-]{2,64})[ \t]*:[ \t]*([^\r\n]+)").expect("valid pattern")
-});
-
-/// A URL path segment that is a credential: a Telegram-style bot token, or a
-/// long run of letters and digits after at most four lower-case letters.
-static PATH_TOKEN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:bot([0-9]{5,12}:[A-Za-z0-9_\-]{30,})|[a-z]{0,4}([A-Za-z0-9]{32,}))$")
-        .expect("valid pattern")
 });
 
 /// Every secret `bytes` holds by position, in no particular order (they may overlap).
@@ -136,38 +130,27 @@ fn header_lines(bytes: &[u8], found: &mut Vec<Found>) {
     for caps in HEADER_LINE.captures_iter(bytes) {
         let (Some(name), Some(value)) = (caps.get(1), caps.get(2)) else { continue };
         let name = String::from_utf8_lossy(name.as_bytes()).to_ascii_lowercase();
-        let Some(placement) = header_placement(&name) else { continue };
         let Ok(text) = std::str::from_utf8(value.as_bytes()) else { continue };
-        for secret in header_secrets(placement, text.trim_end()) {
+        let Some((_, secrets)) = header_secrets(&name, text.trim_end()) else { continue };
+        for secret in secrets {
             let at = value.start() + (secret.as_ptr() as usize - text.as_ptr() as usize);
             found.push(Found { range: at..at + secret.len(), secret: secret.to_owned(), url: false });
         }
     }
 }
 
-/// Path segments of a URL (before `?`) that are credentials.
+/// Path segments of a URL (before `?`) that are credentials ([`path_secrets`]).
 fn path_tokens(bytes: &[u8], found: &mut Vec<Found>) {
     let end = memchr::memchr2(b'?', b'#', bytes).unwrap_or(bytes.len());
     let path_start = match memchr::memmem::find(&bytes[..end], b"://") {
         Some(scheme) => memchr::memchr(b'/', &bytes[scheme + 3..end]).map_or(end, |at| scheme + 3 + at),
         None => 0,
     };
-    let mut start = path_start;
-    for segment in bytes[path_start..end].split(|b| *b == b'/') {
-        if let Some(caps) = PATH_TOKEN.captures(segment)
-            && let Some(token) = caps.get(1).or_else(|| caps.get(2))
-            && has_letters_and_digits(token.as_bytes())
-        {
-            let secret = String::from_utf8_lossy(token.as_bytes()).into_owned();
-            found.push(Found { range: start + token.start()..start + token.end(), secret, url: true });
-        }
-        start += segment.len() + 1;
+    let Ok(path) = std::str::from_utf8(&bytes[path_start..end]) else { return };
+    for secret in path_secrets(path) {
+        let at = path_start + (secret.as_ptr() as usize - path.as_ptr() as usize);
+        found.push(Found { range: at..at + secret.len(), secret: secret.to_owned(), url: true });
     }
-}
-
-fn has_letters_and_digits(bytes: &[u8]) -> bool {
-    bytes.iter().filter(|b| b.is_ascii_digit()).count() >= 2
-        && bytes.iter().filter(|b| b.is_ascii_alphabetic()).count() >= 2
 }
 
 /// Record the secret of field `name` holding `decoded` (written as `raw` at
@@ -232,8 +215,11 @@ mod tests {
 
     #[test]
     fn quoted_header_lines() {
-        let log = "sent\nAuthorization: Bearer opaque-xyz\nx-custom-secret: s3\n";
-        assert_eq!(secrets(TextKind::Plain, log), [pair("opaque-xyz", "opaque-xyz"), pair("s3", "s3")]);
+        let log = "sent\nAuthorization: Bearer opaque-xyz\nx-custom-secret: s3cr3t-1\nx-ratelimit-remaining-tokens: 150000\n";
+        assert_eq!(
+            secrets(TextKind::Plain, log),
+            [pair("opaque-xyz", "opaque-xyz"), pair("s3cr3t-1", "s3cr3t-1")]
+        );
     }
 
     #[test]

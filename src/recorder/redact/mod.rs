@@ -33,9 +33,7 @@ use std::ops::Range;
 use base64::Engine as _;
 use serde_json::Value;
 
-use self::fields::{
-    field_secret, header_placement, header_secrets, is_redacted, replace_pair_values, url_marker,
-};
+use self::fields::{field_secret, header_secrets, is_redacted, replace_pair_values, url_marker};
 use self::finder::TextKind;
 use self::texts::{Text, for_each_text};
 use crate::cassette::model::{Body, BodyContent, Cassette, CredentialFacts, Headers, Interaction};
@@ -272,12 +270,8 @@ impl Redactor {
 
     fn redact_headers(&mut self, headers: &mut Headers) {
         for (name, value) in headers.iter_mut() {
-            let Some(placement) = header_placement(name) else { continue };
-            let secrets: Vec<String> =
-                header_secrets(placement, value).into_iter().map(str::to_owned).collect();
-            if secrets.is_empty() {
-                continue;
-            }
+            let Some((placement, secrets)) = header_secrets(name, value) else { continue };
+            let secrets: Vec<String> = secrets.into_iter().map(str::to_owned).collect();
             if let Some(password) = basic_password(value) {
                 self.learn(&password);
             }

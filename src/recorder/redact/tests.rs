@@ -21,13 +21,8 @@ mod pure {
     use super::*;
 
     #[test]
-    fn field_names_are_normalised() {
-        assert!(is_field("Refresh-Token", "refreshtoken"));
-        assert!(!is_field("Refresh-Tokens", "refreshtoken"));
-        assert_eq!(secret_field_rule("Refresh-Token"), Some(FieldRule::Always));
-        assert_eq!(secret_field_rule("a_very_long_field_name_that_is_no_secret"), None);
-        // Non-ASCII names take the general path: the Kelvin sign lower-cases to `k`.
-        assert_eq!(secret_field_rule("\u{212a}ey"), Some(FieldRule::IfSecretShaped));
+    fn fields_that_always_hold_a_secret_give_up_any_value() {
+        // Shorter than what audit reports: redaction takes whatever is there.
         assert_eq!(field_secret("refreshToken", "r"), Some("r"));
         assert_eq!(field_secret("client_secret", "abc"), Some("abc"));
     }
@@ -51,10 +46,14 @@ mod pure {
 
     #[test]
     fn header_secret_positions() {
-        assert_eq!(header_secrets(Placement::AfterScheme, "Bearer sk-1"), ["sk-1"]);
-        assert_eq!(header_secrets(Placement::AfterScheme, "sk-1"), ["sk-1"]);
-        assert_eq!(header_secrets(Placement::Cookies, "a=1; b=2; c="), ["1", "2"]);
-        assert_eq!(header_secrets(Placement::SetCookie, "sid=xyz; Path=/; HttpOnly"), ["xyz"]);
+        let secrets = |name, value| header_secrets(name, value).map(|(_, s)| s).unwrap_or_default();
+        assert_eq!(secrets("authorization", "Bearer sk-1"), ["sk-1"]);
+        assert_eq!(secrets("authorization", "sk-1"), ["sk-1"]);
+        assert_eq!(secrets("cookie", "a=1; b=2; c="), ["1", "2"]);
+        assert_eq!(secrets("set-cookie", "sid=xyz; Path=/; HttpOnly"), ["xyz"]);
+        let custom = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+        assert_eq!(secrets("x-custom-secret", custom), [custom]);
+        assert!(secrets("x-ratelimit-remaining-tokens", "150000").is_empty());
     }
 
     #[test]
