@@ -61,9 +61,10 @@ impl Reference for OpenClaw {
         };
         for (fingerprint, facts) in inputs.credential_facts(&self.catalog) {
             let provider = facts.profile.as_deref().and_then(|p| self.provider_of(p));
-            bindings.insert(fingerprint, Binding { kind: facts.kind, profile: facts.profile, provider });
+            let binding = Binding { kind: facts.kind, profile: facts.profile, provider, store: facts.store };
+            bindings.insert(fingerprint, binding);
         }
-        Ok(Planned { expected, bindings })
+        Ok(Planned { expected, bindings, unmodelled: None })
     }
 
     fn is_dispatch(&self, endpoint: &Endpoint) -> bool {
@@ -83,6 +84,7 @@ fn bind_plan(bindings: &mut Bindings, plan: &DispatchPlan) {
             kind: credential.kind.clone(),
             profile: Some(credential.profile.clone()),
             provider: Some(plan.auth_provider.clone()),
+            store: credential.store.clone(),
         };
         bindings.insert(credential.fingerprint.clone(), binding);
     }
@@ -104,8 +106,9 @@ pub fn expected_dispatch(plan: &DispatchPlan) -> Result<ExpectedDispatch> {
             None => Bearer::Absent,
         },
         profile: credential.map(|c| c.profile.clone()),
+        store: credential.and_then(|c| c.store.clone()),
         fingerprint: credential.map(|c| c.fingerprint.clone()),
-        account: plan.account.as_ref().map(|a| a.fingerprint.clone()),
+        headers: plan.headers.iter().filter(|h| h.is_rule()).cloned().collect(),
         model: Some(plan.model.clone()),
     })
 }
@@ -114,6 +117,7 @@ pub fn expected_dispatch(plan: &DispatchPlan) -> Result<ExpectedDispatch> {
 mod tests {
     use super::*;
     use crate::credential;
+    use crate::dispatch::catalog::Expect;
     use serde_json::json;
 
     fn scenario(inputs: serde_json::Value) -> Scenario {
@@ -155,7 +159,10 @@ mod tests {
         };
         assert_eq!(step.bearer, bearer);
         assert_eq!(step.profile.as_deref(), Some("openai-codex:u@example.com"));
-        assert_eq!(step.account, Some(credential::fingerprint("acct-1")));
+        let account = step.headers.iter().find(|h| h.name == "chatgpt-account-id").unwrap();
+        assert_eq!(account.expect, Expect::Fingerprint(credential::fingerprint("acct-1")));
+        assert!(account.why.as_deref().unwrap().contains("bound login"));
+        assert_eq!(step.store.as_deref(), Some("main"));
         assert_eq!(step.model.as_deref(), Some("gpt-5.5-pro"));
     }
 

@@ -73,6 +73,11 @@ pub struct PlannedCredential {
     /// The agent whose store it was inherited from (`main`), when inherited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inherited_from: Option<String>,
+    /// The agent whose store holds the bound entry (`kate`, `main`), for a
+    /// profile: the same id may be in an agent's store and in main's with
+    /// different secrets, and the recording must show this one's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
     /// Stored type: `oauth`, `token`, `api_key`.
     #[serde(rename = "type")]
     pub stored_type: CredentialType,

@@ -295,6 +295,7 @@ fn planned_credential(chosen: &Chosen, api: &Api, hosts: &[String]) -> Result<Pl
         source: chosen.source,
         migrated_from: chosen.migrated_from.clone(),
         inherited_from: chosen.inherited.then(|| crate::dispatch::inputs::MAIN_AGENT.to_owned()),
+        store: chosen.store.clone(),
         stored_type: chosen.ty,
         kind: chosen.kind.to_owned(),
         header: rule.header.clone(),
