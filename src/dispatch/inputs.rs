@@ -154,9 +154,9 @@ impl DispatchInputs {
     }
 
     /// What each credential of these inputs is, by fingerprint: the profiles
-    /// of every store, each with the store that holds it (the agent's own
-    /// first, then main's, then other agents'; so main's entry under an id the
-    /// agent also holds is known as main's), with their account as a
+    /// of every store, each with the store that holds it when there are
+    /// several (the agent's own first, then main's, then other agents'; so
+    /// main's entry under an id the agent also holds is known as main's), with their account as a
     /// fingerprint; the providers' env keys (`env:VAR`) and config keys
     /// (`config:models.providers.<id>.apiKey`). Profile ids are given as the
     /// plan names them at the planned version (after the version band's
@@ -168,14 +168,21 @@ impl DispatchInputs {
             let kind = credential::classify(secret).to_owned();
             let account = account.as_deref().map(credential::fingerprint);
             let store = store.map(str::to_owned);
-            (credential::fingerprint(secret), CredentialFacts { kind, profile: Some(profile), account, store })
+            (
+                credential::fingerprint(secret),
+                CredentialFacts { kind, profile: Some(profile), account, store },
+            )
         };
         let mut facts = BTreeMap::new();
-        for (store, profiles) in self.stores() {
+        let stores = self.stores();
+        // A store is named only where two may hold the same id, as `record --profiles` names them.
+        let several = stores.iter().filter(|(_, s)| !s.profiles.is_empty()).count() > 1;
+        for (store, profiles) in stores {
             for (id, cred) in &profiles.profiles {
                 if let Some(secret) = &cred.secret {
                     let id = super::plan::rename_profile_id(id, &renames);
-                    let (fingerprint, facts_of) = fact(secret, id, cred.account(), Some(store));
+                    let (fingerprint, facts_of) =
+                        fact(secret, id, cred.account(), Some(store).filter(|_| several));
                     facts.entry(fingerprint).or_insert(facts_of);
                 }
             }

@@ -284,7 +284,11 @@ impl CellOutcome {
 
     /// The matrix symbol: the verdict's, but `◐` for a pass that judged only what the scenario pins.
     pub fn symbol(&self) -> &'static str {
-        if self.verdict == Verdict::Pass && self.is_partly_judged() { PARTLY_JUDGED } else { self.verdict.symbol() }
+        if self.verdict == Verdict::Pass && self.is_partly_judged() {
+            PARTLY_JUDGED
+        } else {
+            self.verdict.symbol()
+        }
     }
 
     /// `the replay missed 2 requests`, when it missed any.

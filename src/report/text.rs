@@ -237,7 +237,8 @@ fn explain(out: &mut String, scenario: &ScenarioOutcome, cell: &CellOutcome, pai
 fn details(out: &mut String, cell: &CellOutcome, paint: Paint) {
     if cell.is_partly_judged() {
         let why = cell.not_judged_why().unwrap_or_default();
-        let _ = writeln!(out, "  {} not judged: {} — {why}", super::PARTLY_JUDGED, cell.not_judged().join(", "));
+        let _ =
+            writeln!(out, "  {} not judged: {} — {why}", super::PARTLY_JUDGED, cell.not_judged().join(", "));
     }
     for line in &cell.dispatcher_log {
         let _ = writeln!(out, "  {line}");

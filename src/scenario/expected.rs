@@ -166,7 +166,11 @@ fn disagreements(pinned: &Expect, plan: &ExpectedDispatch, expected: &ExpectedDi
     for pin in pinned.header_rules() {
         let planned = plan.headers.iter().find(|h| h.key() == pin.key() && h.expect != pin.expect);
         if let Some(planned) = planned {
-            failures.push(failure(Invariant::Headers, head_diff::rule_line(&pin), head_diff::rule_line(planned)));
+            failures.push(failure(
+                Invariant::Headers,
+                head_diff::rule_line(&pin),
+                head_diff::rule_line(planned),
+            ));
         }
     }
     failures
@@ -281,7 +285,11 @@ mod tests {
         let absent = pinned(serde_json::json!({"headers": {"chatgpt-account-id": false}}));
         let failures = resolve(&absent, Expected::Dispatch(vec![plan()])).1;
         assert_eq!(failures[0].invariant, Invariant::Headers);
-        assert!(failures[0].message.contains("pins headers (no chatgpt-account-id)"), "{}", failures[0].message);
+        assert!(
+            failures[0].message.contains("pins headers (no chatgpt-account-id)"),
+            "{}",
+            failures[0].message
+        );
     }
 
     #[test]

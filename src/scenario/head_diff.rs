@@ -51,7 +51,11 @@ pub fn actual_against(obs: &Observation, rules: &[HeaderExpect]) -> String {
     lines.extend(obs.credentials.iter().map(credential_line));
     for rule in rules {
         let value = obs.header(&rule.name);
-        lines.push(if rule.holds(value.as_deref()) { rule_line(rule) } else { sent_line(rule, value.as_deref()) });
+        lines.push(if rule.holds(value.as_deref()) {
+            rule_line(rule)
+        } else {
+            sent_line(rule, value.as_deref())
+        });
     }
     if let Some(model) = &obs.model {
         lines.push(format!("body.model: {model}"));
@@ -77,7 +81,8 @@ pub fn over_tls(obs: &Observation) -> String {
 
 /// `authorization: Bearer <jwt sha256:… openai-codex:u>`
 pub fn credential_line(c: &SeenCredential) -> String {
-    let owner = c.profile.as_deref().map_or_else(|| "unbound".to_owned(), |p| bound_profile(p, c.store.as_deref()));
+    let owner =
+        c.profile.as_deref().map_or_else(|| "unbound".to_owned(), |p| bound_profile(p, c.store.as_deref()));
     let what = credential_words(&c.kind, Some(&c.fingerprint), Some(&owner));
     format!("{}: {}{what}", c.header, scheme_prefix(c.scheme.as_deref()))
 }

@@ -47,10 +47,16 @@ fn skipped(invariant: Invariant, note: &str) -> InvariantOutcome {
 /// `endpoint`, `bearer`, `profile`, `headers`, `model` when a dispatch is planned.
 fn judge_dispatches(steps: &[ExpectedDispatch], dispatches: &[&Observation]) -> Vec<InvariantOutcome> {
     let Some(primary) = steps.first() else {
-        return [Invariant::Endpoint, Invariant::Bearer, Invariant::Profile, Invariant::Headers, Invariant::Model]
-            .into_iter()
-            .map(|i| skipped(i, "the plan has no step"))
-            .collect();
+        return [
+            Invariant::Endpoint,
+            Invariant::Bearer,
+            Invariant::Profile,
+            Invariant::Headers,
+            Invariant::Model,
+        ]
+        .into_iter()
+        .map(|i| skipped(i, "the plan has no step"))
+        .collect();
     };
     if dispatches.is_empty() {
         let head = head_diff::expected(primary);
@@ -88,7 +94,9 @@ fn judge_dispatches(steps: &[ExpectedDispatch], dispatches: &[&Observation]) -> 
             pairs
                 .iter()
                 .flat_map(|(step, obs)| {
-                    judge_headers(step, obs).into_iter().map(|j| j.into_failure(Invariant::Headers, step, obs))
+                    judge_headers(step, obs)
+                        .into_iter()
+                        .map(|j| j.into_failure(Invariant::Headers, step, obs))
                 })
                 .collect(),
         ),
@@ -547,8 +555,15 @@ mod tests {
         other.headers = vec![("chatgpt-account-id".into(), "acct-other".into())];
         let out = run(&Expected::Dispatch(vec![plan()]), &[other.clone()]);
         let f = failure(&out, Invariant::Headers);
-        assert!(f.message.starts_with("header chatgpt-account-id has another value: the login's account"), "{}", f.message);
-        assert_eq!(f.actual, format!("chatgpt-account-id: <{}>", crate::credential::fingerprint("acct-other")));
+        assert!(
+            f.message.starts_with("header chatgpt-account-id has another value: the login's account"),
+            "{}",
+            f.message
+        );
+        assert_eq!(
+            f.actual,
+            format!("chatgpt-account-id: <{}>", crate::credential::fingerprint("acct-other"))
+        );
         assert!(f.diff.contains(&format!("+{}", f.actual)), "{}", f.diff);
         assert_eq!(status(&out, Invariant::Profile), Status::Pass);
         other.headers.clear();
@@ -563,7 +578,11 @@ mod tests {
         step.headers = vec![
             HeaderExpect::rule("x-api-key", Expect::Present(false), "bearer only"),
             HeaderExpect::rule("anthropic-beta", Expect::Has("oauth-2025-04-20".into()), "oauth needs it"),
-            HeaderExpect::rule("anthropic-beta", Expect::Lacks("context-1m-2025-08-07".into()), "1m breaks oauth"),
+            HeaderExpect::rule(
+                "anthropic-beta",
+                Expect::Lacks("context-1m-2025-08-07".into()),
+                "1m breaks oauth",
+            ),
         ];
         let mut o = obs(CHATGPT, vec![jwt_of("openai-codex:u", "openai-codex")]);
         o.headers = vec![("anthropic-beta".into(), "claude-code-20250219, context-1m-2025-08-07".into())];
@@ -577,10 +596,16 @@ mod tests {
                 "header anthropic-beta lists context-1m-2025-08-07, which must not be sent: 1m breaks oauth"
             ]
         );
-        o.headers = vec![("anthropic-beta".into(), "oauth-2025-04-20".into()), ("X-Api-Key".into(), "[REDACTED sha256:0123456789ab]".into())];
+        o.headers = vec![
+            ("anthropic-beta".into(), "oauth-2025-04-20".into()),
+            ("X-Api-Key".into(), "[REDACTED sha256:0123456789ab]".into()),
+        ];
         let f = failure(&run(&Expected::Dispatch(vec![step]), &[o]), Invariant::Headers);
         assert_eq!(f.message, "header x-api-key was sent, which must not be: bearer only");
-        assert_eq!((f.expected.as_str(), f.actual.as_str()), ("(no x-api-key)", "x-api-key: <sha256:0123456789ab>"));
+        assert_eq!(
+            (f.expected.as_str(), f.actual.as_str()),
+            ("(no x-api-key)", "x-api-key: <sha256:0123456789ab>")
+        );
     }
 
     #[test]
@@ -594,7 +619,10 @@ mod tests {
             "the credential of agent main's openai-codex:u was sent instead of agent kate's openai-codex:u's: \
              both stores hold openai-codex:u, with different secrets"
         );
-        assert_eq!((f.expected.as_str(), f.actual.as_str()), ("agent kate's openai-codex:u", "agent main's openai-codex:u"));
+        assert_eq!(
+            (f.expected.as_str(), f.actual.as_str()),
+            ("agent kate's openai-codex:u", "agent main's openai-codex:u")
+        );
     }
 
     #[test]

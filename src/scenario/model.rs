@@ -169,7 +169,9 @@ impl Expect {
         let why = |name: &str| format!("pinned by the scenario's expect.headers[{name:?}]");
         self.headers
             .iter()
-            .flat_map(|(name, pin)| pin.0.iter().map(|e| HeaderExpect::rule(name.clone(), e.clone(), why(name))))
+            .flat_map(|(name, pin)| {
+                pin.0.iter().map(|e| HeaderExpect::rule(name.clone(), e.clone(), why(name)))
+            })
             .collect()
     }
 
@@ -199,7 +201,9 @@ fn header_pins<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<St
     for (name, value) in raw {
         let pin = header_pin(&value).map_err(|e| de::Error::custom(format!("headers.{name}: {e}")))?;
         if pins.insert(name.to_ascii_lowercase(), pin).is_some() {
-            return Err(de::Error::custom(format!("headers.{name}: pinned twice (names are case-insensitive)")));
+            return Err(de::Error::custom(format!(
+                "headers.{name}: pinned twice (names are case-insensitive)"
+            )));
         }
     }
     Ok(pins)
@@ -228,7 +232,9 @@ fn header_pin(value: &Value) -> Result<HeaderPin, String> {
     match key.as_str() {
         "equals" => one(HeaderValueExpect::Equals(Value::String(text()?))),
         "contains" => one(HeaderValueExpect::Contains(text()?)),
-        "fingerprint" if crate::credential::is_fingerprint(&text()?) => one(HeaderValueExpect::Fingerprint(text()?)),
+        "fingerprint" if crate::credential::is_fingerprint(&text()?) => {
+            one(HeaderValueExpect::Fingerprint(text()?))
+        }
         "fingerprint" => Err("fingerprint: expected sha256: and 12 hex digits".to_owned()),
         "has" => Ok(HeaderPin(elements()?.into_iter().map(HeaderValueExpect::Has).collect())),
         "lacks" => Ok(HeaderPin(elements()?.into_iter().map(HeaderValueExpect::Lacks).collect())),
@@ -238,7 +244,8 @@ fn header_pin(value: &Value) -> Result<HeaderPin, String> {
 
 fn header_pins_schema(_: &mut SchemaGenerator) -> Schema {
     let text = json!({"type": "string"});
-    let elements = json!({"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]});
+    let elements =
+        json!({"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]});
     let only = |key: &str, value: &Value| json!({"type": "object", "properties": {key: value}, "required": [key], "additionalProperties": false});
     json_schema!({
         "type": "object",

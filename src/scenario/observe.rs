@@ -55,8 +55,12 @@ impl Observation {
     /// The value of header `name` (or query parameter `?name`); a header sent
     /// more than once is one comma list, as HTTP reads it.
     pub fn header(&self, name: &str) -> Option<String> {
-        let values: Vec<&str> =
-            self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect();
+        let values: Vec<&str> = self
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect();
         (!values.is_empty()).then(|| values.join(","))
     }
 }
@@ -345,8 +349,12 @@ mod tests {
     fn redacted_bearer_is_bound_through_meta_credentials() {
         let fp = credential::fingerprint("token");
         let mut meta = Meta::default();
-        let facts =
-            CredentialFacts { kind: "jwt".into(), profile: Some("openai-codex:u".into()), account: None, store: None };
+        let facts = CredentialFacts {
+            kind: "jwt".into(),
+            profile: Some("openai-codex:u".into()),
+            account: None,
+            store: None,
+        };
         meta.credentials.insert(fp.clone(), facts);
         let mut bindings = Bindings::default();
         bindings.add_meta(&meta);
@@ -416,8 +424,10 @@ mod tests {
     fn a_recording_that_knows_only_the_kind_leaves_the_profile_to_the_next_source() {
         let fp = credential::fingerprint("sk-proj-key");
         let mut meta = Meta::default();
-        meta.credentials
-            .insert(fp.clone(), CredentialFacts { kind: "openai-key".into(), profile: None, account: None, store: None });
+        meta.credentials.insert(
+            fp.clone(),
+            CredentialFacts { kind: "openai-key".into(), profile: None, account: None, store: None },
+        );
         let fixture = Binding {
             kind: "openai-key".into(),
             profile: Some("env:OPENAI_API_KEY".into()),

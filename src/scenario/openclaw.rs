@@ -58,7 +58,8 @@ impl Reference for OpenClaw {
                     Fallback::Error(_) => None,
                 });
                 let steps = std::iter::once(&plan).chain(fallbacks).map(|p| {
-                    expected_dispatch(p).map(|step| ExpectedDispatch { store: store(step.store.clone()), ..step })
+                    expected_dispatch(p)
+                        .map(|step| ExpectedDispatch { store: store(step.store.clone()), ..step })
                 });
                 Expected::Dispatch(steps.collect::<Result<_>>()?)
             }
@@ -66,7 +67,8 @@ impl Reference for OpenClaw {
         };
         for (fingerprint, facts) in inputs.credential_facts(&self.catalog) {
             let provider = facts.profile.as_deref().and_then(|p| self.provider_of(p));
-            let binding = Binding { kind: facts.kind, profile: facts.profile, provider, store: store(facts.store) };
+            let binding =
+                Binding { kind: facts.kind, profile: facts.profile, provider, store: store(facts.store) };
             bindings.insert(fingerprint, binding);
         }
         Ok(Planned { expected, bindings, unmodelled: None })

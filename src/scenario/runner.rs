@@ -15,7 +15,9 @@ use super::observe::{self, Bindings, SeenCredential};
 use crate::cassette::Cassette;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-use crate::report::{CellOutcome, Invariant, InvariantOutcome, Report, ScenarioOutcome, ShardInfo, Status, Verdict};
+use crate::report::{
+    CellOutcome, Invariant, InvariantOutcome, Report, ScenarioOutcome, ShardInfo, Status, Verdict,
+};
 use crate::version::Version;
 
 /// A reference dispatcher as the checks see it: a plan for a scenario at a
@@ -95,7 +97,9 @@ pub fn check_cell(
 /// Every invariant `pinned` does not name, but `tls` (which needs no model),
 /// becomes not judged: nobody knows what is right for it. Never a pass.
 fn not_judged(outcomes: &mut [InvariantOutcome], pinned: &[Invariant], why: &str) {
-    for outcome in outcomes.iter_mut().filter(|o| o.invariant != Invariant::Tls && !pinned.contains(&o.invariant)) {
+    for outcome in
+        outcomes.iter_mut().filter(|o| o.invariant != Invariant::Tls && !pinned.contains(&o.invariant))
+    {
         *outcome = InvariantOutcome {
             invariant: outcome.invariant,
             status: Status::NotJudged,

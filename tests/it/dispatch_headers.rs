@@ -17,7 +17,9 @@ use crate::support::*;
 /// with `--profiles` for each of `stores`; the cassette as JSON.
 async fn record_curl(upstream: &TestUpstream, dir: &Path, name: &str, stores: &[&Path], curl: &str) -> Value {
     let out = dir.join(format!("{name}.json"));
-    let script = format!(r#"curl -sS -o /dev/null --fail-with-body --proxy "$HTTPS_PROXY" --cacert "$NODE_EXTRA_CA_CERTS" {curl}"#);
+    let script = format!(
+        r#"curl -sS -o /dev/null --fail-with-body --proxy "$HTTPS_PROXY" --cacert "$NODE_EXTRA_CA_CERTS" {curl}"#
+    );
     let stores: Vec<String> = stores.iter().map(|p| p.display().to_string()).collect();
     let mut extra: Vec<&str> = stores.iter().flat_map(|s| ["--profiles", s.as_str()]).collect();
     extra.extend(["--", "sh", "-c", &script]);
@@ -57,10 +59,19 @@ async fn a_missing_required_header_and_a_forbidden_beta_flag_fail_headers() {
     let token = unique("sk-ant-oat01-");
     let scenario = setup_token_scenario(&token);
     let sent = |beta: &str| {
-        format!("{MESSAGES} -H 'authorization: Bearer {token}' -H 'anthropic-version: 2023-06-01' {beta} {BODY}")
+        format!(
+            "{MESSAGES} -H 'authorization: Bearer {token}' -H 'anthropic-version: 2023-06-01' {beta} {BODY}"
+        )
     };
 
-    record_curl(&upstream, dir.path(), "good", &[], &sent("-H 'anthropic-beta: claude-code-20250219,oauth-2025-04-20'")).await;
+    record_curl(
+        &upstream,
+        dir.path(),
+        "good",
+        &[],
+        &sent("-H 'anthropic-beta: claude-code-20250219,oauth-2025-04-20'"),
+    )
+    .await;
     let (code, text) = check(dir.path(), scenario.clone(), "2026.2.17", "good");
     assert_eq!(code, 0, "{text}");
 
@@ -114,7 +125,8 @@ async fn the_users_configured_header_is_required_the_models_over_the_providers()
     let (code, text) = check(dir.path(), scenario.clone(), "2026.9.6", "both");
     assert_eq!(code, 0, "{text}");
 
-    record_curl(&upstream, dir.path(), "provider-level", &[], &sent("-H 'x-team: blue' -H 'x-tenant: acme'")).await;
+    record_curl(&upstream, dir.path(), "provider-level", &[], &sent("-H 'x-team: blue' -H 'x-tenant: acme'"))
+        .await;
     let (code, text) = check(dir.path(), scenario.clone(), "2026.9.6", "provider-level");
     assert_eq!(code, 1, "{text}");
     assert!(
@@ -123,13 +135,18 @@ async fn the_users_configured_header_is_required_the_models_over_the_providers()
         ),
         "{text}"
     );
-    assert!(text.contains("expected: x-tenant: acme-eu") && text.contains("actual:   x-tenant: acme"), "{text}");
+    assert!(
+        text.contains("expected: x-tenant: acme-eu") && text.contains("actual:   x-tenant: acme"),
+        "{text}"
+    );
 
     record_curl(&upstream, dir.path(), "no-team", &[], &sent("-H 'x-tenant: acme-eu'")).await;
     let (code, text) = check(dir.path(), scenario, "2026.9.6", "no-team");
     assert_eq!(code, 1, "{text}");
     assert!(
-        text.contains("✗ headers: header x-team is missing: models.providers.gw.headers: the user's configured header"),
+        text.contains(
+            "✗ headers: header x-team is missing: models.providers.gw.headers: the user's configured header"
+        ),
         "{text}"
     );
 }

@@ -371,7 +371,8 @@ impl<'a> Context<'a> {
         let target = route::Target::find(self, &auth_provider).map_err(|m| with_auth(trace.fail(m)))?;
         let choice = credentials::choose(self, &target, &mut trace).map_err(with_auth)?;
         let chosen = choice.chosen;
-        let wire = route::plan_wire(self, &target, &model.model, chosen.as_ref(), &mut trace).map_err(with_auth)?;
+        let wire =
+            route::plan_wire(self, &target, &model.model, chosen.as_ref(), &mut trace).map_err(with_auth)?;
         Ok(Resolution {
             plan: DispatchPlan {
                 dispatcher: self.catalog.dispatcher.clone(),

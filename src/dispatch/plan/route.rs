@@ -149,7 +149,10 @@ fn websocket_url(url: &str) -> String {
 /// Headers of all `lists` in order, leaving out rules that do not hold at
 /// `version`; a later header replaces an earlier one with the same
 /// [`HeaderExpect::key`].
-fn merge_headers<'h>(lists: impl IntoIterator<Item = &'h HeaderExpect>, version: &Version) -> Vec<HeaderExpect> {
+fn merge_headers<'h>(
+    lists: impl IntoIterator<Item = &'h HeaderExpect>,
+    version: &Version,
+) -> Vec<HeaderExpect> {
     let mut out: Vec<HeaderExpect> = Vec::new();
     for header in lists.into_iter().filter(|h| h.versions.as_ref().is_none_or(|r| r.contains(version))) {
         match out.iter_mut().find(|h| h.key() == header.key()) {
@@ -172,9 +175,10 @@ fn config_headers(
 ) -> (Vec<HeaderExpect>, Vec<(String, String)>) {
     let id = &target.id;
     let provider = target.config.map(|c| (&c.headers, format!("models.providers.{id}.headers")));
-    let model_level = target.config.and_then(|c| c.model_headers(model)).map(|h| {
-        (h, format!("models.providers.{id}.models[{model}].headers, over the provider's"))
-    });
+    let model_level = target
+        .config
+        .and_then(|c| c.model_headers(model))
+        .map(|h| (h, format!("models.providers.{id}.models[{model}].headers, over the provider's")));
     let mut expects = Vec::new();
     let mut secrets = Vec::new();
     for (headers, from) in provider.into_iter().chain(model_level) {
@@ -378,7 +382,8 @@ mod tests {
     #[test]
     fn elements_of_a_list_stand_side_by_side_and_rules_keep_to_their_versions() {
         let has = HeaderExpect::rule("anthropic-beta", Expect::Has("oauth-2025-04-20".into()), "oauth");
-        let mut lacks = HeaderExpect::rule("anthropic-beta", Expect::Lacks("context-1m-2025-08-07".into()), "1m");
+        let mut lacks =
+            HeaderExpect::rule("anthropic-beta", Expect::Lacks("context-1m-2025-08-07".into()), "1m");
         lacks.versions = Some("<2026.3.13".parse().unwrap());
         let early = merge_headers([has.clone(), lacks.clone()].iter(), &"2026.2.17".parse().unwrap());
         assert_eq!(early, vec![has.clone(), lacks.clone()]);
