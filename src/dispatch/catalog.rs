@@ -43,6 +43,8 @@ pub enum Expect {
     Has(String),
     /// A comma-separated list without this element; an absent header holds.
     Lacks(String),
+    /// This expectation when the header is sent; an absent header holds.
+    IfSent(Box<Expect>),
 }
 
 impl Expect {
@@ -52,6 +54,7 @@ impl Expect {
         match (self, actual) {
             (Self::Present(wanted), actual) => *wanted == actual.is_some(),
             (Self::Lacks(element), actual) => !actual.is_some_and(|v| has_element(v, element)),
+            (Self::IfSent(inner), actual) => actual.is_none_or(|v| inner.holds(Some(v))),
             (_, None) => false,
             (Self::Has(element), Some(actual)) => has_element(actual, element),
             (Self::Equals(wanted), Some(actual)) => wanted == actual,

@@ -55,7 +55,7 @@ fn header_value(expect: &Expect, name: &str, secrets: &[(String, String)]) -> Op
         Expect::Equals(value) => Some(value.to_string()),
         Expect::Contains(part) | Expect::Has(part) => Some(part.clone()),
         Expect::Present(true) => Some("dispatch-vcr".to_owned()),
-        Expect::Present(false) | Expect::Lacks(_) => None,
+        Expect::Present(false) | Expect::Lacks(_) | Expect::IfSent(_) => None,
         Expect::Fingerprint(_) => secrets.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()),
     }
 }

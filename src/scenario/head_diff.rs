@@ -110,6 +110,9 @@ pub fn rule_line(rule: &HeaderExpect) -> String {
         Expect::Present(false) => format!("(no {name})"),
         Expect::Fingerprint(fp) => format!("{name}: <{fp}>"),
         Expect::Lacks(element) => format!("{name}: (without {element})"),
+        Expect::IfSent(inner) => {
+            format!("{} (when sent)", rule_line(&HeaderExpect::sent(name.clone(), (**inner).clone())))
+        }
     }
 }
 

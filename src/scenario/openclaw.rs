@@ -167,8 +167,12 @@ mod tests {
         assert_eq!(step.bearer, bearer);
         assert_eq!(step.profile.as_deref(), Some("openai-codex:u@example.com"));
         let account = step.headers.iter().find(|h| h.name == "chatgpt-account-id").unwrap();
-        assert_eq!(account.expect, Expect::Fingerprint(credential::fingerprint("acct-1")));
+        let names = Expect::Fingerprint(credential::fingerprint("acct-1"));
+        assert_eq!(account.expect, Expect::IfSent(Box::new(names.clone())), "before 2026.5.30: when sent");
         assert!(account.why.as_deref().unwrap().contains("bound login"));
+        let Expected::Dispatch(later) = planned(&codex_oauth(), "2026.9.5").expected else { panic!() };
+        let account = later[0].headers.iter().find(|h| h.name == "chatgpt-account-id").unwrap();
+        assert_eq!(account.expect, names, "from 2026.5.30: required");
         assert_eq!(step.store, None, "one store: nothing to tell apart");
         assert_eq!(step.model.as_deref(), Some("gpt-5.5-pro"));
     }

@@ -18,6 +18,9 @@ pub(crate) fn header_text(header: &HeaderExpect) -> String {
         Expect::Fingerprint(fp) => format!("{name}: <secret {fp}>"),
         Expect::Has(element) => format!("{name}: …{element}…"),
         Expect::Lacks(element) => format!("{name}: no {element}"),
+        Expect::IfSent(inner) => {
+            format!("{} (when sent)", header_text(&HeaderExpect::sent(name.clone(), (**inner).clone())))
+        }
     }
 }
 
@@ -32,6 +35,10 @@ pub(crate) fn field_text(field: &FieldExpect) -> String {
         Expect::Fingerprint(fp) => format!("{name} = <secret {fp}>"),
         Expect::Has(element) => format!("{name} lists {element:?}"),
         Expect::Lacks(element) => format!("{name} does not list {element:?}"),
+        Expect::IfSent(inner) => format!(
+            "{} (when present)",
+            field_text(&FieldExpect { field: name.clone(), expect: (**inner).clone() })
+        ),
     }
 }
 

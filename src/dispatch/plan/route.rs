@@ -203,15 +203,31 @@ fn config_headers(
     (expects, secrets)
 }
 
-/// The rule that a ChatGPT login's request names the login's account.
-fn account_rule(account: &PlannedAccount, from: &str) -> HeaderExpect {
+/// The versions from which a ChatGPT login's request must name its account.
+const ACCOUNT_REQUIRED_FROM: &str = ">=2026.5.30";
+
+/// The rule that a ChatGPT login's request names the login's account: from
+/// 2026.5.30 it must be sent; before, it must be the login's when sent.
+fn account_rule(account: &PlannedAccount, from: &str, version: &Version) -> HeaderExpect {
+    let names = Expect::Fingerprint(account.fingerprint.clone());
+    let required =
+        ACCOUNT_REQUIRED_FROM.parse::<crate::version::VersionRange>().is_ok_and(|r| r.contains(version));
+    let (expect, when) = if required {
+        (
+            names,
+            "from 2026.5.30 OpenClaw's ChatGPT transport (the Codex client) sends it on every call, as the Codex CLI and pi do (earendil-works/pi#2336; recorded 2026.9.5, 2026.9.6)",
+        )
+    } else {
+        (
+            Expect::IfSent(Box::new(names)),
+            "releases before 2026.5.30 sent the bearer alone and the backend served it (recorded 2026.5.16-beta.4), so only a header naming another account is wrong",
+        )
+    };
     HeaderExpect::rule(
         account.header.clone(),
-        Expect::Fingerprint(account.fingerprint.clone()),
+        expect,
         format!(
-            "the ChatGPT backend acts for the account this header names, which must be the bound login's \
-             ({from}); the Codex CLI and pi send it on every call to it (earendil-works/pi#2336), and \
-             OpenClaw 2026.9.5/2026.9.6 do (recorded)"
+            "the ChatGPT backend acts for the account this header names, which must be the bound login's ({from}); {when}"
         ),
     )
 }
@@ -270,7 +286,7 @@ pub(super) fn plan_wire(
     );
     let (config_headers, secret_headers) = config_headers(context, target, model, &catalog_headers);
     let from = chosen.and_then(|c| c.account.as_ref()).map_or("", |(_, from)| *from);
-    let account_rule = account.as_ref().map(|a| account_rule(a, from));
+    let account_rule = account.as_ref().map(|a| account_rule(a, from, &context.version));
     let headers =
         merge_headers(catalog_headers.iter().chain(&account_rule).chain(&config_headers), &context.version);
     let wire = Wire {
