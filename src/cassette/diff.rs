@@ -393,7 +393,12 @@ mod tests {
         let mut c = Cassette::new(Meta::default());
         c.meta.credentials.insert(
             crate::credential::fingerprint("tok"),
-            CredentialFacts { kind: "jwt".into(), profile: Some("openai-codex:u".into()), account: None },
+            CredentialFacts {
+                kind: "jwt".into(),
+                profile: Some("openai-codex:u".into()),
+                account: None,
+                store: None,
+            },
         );
         c.interactions = interactions;
         c

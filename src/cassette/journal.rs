@@ -327,7 +327,7 @@ mod tests {
         let mut writer = JournalWriter::create(&path, &Meta::default()).unwrap();
         let facts = BTreeMap::from([(
             "sha256:000000000001".to_owned(),
-            CredentialFacts { kind: "opaque".into(), profile: None, account: None },
+            CredentialFacts { kind: "opaque".into(), profile: None, account: None, store: None },
         )]);
         for seq in 1..=n {
             writer.append(&interaction(seq), &facts).unwrap();

@@ -1,5 +1,5 @@
 //! `check [PATH…]`: every scenario × dispatcher version judged against the
-//! OpenClaw reference, rendered as text, JSON, JUnit or HTML.
+//! OpenClaw reference (or, for another dispatcher, the scenario's pins), rendered as text, JSON, JUnit or HTML.
 
 use std::path::PathBuf;
 
@@ -7,7 +7,7 @@ use crate::dispatch::Catalog;
 use crate::error::Result;
 use crate::progress::Progress;
 use crate::report::{self, ShardInfo};
-use crate::scenario::openclaw::OpenClaw;
+use crate::scenario::Dispatchers;
 use crate::scenario::runner::check_showing;
 
 /// What `check` was asked to do.
@@ -33,7 +33,7 @@ pub fn run(options: &Options) -> Result<u8> {
     if let Some(path) = &options.output {
         crate::files::check_output("-o", path, report_name(options.format))?;
     }
-    let reference = OpenClaw::new(Catalog::load(options.catalog.as_deref())?);
+    let reference = Dispatchers::new(Catalog::load(options.catalog.as_deref())?);
     let progress = Progress::bar("cells");
     let report = check_showing(&options.paths, options.shard, &reference, &progress)?;
     progress.finish();

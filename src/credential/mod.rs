@@ -146,6 +146,11 @@ pub struct CredentialFacts {
     /// Fingerprint of the account id bound to it (ChatGPT account), when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
+    /// The store that holds that profile: the agent id of an OpenClaw store
+    /// (`main`, `kate`), else the store file as given. Recorded when
+    /// `--profiles` names several stores, which may hold the same profile id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
 }
 
 #[cfg(test)]

@@ -39,6 +39,12 @@ pub enum Expect {
     Present(bool),
     /// A secret whose fingerprint is this (the value itself is never shown).
     Fingerprint(String),
+    /// A comma-separated list (`anthropic-beta: a,b`) with this element.
+    Has(String),
+    /// A comma-separated list without this element; an absent header holds.
+    Lacks(String),
+    /// This expectation when the header is sent; an absent header holds.
+    IfSent(Box<Expect>),
 }
 
 impl Expect {
@@ -47,7 +53,10 @@ impl Expect {
     pub fn holds(&self, actual: Option<&Value>) -> bool {
         match (self, actual) {
             (Self::Present(wanted), actual) => *wanted == actual.is_some(),
+            (Self::Lacks(element), actual) => !actual.is_some_and(|v| has_element(v, element)),
+            (Self::IfSent(inner), actual) => actual.is_none_or(|v| inner.holds(Some(v))),
             (_, None) => false,
+            (Self::Has(element), Some(actual)) => has_element(actual, element),
             (Self::Equals(wanted), Some(actual)) => wanted == actual,
             (Self::Contains(part), Some(actual)) => actual.as_str().is_some_and(|text| text.contains(part)),
             (Self::Fingerprint(fp), Some(actual)) => actual.as_str().is_some_and(|text| {
@@ -59,20 +68,67 @@ impl Expect {
     }
 }
 
-/// A header that matters, and what its value must be. Names are lower-case.
+/// Whether the comma-separated list `value` has `element` (spaces around elements ignored).
+fn has_element(value: &Value, element: &str) -> bool {
+    value.as_str().is_some_and(|text| text.split(',').any(|e| e.trim().eq_ignore_ascii_case(element)))
+}
+
+/// A header that matters, and what its value must be. Names are lower-case;
+/// a name starting with `?` is a query parameter of the URL (`?api-version`).
+///
+/// A header with a `why` is a *rule*: the provider refuses (or misbills) a
+/// call that breaks it, and the `headers` invariant judges it. One without is
+/// what the dispatcher also sends: the plan shows it, `dispatch send` sends it,
+/// nothing judges it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HeaderExpect {
-    /// Lower-case header name.
+    /// Lower-case header name, or `?name` for a query parameter.
     pub name: String,
     /// What the value must be.
     #[serde(flatten)]
     pub expect: Expect,
+    /// Why the provider needs it and where that is known from; set on rules only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+    /// The dispatcher versions the rule holds at; absent = all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versions: Option<VersionRange>,
 }
 
 impl HeaderExpect {
+    /// A header the dispatcher sends, judged by nothing.
+    pub fn sent(name: impl Into<String>, expect: Expect) -> Self {
+        Self { name: name.into(), expect, why: None, versions: None }
+    }
+
+    /// A rule the `headers` invariant judges, with its reason.
+    pub fn rule(name: impl Into<String>, expect: Expect, why: impl Into<String>) -> Self {
+        Self { name: name.into(), expect, why: Some(why.into()), versions: None }
+    }
+
     /// Whether a request carrying `value` for this header (or none) satisfies it.
     pub fn holds(&self, value: Option<&str>) -> bool {
         self.expect.holds(value.map(|v| Value::String(v.to_owned())).as_ref())
+    }
+
+    /// Whether the `headers` invariant judges it.
+    pub fn is_rule(&self) -> bool {
+        self.why.is_some()
+    }
+
+    /// Whether it is about a query parameter rather than a header.
+    pub fn is_query(&self) -> bool {
+        self.name.starts_with('?')
+    }
+
+    /// What two expectations of the same header replace each other by: the
+    /// name, and the element of a comma-list rule (`has`/`lacks` of different
+    /// elements of `anthropic-beta` stand side by side).
+    pub fn key(&self) -> (&str, Option<&str>) {
+        match &self.expect {
+            Expect::Has(e) | Expect::Lacks(e) => (&self.name, Some(e)),
+            _ => (&self.name, None),
+        }
     }
 }
 
@@ -657,8 +713,14 @@ impl Catalog {
 }
 
 fn check_headers(at: &str, headers: &[HeaderExpect]) -> Result<()> {
-    match headers.iter().find(|h| h.name != h.name.to_ascii_lowercase()) {
-        Some(h) => Err(Error::input(format!("{at}: header name {:?} must be lower-case", h.name))),
+    if let Some(h) = headers.iter().find(|h| h.name != h.name.to_ascii_lowercase()) {
+        return Err(Error::input(format!("{at}: header name {:?} must be lower-case", h.name)));
+    }
+    match headers.iter().find(|h| h.why.as_deref().is_some_and(|w| w.trim().is_empty())) {
+        Some(h) => Err(Error::input(format!(
+            "{at}: header {:?}: an empty `why`; a rule says why the provider needs it and where that is known from",
+            h.name
+        ))),
         None => Ok(()),
     }
 }
@@ -892,13 +954,18 @@ mod tests {
         #[test]
         fn expectations_check_values_and_markers() {
             let fp = credential::fingerprint("s3cret");
-            let expect = HeaderExpect { name: "api-key".into(), expect: Expect::Fingerprint(fp) };
+            let expect = HeaderExpect::sent("api-key", Expect::Fingerprint(fp));
             assert!(expect.holds(Some("s3cret")));
             assert!(expect.holds(Some(&credential::redaction_marker("s3cret"))));
             assert!(!expect.holds(Some("other")) && !expect.holds(None));
-            let beta =
-                HeaderExpect { name: "anthropic-beta".into(), expect: Expect::Contains("oauth".into()) };
+            let beta = HeaderExpect::sent("anthropic-beta", Expect::Contains("oauth".into()));
             assert!(beta.holds(Some("x,oauth-2025-04-20")));
+            let has = HeaderExpect::sent("anthropic-beta", Expect::Has("oauth-2025-04-20".into()));
+            assert!(has.holds(Some("claude-code-20250219, oauth-2025-04-20")));
+            assert!(!has.holds(Some("oauth-2025-04-20-x")) && !has.holds(None));
+            let lacks = HeaderExpect::sent("anthropic-beta", Expect::Lacks("context-1m-2025-08-07".into()));
+            assert!(lacks.holds(None) && lacks.holds(Some("oauth-2025-04-20")));
+            assert!(!lacks.holds(Some("oauth-2025-04-20,context-1m-2025-08-07")));
             let absent = FieldExpect { field: "store".into(), expect: Expect::Present(false) };
             assert!(absent.holds(&json!({})) && !absent.holds(&json!({"store": true})));
         }

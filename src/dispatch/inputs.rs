@@ -153,37 +153,63 @@ impl DispatchInputs {
         store
     }
 
-    /// What each credential of these inputs is, by fingerprint: the agent's
-    /// profiles (with their account as a fingerprint), the providers' env keys
-    /// (`env:VAR`) and config keys (`config:models.providers.<id>.apiKey`).
-    /// Profile ids are given as the plan names them at the planned version
-    /// (after the version band's renames), so they compare with the plan.
+    /// What each credential of these inputs is, by fingerprint: the profiles
+    /// of every store, each with the store that holds it when there are
+    /// several (the agent's own first, then main's, then other agents'; so
+    /// main's entry under an id the agent also holds is known as main's), with their account as a
+    /// fingerprint; the providers' env keys (`env:VAR`) and config keys
+    /// (`config:models.providers.<id>.apiKey`). Profile ids are given as the
+    /// plan names them at the planned version (after the version band's
+    /// renames), so they compare with the plan.
     pub fn credential_facts(&self, catalog: &Catalog) -> BTreeMap<String, CredentialFacts> {
         let version = self.version.clone().unwrap_or_else(|| catalog.default_version.clone());
-        let fact = |secret: &str, profile: String, account: Option<String>| {
+        let renames = catalog.renames(&version);
+        let fact = |secret: &str, profile: String, account: Option<String>, store: Option<&str>| {
             let kind = credential::classify(secret).to_owned();
             let account = account.as_deref().map(credential::fingerprint);
-            (credential::fingerprint(secret), CredentialFacts { kind, profile: Some(profile), account })
+            let store = store.map(str::to_owned);
+            (
+                credential::fingerprint(secret),
+                CredentialFacts { kind, profile: Some(profile), account, store },
+            )
         };
         let mut facts = BTreeMap::new();
-        for (id, cred) in &self.effective_store().profiles {
-            if let Some(secret) = &cred.secret {
-                let id = super::plan::rename_profile_id(id, &catalog.renames(&version));
-                facts.extend([fact(secret, id, cred.account())]);
+        let stores = self.stores();
+        // A store is named only where two may hold the same id, as `record --profiles` names them.
+        let several = stores.iter().filter(|(_, s)| !s.profiles.is_empty()).count() > 1;
+        for (store, profiles) in stores {
+            for (id, cred) in &profiles.profiles {
+                if let Some(secret) = &cred.secret {
+                    let id = super::plan::rename_profile_id(id, &renames);
+                    let (fingerprint, facts_of) =
+                        fact(secret, id, cred.account(), Some(store).filter(|_| several));
+                    facts.entry(fingerprint).or_insert(facts_of);
+                }
             }
         }
         let env_vars = catalog.providers.values().flat_map(|p| &p.env).map(|k| &k.var);
         for var in env_vars {
             if let Some(secret) = self.env.get(var).filter(|s| !s.is_empty()) {
-                facts.extend([fact(secret, format!("env:{var}"), None)]);
+                facts.extend([fact(secret, format!("env:{var}"), None, None)]);
             }
         }
         for (id, provider) in &self.config.models.providers {
             if let Some(secret) = &provider.api_key {
-                facts.extend([fact(secret, config_key_profile(id), None)]);
+                facts.extend([fact(secret, config_key_profile(id), None, None)]);
             }
         }
         facts
+    }
+
+    /// Every store by the agent that holds it: the agent's own, main's, then
+    /// the other agents'.
+    pub fn stores(&self) -> Vec<(&str, &AuthStore)> {
+        let main = self.agent_stores.get(MAIN_AGENT).filter(|_| self.agent != MAIN_AGENT);
+        let others = self.agent_stores.iter().filter(|(id, _)| **id != MAIN_AGENT && **id != self.agent);
+        std::iter::once((self.agent.as_str(), &self.profiles))
+            .chain(main.map(|store| (MAIN_AGENT, store)))
+            .chain(others.map(|(id, store)| (id.as_str(), store)))
+            .collect()
     }
 }
 

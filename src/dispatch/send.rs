@@ -53,9 +53,9 @@ fn header_value(expect: &Expect, name: &str, secrets: &[(String, String)]) -> Op
     match expect {
         Expect::Equals(Value::String(value)) => Some(value.clone()),
         Expect::Equals(value) => Some(value.to_string()),
-        Expect::Contains(part) => Some(part.clone()),
+        Expect::Contains(part) | Expect::Has(part) => Some(part.clone()),
         Expect::Present(true) => Some("dispatch-vcr".to_owned()),
-        Expect::Present(false) => None,
+        Expect::Present(false) | Expect::Lacks(_) | Expect::IfSent(_) => None,
         Expect::Fingerprint(_) => secrets.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()),
     }
 }
@@ -75,7 +75,7 @@ pub(crate) fn wire_request(resolution: &Resolution, catalog: &Catalog) -> Result
     if let Some(account) = &plan.account {
         headers.push((account.header.clone(), account.value.clone()));
     }
-    for header in &plan.headers {
+    for header in plan.headers.iter().filter(|h| !h.is_query()) {
         if let Some(value) = header_value(&header.expect, &header.name, &resolution.secret_headers) {
             headers.push((header.name.clone(), value));
         }

@@ -266,6 +266,25 @@ pub struct ProviderConfig {
     pub headers: BTreeMap<String, String>,
     /// `false`: send no credential header (the `headers` carry any auth).
     pub auth_header: Option<bool>,
+    /// `models`: the provider's models; one may carry its own `headers`.
+    pub models: Vec<ProviderModel>,
+}
+
+impl ProviderConfig {
+    /// The `headers` of model `id` in `models`, which override the provider's.
+    pub fn model_headers(&self, id: &str) -> Option<&BTreeMap<String, String>> {
+        self.models.iter().find(|m| m.id == id).map(|m| &m.headers)
+    }
+}
+
+/// `models.providers.<id>.models[]`: only what decides a dispatch is read.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ProviderModel {
+    /// The model id.
+    pub id: String,
+    /// Headers sent with requests for this model, over the provider's `headers`.
+    pub headers: BTreeMap<String, String>,
 }
 
 /// `plugins`.
@@ -341,7 +360,9 @@ const PROVIDER_KEYS: Keys = Keys::Object(&[
     ("api", Keys::Leaf),
     ("headers", Keys::Leaf),
     ("authHeader", Keys::Leaf),
+    ("models", Keys::List(&PROVIDER_MODEL_KEYS)),
 ]);
+const PROVIDER_MODEL_KEYS: Keys = Keys::Object(&[("id", Keys::Leaf), ("headers", Keys::Leaf)]);
 const MODELS_KEYS: Keys = Keys::Object(&[("providers", Keys::Map(&PROVIDER_KEYS))]);
 const PLUGIN_KEYS: Keys = Keys::Object(&[("enabled", Keys::Leaf)]);
 const PLUGINS_KEYS: Keys = Keys::Object(&[("entries", Keys::Map(&PLUGIN_KEYS)), ("allow", Keys::Leaf)]);

@@ -87,6 +87,9 @@ pub struct AuthStore {
     pub profiles: BTreeMap<String, StoredCredential>,
     /// One line per entry that was skipped, and why.
     pub warnings: Vec<String>,
+    /// Whose store it is: the agent id of `…/agents/<id>/agent/auth-profiles.json`,
+    /// else the file as given; `None` for a store not read from a file.
+    pub name: Option<String>,
 }
 
 impl AuthStore {
@@ -98,7 +101,8 @@ impl AuthStore {
             Error::not_json(path.display(), &e)
                 .hint("an auth-profiles.json is {\"version\": 1, \"profiles\": {…}}")
         })?;
-        Self::from_value(&value).map_err(|e| e.context(path.display()))
+        let store = Self::from_value(&value).map_err(|e| e.context(path.display()))?;
+        Ok(Self { name: Some(store_name(path)), ..store })
     }
 
     /// [`AuthStore::load`] each of `paths` (the `--profiles` flags), in order.
@@ -121,6 +125,16 @@ impl AuthStore {
             }
         }
         Ok(store)
+    }
+}
+
+/// The agent id of a store laid out as OpenClaw lays it out
+/// (`agents/<id>/agent/auth-profiles.json`), else the path as given.
+pub fn store_name(path: &Path) -> String {
+    let parts: Vec<&str> = path.iter().filter_map(|p| p.to_str()).collect();
+    match parts.as_slice() {
+        [.., "agents", id, "agent", _file] => (*id).to_owned(),
+        _ => path.display().to_string(),
     }
 }
 
@@ -187,6 +201,12 @@ mod tests {
         }}))
         .unwrap();
         assert_eq!(store.profiles["openai-codex:u"].account().as_deref(), Some("acct-jwt"));
+    }
+
+    #[test]
+    fn a_store_is_named_by_its_agent_or_its_path() {
+        assert_eq!(store_name(Path::new("/h/.openclaw/agents/kate/agent/auth-profiles.json")), "kate");
+        assert_eq!(store_name(Path::new("fixtures/kate.json")), "fixtures/kate.json");
     }
 
     #[test]

@@ -119,7 +119,11 @@ fn cell_id(scenario: usize, cell: usize) -> String {
 }
 
 fn symbol(verdict: Verdict) -> String {
-    format!("<span class=\"sym\" aria-hidden=\"true\">{}</span>", verdict.symbol())
+    sym(verdict.symbol())
+}
+
+fn sym(symbol: &str) -> String {
+    format!("<span class=\"sym\" aria-hidden=\"true\">{symbol}</span>")
 }
 
 fn header(out: &mut String, report: &Report) {
@@ -165,6 +169,13 @@ fn matrix(out: &mut String, report: &Report) {
         let _ =
             write!(out, "<span class=\"{}\">{} {}</span>", class(verdict), symbol(verdict), verdict.words());
     }
+    if report.summary.partly_judged > 0 {
+        let _ = write!(
+            out,
+            "<span class=\"v-pass\">{} pass, partly judged (only what the scenario pins)</span>",
+            sym(super::PARTLY_JUDGED)
+        );
+    }
     out.push_str(
         "<span class=\"none\">· no cassette</span><span>outlined: first bad version</span></p>\n</section>\n",
     );
@@ -201,8 +212,7 @@ fn cell(out: &mut String, scenario: &ScenarioOutcome, n: usize, m: usize) {
     let cell = &scenario.cells[m];
     let first_bad = scenario.first_bad_version.as_deref() == Some(cell.version.as_str());
     let badge = if first_bad { "<span class=\"badge\">first bad</span>" } else { "" };
-    let content =
-        format!("{}<span class=\"label\">{}</span>{badge}", symbol(cell.verdict), cell.verdict.words());
+    let content = format!("{}<span class=\"label\">{}</span>{badge}", sym(cell.symbol()), cell.words());
     let content = match cell.is_explained() {
         false => content,
         true => format!("<a href=\"#{}\">{content}</a>", cell_id(n, m)),
@@ -262,6 +272,14 @@ fn cell_details(out: &mut String, scenario: &ScenarioOutcome, n: usize, m: usize
         escape(&cell.reason()),
         escape(&cell.cassette)
     );
+    if cell.is_partly_judged() {
+        let _ = writeln!(
+            out,
+            "<p class=\"not-judged\">not judged: {} — {}</p>",
+            escape(&cell.not_judged().join(", ")),
+            escape(cell.not_judged_why().unwrap_or_default())
+        );
+    }
     if !cell.dispatcher_log.is_empty() {
         out.push_str("<ul class=\"dispatcher-log\">");
         for line in &cell.dispatcher_log {

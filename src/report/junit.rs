@@ -7,7 +7,9 @@
 //! Jenkins) then show them apart from both passes and failures, and they do
 //! not fail the build. Fixed cells pass, with a `<system-out>` note asking
 //! to remove the `known_failures` entry. Invariants with nothing to judge
-//! are `<skipped>` with the reason. A live run whose replay missed requests
+//! are `<skipped>` with the reason, and so are those not judged (a
+//! dispatcher without a reference model, the scenario pinning no value),
+//! with a message starting `not judged:` — never a pass. A live run whose replay missed requests
 //! gets a failed `replay` testcase listing them.
 
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
@@ -66,6 +68,9 @@ fn status(cell: &CellOutcome, outcome: &InvariantOutcome) -> TestCaseStatus {
     match outcome.status {
         Status::Skip => {
             skipped(format!("not applicable: {}", outcome.note.as_deref().unwrap_or("nothing to judge")))
+        }
+        Status::NotJudged => {
+            skipped(format!("not judged: {}", outcome.note.as_deref().unwrap_or("nothing pins it")))
         }
         Status::Fail if cell.verdict == Verdict::ExpectedFailure => {
             let known = cell.known_failure.as_deref().unwrap_or("known failure");

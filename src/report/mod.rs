@@ -92,6 +92,10 @@ pub struct Summary {
     pub fixed: usize,
     /// Cells where the reference dispatcher disagrees with the pinned expectation.
     pub reference_failures: usize,
+    /// Cells (of any verdict) that left some invariant not judged: their
+    /// dispatcher has no reference model, so only what the scenario pins is judged.
+    #[serde(default)]
+    pub partly_judged: usize,
 }
 
 impl Summary {
@@ -109,6 +113,7 @@ impl Summary {
     fn of<'a>(cells: impl IntoIterator<Item = &'a CellOutcome>) -> Self {
         cells.into_iter().fold(Self::default(), |mut s, cell| {
             s.cells += 1;
+            s.partly_judged += usize::from(cell.is_partly_judged());
             match cell.verdict {
                 Verdict::Pass => s.passed += 1,
                 Verdict::Fail => s.failed += 1,
@@ -258,9 +263,32 @@ impl CellOutcome {
     }
 
     /// Whether reports explain the cell: anything but a plain pass (a pass
-    /// with the dispatcher's log of a live run is explained too).
+    /// with the dispatcher's log of a live run, or one that left invariants
+    /// not judged, is explained too).
     pub fn is_explained(&self) -> bool {
-        self.verdict != Verdict::Pass || !self.dispatcher_log.is_empty() || !self.replay_misses.is_empty()
+        self.verdict != Verdict::Pass
+            || !self.dispatcher_log.is_empty()
+            || !self.replay_misses.is_empty()
+            || self.is_partly_judged()
+    }
+
+    /// Whether some invariant was not judged (a dispatcher without a reference model).
+    pub fn is_partly_judged(&self) -> bool {
+        self.invariants.iter().any(|i| i.status == Status::NotJudged)
+    }
+
+    /// The invariants not judged, by name.
+    pub fn not_judged(&self) -> Vec<&'static str> {
+        self.invariants.iter().filter(|i| i.status == Status::NotJudged).map(|i| i.invariant.name()).collect()
+    }
+
+    /// The matrix symbol: the verdict's, but `◐` for a pass that judged only what the scenario pins.
+    pub fn symbol(&self) -> &'static str {
+        if self.verdict == Verdict::Pass && self.is_partly_judged() {
+            PARTLY_JUDGED
+        } else {
+            self.verdict.symbol()
+        }
     }
 
     /// `the replay missed 2 requests`, when it missed any.
@@ -291,10 +319,28 @@ impl CellOutcome {
             (Verdict::Fail, _) if !self.replay_misses.is_empty() => {
                 format!("fail: {}", self.replay_missed().unwrap_or_default())
             }
+            (Verdict::Pass, _) if self.is_partly_judged() => format!(
+                "pass of what the scenario pins; not judged: {} ({})",
+                self.not_judged().join(", "),
+                self.not_judged_why().unwrap_or("nothing pins them")
+            ),
             (verdict, _) => verdict.words().to_owned(),
         }
     }
+
+    /// Why invariants were not judged (the note of the first one).
+    pub fn not_judged_why(&self) -> Option<&str> {
+        self.invariants.iter().find(|i| i.status == Status::NotJudged).and_then(|i| i.note.as_deref())
+    }
+
+    /// The verdict in words for the matrix: `pass, partly judged` for [`PARTLY_JUDGED`].
+    pub fn words(&self) -> &'static str {
+        if self.symbol() == PARTLY_JUDGED { "pass, partly judged" } else { self.verdict.words() }
+    }
 }
+
+/// The matrix symbol of a pass that judged only what the scenario pins.
+pub const PARTLY_JUDGED: &str = "◐";
 
 /// `group`'s failures by the diff they share, diffs in order of first appearance.
 pub fn by_diff<'a>(group: &[&'a Failure]) -> Vec<(&'a str, Vec<&'a Failure>)> {
@@ -341,8 +387,12 @@ pub enum Invariant {
     Endpoint,
     /// A credential is present (or absent) in the planned header, scheme and kind.
     Bearer,
-    /// The credential belongs to the planned profile (and account).
+    /// The credential belongs to the planned profile, in the planned store.
     Profile,
+    /// The headers that decide whether the provider accepts the call are as
+    /// planned: required ones sent (with their value), forbidden ones not,
+    /// comma-list elements listed or not.
+    Headers,
     /// No credential reaches a host outside its provider's hosts.
     CredentialScope,
     /// No credential over plain HTTP except to loopback.
@@ -353,10 +403,11 @@ pub enum Invariant {
 
 impl Invariant {
     /// Every invariant, in report order.
-    pub const ALL: [Invariant; 6] = [
+    pub const ALL: [Invariant; 7] = [
         Invariant::Endpoint,
         Invariant::Bearer,
         Invariant::Profile,
+        Invariant::Headers,
         Invariant::CredentialScope,
         Invariant::Tls,
         Invariant::Model,
@@ -368,6 +419,7 @@ impl Invariant {
             Invariant::Endpoint => "endpoint",
             Invariant::Bearer => "bearer",
             Invariant::Profile => "profile",
+            Invariant::Headers => "headers",
             Invariant::CredentialScope => "credential-scope",
             Invariant::Tls => "tls",
             Invariant::Model => "model",
@@ -391,6 +443,9 @@ pub enum Status {
     Fail,
     /// Nothing to judge (e.g. no dispatch observed, no model planned).
     Skip,
+    /// Nobody knows what is right: the dispatcher has no reference model and
+    /// the scenario pins no value for it. Never a pass.
+    NotJudged,
 }
 
 /// One invariant's result in one cell.
@@ -400,7 +455,7 @@ pub struct InvariantOutcome {
     pub invariant: Invariant,
     /// Its status.
     pub status: Status,
-    /// Why it was skipped, when it was.
+    /// Why it was skipped or not judged, when it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Every failure, one per offending request.

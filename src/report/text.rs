@@ -35,6 +35,12 @@ impl Paint {
         self.wrap(code, verdict.symbol())
     }
 
+    /// A matrix cell: its verdict's colour, with its own symbol (◐ for a partly judged pass).
+    fn cell(self, cell: &CellOutcome) -> String {
+        let symbol = self.verdict(cell.verdict);
+        symbol.replace(cell.verdict.symbol(), cell.symbol())
+    }
+
     fn bold(self, text: &str) -> String {
         self.wrap("1", text)
     }
@@ -139,6 +145,7 @@ fn render_run(report: &Report, paint: Paint) -> String {
             let title = format!("{} @ {}", scenario.name, cell.version);
             let _ = writeln!(out, "dispatch-vcr run: {}", paint.bold(&title));
             let why = match cell.verdict {
+                Verdict::Pass if cell.is_partly_judged() => cell.reason(),
                 Verdict::Pass => "pass: every invariant holds".to_owned(),
                 Verdict::Fail => {
                     let failed: Vec<&str> = cell
@@ -175,6 +182,9 @@ fn summary(out: &mut String, report: &Report, paint: Paint) {
     let mut parts: Vec<String> =
         Verdict::ALL.iter().map(|v| format!("{} {} {}", paint.verdict(*v), s.count(*v), v.words())).collect();
     let cells_per_scenario = report.versions().len();
+    if s.partly_judged > 0 {
+        parts.push(format!("{} {} partly judged", super::PARTLY_JUDGED, s.partly_judged));
+    }
     if report.scenarios.iter().any(|sc| sc.cells.len() < cells_per_scenario) {
         parts.push(format!("{} no cassette", paint.dim("·")));
     }
@@ -191,7 +201,7 @@ fn matrix(out: &mut String, report: &Report, paint: Paint) {
             .scenarios
             .iter()
             .map(|s| match s.cells.iter().find(|c| c.version == version) {
-                Some(cell) => format!("  {}", paint.verdict(cell.verdict)),
+                Some(cell) => format!("  {}", paint.cell(cell)),
                 None => format!("  {}", paint.dim("·")),
             })
             .collect();
@@ -225,6 +235,11 @@ fn explain(out: &mut String, scenario: &ScenarioOutcome, cell: &CellOutcome, pai
 /// What the dispatcher logged, replay misses, the reference's disagreement,
 /// and every failure by request.
 fn details(out: &mut String, cell: &CellOutcome, paint: Paint) {
+    if cell.is_partly_judged() {
+        let why = cell.not_judged_why().unwrap_or_default();
+        let _ =
+            writeln!(out, "  {} not judged: {} — {why}", super::PARTLY_JUDGED, cell.not_judged().join(", "));
+    }
     for line in &cell.dispatcher_log {
         let _ = writeln!(out, "  {line}");
     }

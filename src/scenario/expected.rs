@@ -11,10 +11,12 @@ use serde::{Deserialize, Serialize};
 use super::endpoint::Endpoint;
 use super::head_diff;
 use super::model::{Bearer, Expect};
+use super::observe::ACCOUNT_HEADER;
+use crate::dispatch::catalog::HeaderExpect;
 use crate::report::{Failure, Invariant};
 
 /// One planned dispatch, in the vocabulary of observations.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExpectedDispatch {
     /// Where it must go.
     pub endpoint: Endpoint,
@@ -22,16 +24,20 @@ pub struct ExpectedDispatch {
     pub bearer: Bearer,
     /// The profile the credential must belong to; `None`: no profile may be bound.
     pub profile: Option<String>,
+    /// The store holding that profile (`kate`, `main`), when the plan says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
     /// Fingerprint of the planned credential (for the request head only).
     pub fingerprint: Option<String>,
-    /// Fingerprint of the planned `chatgpt-account-id`, when the plan sets one.
-    pub account: Option<String>,
+    /// The header rules the `headers` invariant judges, each with its why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<HeaderExpect>,
     /// The model id the body must name, when planned.
     pub model: Option<String>,
 }
 
 /// What a cell expects to see.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Expected {
     /// A dispatch: the primary first, then each fallback.
     Dispatch(Vec<ExpectedDispatch>),
@@ -64,17 +70,26 @@ pub fn resolve(pinned: &Expect, reference: Expected) -> (Expected, Vec<Failure>)
 
 fn overlay(pinned: &Expect, plan: &ExpectedDispatch) -> ExpectedDispatch {
     let profile = pinned.profile.clone().unwrap_or_else(|| plan.profile.clone());
-    // The planned credential and account belong to the planned profile; once
-    // a pin names another profile they describe nothing that is expected.
+    // The planned credential, store and account belong to the planned profile;
+    // once a pin names another profile they describe nothing that is expected.
     let same_profile = profile == plan.profile;
+    let mut headers: Vec<HeaderExpect> =
+        plan.headers.iter().filter(|h| same_profile || h.name != ACCOUNT_HEADER).cloned().collect();
+    for pin in pinned.header_rules() {
+        match headers.iter_mut().find(|h| h.key() == pin.key()) {
+            Some(slot) => *slot = pin,
+            None => headers.push(pin),
+        }
+    }
     ExpectedDispatch {
+        store: plan.store.clone().filter(|_| same_profile),
+        headers,
         endpoint: pinned.endpoint.clone().unwrap_or_else(|| plan.endpoint.clone()),
         bearer: match (&pinned.bearer, &plan.bearer) {
             (Some(pin), planned) => refine(pin, planned),
             (None, planned) => planned.clone(),
         },
         fingerprint: plan.fingerprint.clone().filter(|_| same_profile),
-        account: plan.account.clone().filter(|_| same_profile),
         profile,
         model: pinned.model.clone().or_else(|| plan.model.clone()),
     }
@@ -148,15 +163,27 @@ fn disagreements(pinned: &Expect, plan: &ExpectedDispatch, expected: &ExpectedDi
         let planned = plan.model.clone().unwrap_or_else(|| "no model".to_owned());
         failures.push(failure(Invariant::Model, model.clone(), planned));
     }
+    for pin in pinned.header_rules() {
+        let planned = plan.headers.iter().find(|h| h.key() == pin.key() && h.expect != pin.expect);
+        if let Some(planned) = planned {
+            failures.push(failure(
+                Invariant::Headers,
+                head_diff::rule_line(&pin),
+                head_diff::rule_line(planned),
+            ));
+        }
+    }
     failures
 }
 
 /// A pinned dispatch against a reference that refuses to dispatch.
 fn disagreements_with_refusal(pinned: &Expect, reason: &str) -> Vec<Failure> {
-    let pins: [(Invariant, Option<String>); 4] = [
+    let headers: Vec<String> = pinned.header_rules().iter().map(head_diff::rule_line).collect();
+    let pins: [(Invariant, Option<String>); 5] = [
         (Invariant::Endpoint, pinned.endpoint.as_ref().map(ToString::to_string)),
         (Invariant::Bearer, pinned.bearer.as_ref().map(head_diff::describe_bearer)),
         (Invariant::Profile, pinned.profile.as_ref().map(head_diff::describe_profile)),
+        (Invariant::Headers, (!headers.is_empty()).then(|| headers.join("; "))),
         (Invariant::Model, pinned.model.clone()),
     ];
     pins.into_iter()
@@ -190,8 +217,13 @@ mod tests {
                 kind: Some("jwt".into()),
             },
             profile: Some("openai-codex:u".into()),
+            store: Some("main".into()),
             fingerprint: Some("sha256:000000000001".into()),
-            account: Some("sha256:000000000002".into()),
+            headers: vec![HeaderExpect::rule(
+                ACCOUNT_HEADER,
+                crate::dispatch::catalog::Expect::Fingerprint("sha256:000000000002".into()),
+                "the login's account",
+            )],
             model: Some("gpt-5.5".into()),
         }
     }
@@ -230,7 +262,8 @@ mod tests {
         );
         let Expected::Dispatch(steps) = expected else { panic!() };
         assert_eq!(steps[0].profile.as_deref(), Some("openai:u"));
-        assert_eq!(steps[0].account, None, "the planned account belongs to the planned profile");
+        assert!(steps[0].headers.is_empty(), "the planned account belongs to the planned profile");
+        assert_eq!(steps[0].store, None, "and so does the planned store");
     }
 
     #[test]
@@ -240,6 +273,23 @@ mod tests {
         assert!(matches!(expected, Expected::NoDispatch { .. }));
         assert_eq!(failures.len(), 1);
         assert!(failures[0].actual.contains("No API key found"));
+    }
+
+    #[test]
+    fn pinned_headers_join_the_plan_and_a_contradiction_is_a_reference_failure() {
+        let pin = pinned(serde_json::json!({"headers": {"X-Tenant": "acme"}}));
+        let (expected, failures) = resolve(&pin, Expected::Dispatch(vec![plan()]));
+        assert!(failures.is_empty(), "{failures:?}");
+        let Expected::Dispatch(steps) = expected else { panic!() };
+        assert_eq!(steps[0].headers.len(), 2);
+        let absent = pinned(serde_json::json!({"headers": {"chatgpt-account-id": false}}));
+        let failures = resolve(&absent, Expected::Dispatch(vec![plan()])).1;
+        assert_eq!(failures[0].invariant, Invariant::Headers);
+        assert!(
+            failures[0].message.contains("pins headers (no chatgpt-account-id)"),
+            "{}",
+            failures[0].message
+        );
     }
 
     #[test]

@@ -1,13 +1,15 @@
 //! The invariants (docs/check.md), judged over the observations of one cell.
 //!
-//! `endpoint`, `bearer`, `profile` and `model` judge dispatches against their
-//! planned step; `credential-scope` and `tls` judge every request, dispatch or
-//! not (a token refresh or telemetry call can leak a credential too).
+//! `endpoint`, `bearer`, `profile`, `headers` and `model` judge dispatches
+//! against their planned step; `credential-scope` and `tls` judge every
+//! request, dispatch or not (a token refresh or telemetry call can leak a
+//! credential too).
 
 use super::expected::{Expected, ExpectedDispatch};
 use super::head_diff;
 use super::model::Bearer;
 use super::observe::{Observation, SeenCredential, UNKNOWN_KIND};
+use crate::dispatch::catalog::{Expect, HeaderExpect};
 use crate::report::{Failure, Invariant, InvariantOutcome, Status};
 
 /// The hosts an observed credential may reach; `None` when nobody knows.
@@ -42,13 +44,19 @@ fn skipped(invariant: Invariant, note: &str) -> InvariantOutcome {
     InvariantOutcome { invariant, status: Status::Skip, note: Some(note.to_owned()), failures: Vec::new() }
 }
 
-/// `endpoint`, `bearer`, `profile`, `model` when a dispatch is planned.
+/// `endpoint`, `bearer`, `profile`, `headers`, `model` when a dispatch is planned.
 fn judge_dispatches(steps: &[ExpectedDispatch], dispatches: &[&Observation]) -> Vec<InvariantOutcome> {
     let Some(primary) = steps.first() else {
-        return [Invariant::Endpoint, Invariant::Bearer, Invariant::Profile, Invariant::Model]
-            .into_iter()
-            .map(|i| skipped(i, "the plan has no step"))
-            .collect();
+        return [
+            Invariant::Endpoint,
+            Invariant::Bearer,
+            Invariant::Profile,
+            Invariant::Headers,
+            Invariant::Model,
+        ]
+        .into_iter()
+        .map(|i| skipped(i, "the plan has no step"))
+        .collect();
     };
     if dispatches.is_empty() {
         let head = head_diff::expected(primary);
@@ -65,6 +73,7 @@ fn judge_dispatches(steps: &[ExpectedDispatch], dispatches: &[&Observation]) -> 
             outcome(Invariant::Endpoint, vec![failure]),
             skipped(Invariant::Bearer, note),
             skipped(Invariant::Profile, note),
+            skipped(Invariant::Headers, note),
             skipped(Invariant::Model, note),
         ];
     }
@@ -80,6 +89,17 @@ fn judge_dispatches(steps: &[ExpectedDispatch], dispatches: &[&Observation]) -> 
         outcome(Invariant::Endpoint, collect(judge_endpoint, Invariant::Endpoint)),
         outcome(Invariant::Bearer, collect(judge_bearer, Invariant::Bearer)),
         outcome(Invariant::Profile, collect(judge_profile, Invariant::Profile)),
+        outcome(
+            Invariant::Headers,
+            pairs
+                .iter()
+                .flat_map(|(step, obs)| {
+                    judge_headers(step, obs)
+                        .into_iter()
+                        .map(|j| j.into_failure(Invariant::Headers, step, obs))
+                })
+                .collect(),
+        ),
     ];
     outcomes.push(if primary.model.is_some() {
         outcome(Invariant::Model, collect(judge_model, Invariant::Model))
@@ -119,7 +139,7 @@ impl Judgement {
             message: self.message,
             expected: self.expected,
             actual: self.actual,
-            diff: head_diff::diff(&head_diff::expected(step), &head_diff::actual(obs)),
+            diff: head_diff::diff(&head_diff::expected(step), &head_diff::actual_against(obs, &step.headers)),
         }
     }
 }
@@ -233,19 +253,54 @@ fn judge_profile(step: &ExpectedDispatch, obs: &Observation) -> Option<Judgement
                 planned,
                 bound,
             ),
-            // A missing account header is tolerated: real releases that bind
-            // the right profile do not always send it (2026.5.16-beta.4 does
-            // not); a header naming another account is a binding bug.
-            Some(_) => match (&step.account, &obs.account) {
-                (Some(want), Some(got)) if want != got => Judgement::new(
-                    format!("chatgpt-account-id names account {got}, not the profile's {want}"),
-                    format!("{planned} with account {want}"),
-                    format!("account {got}"),
-                ),
+            // The same id in two stores: the secret of the other store's entry.
+            Some(bound) => match (step.store.as_deref(), c.store.as_deref()) {
+                (Some(want_store), Some(got_store)) if want_store != got_store => {
+                    let (wanted, sent) = (
+                        head_diff::bound_profile(want, Some(want_store)),
+                        head_diff::bound_profile(bound, Some(got_store)),
+                    );
+                    Judgement::new(
+                        format!(
+                            "the credential of {sent} was sent instead of {wanted}'s: both stores hold {want}, \
+                             with different secrets"
+                        ),
+                        wanted,
+                        sent,
+                    )
+                }
                 _ => None,
             },
         },
     }
+}
+
+/// Every header rule of the step the request breaks, one judgement each.
+fn judge_headers(step: &ExpectedDispatch, obs: &Observation) -> Vec<Judgement> {
+    step.headers
+        .iter()
+        .filter_map(|rule| {
+            let value = obs.header(&rule.name);
+            (!rule.holds(value.as_deref())).then(|| header_judgement(rule, value.as_deref()))
+        })
+        .collect()
+}
+
+fn header_judgement(rule: &HeaderExpect, value: Option<&str>) -> Judgement {
+    let what = match rule.name.strip_prefix('?') {
+        Some(parameter) => format!("query parameter {parameter}"),
+        None => format!("header {}", rule.name),
+    };
+    let sent = head_diff::sent_line(rule, value);
+    let why = rule.why.as_deref().unwrap_or("planned");
+    let message = match (&rule.expect, value) {
+        (Expect::Present(false), _) => format!("{what} was sent, which must not be: {why}"),
+        (Expect::Lacks(element), _) => format!("{what} lists {element}, which must not be sent: {why}"),
+        (Expect::Has(element), Some(_)) => format!("{what} does not list {element}: {why}"),
+        (_, None) => format!("{what} is missing: {why}"),
+        (_, Some(_)) => format!("{what} has another value: {why}"),
+    };
+    Judgement { message, expected: head_diff::rule_line(rule), actual: sent }
 }
 
 fn judge_model(step: &ExpectedDispatch, obs: &Observation) -> Option<Judgement> {
@@ -278,6 +333,7 @@ fn judge_refusal(reason: &str, dispatches: &[&Observation]) -> Vec<InvariantOutc
         skipped(Invariant::Endpoint, note),
         refusal(Invariant::Bearer),
         refusal(Invariant::Profile),
+        skipped(Invariant::Headers, note),
         skipped(Invariant::Model, note),
     ]
 }
@@ -360,11 +416,18 @@ mod tests {
                 kind: Some("jwt".into()),
             },
             profile: Some("openai-codex:u".into()),
+            store: Some("kate".into()),
             fingerprint: Some("sha256:00000000000a".into()),
-            account: Some("sha256:0000000000ac".into()),
+            headers: vec![HeaderExpect::rule(
+                "chatgpt-account-id",
+                Expect::Fingerprint(crate::credential::fingerprint(ACCOUNT)),
+                "the login's account",
+            )],
             model: Some("gpt-5.5".into()),
         }
     }
+
+    const ACCOUNT: &str = "acct-u";
 
     fn jwt_of(profile: &str, provider: &str) -> SeenCredential {
         SeenCredential {
@@ -374,6 +437,7 @@ mod tests {
             kind: "jwt".into(),
             profile: Some(profile.into()),
             provider: Some(provider.into()),
+            store: Some("kate".into()),
             recorded_without_profile: false,
         }
     }
@@ -384,7 +448,7 @@ mod tests {
             endpoint: Endpoint::new("POST", url).unwrap(),
             dispatch: is_dispatch(&Endpoint::new("POST", url).unwrap()),
             credentials,
-            account: Some("sha256:0000000000ac".into()),
+            headers: vec![("chatgpt-account-id".into(), ACCOUNT.into())],
             model: Some("gpt-5.5".into()),
         }
     }
@@ -486,15 +550,78 @@ mod tests {
     }
 
     #[test]
-    fn account_header_of_another_account_fails_profile_but_a_missing_one_does_not() {
+    fn the_account_header_is_a_rule_of_headers() {
         let mut other = obs(CHATGPT, vec![jwt_of("openai-codex:u", "openai-codex")]);
-        other.account = Some("sha256:0000000000ff".into());
+        other.headers = vec![("chatgpt-account-id".into(), "acct-other".into())];
         let out = run(&Expected::Dispatch(vec![plan()]), &[other.clone()]);
-        assert!(failure(&out, Invariant::Profile).message.contains("chatgpt-account-id names account"));
-        other.account = None;
+        let f = failure(&out, Invariant::Headers);
+        assert!(
+            f.message.starts_with("header chatgpt-account-id has another value: the login's account"),
+            "{}",
+            f.message
+        );
         assert_eq!(
-            status(&run(&Expected::Dispatch(vec![plan()]), &[other]), Invariant::Profile),
-            Status::Pass
+            f.actual,
+            format!("chatgpt-account-id: <{}>", crate::credential::fingerprint("acct-other"))
+        );
+        assert!(f.diff.contains(&format!("+{}", f.actual)), "{}", f.diff);
+        assert_eq!(status(&out, Invariant::Profile), Status::Pass);
+        other.headers.clear();
+        let f = failure(&run(&Expected::Dispatch(vec![plan()]), &[other]), Invariant::Headers);
+        assert!(f.message.starts_with("header chatgpt-account-id is missing"), "{}", f.message);
+        assert_eq!(f.actual, "(no chatgpt-account-id)");
+    }
+
+    #[test]
+    fn forbidden_headers_and_list_elements_fail_headers_with_their_why() {
+        let mut step = plan();
+        step.headers = vec![
+            HeaderExpect::rule("x-api-key", Expect::Present(false), "bearer only"),
+            HeaderExpect::rule("anthropic-beta", Expect::Has("oauth-2025-04-20".into()), "oauth needs it"),
+            HeaderExpect::rule(
+                "anthropic-beta",
+                Expect::Lacks("context-1m-2025-08-07".into()),
+                "1m breaks oauth",
+            ),
+        ];
+        let mut o = obs(CHATGPT, vec![jwt_of("openai-codex:u", "openai-codex")]);
+        o.headers = vec![("anthropic-beta".into(), "claude-code-20250219, context-1m-2025-08-07".into())];
+        let out = run(&Expected::Dispatch(vec![step.clone()]), &[o.clone()]);
+        let failures = &out.iter().find(|i| i.invariant == Invariant::Headers).unwrap().failures;
+        let messages: Vec<&str> = failures.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "header anthropic-beta does not list oauth-2025-04-20: oauth needs it",
+                "header anthropic-beta lists context-1m-2025-08-07, which must not be sent: 1m breaks oauth"
+            ]
+        );
+        o.headers = vec![
+            ("anthropic-beta".into(), "oauth-2025-04-20".into()),
+            ("X-Api-Key".into(), "[REDACTED sha256:0123456789ab]".into()),
+        ];
+        let f = failure(&run(&Expected::Dispatch(vec![step]), &[o]), Invariant::Headers);
+        assert_eq!(f.message, "header x-api-key was sent, which must not be: bearer only");
+        assert_eq!(
+            (f.expected.as_str(), f.actual.as_str()),
+            ("(no x-api-key)", "x-api-key: <sha256:0123456789ab>")
+        );
+    }
+
+    #[test]
+    fn the_same_profile_from_another_store_fails_profile_naming_both_stores() {
+        let mut mains = jwt_of("openai-codex:u", "openai-codex");
+        mains.store = Some("main".into());
+        let out = run(&Expected::Dispatch(vec![plan()]), &[obs(CHATGPT, vec![mains])]);
+        let f = failure(&out, Invariant::Profile);
+        assert_eq!(
+            f.message,
+            "the credential of agent main's openai-codex:u was sent instead of agent kate's openai-codex:u's: \
+             both stores hold openai-codex:u, with different secrets"
+        );
+        assert_eq!(
+            (f.expected.as_str(), f.actual.as_str()),
+            ("agent kate's openai-codex:u", "agent main's openai-codex:u")
         );
     }
 

@@ -48,10 +48,13 @@ fn validate(scenario: &Scenario) -> Result<()> {
     if scenario.name.trim().is_empty() {
         return Err(Error::input("name: must not be empty"));
     }
-    if !DISPATCHERS.contains(&scenario.dispatcher.as_str()) {
+    let name = &scenario.dispatcher;
+    let well_formed = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !well_formed {
         return Err(Error::input(format!(
-            "dispatcher: unknown dispatcher {:?}; expected one of {}",
-            scenario.dispatcher,
+            "dispatcher: {name:?} is not a dispatcher name; use {} (which has a reference model) or a name \
+             of letters, digits, '.', '_' and '-' for a dispatcher judged by its pinned expect alone",
             DISPATCHERS.join(", ")
         )));
     }
@@ -273,9 +276,9 @@ mod tests {
     }
 
     #[test]
-    fn unknown_dispatcher_is_refused() {
-        let msg = error_of(&GOOD.replace("\"openclaw\"", "\"hermes\""));
-        assert!(msg.contains("dispatcher: unknown dispatcher \"hermes\""), "{msg}");
+    fn a_dispatcher_name_must_be_a_name() {
+        let msg = error_of(&GOOD.replace("\"openclaw\"", "\"my gateway\""));
+        assert!(msg.contains("dispatcher: \"my gateway\" is not a dispatcher name"), "{msg}");
     }
 
     #[test]

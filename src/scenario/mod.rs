@@ -7,8 +7,10 @@
 //! ([`expected`]), reduces every recorded request to an [`Observation`]
 //! ([`observe`]), and judges the [`invariants`] (docs/check.md); the outcome goes
 //! to [`crate::report`]. [`openclaw`] adapts the OpenClaw reference
-//! dispatcher (plan and catalog) to the checks.
+//! dispatcher (plan and catalog) to the checks; [`dispatchers`] picks the
+//! reference of a scenario's dispatcher, or judges one without a model by its pins.
 
+pub mod dispatchers;
 pub mod endpoint;
 pub mod expected;
 pub mod head_diff;
@@ -19,6 +21,7 @@ pub mod observe;
 pub mod openclaw;
 pub mod runner;
 
+pub use dispatchers::{Dispatchers, Unmodelled};
 pub use endpoint::Endpoint;
 pub use expected::{Expected, ExpectedDispatch};
 pub use model::{Bearer, Expect, Scenario};

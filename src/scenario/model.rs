@@ -14,12 +14,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::endpoint::Endpoint;
+use crate::dispatch::catalog::{Expect as HeaderValueExpect, HeaderExpect};
+use crate::report::Invariant;
 use crate::version::{Version, VersionRange};
 
 /// The `format` value of a scenario v1 file.
 pub const FORMAT_V1: &str = "dispatch-vcr/scenario@1";
 
-/// Dispatchers a scenario may name; each has a reference model.
+/// Dispatchers with a reference model in dispatch-vcr. A scenario may name
+/// any other: it is then judged by its pinned `expect` alone.
 pub const DISPATCHERS: &[&str] = &["openclaw"];
 
 /// Credential kinds a `bearer.kind` may name (the vocabulary of [`crate::credential::classify`]).
@@ -46,10 +49,14 @@ pub struct Scenario {
     /// Where the case comes from, e.g. `openclaw/openclaw#83380`.
     #[serde(default)]
     pub source: Option<String>,
-    /// The dispatcher the inputs are for, one of [`DISPATCHERS`].
-    #[schemars(extend("enum" = DISPATCHERS))]
+    /// The dispatcher the inputs are for: `openclaw`, which has a reference
+    /// model, or any other name (`litellm-proxy`, `acme-gateway`), judged by
+    /// the pinned `expect` alone (what it does not pin is reported not judged).
+    #[schemars(extend("examples" = DISPATCHERS, "pattern" = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"))]
     pub dispatcher: String,
-    /// The dispatcher's inputs, handed to the reference dispatcher as they are.
+    /// The dispatcher's inputs, handed to its reference dispatcher as they
+    /// are: OpenClaw's are below; a dispatcher without a model may keep any
+    /// object here, for the reader.
     #[schemars(schema_with = "inputs_schema")]
     pub inputs: Value,
     /// The human-pinned expectation; absent fields come from the reference plan.
@@ -135,18 +142,124 @@ pub struct Expect {
     /// The model id the body must name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// Request headers (and `?name` query parameters) by lower-case name, and
+    /// what each must be: `"acme"` (equals), `true` (present), `false`
+    /// (absent), or `{"equals" | "contains" | "fingerprint": …}`, `{"has" | "lacks": [elements]}`.
+    #[serde(default, deserialize_with = "header_pins", skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(schema_with = "header_pins_schema")]
+    pub headers: BTreeMap<String, HeaderPin>,
 }
 
 impl Expect {
-    /// `self` with every field that `other` sets replaced.
+    /// `self` with every field that `other` sets replaced (headers name by name).
     pub fn overridden_by(&self, other: &Expect) -> Expect {
+        let mut headers = self.headers.clone();
+        headers.extend(other.headers.clone());
         Expect {
             endpoint: other.endpoint.clone().or_else(|| self.endpoint.clone()),
             bearer: other.bearer.clone().or_else(|| self.bearer.clone()),
             profile: other.profile.clone().or_else(|| self.profile.clone()),
             model: other.model.clone().or_else(|| self.model.clone()),
+            headers,
         }
     }
+
+    /// The pinned headers as rules of the `headers` invariant.
+    pub fn header_rules(&self) -> Vec<HeaderExpect> {
+        let why = |name: &str| format!("pinned by the scenario's expect.headers[{name:?}]");
+        self.headers
+            .iter()
+            .flat_map(|(name, pin)| {
+                pin.0.iter().map(|e| HeaderExpect::rule(name.clone(), e.clone(), why(name)))
+            })
+            .collect()
+    }
+
+    /// The invariants this expectation pins a value for.
+    pub fn pinned(&self) -> Vec<Invariant> {
+        let pins = [
+            (Invariant::Endpoint, self.endpoint.is_some()),
+            (Invariant::Bearer, self.bearer.is_some()),
+            (Invariant::Profile, self.profile.is_some()),
+            (Invariant::Headers, !self.headers.is_empty()),
+            (Invariant::Model, self.model.is_some()),
+        ];
+        pins.into_iter().filter(|(_, pinned)| *pinned).map(|(invariant, _)| invariant).collect()
+    }
+}
+
+/// What one pinned header must be: one expectation, or several elements of a
+/// comma list (`{"has": ["a", "b"]}`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct HeaderPin(pub Vec<HeaderValueExpect>);
+
+/// Lower-case names; each value in one of the forms of [`HeaderPin`].
+fn header_pins<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, HeaderPin>, D::Error> {
+    let raw = BTreeMap::<String, Value>::deserialize(deserializer)?;
+    let mut pins = BTreeMap::new();
+    for (name, value) in raw {
+        let pin = header_pin(&value).map_err(|e| de::Error::custom(format!("headers.{name}: {e}")))?;
+        if pins.insert(name.to_ascii_lowercase(), pin).is_some() {
+            return Err(de::Error::custom(format!(
+                "headers.{name}: pinned twice (names are case-insensitive)"
+            )));
+        }
+    }
+    Ok(pins)
+}
+
+fn header_pin(value: &Value) -> Result<HeaderPin, String> {
+    let hint = r#"expected "VALUE", true (present), false (absent), or one of {"equals": "…"}, {"contains": "…"}, {"fingerprint": "sha256:…"}, {"has": ["element", …]}, {"lacks": ["element", …]}"#;
+    let one = |e| Ok(HeaderPin(vec![e]));
+    let Some(map) = value.as_object() else {
+        return match value {
+            Value::String(text) => one(HeaderValueExpect::Equals(Value::String(text.clone()))),
+            Value::Bool(present) => one(HeaderValueExpect::Present(*present)),
+            _ => Err(hint.to_owned()),
+        };
+    };
+    let (Some((key, inner)), 1) = (map.iter().next(), map.len()) else { return Err(hint.to_owned()) };
+    let text = || inner.as_str().map(str::to_owned).ok_or_else(|| format!("{key}: expected a string"));
+    let elements = || match inner {
+        Value::String(e) => Ok(vec![e.clone()]),
+        Value::Array(items) if !items.is_empty() => items
+            .iter()
+            .map(|e| e.as_str().map(str::to_owned).ok_or_else(|| format!("{key}: expected strings")))
+            .collect(),
+        _ => Err(format!("{key}: expected an element or a non-empty list of elements")),
+    };
+    match key.as_str() {
+        "equals" => one(HeaderValueExpect::Equals(Value::String(text()?))),
+        "contains" => one(HeaderValueExpect::Contains(text()?)),
+        "fingerprint" if crate::credential::is_fingerprint(&text()?) => {
+            one(HeaderValueExpect::Fingerprint(text()?))
+        }
+        "fingerprint" => Err("fingerprint: expected sha256: and 12 hex digits".to_owned()),
+        "has" => Ok(HeaderPin(elements()?.into_iter().map(HeaderValueExpect::Has).collect())),
+        "lacks" => Ok(HeaderPin(elements()?.into_iter().map(HeaderValueExpect::Lacks).collect())),
+        _ => Err(hint.to_owned()),
+    }
+}
+
+fn header_pins_schema(_: &mut SchemaGenerator) -> Schema {
+    let text = json!({"type": "string"});
+    let elements =
+        json!({"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]});
+    let only = |key: &str, value: &Value| json!({"type": "object", "properties": {key: value}, "required": [key], "additionalProperties": false});
+    json_schema!({
+        "type": "object",
+        "description": "Request headers (case-insensitive names; `?name` for a query parameter) and what each must be: a string (equals), true (present), false (absent), or one of equals, contains, fingerprint (a secret's sha256:… fingerprint), has / lacks (elements of a comma list such as anthropic-beta).",
+        "additionalProperties": {"oneOf": [
+            {"type": "string"},
+            {"type": "boolean"},
+            only("equals", &text),
+            only("contains", &text),
+            only("fingerprint", &json!({"type": "string", "pattern": "^sha256:[0-9a-f]{12}$"})),
+            only("has", &elements),
+            only("lacks", &elements)
+        ]}
+    })
 }
 
 /// A bearer rule: `"present"`, `"absent"`, or `{"header", "scheme", "kind"}`.

@@ -36,8 +36,9 @@ pub struct Observation {
     pub dispatch: bool,
     /// Every credential header it carried, in [`CREDENTIAL_HEADERS`] order.
     pub credentials: Vec<SeenCredential>,
-    /// Fingerprint of the `chatgpt-account-id` header value, when sent.
-    pub account: Option<String>,
+    /// Every request header as recorded (names lower-case; secrets are
+    /// redaction markers), then each query parameter as `?name`.
+    pub headers: Vec<(String, String)>,
     /// The `model` its body names, when it names one.
     pub model: Option<String>,
 }
@@ -49,6 +50,18 @@ impl Observation {
             Some(name) => self.credentials.iter().find(|c| c.header == name),
             None => self.credentials.first(),
         }
+    }
+
+    /// The value of header `name` (or query parameter `?name`); a header sent
+    /// more than once is one comma list, as HTTP reads it.
+    pub fn header(&self, name: &str) -> Option<String> {
+        let values: Vec<&str> = self
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        (!values.is_empty()).then(|| values.join(","))
     }
 }
 
@@ -67,6 +80,9 @@ pub struct SeenCredential {
     pub profile: Option<String>,
     /// The provider whose hosts it may reach, when known.
     pub provider: Option<String>,
+    /// The store holding that profile (`main`, `kate`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
     /// Whether the cassette's `meta.credentials` lists it with a kind and no
     /// profile (recorded without `--profiles`) and nothing else bound it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -82,6 +98,8 @@ pub struct Binding {
     pub profile: Option<String>,
     /// Provider of that profile.
     pub provider: Option<String>,
+    /// The store holding that profile: an agent id (`main`, `kate`), when known.
+    pub store: Option<String>,
 }
 
 /// Fingerprint → binding. The first source to name a fingerprint wins, so
@@ -108,6 +126,9 @@ impl Bindings {
                 if known.profile.is_none() && binding.profile.is_some() {
                     known.profile = binding.profile;
                     known.provider = binding.provider;
+                    known.store = binding.store;
+                } else if known.profile == binding.profile && known.store.is_none() {
+                    known.store = binding.store;
                 }
             }
         }
@@ -120,7 +141,12 @@ impl Bindings {
             if facts.profile.is_none() {
                 self.recorded_without_profile.insert(fingerprint.clone());
             }
-            let binding = Binding { kind: facts.kind.clone(), profile: facts.profile.clone(), provider };
+            let binding = Binding {
+                kind: facts.kind.clone(),
+                profile: facts.profile.clone(),
+                provider,
+                store: facts.store.clone(),
+            };
             self.insert(fingerprint.clone(), binding);
         }
     }
@@ -177,7 +203,16 @@ pub fn observe(
         .iter()
         .flat_map(|name| header(name).map(|(_, value)| seen_credential(name, value, bindings)))
         .collect();
-    let account = header(ACCOUNT_HEADER).next().map(|(_, value)| fingerprint_of_value(value));
+    let query = endpoint.query.as_deref().unwrap_or_default().split('&').filter(|p| !p.is_empty());
+    let headers = request
+        .headers
+        .iter()
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.clone()))
+        .chain(query.map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (format!("?{}", name.to_ascii_lowercase()), value.to_owned())
+        }))
+        .collect();
     let model = request_model(&request.body)
         .or_else(|| interaction.websocket.as_ref().and_then(|ws| first_client_model(&ws.messages)));
     Ok(Observation {
@@ -185,7 +220,7 @@ pub fn observe(
         dispatch: is_dispatch(&endpoint),
         endpoint,
         credentials,
-        account,
+        headers,
         model,
     })
 }
@@ -209,6 +244,7 @@ fn seen_credential(header: &str, value: &str, bindings: &Bindings) -> SeenCreden
         kind,
         profile: binding.and_then(|b| b.profile.clone()),
         provider: binding.and_then(|b| b.provider.clone()),
+        store: binding.and_then(|b| b.store.clone()),
         recorded_without_profile,
     }
 }
@@ -225,7 +261,7 @@ fn split_scheme(value: &str) -> (Option<&str>, &str) {
 }
 
 /// The fingerprint in a redaction marker, or the fingerprint of a clear value.
-fn fingerprint_of_value(value: &str) -> String {
+pub fn fingerprint_of_value(value: &str) -> String {
     credential::fingerprint_in_marker(value.trim())
         .map(str::to_owned)
         .unwrap_or_else(|| credential::fingerprint(value.trim()))
@@ -313,8 +349,12 @@ mod tests {
     fn redacted_bearer_is_bound_through_meta_credentials() {
         let fp = credential::fingerprint("token");
         let mut meta = Meta::default();
-        let facts =
-            CredentialFacts { kind: "jwt".into(), profile: Some("openai-codex:u".into()), account: None };
+        let facts = CredentialFacts {
+            kind: "jwt".into(),
+            profile: Some("openai-codex:u".into()),
+            account: None,
+            store: None,
+        };
         meta.credentials.insert(fp.clone(), facts);
         let mut bindings = Bindings::default();
         bindings.add_meta(&meta);
@@ -328,7 +368,7 @@ mod tests {
         assert!(obs.dispatch);
         assert_eq!(obs.seq, Some(3));
         assert_eq!(obs.model.as_deref(), Some("gpt-5.5"));
-        assert_eq!(obs.account, Some(credential::fingerprint("acct-1")));
+        assert_eq!(obs.header(ACCOUNT_HEADER).as_deref(), Some("acct-1"));
         let cred = &obs.credentials[0];
         assert_eq!(cred.scheme.as_deref(), Some("Bearer"));
         assert_eq!(cred.fingerprint, fp);
@@ -362,7 +402,8 @@ mod tests {
             Value::Null,
         );
         let obs = observe(&i, &Bindings::default(), &model_api).unwrap();
-        assert!(obs.credentials.is_empty() && obs.account.is_none() && obs.model.is_none());
+        assert!(obs.credentials.is_empty() && obs.header(ACCOUNT_HEADER).is_none() && obs.model.is_none());
+        assert_eq!(obs.header("Content-Type").as_deref(), Some("application/json"));
     }
 
     #[test]
@@ -372,6 +413,7 @@ mod tests {
             kind: "openai-key".into(),
             profile: Some(profile.into()),
             provider: None,
+            store: None,
         };
         bindings.insert("sha256:000000000001".into(), bound("openai:a"));
         bindings.insert("sha256:000000000001".into(), bound("openai:b"));
@@ -382,12 +424,15 @@ mod tests {
     fn a_recording_that_knows_only_the_kind_leaves_the_profile_to_the_next_source() {
         let fp = credential::fingerprint("sk-proj-key");
         let mut meta = Meta::default();
-        meta.credentials
-            .insert(fp.clone(), CredentialFacts { kind: "openai-key".into(), profile: None, account: None });
+        meta.credentials.insert(
+            fp.clone(),
+            CredentialFacts { kind: "openai-key".into(), profile: None, account: None, store: None },
+        );
         let fixture = Binding {
             kind: "openai-key".into(),
             profile: Some("env:OPENAI_API_KEY".into()),
             provider: Some("openai".into()),
+            store: None,
         };
         let marker = format!("Bearer {}", credential::redaction_marker("sk-proj-key"));
         let i =

@@ -46,24 +46,32 @@ impl Reference for OpenClaw {
     fn plan(&self, scenario: &Scenario, version: &Version) -> Result<Planned> {
         let inputs = DispatchInputs::from_scenario_inputs(&scenario.inputs, Some(version.clone()))
             .map_err(|e| e.context(scenario.path.display()))?;
+        // Stores are named only where two may hold the same id: with one, the name says nothing.
+        let several = inputs.stores().iter().filter(|(_, s)| !s.profiles.is_empty()).count() > 1;
+        let store = |store: Option<String>| store.filter(|_| several);
         let mut bindings = Bindings::default();
         let expected = match plan(&inputs, &self.catalog) {
             Ok(plan) => {
-                bind_plan(&mut bindings, &plan);
+                bind_plan(&mut bindings, &plan, several);
                 let fallbacks = plan.fallbacks.iter().filter_map(|f| match f {
                     Fallback::Plan(p) => Some(p.as_ref()),
                     Fallback::Error(_) => None,
                 });
-                let steps = std::iter::once(&plan).chain(fallbacks).map(expected_dispatch);
+                let steps = std::iter::once(&plan).chain(fallbacks).map(|p| {
+                    expected_dispatch(p)
+                        .map(|step| ExpectedDispatch { store: store(step.store.clone()), ..step })
+                });
                 Expected::Dispatch(steps.collect::<Result<_>>()?)
             }
             Err(refusal) => Expected::NoDispatch { reason: refusal.message },
         };
         for (fingerprint, facts) in inputs.credential_facts(&self.catalog) {
             let provider = facts.profile.as_deref().and_then(|p| self.provider_of(p));
-            bindings.insert(fingerprint, Binding { kind: facts.kind, profile: facts.profile, provider });
+            let binding =
+                Binding { kind: facts.kind, profile: facts.profile, provider, store: store(facts.store) };
+            bindings.insert(fingerprint, binding);
         }
-        Ok(Planned { expected, bindings })
+        Ok(Planned { expected, bindings, unmodelled: None })
     }
 
     fn is_dispatch(&self, endpoint: &Endpoint) -> bool {
@@ -77,12 +85,13 @@ impl Reference for OpenClaw {
 
 /// The planned credential is bound to the planned profile first: at versions
 /// that rename profiles, that is the name the recording must show.
-fn bind_plan(bindings: &mut Bindings, plan: &DispatchPlan) {
+fn bind_plan(bindings: &mut Bindings, plan: &DispatchPlan, several_stores: bool) {
     if let Some(credential) = &plan.credential {
         let binding = Binding {
             kind: credential.kind.clone(),
             profile: Some(credential.profile.clone()),
             provider: Some(plan.auth_provider.clone()),
+            store: credential.store.clone().filter(|_| several_stores),
         };
         bindings.insert(credential.fingerprint.clone(), binding);
     }
@@ -104,8 +113,9 @@ pub fn expected_dispatch(plan: &DispatchPlan) -> Result<ExpectedDispatch> {
             None => Bearer::Absent,
         },
         profile: credential.map(|c| c.profile.clone()),
+        store: credential.and_then(|c| c.store.clone()),
         fingerprint: credential.map(|c| c.fingerprint.clone()),
-        account: plan.account.as_ref().map(|a| a.fingerprint.clone()),
+        headers: plan.headers.iter().filter(|h| h.is_rule()).cloned().collect(),
         model: Some(plan.model.clone()),
     })
 }
@@ -114,6 +124,7 @@ pub fn expected_dispatch(plan: &DispatchPlan) -> Result<ExpectedDispatch> {
 mod tests {
     use super::*;
     use crate::credential;
+    use crate::dispatch::catalog::Expect;
     use serde_json::json;
 
     fn scenario(inputs: serde_json::Value) -> Scenario {
@@ -155,7 +166,14 @@ mod tests {
         };
         assert_eq!(step.bearer, bearer);
         assert_eq!(step.profile.as_deref(), Some("openai-codex:u@example.com"));
-        assert_eq!(step.account, Some(credential::fingerprint("acct-1")));
+        let account = step.headers.iter().find(|h| h.name == "chatgpt-account-id").unwrap();
+        let names = Expect::Fingerprint(credential::fingerprint("acct-1"));
+        assert_eq!(account.expect, Expect::IfSent(Box::new(names.clone())), "before 2026.5.30: when sent");
+        assert!(account.why.as_deref().unwrap().contains("bound login"));
+        let Expected::Dispatch(later) = planned(&codex_oauth(), "2026.9.5").expected else { panic!() };
+        let account = later[0].headers.iter().find(|h| h.name == "chatgpt-account-id").unwrap();
+        assert_eq!(account.expect, names, "from 2026.5.30: required");
+        assert_eq!(step.store, None, "one store: nothing to tell apart");
         assert_eq!(step.model.as_deref(), Some("gpt-5.5-pro"));
     }
 

@@ -15,7 +15,9 @@ use super::observe::{self, Bindings, SeenCredential};
 use crate::cassette::Cassette;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-use crate::report::{CellOutcome, Report, ScenarioOutcome, ShardInfo, Status, Verdict};
+use crate::report::{
+    CellOutcome, Invariant, InvariantOutcome, Report, ScenarioOutcome, ShardInfo, Status, Verdict,
+};
 use crate::version::Version;
 
 /// A reference dispatcher as the checks see it: a plan for a scenario at a
@@ -33,13 +35,17 @@ pub trait Reference: Sync {
 }
 
 /// A reference plan in the vocabulary of observations.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Planned {
     /// The planned dispatch (or refusal).
     pub expected: Expected,
     /// Fingerprints of the plan's credential, the fixture profiles and the
     /// env/config keys, most specific first.
     pub bindings: Bindings,
+    /// Why the reference has no model of this dispatcher, when it has none:
+    /// then only the invariants the scenario pins are judged, and the rest
+    /// (but `tls`, which needs no model) are reported not judged.
+    pub unmodelled: Option<String>,
 }
 
 /// Judge `scenario` at `version` against the requests in `cassette`.
@@ -51,16 +57,26 @@ pub fn check_cell(
     reference: &dyn Reference,
 ) -> Result<CellOutcome> {
     let planned = reference.plan(scenario, version)?;
-    let (expected, reference_failures) = expected::resolve(&scenario.expect_at(version), planned.expected);
+    let (expected, reference_failures) =
+        expected::resolve(&scenario.expect_at(version), planned.expected.clone());
     // The recording knows its own credentials best (it saw renames and
     // refreshes); the plan and the fixtures fill in the rest.
     let mut bindings = Bindings::default();
     bindings.add_meta(&cassette.meta);
-    bindings.extend(planned.bindings);
-    let observations = observe::observe_cassette(cassette, &bindings, &|e| reference.is_dispatch(e))
+    bindings.extend(planned.bindings.clone());
+    // A request to a planned endpoint is a dispatch whatever the catalog calls it.
+    let planned_endpoint = |e: &Endpoint| match &expected {
+        Expected::Dispatch(steps) => steps.iter().any(|s| s.endpoint.is_reached_by(e)),
+        Expected::NoDispatch { .. } => false,
+    };
+    let is_dispatch = |e: &Endpoint| reference.is_dispatch(e) || planned_endpoint(e);
+    let observations = observe::observe_cassette(cassette, &bindings, &is_dispatch)
         .map_err(|e| Error::input(format!("{cassette_name}: {e}")))?;
     let scope = |c: &SeenCredential| reference.allowed_hosts(c.provider.as_deref()?, &c.kind, version);
-    let invariants = invariants::evaluate(&expected, &observations, &scope);
+    let mut invariants = invariants::evaluate(&expected, &observations, &scope);
+    if let Some(why) = &planned.unmodelled {
+        not_judged(&mut invariants, &scenario.expect_at(version).pinned(), why);
+    }
     let known_failure = scenario.known_failures.get(version).cloned();
     let failed = invariants.iter().any(|i| i.status == Status::Fail);
     let verdict = match (reference_failures.is_empty(), failed, known_failure.is_some()) {
@@ -76,6 +92,21 @@ pub fn check_cell(
         invariants,
         ..CellOutcome::new(version.to_string(), cassette_name, verdict)
     })
+}
+
+/// Every invariant `pinned` does not name, but `tls` (which needs no model),
+/// becomes not judged: nobody knows what is right for it. Never a pass.
+fn not_judged(outcomes: &mut [InvariantOutcome], pinned: &[Invariant], why: &str) {
+    for outcome in
+        outcomes.iter_mut().filter(|o| o.invariant != Invariant::Tls && !pinned.contains(&o.invariant))
+    {
+        *outcome = InvariantOutcome {
+            invariant: outcome.invariant,
+            status: Status::NotJudged,
+            note: Some(why.to_owned()),
+            failures: Vec::new(),
+        };
+    }
 }
 
 /// Parse `I/N` (1 ≤ I ≤ N).
@@ -194,7 +225,6 @@ mod tests {
     use super::*;
     use crate::cassette::{Body, BodyContent, Interaction, Meta, Request};
     use crate::credential;
-    use crate::report::Invariant;
     use crate::scenario::expected::ExpectedDispatch;
     use crate::scenario::model::Bearer;
 
@@ -220,8 +250,9 @@ mod tests {
                     kind: Some("opaque".into()),
                 },
                 profile: Some("openai-codex:u".into()),
+                store: None,
                 fingerprint: Some(credential::fingerprint(TOKEN)),
-                account: None,
+                headers: Vec::new(),
                 model: Some("gpt-5.5".into()),
             };
             let mut bindings = Bindings::default();
@@ -229,9 +260,10 @@ mod tests {
                 kind: "opaque".into(),
                 profile: Some("openai-codex:u".into()),
                 provider: Some("openai-codex".into()),
+                store: None,
             };
             bindings.insert(credential::fingerprint(TOKEN), binding);
-            Ok(Planned { expected: Expected::Dispatch(vec![step]), bindings })
+            Ok(Planned { expected: Expected::Dispatch(vec![step]), bindings, unmodelled: None })
         }
     }
 

@@ -211,7 +211,7 @@ print(len(suites), len(cases), len(skipped), len(failed), root.get("tests"))
     let report = json_report(&[]);
     let cells = report.summary.cells;
     assert_eq!(counts[0], report.scenarios.len());
-    assert_eq!(counts[1], cells * 7, "a reference testcase and six invariants per cell");
+    assert_eq!(counts[1], cells * 8, "a reference testcase and seven invariants per cell");
     assert!(counts[2] >= report.summary.expected_failures, "expected failures are skipped testcases");
     assert_eq!(counts[3], 0, "nothing fails on the shipped catalogue");
     assert_eq!(counts[4], counts[1]);
@@ -459,4 +459,73 @@ fn unexpected_fixed_and_reference_failures_are_explained_in_full_by_default() {
     assert!(text.rfind("\n✗ ").unwrap() < matrix, "{text}");
     let counts = text.lines().rev().take(2).find(|l| l.starts_with("✓ ")).unwrap_or_else(|| panic!("{text}"));
     assert!(counts.contains("✗ 2 fail   ★ 1 fixed   ‽ 5 reference failure"), "{counts}");
+}
+
+/// A scenario of a dispatcher without a reference model, pinning the endpoint
+/// and a header, over a cassette of one chat completion.
+fn unmodelled(dir: &Path, expect: serde_json::Value) -> PathBuf {
+    let cassette = serde_json::json!({"format": "dispatch-vcr/cassette@1",
+        "meta": {"dispatcher": {"name": "acme-gateway", "version": "1.4.0"}},
+        "interactions": [{"seq": 1, "conn": 1, "t_ms": 0, "duration_ms": 5, "request": {
+            "method": "POST", "url": "https://llm.internal.example/v1/chat/completions", "http_version": "HTTP/1.1",
+            "headers": [["authorization", "Bearer [REDACTED sha256:0123456789ab]"], ["x-tenant", "acme"]],
+            "body": {"json": {"model": "qwen3"}}},
+            "response": {"status": 200, "headers": [], "body": {"json": {"id": "x"}}}}]});
+    std::fs::write(dir.join("gw.json"), cassette.to_string()).unwrap();
+    let scenario = serde_json::json!({"format": "dispatch-vcr/scenario@1", "name": "acme", "dispatcher": "acme-gateway",
+        "inputs": {}, "expect": expect, "cassettes": {"1.4.0": "gw.json"}});
+    let path = dir.join("acme.scenario.json");
+    std::fs::write(&path, scenario.to_string()).unwrap();
+    path
+}
+
+#[test]
+fn an_unmodelled_dispatcher_shows_what_was_not_judged_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let expect = serde_json::json!({"endpoint": "POST https://llm.internal.example/v1/chat/completions",
+        "headers": {"X-Tenant": "acme"}});
+    let path = unmodelled(dir.path(), expect);
+    let path = path.to_str().unwrap();
+    let out = check(&[path]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("1.4.0    ◐"), "{text}");
+    assert!(
+        text.contains("◐ not judged: bearer, profile, credential-scope, model — dispatcher \"acme-gateway\""),
+        "{text}"
+    );
+
+    let report = json_report(&[path]);
+    assert_eq!(report.summary.partly_judged, 1);
+    let cell = &report.scenarios[0].cells[0];
+    assert_eq!(cell.verdict, Verdict::Pass);
+    let status = |name: &str| cell.invariants.iter().find(|i| i.invariant.name() == name).unwrap().status;
+    for (name, want) in [
+        ("endpoint", Status::Pass),
+        ("headers", Status::Pass),
+        ("tls", Status::Pass),
+        ("bearer", Status::NotJudged),
+        ("credential-scope", Status::NotJudged),
+    ] {
+        assert_eq!(status(name), want, "{name}");
+    }
+
+    let junit = stdout(&check(&["--format", "junit", path]));
+    assert!(junit.contains("not judged: dispatcher"), "{junit}");
+    let html = stdout(&check(&["--format", "html", path]));
+    assert!(html.contains("pass, partly judged") && html.contains("not judged: bearer, profile"), "{html}");
+}
+
+#[test]
+fn an_unmodelled_dispatcher_that_pins_nothing_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = unmodelled(dir.path(), serde_json::json!({}));
+    let out = check(&[path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("acme.scenario.json: expect: dispatcher \"acme-gateway\" has no reference model"),
+        "{err}"
+    );
+    assert!(err.contains("pin what the dispatcher must send"), "{err}");
 }

@@ -907,7 +907,8 @@ fn step_6_header_table() {
             ),
             both(
                 json!({"credential": {"header": "authorization", "scheme": "Bearer", "kind": "anthropic-oauth"},
-                "headers": [{"name": "anthropic-version"}, {"name": "anthropic-beta", "contains": "oauth-2025-04-20"}]}),
+                "headers": [{"name": "anthropic-version"}, {"name": "anthropic-beta", "has": "oauth-2025-04-20"},
+                            {"name": "x-api-key", "present": false}]}),
             ),
         ),
         case(
@@ -939,6 +940,20 @@ fn step_6_header_table() {
             ),
             both(json!({"credential": null, "candidates": [],
                 "headers": [{"name": "x-team", "equals": "blue"}, {"name": "api-key", "fingerprint": fp("gw-secret")}]})),
+        ),
+        case(
+            "a model's configured headers override the provider's, each a rule saying where it comes from",
+            inputs(
+                custom(
+                    json!({"gw": {"baseUrl": "https://gw.example.test/v1", "apiKey": "k", "headers": {"X-Tenant": "acme", "X-Team": "blue"},
+                                  "models": [{"id": "m", "headers": {"X-Tenant": "acme-eu"}}]}}),
+                    "gw/m",
+                ),
+                json!({}),
+            ),
+            both(json!({"headers": [
+                {"name": "x-team", "equals": "blue", "why": "models.providers.gw.headers: the user's configured header"},
+                {"name": "x-tenant", "equals": "acme-eu", "why": "models.providers.gw.models[m].headers, over the provider's: the user's configured header"}]})),
         ),
     ]);
 }

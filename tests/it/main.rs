@@ -7,6 +7,7 @@
 //! - [`check`] — `check` end to end: the shipped catalogue, report formats, shards, exit codes.
 //! - [`ci_recipes`] — the CI recipes of `docs/ci.md` parse and their shards cover every cell once.
 //! - [`dispatch_cli`] — `dispatch plan` as users run it, with text snapshots.
+//! - [`dispatch_headers`] — the `headers` invariant and store-qualified binding on recordings made through the proxy.
 //! - [`dispatch_plan_cases`] — the reference dispatcher, step by step and table row by row.
 //! - [`dispatch_record`] — `dispatch send` recorded by `record` matches its plan.
 //! - [`dispatch_send`] — `dispatch send` through a CONNECT proxy to the test upstream.
@@ -49,6 +50,7 @@ mod cassette_cli;
 mod check;
 mod ci_recipes;
 mod dispatch_cli;
+mod dispatch_headers;
 mod dispatch_plan_cases;
 mod dispatch_record;
 mod dispatch_send;

@@ -163,7 +163,8 @@ fn the_scenario_schema_rejects_what_the_loader_rejects() {
         ("an unknown key", json!({"expectations": {}})),
         ("a bearer word", json!({"expect": {"bearer": "yes"}})),
         ("an unknown credential kind", json!({"expect": {"bearer": {"kind": "password"}}})),
-        ("an unknown dispatcher", json!({"dispatcher": "hermes"})),
+        ("a dispatcher that is not a name", json!({"dispatcher": "my gateway"})),
+        ("a header pinned in no known form", json!({"expect": {"headers": {"x-tenant": {"is": "acme"}}}})),
         ("no cassette", json!({"cassettes": {}})),
     ];
     for (what, extra) in bad {

@@ -273,7 +273,7 @@ fn meta(scenario: &Scenario, version: &Version, stub: Option<StubOptions>, repla
 /// dispatcher sends to the profile the checks expect.
 pub(crate) fn renamed_store(inputs: &DispatchInputs, catalog: &Catalog, version: &Version) -> AuthStore {
     rename_store(
-        AuthStore { profiles: inputs.effective_store().profiles, warnings: Vec::new() },
+        AuthStore { profiles: inputs.effective_store().profiles, ..AuthStore::default() },
         catalog,
         version,
     )
@@ -289,7 +289,7 @@ fn rename_store(store: AuthStore, catalog: &Catalog, version: &Version) -> AuthS
         None => id.to_owned(),
     };
     let profiles = store.profiles.into_iter().map(|(id, cred)| (rename(&id), cred)).collect();
-    AuthStore { profiles, warnings: store.warnings }
+    AuthStore { profiles, ..store }
 }
 
 /// What refreshing the fixture OAuth logins gives: the token endpoint's

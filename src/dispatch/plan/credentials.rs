@@ -16,6 +16,8 @@ pub(super) struct Chosen {
     pub source: CredentialSource,
     pub migrated_from: Option<String>,
     pub inherited: bool,
+    /// The agent whose store holds the entry, for a profile.
+    pub store: Option<String>,
     pub ty: CredentialType,
     pub kind: &'static str,
     pub secret: String,
@@ -139,11 +141,14 @@ fn from_profile(context: &Context<'_>, eligible: &Eligible) -> Option<Chosen> {
         Some(id) => Some((id, "the JWT claim https://api.openai.com/auth.chatgpt_account_id")),
         None => cred.account_id.clone().map(|id| (id, "the stored accountId")),
     };
+    let inherited = context.store.inherited.contains(&eligible.id);
+    let store = if inherited { MAIN_AGENT } else { context.inputs.agent.as_str() };
     Some(Chosen {
         profile: eligible.id.clone(),
         source: CredentialSource::Profile,
         migrated_from: context.renamed_profiles.get(&eligible.id).cloned(),
-        inherited: context.store.inherited.contains(&eligible.id),
+        inherited,
+        store: Some(store.to_owned()),
         ty: cred.kind,
         kind: credential::classify(&secret),
         secret,
@@ -159,12 +164,27 @@ fn from_secret(profile: String, source: CredentialSource, ty: CredentialType, se
         source,
         migrated_from: None,
         inherited: false,
+        store: None,
         ty,
         kind: credential::classify(secret),
         secret: secret.to_owned(),
         account,
         refresh_first: false,
     }
+}
+
+/// Which store's entry is bound, and why, when main's store is in play.
+fn store_why(context: &Context<'_>, chosen: &Chosen) -> Option<String> {
+    let agent = &context.inputs.agent;
+    let main = context.inputs.agent_stores.get(MAIN_AGENT).filter(|_| agent != MAIN_AGENT)?;
+    let id = &chosen.profile;
+    Some(match chosen.store.as_deref()? {
+        MAIN_AGENT => format!("agent {MAIN_AGENT}'s {id}, inherited: agent {agent}'s store has no {id}"),
+        _ if main.profiles.contains_key(id) => format!(
+            "agent {agent}'s own {id}: agent {MAIN_AGENT}'s store holds an entry of that id too, and an agent's own entry wins"
+        ),
+        _ => format!("agent {agent}'s own {id}"),
+    })
 }
 
 /// The provider's env key, then its config key.
@@ -236,7 +256,10 @@ pub(super) fn choose(
         None => fallback_source(context, target)
             .map(|(chosen, why)| (chosen, format!("{considered}; none eligible; {why}"))),
     };
-    if let Some((chosen, why)) = chosen {
+    if let Some((chosen, mut why)) = chosen {
+        if let Some(store) = store_why(context, &chosen) {
+            why = format!("{why}; {store}");
+        }
         let decision = format!(
             "{} ({} {}, {})",
             chosen.profile,

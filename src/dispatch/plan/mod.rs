@@ -73,6 +73,11 @@ pub struct PlannedCredential {
     /// The agent whose store it was inherited from (`main`), when inherited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inherited_from: Option<String>,
+    /// The agent whose store holds the bound entry (`kate`, `main`), for a
+    /// profile: the same id may be in an agent's store and in main's with
+    /// different secrets, and the recording must show this one's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
     /// Stored type: `oauth`, `token`, `api_key`.
     #[serde(rename = "type")]
     pub stored_type: CredentialType,
@@ -366,7 +371,8 @@ impl<'a> Context<'a> {
         let target = route::Target::find(self, &auth_provider).map_err(|m| with_auth(trace.fail(m)))?;
         let choice = credentials::choose(self, &target, &mut trace).map_err(with_auth)?;
         let chosen = choice.chosen;
-        let wire = route::plan_wire(self, &target, chosen.as_ref(), &mut trace).map_err(with_auth)?;
+        let wire =
+            route::plan_wire(self, &target, &model.model, chosen.as_ref(), &mut trace).map_err(with_auth)?;
         Ok(Resolution {
             plan: DispatchPlan {
                 dispatcher: self.catalog.dispatcher.clone(),

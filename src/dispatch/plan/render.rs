@@ -16,6 +16,11 @@ pub(crate) fn header_text(header: &HeaderExpect) -> String {
         Expect::Present(true) => format!("{name}: (any)"),
         Expect::Present(false) => format!("no {name}"),
         Expect::Fingerprint(fp) => format!("{name}: <secret {fp}>"),
+        Expect::Has(element) => format!("{name}: …{element}…"),
+        Expect::Lacks(element) => format!("{name}: no {element}"),
+        Expect::IfSent(inner) => {
+            format!("{} (when sent)", header_text(&HeaderExpect::sent(name.clone(), (**inner).clone())))
+        }
     }
 }
 
@@ -28,6 +33,12 @@ pub(crate) fn field_text(field: &FieldExpect) -> String {
         Expect::Present(true) => format!("{name} present"),
         Expect::Present(false) => format!("no {name}"),
         Expect::Fingerprint(fp) => format!("{name} = <secret {fp}>"),
+        Expect::Has(element) => format!("{name} lists {element:?}"),
+        Expect::Lacks(element) => format!("{name} does not list {element:?}"),
+        Expect::IfSent(inner) => format!(
+            "{} (when present)",
+            field_text(&FieldExpect { field: name.clone(), expect: (**inner).clone() })
+        ),
     }
 }
 

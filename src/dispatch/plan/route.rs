@@ -11,6 +11,7 @@ use super::{Context, PlannedAccount, PlannedCredential, PlannedWebSocket, Refusa
 use crate::credential;
 use crate::dispatch::catalog::{Api, EnvKey, Expect, FieldExpect, HeaderExpect, Provider, Route};
 use crate::openclaw::config::ProviderConfig;
+use crate::version::Version;
 
 /// The api of a custom provider that names none: the one most OpenAI-compatible servers speak.
 const DEFAULT_CUSTOM_API: &str = "openai-completions";
@@ -145,11 +146,16 @@ fn websocket_url(url: &str) -> String {
     }
 }
 
-/// Headers of all `lists` in order; a later header replaces an earlier one of the same name.
-fn merge_headers<'h>(lists: impl IntoIterator<Item = &'h HeaderExpect>) -> Vec<HeaderExpect> {
+/// Headers of all `lists` in order, leaving out rules that do not hold at
+/// `version`; a later header replaces an earlier one with the same
+/// [`HeaderExpect::key`].
+fn merge_headers<'h>(
+    lists: impl IntoIterator<Item = &'h HeaderExpect>,
+    version: &Version,
+) -> Vec<HeaderExpect> {
     let mut out: Vec<HeaderExpect> = Vec::new();
-    for header in lists {
-        match out.iter_mut().find(|h| h.name == header.name) {
+    for header in lists.into_iter().filter(|h| h.versions.as_ref().is_none_or(|r| r.contains(version))) {
+        match out.iter_mut().find(|h| h.key() == header.key()) {
             Some(slot) => *slot = header.clone(),
             None => out.push(header.clone()),
         }
@@ -157,28 +163,80 @@ fn merge_headers<'h>(lists: impl IntoIterator<Item = &'h HeaderExpect>) -> Vec<H
     out
 }
 
-/// The config's `headers`, secrets as fingerprints (and their values kept for `send`).
-fn config_headers(context: &Context<'_>, target: &Target<'_>) -> (Vec<HeaderExpect>, Vec<(String, String)>) {
+/// The config's `headers` of the provider, then those of the model (which
+/// override them), as rules: what the user configured must be sent. Secret
+/// values become fingerprints (their values kept for `send`); a header the
+/// catalog treats as a comma list (`anthropic-beta`) must list each element.
+fn config_headers(
+    context: &Context<'_>,
+    target: &Target<'_>,
+    model: &str,
+    lists: &[HeaderExpect],
+) -> (Vec<HeaderExpect>, Vec<(String, String)>) {
+    let id = &target.id;
+    let provider = target.config.map(|c| (&c.headers, format!("models.providers.{id}.headers")));
+    let model_level = target
+        .config
+        .and_then(|c| c.model_headers(model))
+        .map(|h| (h, format!("models.providers.{id}.models[{model}].headers, over the provider's")));
     let mut expects = Vec::new();
     let mut secrets = Vec::new();
-    for (name, value) in target.config.map(|c| &c.headers).into_iter().flatten() {
-        let name = name.to_ascii_lowercase();
-        let secret = context.catalog.is_secret_header(&name) || credential::classify(value) != "opaque";
-        let expect = if secret {
-            secrets.push((name.clone(), value.clone()));
-            Expect::Fingerprint(credential::fingerprint(value))
-        } else {
-            Expect::Equals(Value::String(value.clone()))
-        };
-        expects.push(HeaderExpect { name, expect });
+    for (headers, from) in provider.into_iter().chain(model_level) {
+        let why = format!("{from}: the user's configured header");
+        for (name, value) in headers {
+            let name = name.to_ascii_lowercase();
+            let is_list = lists.iter().any(|h| h.name == name && h.key().1.is_some());
+            let secret = context.catalog.is_secret_header(&name) || credential::classify(value) != "opaque";
+            let values: Vec<Expect> = if secret {
+                secrets.push((name.clone(), value.clone()));
+                vec![Expect::Fingerprint(credential::fingerprint(value))]
+            } else if is_list {
+                value.split(',').map(|e| Expect::Has(e.trim().to_owned())).collect()
+            } else {
+                vec![Expect::Equals(Value::String(value.clone()))]
+            };
+            // A model-level header replaces the provider-level one of that name.
+            expects.retain(|h: &HeaderExpect| h.name != name);
+            expects.extend(values.into_iter().map(|e| HeaderExpect::rule(name.clone(), e, why.clone())));
+        }
     }
     (expects, secrets)
+}
+
+/// The versions from which a ChatGPT login's request must name its account.
+const ACCOUNT_REQUIRED_FROM: &str = ">=2026.5.30";
+
+/// The rule that a ChatGPT login's request names the login's account: from
+/// 2026.5.30 it must be sent; before, it must be the login's when sent.
+fn account_rule(account: &PlannedAccount, from: &str, version: &Version) -> HeaderExpect {
+    let names = Expect::Fingerprint(account.fingerprint.clone());
+    let required =
+        ACCOUNT_REQUIRED_FROM.parse::<crate::version::VersionRange>().is_ok_and(|r| r.contains(version));
+    let (expect, when) = if required {
+        (
+            names,
+            "from 2026.5.30 OpenClaw's ChatGPT transport (the Codex client) sends it on every call, as the Codex CLI and pi do (earendil-works/pi#2336; recorded 2026.9.5, 2026.9.6)",
+        )
+    } else {
+        (
+            Expect::IfSent(Box::new(names)),
+            "releases before 2026.5.30 sent the bearer alone and the backend served it (recorded 2026.5.16-beta.4), so only a header naming another account is wrong",
+        )
+    };
+    HeaderExpect::rule(
+        account.header.clone(),
+        expect,
+        format!(
+            "the ChatGPT backend acts for the account this header names, which must be the bound login's ({from}); {when}"
+        ),
+    )
 }
 
 /// Steps 5 (endpoint), 6 (headers) and 7 (body).
 pub(super) fn plan_wire(
     context: &Context<'_>,
     target: &Target<'_>,
+    model: &str,
     chosen: Option<&Chosen>,
     trace: &mut Trace,
 ) -> Result<Wire, Refusal> {
@@ -218,15 +276,19 @@ pub(super) fn plan_wire(
     let account = account(api, chosen);
     let rule_headers = chosen.and_then(|c| api.auth_rule(c.kind, Some(c.ty))).map(|r| r.headers.as_slice());
     let provider_headers = target.provider.map(|p| p.headers.as_slice());
-    let (config_headers, secret_headers) = config_headers(context, target);
-    let headers = merge_headers(
+    let catalog_headers = merge_headers(
         api.headers
             .iter()
             .chain(provider_headers.unwrap_or_default())
             .chain(&route.headers)
-            .chain(rule_headers.unwrap_or_default())
-            .chain(&config_headers),
+            .chain(rule_headers.unwrap_or_default()),
+        &context.version,
     );
+    let (config_headers, secret_headers) = config_headers(context, target, model, &catalog_headers);
+    let from = chosen.and_then(|c| c.account.as_ref()).map_or("", |(_, from)| *from);
+    let account_rule = account.as_ref().map(|a| account_rule(a, from, &context.version));
+    let headers =
+        merge_headers(catalog_headers.iter().chain(&account_rule).chain(&config_headers), &context.version);
     let wire = Wire {
         method: api.method.clone(),
         url,
@@ -239,7 +301,7 @@ pub(super) fn plan_wire(
         body: api.body.clone(),
         secret_headers,
     };
-    headers_step(trace, &wire, api, chosen, target);
+    headers_step(trace, &wire, api, chosen);
     body_step(trace, &wire.api, api);
     Ok(wire)
 }
@@ -253,6 +315,7 @@ fn planned_credential(chosen: &Chosen, api: &Api, hosts: &[String]) -> Result<Pl
         source: chosen.source,
         migrated_from: chosen.migrated_from.clone(),
         inherited_from: chosen.inherited.then(|| crate::dispatch::inputs::MAIN_AGENT.to_owned()),
+        store: chosen.store.clone(),
         stored_type: chosen.ty,
         kind: chosen.kind.to_owned(),
         header: rule.header.clone(),
@@ -269,7 +332,7 @@ fn account(api: &Api, chosen: Option<&Chosen>) -> Option<PlannedAccount> {
     Some(PlannedAccount { header, fingerprint: credential::fingerprint(&value), value })
 }
 
-fn headers_step(trace: &mut Trace, wire: &Wire, api: &Api, chosen: Option<&Chosen>, target: &Target<'_>) {
+fn headers_step(trace: &mut Trace, wire: &Wire, api: &Api, chosen: Option<&Chosen>) {
     let mut decision = Vec::new();
     let mut why = Vec::new();
     match &wire.credential {
@@ -291,10 +354,12 @@ fn headers_step(trace: &mut Trace, wire: &Wire, api: &Api, chosen: Option<&Chose
     } else if let (Some(header), Some(_)) = (&api.account_header, chosen) {
         why.push(format!("no ChatGPT account claim nor stored accountId: {header} cannot be sent"));
     }
-    if target.config.is_some_and(|c| !c.headers.is_empty()) {
-        why.push(format!("models.providers.{}.headers (secret values as fingerprints)", target.id));
+    for rule in wire.headers.iter().filter(|h| h.is_rule()) {
+        why.push(format!("rule {}: {}", header_text(rule), rule.why.as_deref().unwrap_or_default()));
     }
-    decision.extend(wire.headers.iter().map(header_text));
+    // The account header is in the decision already, with its value.
+    let account = wire.account.as_ref().map(|a| a.header.as_str());
+    decision.extend(wire.headers.iter().filter(|h| Some(h.name.as_str()) != account).map(header_text));
     trace.step("headers", decision.join("; "), why.join("; "));
 }
 
@@ -324,12 +389,22 @@ mod tests {
 
     #[test]
     fn later_headers_replace_earlier_ones_in_place() {
-        let h = |name: &str, v: &str| HeaderExpect {
-            name: name.into(),
-            expect: Expect::Equals(Value::String(v.into())),
-        };
-        let merged = merge_headers([h("a", "1"), h("b", "2"), h("a", "3")].iter());
+        let h = |name: &str, v: &str| HeaderExpect::sent(name, Expect::Equals(Value::String(v.into())));
+        let version: Version = "2026.5.12".parse().unwrap();
+        let merged = merge_headers([h("a", "1"), h("b", "2"), h("a", "3")].iter(), &version);
         assert_eq!(merged, vec![h("a", "3"), h("b", "2")]);
+    }
+
+    #[test]
+    fn elements_of_a_list_stand_side_by_side_and_rules_keep_to_their_versions() {
+        let has = HeaderExpect::rule("anthropic-beta", Expect::Has("oauth-2025-04-20".into()), "oauth");
+        let mut lacks =
+            HeaderExpect::rule("anthropic-beta", Expect::Lacks("context-1m-2025-08-07".into()), "1m");
+        lacks.versions = Some("<2026.3.13".parse().unwrap());
+        let early = merge_headers([has.clone(), lacks.clone()].iter(), &"2026.2.17".parse().unwrap());
+        assert_eq!(early, vec![has.clone(), lacks.clone()]);
+        let late = merge_headers([has.clone(), lacks].iter(), &"2026.5.12".parse().unwrap());
+        assert_eq!(late, vec![has]);
     }
 
     #[test]

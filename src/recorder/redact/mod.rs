@@ -93,6 +93,7 @@ pub(crate) struct Needle {
 struct ProfileFact {
     profile: String,
     account: Option<String>,
+    store: Option<String>,
 }
 
 /// How much of the finder a pass over a text runs.
@@ -121,11 +122,14 @@ impl Redactor {
     /// named by profile in [`Self::credentials`].
     pub fn new(stores: &[AuthStore]) -> Self {
         let mut redactor = Self::default();
+        // Several stores may hold the same profile id: then each fact names its store.
+        let named = stores.len() > 1;
         for store in stores {
             for (id, cred) in &store.profiles {
                 let Some(secret) = cred.secret.as_deref().filter(|s| !s.is_empty()) else { continue };
-                let fact =
-                    ProfileFact { profile: id.clone(), account: cred.account().map(|a| fingerprint(&a)) };
+                let account = cred.account().map(|a| fingerprint(&a));
+                let store = store.name.clone().filter(|_| named);
+                let fact = ProfileFact { profile: id.clone(), account, store };
                 redactor.profiles.entry(secret.to_owned()).or_insert(fact);
                 redactor.learn(secret);
             }
@@ -399,6 +403,7 @@ fn facts(secret: &str, profiles: &HashMap<String, ProfileFact>) -> CredentialFac
         kind: credential::classify(secret).to_owned(),
         profile: profile.map(|p| p.profile.clone()),
         account,
+        store: profile.and_then(|p| p.store.clone()),
     }
 }
 
