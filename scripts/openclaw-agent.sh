@@ -48,8 +48,20 @@ fi
 # >= 2026.5.30: migrate the old-shape config and import auth-profiles.json into the SQLite store
 # (the agent no longer reads the file). Before: without a registry refresh the bundled plugin
 # manifests are not found and the provider headers are not sent.
+# 2026.5.28 and 2026.5.29 need both: their config schema dropped agents.defaults.agentRuntime and
+# agents.list[].agentRuntime (2026.5.27 still has them), so every command but doctor refuses the
+# scenario's config ("OpenClaw config is invalid … Legacy config keys detected"); `doctor --fix`
+# moves the runtime to model-scoped policy, then the registry refresh as before.
 if at_least 2026.5.30 "$DISPATCH_VCR_RUN_VERSION"; then
   supervise timeout 300 node "$openclaw" doctor --fix --non-interactive --yes >"$logs/setup.out" 2>&1
+elif at_least 2026.5.28 "$DISPATCH_VCR_RUN_VERSION"; then
+  supervise timeout 300 node "$openclaw" doctor --fix --non-interactive --yes >"$logs/setup.out" 2>&1
+  echo "doctor exit status $?" >>"$logs/setup.out"
+  # That doctor also repairs openai-codex/<m> refs to openai/<m> (with a model-scoped Codex
+  # runtime) and then refuses the old ref as a --model override ("not allowed for agent"),
+  # while the profile ids keep their openai-codex: names until 2026.5.30.
+  case ${DISPATCH_VCR_RUN_MODEL:-} in openai-codex/*) DISPATCH_VCR_RUN_MODEL=openai/${DISPATCH_VCR_RUN_MODEL#openai-codex/} ;; esac
+  supervise timeout 300 node "$openclaw" plugins registry --refresh >>"$logs/setup.out" 2>&1
 else
   supervise timeout 300 node "$openclaw" plugins registry --refresh >"$logs/setup.out" 2>&1
 fi

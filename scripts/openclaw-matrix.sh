@@ -126,6 +126,8 @@ excludes+=(--exclude 'clawhub.*')
 
 install_node
 declare -A results
+# One results file per invocation, so matrices on different versions can share the cache.
+results_file=$cache/results.$$.txt
 for v in "${versions[@]}"; do
   install_openclaw "$v"
   codex_home=""
@@ -160,12 +162,12 @@ for v in "${versions[@]}"; do
 done
 
 # The matrix, each cell explained by what went on the wire and what OpenClaw logged.
-for key in "${!results[@]}"; do echo "$key ${results[$key]}"; done >"$cache/results.txt"
-python3 - "$root" "$cache" "$record_dir" "$bin" "$compare" "${versions[*]}" "${scenarios[*]}" <<'PY'
+for key in "${!results[@]}"; do echo "$key ${results[$key]}"; done >"$results_file"
+python3 - "$root" "$cache" "$record_dir" "$bin" "$compare" "${versions[*]}" "${scenarios[*]}" "$results_file" <<'PY'
 import json, os, subprocess, sys
 root, cache, record_dir, binary, compare = sys.argv[1:6]
 versions, scenarios = sys.argv[6].split(), sys.argv[7].split()
-results = {key: rest for key, *rest in (line.split() for line in open(f"{cache}/results.txt"))}
+results = {key: rest for key, *rest in (line.split() for line in open(sys.argv[8]))}
 symbols = {"pass": "✓", "fail": "✗", "expected_failure": "⚠", "fixed": "★", "reference_failure": "‽"}
 
 def cell(version, scenario):
