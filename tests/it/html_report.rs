@@ -129,7 +129,7 @@ fn the_shipped_catalogue_renders_with_every_cell_and_an_opened_diff() {
     assert!(details.contains("data-invariant=\"bearer\""), "{details}");
     // The matrix links the cell to these details, and marks the first bad version.
     assert!(dom.contains("<a href=\"#cell-4-2\">"));
-    assert!(dom.contains("<td class=\"first-bad-version\">2026.5.12</td>"));
+    assert!(dom.contains("<td class=\"first-bad-version\">2026.5.28</td>"));
     for external in ["src=\"http", "href=\"http", "@import", "url("] {
         assert!(!dom.contains(external), "{external}");
     }
