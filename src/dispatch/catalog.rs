@@ -1006,6 +1006,54 @@ mod tests {
         }
     }
 
+    mod releases {
+        use super::*;
+
+        #[test]
+        fn a_band_holds_from_its_release_to_the_next() {
+            let c = shipped();
+            let band = |version: &str| c.release(&v(version)).map(|r| r.version.to_string());
+            assert_eq!(band("2026.5.16-beta.4"), None, "older than every imported release");
+            assert_eq!(band("2026.6.1").as_deref(), Some("2026.5.28"));
+            assert_eq!(band("2026.9.6").as_deref(), Some("2026.9.6"));
+            assert_eq!(
+                c.release_before(&v("2026.9.6")).map(|r| r.version.to_string()).as_deref(),
+                Some("2026.9.5")
+            );
+            assert!(c.bundled("google", &v("2026.9.6")).is_some());
+            assert_eq!(c.bands_bundling("deepseek"), "2026.5.27–2026.5.28");
+        }
+
+        #[test]
+        fn hand_written_env_vars_are_ones_the_release_reads() {
+            let c = shipped();
+            for release in &c.releases {
+                for (id, provider) in &c.providers {
+                    let (Some(bundled), Some(_)) =
+                        (release.providers.get(id), c.provider(id, &release.version))
+                    else {
+                        continue;
+                    };
+                    for key in &provider.env {
+                        assert!(bundled.env.contains(&key.var), "{id}: {} at {}", key.var, release.version);
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn unknown_providers_get_the_closest_id_and_the_bands_that_bundle_them() {
+            let c = shipped();
+            let now = v("2026.9.6");
+            let none = std::iter::empty();
+            assert!(c.unknown_provider("googel", &now, none).ends_with("(did you mean google?)"));
+            let gone = c.unknown_provider("deepseek", &now, std::iter::empty());
+            assert!(gone.contains("bands 2026.5.27–2026.5.28 do"), "{gone}");
+            let custom = c.unknown_provider("ollama-sprak", &now, ["ollama-spark"].into_iter());
+            assert!(custom.ends_with("(did you mean ollama-spark?)"), "{custom}");
+        }
+    }
+
     mod rules {
         use super::*;
 

@@ -1,10 +1,14 @@
 //! `catalog import` on release trees made here (no package manager needed),
-//! its bands read back by `dispatch plan --catalog`, and its bad inputs.
+//! its bands read back by `dispatch plan --catalog`, its bad inputs, and the
+//! 2026.9.5 → 2026.9.6 difference shown in docs/catalog.md (`UPDATE_DOCS=1
+//! cargo test --test it catalog::` rewrites that block).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::BIN;
+use dispatch_vcr::dispatch::Catalog;
+
+use crate::support::{BIN, root, update_committed};
 
 struct Run {
     code: i32,
@@ -180,4 +184,33 @@ fn without_catalog_it_needs_a_checkout() {
         "{}",
         run.stderr
     );
+}
+
+/// The fenced block after this line of docs/catalog.md.
+const DOCS_MARK: &str = "<!-- catalog import 2026.9.6 after 2026.9.5: written by tests/it/catalog.rs -->";
+
+#[test]
+fn the_docs_show_what_importing_2026_9_6_after_2026_9_5_prints() {
+    let catalog = Catalog::shipped().unwrap();
+    let version = "2026.9.6".parse().unwrap();
+    let release =
+        catalog.releases.iter().find(|r| r.version == version).expect("the 2026.9.6 band is shipped");
+    let previous = catalog.release_before(&version).unwrap();
+    assert_eq!(previous.version.to_string(), "2026.9.5");
+    let printed = release.changes_from(Some(previous)).join("\n");
+    let path = root().join("docs/catalog.md");
+    let docs = std::fs::read_to_string(&path).unwrap();
+    let start = docs.find(DOCS_MARK).expect("docs/catalog.md has the mark") + DOCS_MARK.len();
+    let block_start = start + docs[start..].find("```text\n").unwrap() + "```text\n".len();
+    let block_end = block_start + docs[block_start..].find("```").unwrap();
+    let wanted = format!("{printed}\n");
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        update_committed(&path, format!("{}{wanted}{}", &docs[..block_start], &docs[block_end..]));
+    } else {
+        assert_eq!(
+            docs[block_start..block_end],
+            wanted,
+            "docs/catalog.md is stale: run `UPDATE_DOCS=1 cargo test --test it catalog::`"
+        );
+    }
 }
