@@ -9,7 +9,7 @@ use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
 use clap::{CommandFactory as _, Parser as _};
-use cli::{CassetteCommand, Cli, Command, DispatchCommand};
+use cli::{CassetteCommand, CatalogCommand, Cli, Command, DispatchCommand};
 use dispatch_vcr::cmd::{self, cassette, dispatch};
 use dispatch_vcr::{Error, Result};
 
@@ -61,6 +61,7 @@ fn run(command: Command) -> Result<u8> {
         Command::Dispatch(DispatchCommand::Send(args)) => {
             dispatch::send::run(&args.into(), &mut std::io::stdout(), &mut std::io::stderr())
         }
+        Command::Catalog(CatalogCommand::Import(args)) => cmd::catalog::run(&args.into()),
     }
 }
 

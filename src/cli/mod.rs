@@ -62,6 +62,9 @@ pub enum Command {
     /// The reference dispatcher: what a correct OpenClaw sends, and why.
     #[command(subcommand)]
     Dispatch(DispatchCommand),
+    /// The reference dispatcher's catalog: import a release's facts.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
     /// Check scenarios: every scenario × dispatcher version against the invariants.
     Check(CheckArgs),
     /// Run a live dispatcher on a scenario's inputs under the proxy, and check what it sends.
@@ -403,6 +406,31 @@ pub struct DispatchSendArgs {
     /// Extra CA certificate (PEM) to trust, besides the usual web roots (e.g. the proxy's CA).
     #[arg(long, value_name = "PEM", env = "SSL_CERT_FILE")]
     pub ca: Vec<PathBuf>,
+}
+
+/// `catalog …` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Read an installed OpenClaw release's plugin manifests into its band of the catalog, and print
+    /// what changed against the band before it (providers, endpoints, env vars, auth choices, models).
+    ///
+    /// Exit 0 when the band is written (or already up to date); 2 for a folder that is not an
+    /// installed release, a manifest that is not JSON, or a catalog file that is not one.
+    #[command(after_help = "Example, in a dispatch-vcr checkout (updates src/dispatch/releases.json):\n  \
+        dispatch-vcr catalog import ~/oc-2026.9.6/node_modules/openclaw")]
+    Import(CatalogImportArgs),
+}
+
+/// `catalog import` options.
+#[derive(Debug, Args)]
+pub struct CatalogImportArgs {
+    /// The installed release: its package folder (node_modules/openclaw), holding package.json.
+    #[arg(value_name = "PATH")]
+    pub release: PathBuf,
+    /// The catalog file to write the band into (created when missing; `dispatch plan --catalog FILE`
+    /// reads it). Default: src/dispatch/releases.json of the dispatch-vcr checkout in the current folder.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
 }
 
 /// `check` options.

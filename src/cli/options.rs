@@ -6,8 +6,8 @@ use dispatch_vcr::proxy::ProxyConfig;
 use dispatch_vcr::upstream::stub::StubOptions;
 
 use super::{
-    AuditArgs, CaCommand, CheckArgs, DiffArgs, DispatchInputArgs, DispatchPlanArgs, DispatchSendArgs,
-    ExportArgs, ImportArgs, ProxyArgs, RecordArgs, ReplayArgs, RunArgs, StubArgs,
+    AuditArgs, CaCommand, CatalogImportArgs, CheckArgs, DiffArgs, DispatchInputArgs, DispatchPlanArgs,
+    DispatchSendArgs, ExportArgs, ImportArgs, ProxyArgs, RecordArgs, ReplayArgs, RunArgs, StubArgs,
 };
 
 impl From<CaCommand> for cmd::ca::Options {
@@ -105,6 +105,12 @@ impl From<DispatchSendArgs> for cmd::dispatch::send::Options {
 impl From<AuditArgs> for cmd::audit::Options {
     fn from(args: AuditArgs) -> Self {
         Self { paths: args.paths, profiles: args.profiles, allow: args.allow, allow_files: args.allow_files }
+    }
+}
+
+impl From<CatalogImportArgs> for cmd::catalog::Options {
+    fn from(args: CatalogImportArgs) -> Self {
+        Self { release: args.release, catalog: args.catalog }
     }
 }
 

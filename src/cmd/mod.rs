@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod ca;
 pub mod cassette;
+pub mod catalog;
 pub mod check;
 pub mod completions;
 pub mod diff;

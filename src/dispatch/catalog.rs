@@ -8,6 +8,12 @@
 //! that matter. Endpoint classes say which `(method, URL)` pairs are model-API
 //! dispatches and how their provider answers a request without credentials.
 //! Version bands rename providers where a release merged them.
+//!
+//! Beside these hand-written rules sit the facts imported from releases
+//! (`releases.json`, written by `dispatch-vcr catalog import`): which
+//! providers each release bundles, with their base URLs, env vars, auth
+//! choices and models ([`Release`]). They say what exists at a version; the
+//! rules above say what a correct dispatch does.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -15,6 +21,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::release::{self, BundledProvider, Release};
 use crate::credential;
 use crate::error::{Error, Result};
 use crate::files;
@@ -26,6 +33,9 @@ pub const FORMAT_V1: &str = "dispatch-vcr/catalog@1";
 
 /// The catalog shipped inside the binary.
 const SHIPPED: &str = include_str!("catalog.json");
+
+/// The facts imported from releases, shipped inside the binary.
+const SHIPPED_RELEASES: &str = include_str!("releases.json");
 
 /// What an expectation demands of a header value or a body field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -475,6 +485,8 @@ struct CatalogFile {
     shapes: BTreeMap<String, Shape>,
     #[serde(default)]
     secret_headers: Vec<String>,
+    #[serde(default)]
+    releases: Vec<Release>,
 }
 
 /// The loaded catalog.
@@ -505,13 +517,32 @@ pub struct Catalog {
     pub shapes: BTreeMap<String, Shape>,
     /// Header names whose values are secrets (shown as fingerprints).
     pub secret_headers: Vec<String>,
+    /// Facts imported from releases, by ascending version: each holds from
+    /// its version up to the next one's (a *band*).
+    pub releases: Vec<Release>,
 }
 
 impl Catalog {
     /// The catalog shipped inside the binary.
     pub fn shipped() -> Result<Self> {
         let file = parse(SHIPPED, "the shipped catalog")?;
-        Self::merge(None, file).map_err(|e| e.context("the shipped catalog"))
+        let rules = Self::merge(None, file).map_err(|e| e.context("the shipped catalog"))?;
+        let releases = parse(SHIPPED_RELEASES, "the shipped releases")?;
+        Self::merge(Some(rules), releases).map_err(|e| e.context("the shipped releases"))
+    }
+
+    /// `path` as a catalog file over the shipped catalog, and its imported
+    /// releases alone (`None` when there is no such file yet).
+    pub fn load_file(path: &Path) -> Result<(Self, Vec<Release>)> {
+        let shipped = Self::shipped()?;
+        if !path.exists() {
+            return Ok((shipped, Vec::new()));
+        }
+        let text = files::read_input(path, "catalog")?;
+        let file = parse(&text, &path.display().to_string())?;
+        let own = file.releases.clone();
+        let catalog = Self::merge(Some(shipped), file).map_err(|e| e.context(path.display()))?;
+        Ok((catalog, own))
     }
 
     /// The shipped catalog, with `path`'s entries replacing or adding to it.
@@ -546,6 +577,10 @@ impl Catalog {
         let mut models = file.models;
         models.extend(base.as_ref().map(|b| b.models.clone()).unwrap_or_default());
         let mut secret_headers = base.as_ref().map(|b| b.secret_headers.clone()).unwrap_or_default();
+        let mut releases = base.as_ref().map(|b| b.releases.clone()).unwrap_or_default();
+        releases.retain(|r| !file.releases.iter().any(|f| f.version == r.version));
+        releases.extend(file.releases);
+        releases.sort_by(|a, b| a.version.cmp(&b.version));
         secret_headers.extend(file.secret_headers.into_iter().map(|h| h.to_ascii_lowercase()));
         let catalog = Self {
             about: file.about.or(base.as_ref().map(|b| b.about.clone())).unwrap_or_default(),
@@ -569,6 +604,7 @@ impl Catalog {
             endpoint_classes,
             shapes,
             secret_headers,
+            releases,
         };
         catalog.validate()?;
         Ok(catalog)
@@ -641,6 +677,64 @@ impl Catalog {
     /// Provider `id`, if it exists at `version`.
     pub fn provider(&self, id: &str, version: &Version) -> Option<&Provider> {
         self.providers.get(id).filter(|p| p.versions.as_ref().is_none_or(|r| r.contains(version)))
+    }
+
+    /// The imported band covering `version`: the newest release not after it.
+    pub fn release(&self, version: &Version) -> Option<&Release> {
+        self.releases.iter().rev().find(|r| r.version <= *version)
+    }
+
+    /// The band before `version`'s own: the newest imported release older than it.
+    pub fn release_before(&self, version: &Version) -> Option<&Release> {
+        self.releases.iter().rev().find(|r| r.version < *version)
+    }
+
+    /// Provider `id` as the release of `version`'s band bundles it.
+    pub fn bundled(&self, id: &str, version: &Version) -> Option<&BundledProvider> {
+        self.release(version)?.providers.get(id)
+    }
+
+    /// Why provider `id` cannot be planned at `version`, for a user who typed
+    /// it: whether that release bundles it (and the rules for it are missing)
+    /// or which bands do, and the closest known id among the catalog's, the
+    /// release's and `configured` (the config's `models.providers`).
+    pub fn unknown_provider<'a>(
+        &'a self,
+        id: &str,
+        version: &Version,
+        configured: impl Iterator<Item = &'a str>,
+    ) -> String {
+        let at = format!("{} {version}", self.dispatcher);
+        if let Some(bundled) = self.bundled(id, version) {
+            return format!(
+                "Provider {id:?} is bundled in {at} (plugin {}) but the catalog has no dispatch rules for it yet: \
+                 add providers.{id} with a --catalog FILE (docs/catalog.md)",
+                bundled.plugin
+            );
+        }
+        let ruled = self.providers.keys().filter(|p| self.provider(p, version).is_some());
+        let band = self.release(version).into_iter().flat_map(|r| r.providers.keys());
+        let candidates: Vec<&str> = ruled.chain(band).map(String::as_str).chain(configured).collect();
+        let suggestion = crate::error::closest(id, candidates)
+            .map(|p| format!(" (did you mean {p}?)"))
+            .unwrap_or_default();
+        let bands = self.bands_bundling(id);
+        let elsewhere = if bands.is_empty() {
+            String::new()
+        } else {
+            format!("; {at} does not bundle it, bands {bands} do (plan for one of them with --version)")
+        };
+        format!(
+            "Unknown provider {id:?}: not in the catalog at {at} and no models.providers.{id} in the config{elsewhere}{suggestion}"
+        )
+    }
+
+    /// The imported bands that bundle provider `id`, as spans of consecutive bands.
+    pub fn bands_bundling(&self, id: &str) -> String {
+        let all: Vec<&Version> = self.releases.iter().map(|r| &r.version).collect();
+        let chosen =
+            self.releases.iter().filter(|r| r.providers.contains_key(id)).map(|r| &r.version).collect();
+        release::spans(&all, &chosen)
     }
 
     /// The models the catalog knows of `provider` at `version`, if it has a list.
@@ -909,6 +1003,54 @@ mod tests {
             assert!(c.provider("openai-codex", &v("2026.5.30")).is_none());
             assert_eq!(c.renamed("openai-codex", &v("2026.5.30")), "openai");
             assert_eq!(c.renamed("openai-codex", &v("2026.5.16-beta.4")), "openai-codex");
+        }
+    }
+
+    mod releases {
+        use super::*;
+
+        #[test]
+        fn a_band_holds_from_its_release_to_the_next() {
+            let c = shipped();
+            let band = |version: &str| c.release(&v(version)).map(|r| r.version.to_string());
+            assert_eq!(band("2026.5.16-beta.4"), None, "older than every imported release");
+            assert_eq!(band("2026.6.1").as_deref(), Some("2026.5.28"));
+            assert_eq!(band("2026.9.6").as_deref(), Some("2026.9.6"));
+            assert_eq!(
+                c.release_before(&v("2026.9.6")).map(|r| r.version.to_string()).as_deref(),
+                Some("2026.9.5")
+            );
+            assert!(c.bundled("google", &v("2026.9.6")).is_some());
+            assert_eq!(c.bands_bundling("deepseek"), "2026.5.27–2026.5.28");
+        }
+
+        #[test]
+        fn hand_written_env_vars_are_ones_the_release_reads() {
+            let c = shipped();
+            for release in &c.releases {
+                for (id, provider) in &c.providers {
+                    let (Some(bundled), Some(_)) =
+                        (release.providers.get(id), c.provider(id, &release.version))
+                    else {
+                        continue;
+                    };
+                    for key in &provider.env {
+                        assert!(bundled.env.contains(&key.var), "{id}: {} at {}", key.var, release.version);
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn unknown_providers_get_the_closest_id_and_the_bands_that_bundle_them() {
+            let c = shipped();
+            let now = v("2026.9.6");
+            let none = std::iter::empty();
+            assert!(c.unknown_provider("googel", &now, none).ends_with("(did you mean google?)"));
+            let gone = c.unknown_provider("deepseek", &now, std::iter::empty());
+            assert!(gone.contains("bands 2026.5.27–2026.5.28 do"), "{gone}");
+            let custom = c.unknown_provider("ollama-sprak", &now, ["ollama-spark"].into_iter());
+            assert!(custom.ends_with("(did you mean ollama-spark?)"), "{custom}");
         }
     }
 

@@ -4,6 +4,7 @@
 //! - [`audit`] — `audit` finds every secret planted in a cassette and a HAR file; the shipped files are clean.
 //! - [`ca_cli`] — `ca init | show | env` through the built binary.
 //! - [`cassette_cli`] — `cassette recover | audit | diff` and the loader's errors.
+//! - [`catalog`] — `catalog import` on release trees made in the test; its bands in `dispatch plan`; docs/catalog.md's import output.
 //! - [`check`] — `check` end to end: the shipped catalogue, report formats, shards, exit codes.
 //! - [`ci_recipes`] — the CI recipes of `docs/ci.md` parse and their shards cover every cell once.
 //! - [`dispatch_cli`] — `dispatch plan` as users run it, with text snapshots.
@@ -47,6 +48,7 @@ mod support;
 mod audit;
 mod ca_cli;
 mod cassette_cli;
+mod catalog;
 mod check;
 mod ci_recipes;
 mod dispatch_cli;

@@ -29,19 +29,8 @@ impl<'a> Target<'a> {
         let provider = context.catalog.provider(id, &context.version);
         let config = context.inputs.config.models.providers.get(id);
         if provider.is_none() && config.is_none() {
-            let known = context
-                .catalog
-                .providers
-                .keys()
-                .filter(|p| context.catalog.provider(p, &context.version).is_some());
-            let configured = context.inputs.config.models.providers.keys();
-            let suggestion = crate::error::closest(id, known.chain(configured).map(String::as_str))
-                .map(|p| format!(" (did you mean {p}?)"))
-                .unwrap_or_default();
-            return Err(format!(
-                "Unknown provider {id:?}: not in the catalog at {} {} and no models.providers.{id} in the config{suggestion}",
-                context.catalog.dispatcher, context.version
-            ));
+            let configured = context.inputs.config.models.providers.keys().map(String::as_str);
+            return Err(context.catalog.unknown_provider(id, &context.version, configured));
         }
         Ok(Self { id: id.to_owned(), provider, config })
     }
