@@ -168,8 +168,8 @@ pub async fn run(options: Options) -> Result<u8> {
     Ok(report.exit_code())
 }
 
-/// `--version`, else the newest version with a cassette (a scenario has at
-/// least one), else the catalog's default.
+/// `--version`, else the newest version with a cassette, else (a scenario
+/// with none yet) the catalog's default.
 fn pick_version(scenario: &Scenario, asked: Option<&str>, catalog: &Catalog) -> Result<Version> {
     match asked {
         Some(text) => text
