@@ -200,7 +200,7 @@ pub const TURN_TIMEOUT_SECS: u32 = 300;
 pub const INCONCLUSIVE_SIGNS: &[(&str, &str)] = &[
     (
         "Agent harness runtime \"codex\" is unavailable",
-        "the Codex runtime plugin is not installed (offline; `releases install V --codex`)",
+        "the Codex runtime plugin is not installed, and cannot be offline (scripts/openclaw-matrix.sh --codex installs it)",
     ),
     (
         "Requested agent harness \"codex\" is not registered",
