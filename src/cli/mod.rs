@@ -33,6 +33,8 @@ use dispatch_vcr::upstream::replay::Pace;
     RUST_LOG           what is logged on stderr: error, warn (default), info, debug, trace, or per module,\n  \
     \x20                  e.g. RUST_LOG=dispatch_vcr::proxy=debug\n  \
     NO_COLOR           set and not empty: no colour in reports (there is colour only on a terminal anyway)\n  \
+    OPENCLAW_CACHE     where `releases install`, `run --openclaw` and `bisect` keep OpenClaw releases;\n  \
+    \x20                  default DISPATCH_VCR_HOME/openclaw (DISPATCH_VCR_NPM: the npm they run)\n  \
     HTTPS_PROXY        the default of `dispatch send --proxy`; SSL_CERT_FILE that of `--ca` (record and\n  \
     \x20                  replay set both for their command)\n\n\
     `dispatch-vcr help COMMAND` documents each command; `dispatch-vcr man` prints them all as one page.")]
@@ -531,9 +533,11 @@ pub enum ReleasesCommand {
     },
     /// Install Node 24 and an OpenClaw release into the cache (kept; a second install is a no-op), with
     /// the npm overrides the release needs; prints the release's openclaw.mjs.
-    #[command(
-        after_help = "Each install goes to a .NAME.partial folder and is renamed into place when         npm is done, so Ctrl-C leaves the cache as it was. Progress lines go to stderr.\n\n        Exit status: 0, 2 for a VERSION that is not one, 3 when npm fails.\n\n        Example:\n  dispatch-vcr releases install 2026.9.6\n          dispatch-vcr run my.scenario.json --version 2026.9.6 --stub --openclaw"
-    )]
+    #[command(after_help = "Each install goes to a .NAME.partial folder and is renamed into place when \
+        npm is done, so Ctrl-C leaves the cache as it was. Progress lines go to stderr.\n\n\
+        Exit status: 0, 2 for a VERSION that is not one, 3 when npm fails.\n\n\
+        Example:\n  dispatch-vcr releases install 2026.9.6\n  \
+        dispatch-vcr run my.scenario.json --version 2026.9.6 --stub --openclaw")]
     Install {
         /// The release, e.g. 2026.9.6 (`releases list` shows them).
         #[arg(value_name = "VERSION")]
