@@ -8,6 +8,8 @@
 # the OAuth login). The Codex runtime plugin is left out (~340 MB, minutes a run); these two
 # scenarios give the same verdicts with it and without it.
 #
+# Then `bisect` over 2026.5.27..2026.5.28 (two more installs, ~2 min a run).
+#
 # Node 24 and the releases are installed from the npm registry into .cache/openclaw (keep that
 # folder between CI runs to skip the installs). The full matrix: scripts/openclaw-matrix.sh.
 set -euo pipefail
@@ -27,4 +29,12 @@ started=$(date +%s)
 scripts/openclaw-matrix.sh --compare --bin "$bin" --record-dir "$work/cassettes" \
   --versions "2026.5.16-beta.4 2026.9.6" \
   --scenarios "api-key-profile-sends-bearer oauth-login-beats-older-api-key"
+
+# bisect over a two-release range with a real change (2026.5.28 no longer knows the scenario's Anthropic model), the
+# installs cached in the same folder: the machinery of `releases install`, `run --openclaw` and `bisect` cannot rot.
+out=$work/bisect.out
+"$bin" bisect scenarios/openclaw/anthropic-setup-token-as-bearer.json --good 2026.5.27 --bad 2026.5.28 \
+  --cache "${OPENCLAW_CACHE:-.cache/openclaw}" --record-to "$work/bisect" | tee "$out"
+grep -q '^first bad release: 2026.5.28 (last good: 2026.5.27)$' "$out"
+grep -q '^2 run(s) for 0 candidate release(s)' "$out"
 echo "ci-openclaw: done in $(($(date +%s) - started)) s"

@@ -45,6 +45,8 @@ fn run(command: Command) -> Result<u8> {
         }
         Command::Check(args) => cmd::check::run(&args.into()),
         Command::Run(args) => block_on(cmd::run::run(args.into())),
+        Command::Releases(command) => cmd::releases::run(&command.into()),
+        Command::Bisect(args) => block_on(cmd::bisect::run(args.into())),
         Command::Diff(args) => cmd::diff::run(&args.into()),
         Command::Audit(args) => cmd::audit::run(&args.into()),
         Command::Schema { kind } => cmd::schema::run(kind),

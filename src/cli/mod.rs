@@ -33,6 +33,8 @@ use dispatch_vcr::upstream::replay::Pace;
     RUST_LOG           what is logged on stderr: error, warn (default), info, debug, trace, or per module,\n  \
     \x20                  e.g. RUST_LOG=dispatch_vcr::proxy=debug\n  \
     NO_COLOR           set and not empty: no colour in reports (there is colour only on a terminal anyway)\n  \
+    OPENCLAW_CACHE     where `releases install`, `run --openclaw` and `bisect` keep OpenClaw releases;\n  \
+    \x20                  default DISPATCH_VCR_HOME/openclaw (DISPATCH_VCR_NPM: the npm they run)\n  \
     HTTPS_PROXY        the default of `dispatch send --proxy`; SSL_CERT_FILE that of `--ca` (record and\n  \
     \x20                  replay set both for their command)\n\n\
     `dispatch-vcr help COMMAND` documents each command; `dispatch-vcr man` prints them all as one page.")]
@@ -69,6 +71,11 @@ pub enum Command {
     Check(CheckArgs),
     /// Run a live dispatcher on a scenario's inputs under the proxy, and check what it sends.
     Run(RunArgs),
+    /// OpenClaw's published releases: list them, install one (Node 24 included) into the cache.
+    #[command(subcommand)]
+    Releases(ReleasesCommand),
+    /// Find the first OpenClaw release that broke (or fixed) a scenario, by bisection over published releases.
+    Bisect(BisectArgs),
     /// Print the JSON Schema of a file format (committed in docs/schema/), for editors and validators.
     Schema {
         /// Which format.
@@ -518,9 +525,97 @@ pub struct RunArgs {
     /// A provider catalog that corrects or extends the shipped one.
     #[arg(long, value_name = "FILE")]
     pub catalog: Option<PathBuf>,
+    /// Instead of `-- CMD`: one OpenClaw turn of the release --version, installed in the cache
+    /// (`dispatch-vcr releases install V`), with that release's per-version steps (docs/openclaw.md).
+    #[arg(long)]
+    pub openclaw: bool,
+    /// With --openclaw: the release cache (default $OPENCLAW_CACHE, else $DISPATCH_VCR_HOME/openclaw).
+    #[arg(long, value_name = "DIR", requires = "openclaw")]
+    pub cache: Option<PathBuf>,
     /// The dispatcher command to run.
-    #[arg(last = true, required = true, value_name = "CMD")]
+    #[arg(
+        last = true,
+        required_unless_present = "openclaw",
+        conflicts_with = "openclaw",
+        value_name = "CMD"
+    )]
     pub command: Vec<String>,
+}
+
+/// `releases …` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ReleasesCommand {
+    /// Print OpenClaw's published releases (asked of npm), oldest first: version, publish date, `beta`
+    /// for a pre-release, `installed` when the cache holds it.
+    #[command(
+        after_help = "Exit status: 0, or 3 when npm cannot be run or its registry cannot be reached.\n\n\
+        Example:\n  dispatch-vcr releases list --stable"
+    )]
+    List {
+        /// Leave pre-releases (betas) out.
+        #[arg(long)]
+        stable: bool,
+        /// The release cache (default $OPENCLAW_CACHE, else $DISPATCH_VCR_HOME/openclaw).
+        #[arg(long, value_name = "DIR")]
+        cache: Option<PathBuf>,
+    },
+    /// Install Node 24 and an OpenClaw release into the cache (kept; a second install is a no-op), with
+    /// the npm overrides the release needs; prints the release's openclaw.mjs.
+    #[command(after_help = "Each install goes to a .NAME.partial folder and is renamed into place when \
+        npm is done, so Ctrl-C leaves the cache as it was. Progress lines go to stderr.\n\n\
+        Exit status: 0, 2 for a VERSION that is not one, 3 when npm fails.\n\n\
+        Example:\n  dispatch-vcr releases install 2026.9.6\n  \
+        dispatch-vcr run my.scenario.json --version 2026.9.6 --stub --openclaw")]
+    Install {
+        /// The release, e.g. 2026.9.6 (`releases list` shows them).
+        #[arg(value_name = "VERSION")]
+        version: String,
+        /// The release cache (default $OPENCLAW_CACHE, else $DISPATCH_VCR_HOME/openclaw).
+        #[arg(long, value_name = "DIR")]
+        cache: Option<PathBuf>,
+    },
+}
+
+/// `bisect` options.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The candidates are the releases npm lists strictly between --good and --bad (stable ones \
+    unless --betas). Each step installs the release into the cache (kept for the next time), runs one OpenClaw \
+    turn on the scenario's inputs under the provider stub — what `run --stub --openclaw` does — and judges it: \
+    good when every invariant holds, bad when one fails. A step that cannot be judged (the install fails, the \
+    reference disagrees with the scenario, or OpenClaw stops before any request for a reason that is not the \
+    scenario's, such as a Codex runtime it cannot install offline) is reported inconclusive and skipped, never \
+    guessed. --good may be the newer release: then it finds the first good one (a fix).\n\n\
+    Prints a line per step (release, verdict, seconds), then `first bad release: X (last good: Y)`, the \
+    invariant failures at X and the semantic diff of Y's and X's requests (as `diff`), and the number of runs, \
+    at most ⌈log2 n⌉ + 2 for n candidates when no step is inconclusive.\n\n\
+    Exit status: 0 when the change is found, 1 when it is not (inconclusive steps around it, or an end that \
+    does not give the verdict it was named for), 2 bad input, 3 npm or an install failing.\n\n\
+    Example:\n  dispatch-vcr bisect scenarios/openclaw/oauth-login-beats-older-api-key.json \\\n    \
+    --good 2026.9.5 --bad 2026.5.16-beta.4 --record-to bisect/"
+)]
+pub struct BisectArgs {
+    /// The scenario to judge each release on.
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: PathBuf,
+    /// A release where the scenario passes.
+    #[arg(long, value_name = "V")]
+    pub good: String,
+    /// A release where it fails.
+    #[arg(long, value_name = "V")]
+    pub bad: String,
+    /// Search pre-releases (betas) too.
+    #[arg(long)]
+    pub betas: bool,
+    /// Keep the cassette of every tested release as DIR/VERSION.json.
+    #[arg(long, value_name = "DIR")]
+    pub record_to: Option<PathBuf>,
+    /// The release cache (default $OPENCLAW_CACHE, else $DISPATCH_VCR_HOME/openclaw).
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// A provider catalog that corrects or extends the shipped one.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
 }
 
 #[cfg(test)]

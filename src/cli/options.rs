@@ -6,8 +6,9 @@ use dispatch_vcr::proxy::ProxyConfig;
 use dispatch_vcr::upstream::stub::StubOptions;
 
 use super::{
-    AuditArgs, CaCommand, CatalogImportArgs, CheckArgs, DiffArgs, DispatchInputArgs, DispatchPlanArgs,
-    DispatchSendArgs, ExportArgs, ImportArgs, ProxyArgs, RecordArgs, ReplayArgs, RunArgs, StubArgs,
+    AuditArgs, BisectArgs, CaCommand, CatalogImportArgs, CheckArgs, DiffArgs, DispatchInputArgs,
+    DispatchPlanArgs, DispatchSendArgs, ExportArgs, ImportArgs, ProxyArgs, RecordArgs, ReleasesCommand,
+    ReplayArgs, RunArgs, StubArgs,
 };
 
 impl From<CaCommand> for cmd::ca::Options {
@@ -68,6 +69,30 @@ impl From<RunArgs> for cmd::run::Options {
             output: args.output,
             catalog: args.catalog,
             command: args.command,
+            openclaw: args.openclaw.then_some(cmd::run::OpenClawTurn { cache: args.cache }),
+        }
+    }
+}
+
+impl From<ReleasesCommand> for cmd::releases::Options {
+    fn from(command: ReleasesCommand) -> Self {
+        match command {
+            ReleasesCommand::List { stable, cache } => Self::List { stable, cache },
+            ReleasesCommand::Install { version, cache } => Self::Install { version, cache },
+        }
+    }
+}
+
+impl From<BisectArgs> for cmd::bisect::Options {
+    fn from(args: BisectArgs) -> Self {
+        Self {
+            scenario: args.scenario,
+            good: args.good,
+            bad: args.bad,
+            betas: args.betas,
+            record_to: args.record_to,
+            cache: args.cache,
+            catalog: args.catalog,
         }
     }
 }

@@ -7,6 +7,7 @@
 //! runs them on a multi-threaded runtime.
 
 pub mod audit;
+pub mod bisect;
 pub mod ca;
 pub mod cassette;
 pub mod catalog;
@@ -16,6 +17,7 @@ pub mod diff;
 pub mod dispatch;
 pub mod man;
 pub mod record;
+pub mod releases;
 pub mod replay;
 pub mod run;
 pub mod schema;

@@ -58,11 +58,6 @@ fn validate(scenario: &Scenario) -> Result<()> {
             DISPATCHERS.join(", ")
         )));
     }
-    if scenario.cassettes.is_empty() {
-        return Err(Error::input(
-            "cassettes: no cassette; add {\"VERSION\": \"path/to/cassette.json\"} for at least one version",
-        ));
-    }
     if let Some(version) = scenario.known_failures.keys().find(|v| !scenario.cassettes.contains_key(*v)) {
         return Err(Error::input(format!(
             "known_failures.{version}: no cassette for this version; add it to \"cassettes\" or remove this entry"
@@ -260,6 +255,19 @@ mod tests {
         write(only.path(), "c.json", r#"{"format": "dispatch-vcr/cassette@1"}"#);
         let err = discover(&[only.path().to_path_buf()]).unwrap_err();
         assert!(err.message().ends_with("(1 cassette skipped)"), "{}", err.message());
+    }
+
+    #[test]
+    fn a_scenario_without_cassettes_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        for text in [
+            GOOD.replace(r#""2026.5.12": "c.json""#, ""),
+            GOOD.replace(",\n  \"cassettes\": {\"2026.5.12\": \"c.json\"}", ""),
+        ] {
+            assert_ne!(text, GOOD);
+            let scenario = parse(&text, &dir.path().join("x.json")).unwrap();
+            assert!(scenario.cassettes.is_empty());
+        }
     }
 
     #[test]

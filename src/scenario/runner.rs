@@ -141,6 +141,7 @@ pub fn check_showing(
     progress: &Progress,
 ) -> Result<Report> {
     let scenarios = load::load_all(&load::discover(paths)?)?;
+    nothing_to_check(&scenarios)?;
     let cells: Vec<(usize, &Version)> = scenarios
         .iter()
         .enumerate()
@@ -179,6 +180,25 @@ pub fn check_showing(
         }
     }
     Ok(Report::new(grouped, shard))
+}
+
+/// A scenario without cassettes has no cell: say so on stderr, and refuse
+/// (exit 2) when no scenario has one, rather than report an empty matrix.
+fn nothing_to_check(scenarios: &[Scenario]) -> Result<()> {
+    let empty: Vec<&Scenario> = scenarios.iter().filter(|s| s.cassettes.is_empty()).collect();
+    let hint = "`dispatch-vcr run SCENARIO --version V --stub --record-to FILE -- CMD` records one; \
+                name it under \"cassettes\"";
+    if empty.len() == scenarios.len() {
+        let names: Vec<String> = empty.iter().map(|s| s.path.display().to_string()).collect();
+        return Err(Error::input(format!("nothing to check: no cassette in {} ({hint})", names.join(", "))));
+    }
+    for scenario in empty {
+        crate::files::say(format_args!(
+            "{}: no cassette yet, nothing to check for it ({hint})",
+            scenario.path.display()
+        ));
+    }
+    Ok(())
 }
 
 /// The outcome of `scenario` starting with its cell `first`.

@@ -66,6 +66,7 @@ mod proxy;
 mod reconstruct;
 mod record;
 mod recorder;
+mod releases;
 mod replay;
 mod run;
 mod scenario_guide;

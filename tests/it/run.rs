@@ -44,6 +44,7 @@ struct Fixture {
     script: PathBuf,
 }
 
+/// A scenario without cassettes: a live run under the stub needs none.
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let scenario = json!({
@@ -54,11 +55,8 @@ fn fixture() -> Fixture {
             "config": {"agents": {"defaults": {"agentRuntime": {"id": "pi"}, "model": {"primary": "openai/gpt-5.5"}}}},
             "auth_profiles": {"version": 1, "profiles": {"openai:default": {"type": "api_key", "provider": "openai", "key": KEY}}}
         },
-        "expect": {"endpoint": "POST https://api.openai.com/v1/responses", "profile": "openai:default"},
-        "cassettes": {"2026.5.16-beta.4": "placeholder.json"}
+        "expect": {"endpoint": "POST https://api.openai.com/v1/responses", "profile": "openai:default"}
     });
-    let placeholder = json!({"format": "dispatch-vcr/cassette@1", "meta": {}, "interactions": []});
-    std::fs::write(dir.path().join("placeholder.json"), placeholder.to_string()).unwrap();
     let scenario_path = dir.path().join("scenario.json");
     std::fs::write(&scenario_path, serde_json::to_string_pretty(&scenario).unwrap()).unwrap();
     let script = dir.path().join("dispatcher.py");
@@ -196,6 +194,32 @@ async fn record_as_the_scenarios_cassette(f: &Fixture) {
     let mut scenario: Value = serde_json::from_str(&std::fs::read_to_string(&f.scenario).unwrap()).unwrap();
     scenario["cassettes"]["2026.9.6"] = json!("recorded.json");
     std::fs::write(&f.scenario, scenario.to_string()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_says_a_scenario_without_cassettes_has_nothing_to_check() {
+    let f = fixture();
+    let bin = Bin::new();
+    let alone = bin.run(["check", f.scenario.to_str().unwrap()]).await;
+    let stderr = String::from_utf8_lossy(&alone.stderr);
+    assert_eq!(alone.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("nothing to check: no cassette in"), "{stderr}");
+    assert!(stderr.contains("--record-to FILE"), "says how to get one: {stderr}");
+    let replayed = bin.run(["run", f.scenario.to_str().unwrap(), "--", "true"]).await;
+    let stderr = String::from_utf8_lossy(&replayed.stderr);
+    assert_eq!(replayed.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no cassette for 2026.9.6 to replay") && stderr.contains("--stub"), "{stderr}");
+
+    record_as_the_scenarios_cassette(&f).await;
+    let other = f.dir.path().join("other.json");
+    let mut bare: Value = serde_json::from_str(&std::fs::read_to_string(&f.scenario).unwrap()).unwrap();
+    bare["name"] = json!("not-recorded-yet");
+    bare.as_object_mut().unwrap().remove("cassettes");
+    std::fs::write(&other, bare.to_string()).unwrap();
+    let mixed = bin.run(["check", f.scenario.to_str().unwrap(), other.to_str().unwrap()]).await;
+    let stderr = String::from_utf8_lossy(&mixed.stderr);
+    assert_eq!(mixed.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("other.json: no cassette yet, nothing to check for it"), "{stderr}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

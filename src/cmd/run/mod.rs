@@ -24,6 +24,7 @@
 
 use crate::openclaw::log as dispatcher_log;
 pub mod home;
+mod turn;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -81,22 +82,57 @@ pub struct Options {
     pub output: Option<PathBuf>,
     /// `--catalog FILE` correcting the shipped catalog.
     pub catalog: Option<PathBuf>,
-    /// `-- CMD ARGS`.
+    /// `-- CMD ARGS`; empty with [`Options::openclaw`].
     pub command: Vec<String>,
+    /// `--openclaw`: instead of a command, one OpenClaw turn of the release
+    /// `--version` from the release cache, with its per-version steps
+    /// ([`crate::openclaw::releases::Steps`]); OpenClaw's output is kept in the cache's `logs/`.
+    pub openclaw: Option<OpenClawTurn>,
+}
+
+/// `--openclaw [--cache DIR]`.
+#[derive(Debug, Clone, Default)]
+pub struct OpenClawTurn {
+    /// `--cache DIR`; default `$OPENCLAW_CACHE`, else `$DISPATCH_VCR_HOME/openclaw`.
+    pub cache: Option<PathBuf>,
+}
+
+/// A judged run: its report and, for an OpenClaw turn, where OpenClaw's output is.
+#[derive(Debug)]
+pub struct Judged {
+    /// The one-cell report.
+    pub report: Report,
+    /// `setup.out`, `agent.json`, `agent.err`, `openclaw.log` of an `--openclaw` turn.
+    pub logs: Option<PathBuf>,
 }
 
 /// Run the command under the harness, judge what it sent, report; the exit
 /// code is the report's (0 pass or expected failure, 1 a failure).
 pub async fn run(options: Options) -> Result<u8> {
-    if let Some(path) = &options.record_to {
-        files::check_output("--record-to", path, "observed.json")?;
-    }
     if let Some(path) = &options.output {
         files::check_output("-o", path, crate::cmd::check::report_name(options.format))?;
+    }
+    let judged = judge(options.clone()).await?;
+    let view = report::text::View { layout: report::text::Layout::Run, ..Default::default() };
+    emit(&judged.report, options.format, view, options.output.as_deref())?;
+    Ok(judged.report.exit_code())
+}
+
+/// Run the command (or the OpenClaw turn) under the harness and judge what it sent.
+pub async fn judge(mut options: Options) -> Result<Judged> {
+    if let Some(path) = &options.record_to {
+        files::check_output("--record-to", path, "observed.json")?;
     }
     let scenario = load::load(&options.scenario)?;
     let catalog = Catalog::load(options.catalog.as_deref())?;
     let version = pick_version(&scenario, options.version.as_deref(), &catalog)?;
+    let logs = match options.openclaw.clone() {
+        Some(asked) => {
+            let cache = crate::cmd::releases::locate(asked.cache.as_deref())?;
+            Some(turn::prepare(&mut options, &cache, &scenario, &version)?)
+        }
+        None => None,
+    };
     locate_program(&options.command)?;
     let inputs = DispatchInputs::from_scenario_inputs(&scenario.inputs, Some(version.clone()))
         .map_err(|e| e.context(options.scenario.display()))?;
@@ -162,14 +198,11 @@ pub async fn run(options: Options) -> Result<u8> {
         let misses = replayed.replay.summary().misses.iter().map(|m| m.reason()).collect();
         cell = cell.with_replay_misses(misses);
     }
-    let report = Report::new(vec![scenario_outcome(&scenario, cell)], None);
-    let view = report::text::View { layout: report::text::Layout::Run, ..Default::default() };
-    emit(&report, options.format, view, options.output.as_deref())?;
-    Ok(report.exit_code())
+    Ok(Judged { report: Report::new(vec![scenario_outcome(&scenario, cell)], None), logs })
 }
 
-/// `--version`, else the newest version with a cassette (a scenario has at
-/// least one), else the catalog's default.
+/// `--version`, else the newest version with a cassette, else (a scenario
+/// with none yet) the catalog's default.
 fn pick_version(scenario: &Scenario, asked: Option<&str>, catalog: &Catalog) -> Result<Version> {
     match asked {
         Some(text) => text

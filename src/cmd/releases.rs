@@ -1,0 +1,196 @@
+//! `releases list` and `releases install VERSION`: OpenClaw's published
+//! releases through npm, and installs of Node 24 and a release into the cache
+//! (`--cache DIR`, else `$OPENCLAW_CACHE`, else `$DISPATCH_VCR_HOME/openclaw`).
+//!
+//! npm is run as `npm`, or as `$DISPATCH_VCR_NPM` when set (another npm, or
+//! a stand-in for tests). An install goes to `.NAME.partial` beside its final
+//! folder and is renamed into place when npm is done, so an interrupted one
+//! (Ctrl-C) leaves the cache as it was; the next install starts it afresh.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use crate::error::{Error, Result};
+use crate::files;
+use crate::openclaw::releases::{self, Cache, Release, Steps};
+use crate::version::Version;
+
+/// What `releases` was asked to do.
+#[derive(Debug, Clone)]
+pub enum Options {
+    /// `releases list [--stable]`.
+    List {
+        /// Leave pre-releases out.
+        stable: bool,
+        /// `--cache DIR`, to mark what is installed.
+        cache: Option<PathBuf>,
+    },
+    /// `releases install VERSION`.
+    Install {
+        /// The release.
+        version: String,
+        /// `--cache DIR`.
+        cache: Option<PathBuf>,
+    },
+}
+
+/// Run it; 0 on success.
+pub fn run(options: &Options) -> Result<u8> {
+    match options {
+        Options::List { stable, cache } => {
+            let cache = locate(cache.as_deref())?;
+            let mut out = String::new();
+            for release in published()?.iter().filter(|r| !*stable || !r.is_beta()) {
+                out.push_str(&list_line(release, cache.has(&release.version)));
+            }
+            files::write_stdout(&out)?;
+            Ok(0)
+        }
+        Options::Install { version, cache } => {
+            let version = parse_version("VERSION", version)?;
+            let cache = locate(cache.as_deref())?;
+            install(&cache, &version)?;
+            files::write_stdout(&format!("{}\n", cache.openclaw_mjs(&version).display()))?;
+            Ok(0)
+        }
+    }
+}
+
+/// `VERSION` of `flag` as a version, or exit 2 naming it.
+pub(crate) fn parse_version(flag: &str, text: &str) -> Result<Version> {
+    text.parse().map_err(|e| {
+        Error::input(format!("{flag} {text}: {e} (e.g. 2026.9.6; `dispatch-vcr releases list`)"))
+    })
+}
+
+/// The cache folder for `--cache`.
+pub(crate) fn locate(asked: Option<&Path>) -> Result<Cache> {
+    Cache::locate(asked, crate::ca::home_dir)
+}
+
+/// `2026.9.6            2026-09-20  beta  installed`.
+fn list_line(release: &Release, installed: bool) -> String {
+    let date = release.published.as_deref().map_or("", |d| d.get(..10).unwrap_or(d));
+    let beta = if release.is_beta() { "beta" } else { "" };
+    let installed = if installed { "installed" } else { "" };
+    format!("{:<20}{date:<12}{beta:<6}{installed}", release.version.to_string()).trim_end().to_owned() + "\n"
+}
+
+/// The npm program.
+fn npm() -> Command {
+    Command::new(std::env::var_os("DISPATCH_VCR_NPM").unwrap_or_else(|| "npm".into()))
+}
+
+/// Run npm with `args` (in `dir`), returning its stdout; a runtime error
+/// (exit 3) naming what failed when it cannot start or fails.
+fn npm_output(args: &[&str], dir: Option<&Path>) -> Result<String> {
+    let mut command = npm();
+    command.args(args);
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
+    let shown = format!("npm {}", args.join(" "));
+    let output = command.output().map_err(|e| {
+        Error::runtime(format!(
+            "{shown}: cannot run npm ({e}); install Node.js with npm, or set DISPATCH_VCR_NPM"
+        ))
+    })?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let last: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).rev().take(3).collect();
+        return Err(Error::runtime(format!(
+            "{shown} failed ({}): {}; is npm's registry reachable? (`npm config get registry` names it)",
+            output.status,
+            last.into_iter().rev().collect::<Vec<_>>().join(" / ")
+        )));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Every published release of OpenClaw, in version order.
+pub fn published() -> Result<Vec<Release>> {
+    releases::parse_npm_view(&npm_output(&["view", "openclaw", "versions", "time", "--json"], None)?)
+}
+
+/// The host of npm's registry (`npm config get registry`), when npm names one.
+pub(crate) fn registry_host() -> Option<String> {
+    let url = npm_output(&["config", "get", "registry"], None).ok()?;
+    let rest = url.trim().split_once("://").map_or(url.trim(), |(_, rest)| rest);
+    let host = rest.split(['/', ':']).next()?;
+    (!host.is_empty()).then(|| host.to_owned())
+}
+
+/// Install Node 24 and OpenClaw `version` into `cache` unless they are
+/// there, saying what it does on stderr.
+pub fn install(cache: &Cache, version: &Version) -> Result<()> {
+    std::fs::create_dir_all(&cache.root).map_err(|e| Error::io("create", &cache.root, &e))?;
+    if !cache.node_bin().join("node").is_file() {
+        let json = serde_json::json!({"private": true, "dependencies": {Cache::node_package(): "^24"}});
+        install_package(&cache.node_dir(), &json.to_string(), "Node 24", &[])?;
+    }
+    if !cache.openclaw_mjs(version).is_file() {
+        let json = Steps::at(version).package_json(version);
+        install_package(
+            &cache.release_dir(version),
+            &json,
+            &format!("OpenClaw {version}"),
+            &["--ignore-scripts"],
+        )?;
+    } else {
+        files::say(format_args!(
+            "OpenClaw {version} is installed in {}",
+            cache.release_dir(version).display()
+        ));
+    }
+    Ok(())
+}
+
+/// `npm install` of `package_json` in `.NAME.partial`, renamed to `dir` when done.
+fn install_package(dir: &Path, package_json: &str, what: &str, flags: &[&str]) -> Result<()> {
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let partial = dir.with_file_name(format!(".{name}.partial"));
+    if partial.exists() {
+        std::fs::remove_dir_all(&partial).map_err(|e| Error::io("remove", &partial, &e))?;
+    }
+    std::fs::create_dir_all(&partial).map_err(|e| Error::io("create", &partial, &e))?;
+    let manifest = partial.join("package.json");
+    std::fs::write(&manifest, package_json).map_err(|e| Error::io("write", &manifest, &e))?;
+    files::say(format_args!("installing {what} into {} (npm install) …", dir.display()));
+    let started = Instant::now();
+    let mut args = vec!["install", "--no-audit", "--no-fund", "--loglevel=error"];
+    args.extend(flags);
+    npm_output(&args, Some(&partial)).map_err(|e| {
+        Error::runtime(format!(
+            "installing {what} failed: {} (the partial install is in {})",
+            e.message(),
+            partial.display()
+        ))
+    })?;
+    if dir.exists() {
+        // Another install finished first; its copy is as good.
+        std::fs::remove_dir_all(&partial).map_err(|e| Error::io("remove", &partial, &e))?;
+    } else {
+        std::fs::rename(&partial, dir).map_err(|e| Error::io("rename into place", dir, &e))?;
+    }
+    files::say(format_args!("installed {what} in {} s", started.elapsed().as_secs()));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_line_has_version_date_and_marks() {
+        let release = |v: &str, date: Option<&str>| Release {
+            version: v.parse().unwrap(),
+            published: date.map(str::to_owned),
+        };
+        assert_eq!(
+            list_line(&release("2026.5.16-beta.4", Some("2026-05-16T08:00:00.000Z")), true),
+            "2026.5.16-beta.4    2026-05-16  beta  installed\n"
+        );
+        assert_eq!(list_line(&release("2026.9.6", None), false), "2026.9.6\n");
+    }
+}
