@@ -350,15 +350,20 @@ mod tests {
         assert_eq!(journaled.cassette.meta.credentials.len(), 1);
     }
 
+    /// A writer appending to the journal at `path` (its header already written).
+    fn appending(path: &Path) -> JournalWriter {
+        JournalWriter {
+            file: OpenOptions::new().append(true).open(path).unwrap(),
+            path: path.to_owned(),
+            written: BTreeSet::new(),
+            pending: Vec::new(),
+        }
+    }
+
     #[test]
     fn staged_lines_reach_the_file_only_when_flushed() {
         let (_dir, path) = journal_with(0);
-        let mut writer = JournalWriter {
-            file: OpenOptions::new().append(true).open(&path).unwrap(),
-            path: path.clone(),
-            written: BTreeSet::new(),
-            pending: Vec::new(),
-        };
+        let mut writer = appending(&path);
         writer.stage(&interaction(1), &BTreeMap::new()).unwrap();
         writer.stage(&interaction(2), &BTreeMap::new()).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 1);
@@ -398,12 +403,7 @@ mod tests {
     #[test]
     fn a_repeated_seq_keeps_the_first_and_the_order_is_by_seq() {
         let (_dir, path) = journal_with(0);
-        let mut writer = JournalWriter {
-            file: OpenOptions::new().append(true).open(&path).unwrap(),
-            path: path.clone(),
-            written: BTreeSet::new(),
-            pending: Vec::new(),
-        };
+        let mut writer = appending(&path);
         let mut again = interaction(2);
         again.t_ms = 99;
         for entry in [interaction(2), interaction(1), again, interaction(0)] {

@@ -114,15 +114,7 @@ struct Model {
 /// JSON or not shaped as expected, is bad input (exit 2) naming the file.
 pub fn read_release(root: &Path) -> Result<Release> {
     let version = read_version(root)?;
-    let mut release = Release {
-        version,
-        source: String::new(),
-        providers: BTreeMap::new(),
-        endpoints: BTreeMap::new(),
-        auth_aliases: BTreeMap::new(),
-        synthetic_auth: Vec::new(),
-        non_secret_markers: Vec::new(),
-    };
+    let mut release = Release::new(version);
     let paths = manifest_paths(root)?;
     for path in &paths {
         let manifest: Manifest = read_json(path, "plugin manifest")?;

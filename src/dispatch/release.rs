@@ -256,9 +256,10 @@ impl Release {
         lines
     }
 
-    fn empty() -> Self {
+    /// A release of `version` that bundles nothing yet.
+    pub(crate) fn new(version: Version) -> Self {
         Release {
-            version: Version::new(0, 0, 0),
+            version,
             source: String::new(),
             providers: BTreeMap::new(),
             endpoints: BTreeMap::new(),
@@ -266,6 +267,10 @@ impl Release {
             synthetic_auth: Vec::new(),
             non_secret_markers: Vec::new(),
         }
+    }
+
+    fn empty() -> Self {
+        Self::new(Version::new(0, 0, 0))
     }
 }
 
