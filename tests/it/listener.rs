@@ -21,9 +21,7 @@ async fn sigint_during_a_stream_keeps_what_went_through_and_exits_130() {
     let upstream = TestUpstream::start().await;
     let (bin, dir) = (Bin::new(), tempfile::tempdir().unwrap());
     let out = dir.path().join("stream.json");
-    let running = bin.spawn(upstream.record_args(&out, &[])).await;
-    let ca = bin.home.path().join("ca/ca-cert.pem");
-    let mut client = ProxiedClient::connect(running.addr, &ca, "api.openai.com", Http::H1).await;
+    let (running, mut client) = record_with_client(&bin, &upstream, &out).await;
     let response =
         client.send(Request::get("https://api.openai.com/hang").body(body::empty()).unwrap()).await;
     let mut streaming = response.into_body();
@@ -49,9 +47,7 @@ async fn sigint_during_an_upload_keeps_what_was_sent() {
     let upstream = TestUpstream::start().await;
     let (bin, dir) = (Bin::new(), tempfile::tempdir().unwrap());
     let out = dir.path().join("upload.json");
-    let running = bin.spawn(upstream.record_args(&out, &[])).await;
-    let ca = bin.home.path().join("ca/ca-cert.pem");
-    let mut client = ProxiedClient::connect(running.addr, &ca, "api.openai.com", Http::H1).await;
+    let (running, mut client) = record_with_client(&bin, &upstream, &out).await;
     let (mut tx, rx) = futures_channel::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(1);
     let upload = Request::post("https://api.openai.com/v1/files").body(body::from_stream(rx)).unwrap();
     let sending = tokio::spawn(async move { client.try_send(upload).await.map(drop) });

@@ -228,9 +228,7 @@ async fn kill_9_after_n_exchanges_leaves_a_journal_that_recovers() {
     let (bin, dir) = (Bin::new(), tempfile::tempdir().unwrap());
     let out = dir.path().join("killed.json");
     let journal = dir.path().join("killed.json.journal");
-    let mut running = bin.spawn(upstream.record_args(&out, &[])).await;
-    let ca = bin.home.path().join("ca/ca-cert.pem");
-    let mut client = ProxiedClient::connect(running.addr, &ca, "api.openai.com", Http::H1).await;
+    let (mut running, mut client) = record_with_client(&bin, &upstream, &out).await;
     for i in 0..N {
         let request = Request::post(RESPONSES).body(body::full(format!(r#"{{"n":{i}}}"#))).unwrap();
         let response = client.send(request).await;

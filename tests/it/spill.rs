@@ -16,9 +16,7 @@ async fn large_request_and_response_bodies_become_redacted_side_files() {
     let upstream = TestUpstream::start().await;
     let (bin, dir) = (Bin::new(), tempfile::tempdir().unwrap());
     let out = dir.path().join("large.json");
-    let running = bin.spawn(upstream.record_args(&out, &[])).await;
-    let ca = bin.home.path().join("ca/ca-cert.pem");
-    let mut client = ProxiedClient::connect(running.addr, &ca, "api.openai.com", Http::H1).await;
+    let (running, mut client) = record_with_client(&bin, &upstream, &out).await;
     // Over the 8 MiB threshold, with a key in the middle that only its shape gives away.
     let secret = unique("sk-proj-");
     let filler = "lorem ipsum ".repeat(400_000);
@@ -83,9 +81,7 @@ async fn kill_9_during_a_large_upload_leaves_no_secret_and_recover_keeps_what_fi
     let out = dir.path().join("killed.json");
     // What an older version left: a named spill file, which the next start clears.
     std::fs::write(dir.path().join(".spill-left-by-an-old-run"), "x").unwrap();
-    let running = bin.spawn(upstream.record_args(&out, &[])).await;
-    let ca = bin.home.path().join("ca/ca-cert.pem");
-    let mut client = ProxiedClient::connect(running.addr, &ca, "api.openai.com", Http::H1).await;
+    let (running, mut client) = record_with_client(&bin, &upstream, &out).await;
     let finished =
         client.send(Request::post("https://api.openai.com/v1/responses").body(body::full("{}")).unwrap());
     assert_eq!(finished.await.status(), StatusCode::OK);

@@ -1,7 +1,8 @@
 //! Clients through a proxy: raw CONNECT tunnels ([`connect_tunnel`],
 //! [`connect_tunnel_status`]), TLS over them ([`tls_tunnel`]), a hyper
 //! HTTP/1.1 or HTTP/2 client ([`ProxiedClient`]; [`text`] reads a response
-//! body) and WebSockets ([`ws_connect`]; [`text_message`] makes a message).
+//! body) and WebSockets ([`ws_connect`]; [`text_message`] makes a message);
+//! [`record_with_client`] starts `record` with such a client through it.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -17,7 +18,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::client_tls;
+use super::{Bin, Running, TestUpstream, client_tls};
 
 /// Open a CONNECT tunnel to `authority`; returns the status and the stream.
 pub async fn connect_tunnel_status(proxy: SocketAddr, authority: &str) -> (u16, TcpStream) {
@@ -148,4 +149,13 @@ pub async fn ws_connect(
 /// A text message.
 pub fn text_message(text: &str) -> Message {
     Message::text(text)
+}
+
+/// `record -o OUT` run by `bin` through `upstream`, and an HTTP/1.1 client to
+/// `api.openai.com` through it (trusting the CA `record` made).
+pub async fn record_with_client(bin: &Bin, upstream: &TestUpstream, out: &Path) -> (Running, ProxiedClient) {
+    let running = bin.spawn(upstream.record_args(out, &[])).await;
+    let ca = bin.home.path().join("ca/ca-cert.pem");
+    let client = ProxiedClient::connect(running.addr, &ca, "api.openai.com", Http::H1).await;
+    (running, client)
 }
