@@ -14,6 +14,8 @@ pub enum ErrorKind {
     Input,
     /// A runtime failure: I/O, a port in use, an upstream that matters is down. Exit 3.
     Runtime,
+    /// Stopped by SIGINT (Ctrl-C) or SIGTERM before it could finish: exit 128 + the signal's number.
+    Interrupted(i32),
 }
 
 /// A user-facing error: one clear line (more lines allowed for explanations).
@@ -37,6 +39,11 @@ impl Error {
         Self { kind: ErrorKind::Runtime, message: message.into() }
     }
 
+    /// Stopped by `signal` before the work was done (exit 128 + `signal`, as shells report).
+    pub fn interrupted(signal: i32, message: impl Into<String>) -> Self {
+        Self { kind: ErrorKind::Interrupted(signal), message: message.into() }
+    }
+
     /// An I/O failure on `path`, phrased for the user (exit 3).
     pub fn io(action: &str, path: &std::path::Path, err: &std::io::Error) -> Self {
         Self::runtime(format!("cannot {action} {}: {err}", path.display()))
@@ -52,11 +59,13 @@ impl Error {
         &self.message
     }
 
-    /// The documented process exit code: 2 for bad input, 3 for runtime failures.
+    /// The documented process exit code: 2 for bad input, 3 for runtime
+    /// failures, 128 + N when signal N stopped the work (130 for Ctrl-C).
     pub fn exit_code(&self) -> u8 {
         match self.kind {
             ErrorKind::Input => 2,
             ErrorKind::Runtime => 3,
+            ErrorKind::Interrupted(signal) => u8::try_from(128 + signal).unwrap_or(3),
         }
     }
 

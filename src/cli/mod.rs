@@ -548,13 +548,31 @@ pub enum ReleasesCommand {
     /// Print OpenClaw's published releases (asked of npm), oldest first: version, publish date, `beta`
     /// for a pre-release, `installed` when the cache holds it.
     #[command(
-        after_help = "Exit status: 0, or 3 when npm cannot be run or its registry cannot be reached.\n\n\
-        Example:\n  dispatch-vcr releases list --stable"
+        after_help = "--from, --to and --shard make the release × scenario matrix of a CI: each job takes \
+        shard I of N of the releases (dealt round robin in version order, so N jobs together list every \
+        release once) and runs the scenarios on them; docs/ci.md has the recipe. --quiet prints the versions \
+        alone, for a shell loop.\n\n\
+        Exit status: 0, 2 for a bad --from, --to or --shard, 3 when npm cannot be run or its registry cannot \
+        be reached.\n\n\
+        Examples:\n  dispatch-vcr releases list --stable\n  \
+        dispatch-vcr releases list --stable --from 2026.9.1 --to 2026.9.6 --shard 2/3 --quiet"
     )]
     List {
         /// Leave pre-releases (betas) out.
         #[arg(long)]
         stable: bool,
+        /// Only releases at or after V.
+        #[arg(long, value_name = "V")]
+        from: Option<String>,
+        /// Only releases at or before V.
+        #[arg(long, value_name = "V")]
+        to: Option<String>,
+        /// Only shard I of N of the listed releases (round robin in version order).
+        #[arg(long, value_name = "I/N", value_parser = dispatch_vcr::scenario::runner::parse_shard)]
+        shard: Option<ShardInfo>,
+        /// Print the versions alone, one per line.
+        #[arg(long, short)]
+        quiet: bool,
         /// The release cache (default $OPENCLAW_CACHE, else $DISPATCH_VCR_HOME/openclaw).
         #[arg(long, value_name = "DIR")]
         cache: Option<PathBuf>,

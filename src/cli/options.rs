@@ -77,7 +77,9 @@ impl From<RunArgs> for cmd::run::Options {
 impl From<ReleasesCommand> for cmd::releases::Options {
     fn from(command: ReleasesCommand) -> Self {
         match command {
-            ReleasesCommand::List { stable, cache } => Self::List { stable, cache },
+            ReleasesCommand::List { stable, from, to, shard, quiet, cache } => {
+                Self::List(cmd::releases::ListOptions { stable, from, to, shard, quiet, cache })
+            }
             ReleasesCommand::Install { version, cache } => Self::Install { version, cache },
         }
     }

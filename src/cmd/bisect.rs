@@ -17,12 +17,13 @@ use std::time::Instant;
 use crate::cassette::diff_files;
 use crate::cmd::releases;
 use crate::cmd::run::{self as run_cmd, Judged, OpenClawTurn};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::files;
 use crate::openclaw::releases::{Cache, inconclusive_reason};
 use crate::proxy::ProxyConfig;
 use crate::report::{self, Verdict};
 use crate::scenario::load;
+use crate::session::child::Signals;
 use crate::upstream::stub::StubOptions;
 use crate::version::Version;
 
@@ -220,13 +221,20 @@ pub async fn run(options: Options) -> Result<u8> {
     let folder = options.record_to.clone().unwrap_or_else(|| scratch.path().to_owned());
     let mut tested: Vec<Option<Tested>> = (0..line.len()).map(|_| None).collect();
     let mut steps = Search::new(line.len());
+    // Ctrl-C stops the search after the step under way (its OpenClaw turn
+    // gets the signal too); an install npm was doing is left unfinished.
+    let mut signals = Signals::install()?;
     let found = loop {
         let index = match steps.next() {
             Next::Done(found) => break found,
             Next::Test(index) => index,
         };
         let started = Instant::now();
-        let (side, outcome) = step(&options, &cache, &line[index], &folder, old_is_good).await;
+        let stepped = step(&options, &cache, &line[index], &folder, old_is_good).await;
+        if let Some(signal) = caught(&mut signals).await {
+            return Err(Error::interrupted(signal, format!("bisect stopped at {}", line[index])));
+        }
+        let (side, outcome) = stepped?;
         say_step(&line[index], &side, old_is_good, started.elapsed().as_secs());
         tested[index] = outcome;
         if let Some(found) = steps.record(index, side) {
@@ -273,16 +281,26 @@ fn say_step(version: &Version, side: &Side, old_is_good: bool, seconds: u64) {
     ));
 }
 
-/// Install and run `version`, and say which side it is on.
+/// A SIGINT or SIGTERM caught since the last look, without waiting for one.
+async fn caught(signals: &mut Signals) -> Option<i32> {
+    tokio::select! {
+        biased;
+        signal = signals.recv() => Some(signal),
+        () = std::future::ready(()) => None,
+    }
+}
+
+/// Install and run `version`, and say which side it is on; an error only
+/// when the run was interrupted.
 async fn step(
     options: &Options,
     cache: &Cache,
     version: &Version,
     folder: &std::path::Path,
     old_is_good: bool,
-) -> (Side, Option<Tested>) {
+) -> Result<(Side, Option<Tested>)> {
     if let Err(e) = releases::install(cache, version) {
-        return (Side::Inconclusive(format!("install failed: {}", e.message())), None);
+        return Ok((Side::Inconclusive(format!("install failed: {}", e.message())), None));
     }
     let cassette = folder.join(format!("{version}.json"));
     let run = run_cmd::Options {
@@ -301,10 +319,11 @@ async fn step(
     };
     let judged = match run_cmd::judge(run).await {
         Ok(judged) => judged,
-        Err(e) => return (Side::Inconclusive(format!("the run failed: {}", e.message())), None),
+        Err(e) if matches!(e.kind(), ErrorKind::Interrupted(_)) => return Err(e),
+        Err(e) => return Ok((Side::Inconclusive(format!("the run failed: {}", e.message())), None)),
     };
     let side = side_of(&judged, old_is_good);
-    (side, Some(Tested { judged, cassette }))
+    Ok((side, Some(Tested { judged, cassette })))
 }
 
 /// The side of a judged run: good when every invariant holds, bad when one

@@ -14,18 +14,15 @@ use std::time::Instant;
 use crate::error::{Error, Result};
 use crate::files;
 use crate::openclaw::releases::{self, Cache, Release, Steps};
+use crate::report::ShardInfo;
+use crate::scenario::runner::in_shard;
 use crate::version::Version;
 
 /// What `releases` was asked to do.
 #[derive(Debug, Clone)]
 pub enum Options {
-    /// `releases list [--stable]`.
-    List {
-        /// Leave pre-releases out.
-        stable: bool,
-        /// `--cache DIR`, to mark what is installed.
-        cache: Option<PathBuf>,
-    },
+    /// `releases list`.
+    List(ListOptions),
     /// `releases install VERSION`.
     Install {
         /// The release.
@@ -35,14 +32,35 @@ pub enum Options {
     },
 }
 
+/// `releases list [--stable] [--from V] [--to V] [--shard I/N] [--quiet]`.
+#[derive(Debug, Clone, Default)]
+pub struct ListOptions {
+    /// Leave pre-releases out.
+    pub stable: bool,
+    /// `--from V`: only releases at or after it.
+    pub from: Option<String>,
+    /// `--to V`: only releases at or before it.
+    pub to: Option<String>,
+    /// `--shard I/N` of the releases left, round robin in version order.
+    pub shard: Option<ShardInfo>,
+    /// `--quiet`: the versions alone.
+    pub quiet: bool,
+    /// `--cache DIR`, to mark what is installed.
+    pub cache: Option<PathBuf>,
+}
+
 /// Run it; 0 on success.
 pub fn run(options: &Options) -> Result<u8> {
     match options {
-        Options::List { stable, cache } => {
-            let cache = locate(cache.as_deref())?;
+        Options::List(list) => {
             let mut out = String::new();
-            for release in published()?.iter().filter(|r| !*stable || !r.is_beta()) {
-                out.push_str(&list_line(release, cache.has(&release.version)));
+            let cache = locate(list.cache.as_deref())?;
+            for release in listed(list)? {
+                if list.quiet {
+                    out.push_str(&format!("{}\n", release.version));
+                } else {
+                    out.push_str(&list_line(&release, cache.has(&release.version)));
+                }
             }
             files::write_stdout(&out)?;
             Ok(0)
@@ -55,6 +73,25 @@ pub fn run(options: &Options) -> Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// The published releases `list` keeps, in version order.
+fn listed(list: &ListOptions) -> Result<Vec<Release>> {
+    let from = list.from.as_deref().map(|v| parse_version("--from", v)).transpose()?;
+    let to = list.to.as_deref().map(|v| parse_version("--to", v)).transpose()?;
+    if let (Some(from), Some(to)) = (&from, &to)
+        && from > to
+    {
+        return Err(Error::input(format!(
+            "--from {from} is after --to {to}: give the older release to --from"
+        )));
+    }
+    let kept = published()?.into_iter().filter(|r| {
+        !(list.stable && r.is_beta())
+            && from.as_ref().is_none_or(|v| &r.version >= v)
+            && to.as_ref().is_none_or(|v| &r.version <= v)
+    });
+    Ok(kept.enumerate().filter(|(position, _)| in_shard(*position, list.shard)).map(|(_, r)| r).collect())
 }
 
 /// `VERSION` of `flag` as a version, or exit 2 naming it.

@@ -161,14 +161,16 @@ impl Steps {
     /// `$3/setup.out`), then `openclaw agent --local` for the run's agent and
     /// model (`$3/agent.json`, `$3/agent.err`), OpenClaw's log copied to
     /// `$3/openclaw.log`. Arguments: `$1` Node's bin folder, `$2` openclaw.mjs,
-    /// `$3` the log folder. Each command gets at most [`TURN_TIMEOUT_SECS`].
+    /// `$3` the log folder. Each command gets at most [`TURN_TIMEOUT_SECS`],
+    /// and is [`SUPERVISE`]d so that a SIGINT or SIGTERM `run` passes on
+    /// reaches Node (`timeout` puts it in a process group of its own).
     pub fn turn_script(&self) -> String {
-        let mut script = String::from(
-            "set -u\nexport PATH=\"$1:$PATH\"\nmjs=$2 logs=$3\nmkdir -p \"$logs\"\n: >\"$logs/setup.out\"\n",
+        let mut script = format!(
+            "set -u\n{SUPERVISE}export PATH=\"$1:$PATH\"\nmjs=$2 logs=$3\nmkdir -p \"$logs\"\n: >\"$logs/setup.out\"\n"
         );
         for args in &self.setup {
             script.push_str(&format!(
-                "timeout {TURN_TIMEOUT_SECS} node \"$mjs\" {} >>\"$logs/setup.out\" 2>&1\n\
+                "supervise timeout {TURN_TIMEOUT_SECS} node \"$mjs\" {} >>\"$logs/setup.out\" 2>&1\n\
                  echo \"setup exit status $?\" >>\"$logs/setup.out\"\n",
                 args.join(" ")
             ));
@@ -184,13 +186,22 @@ impl Steps {
              [ -n \"${DISPATCH_VCR_RUN_MODEL:-}\" ] && set -- \"$@\" --model \"$DISPATCH_VCR_RUN_MODEL\"\n",
         );
         script.push_str(&format!(
-            "OPENCLAW_LOG_LEVEL=debug timeout {TURN_TIMEOUT_SECS} node \"$mjs\" \"$@\" \
+            "supervise env OPENCLAW_LOG_LEVEL=debug timeout {TURN_TIMEOUT_SECS} node \"$mjs\" \"$@\" \
              >\"$logs/agent.json\" 2>\"$logs/agent.err\"\nstatus=$?\n\
              cp \"$DISPATCH_VCR_RUN_LOG\" \"$logs/openclaw.log\" 2>/dev/null\nexit $status\n"
         ));
         script
     }
 }
+
+/// A shell function `supervise CMD…`: runs CMD in the background and waits
+/// for it, passing SIGINT and SIGTERM on as SIGTERM, and returns its status.
+/// The shell itself would only be stopped: `timeout` leaves the process
+/// group, so neither a terminal's Ctrl-C nor `run` passing a signal to the
+/// shell reaches Node otherwise.
+pub const SUPERVISE: &str = "supervise() {\n  \"$@\" &\n  child=$!\n  trap 'kill -TERM $child 2>/dev/null' INT TERM\n  \
+    wait $child\n  status=$?\n  while kill -0 $child 2>/dev/null; do wait $child; status=$?; done\n  trap - INT TERM\n  \
+    return $status\n}\n";
 
 /// At most this long for each OpenClaw command of a turn.
 pub const TURN_TIMEOUT_SECS: u32 = 300;

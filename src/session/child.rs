@@ -15,6 +15,7 @@ use crate::{Error, Result};
 pub(crate) struct Signals {
     interrupt: Signal,
     terminate: Signal,
+    received: Option<i32>,
 }
 
 impl Signals {
@@ -23,15 +24,26 @@ impl Signals {
         let catch = |kind: SignalKind| {
             signal(kind).map_err(|err| Error::runtime(format!("cannot install a signal handler: {err}")))
         };
-        Ok(Self { interrupt: catch(SignalKind::interrupt())?, terminate: catch(SignalKind::terminate())? })
+        Ok(Self {
+            interrupt: catch(SignalKind::interrupt())?,
+            terminate: catch(SignalKind::terminate())?,
+            received: None,
+        })
     }
 
     /// The next SIGINT or SIGTERM, as its number.
     pub(crate) async fn recv(&mut self) -> i32 {
-        tokio::select! {
+        let signal = tokio::select! {
             _ = self.interrupt.recv() => libc::SIGINT,
             _ = self.terminate.recv() => libc::SIGTERM,
-        }
+        };
+        self.received = Some(signal);
+        signal
+    }
+
+    /// The last signal caught, if any.
+    pub(crate) fn received(&self) -> Option<i32> {
+        self.received
     }
 }
 

@@ -33,7 +33,16 @@ pub(crate) fn leaf_issuer_in(home: &Path) -> Result<Arc<LeafIssuer>> {
 /// exchanges given their grace, then cut short) when this returns, so the
 /// tap has everything.
 pub(crate) async fn run(proxy: Proxy, wiring: Wiring, command: &[String]) -> Result<u8> {
-    run_with(proxy, wiring, command, &ChildSetup::default()).await
+    Ok(run_with(proxy, wiring, command, &ChildSetup::default()).await?.code)
+}
+
+/// How a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ended {
+    /// The exit code: the command's, or as [`run`] says without one.
+    pub code: u8,
+    /// The SIGINT or SIGTERM we caught (and passed on to the command), if one came.
+    pub signal: Option<i32>,
 }
 
 /// What a child gets besides the proxy environment.
@@ -52,13 +61,13 @@ impl Default for ChildSetup {
     }
 }
 
-/// [`run`], with the child's environment made by `setup`.
+/// [`run`], with the child's environment made by `setup`, saying whether a signal came.
 pub(crate) async fn run_with(
     proxy: Proxy,
     wiring: Wiring,
     command: &[String],
     setup: &ChildSetup,
-) -> Result<u8> {
+) -> Result<Ended> {
     let mut signals = Signals::install()?;
     let url = format!("http://{}", proxy.local_addr()?);
     let mut env = setup.env.clone();
@@ -72,7 +81,7 @@ pub(crate) async fn run_with(
                 tracing::info!(signal, "stopping");
             })
             .await?;
-        return Ok(interrupted(signal, served));
+        return Ok(Ended { code: interrupted(signal, served), signal: Some(signal) });
     }
     let child = child::spawn_with(command, &env, setup.inherit)?;
     let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
@@ -82,11 +91,11 @@ pub(crate) async fn run_with(
     let waiting = async move {
         let code = child.wait(&mut signals).await;
         let _ = stopped_tx.send(());
-        code
+        code.map(|code| Ended { code, signal: signals.received() })
     };
-    let (served, code) = tokio::join!(serving, waiting);
+    let (served, ended) = tokio::join!(serving, waiting);
     served?;
-    code
+    ended
 }
 
 /// The exit code of a run stopped by `signal`: 128 + its number (as a shell

@@ -2,6 +2,7 @@
 //! topic: `cargo test --test it check::`). Each module is one topic:
 //!
 //! - [`audit`] — `audit` finds every secret planted in a cassette and a HAR file; the shipped files are clean.
+//! - [`bisect`] — `bisect` and `run --openclaw` through a stand-in npm and OpenClaw: the answer, its evidence, inconclusive steps, Ctrl-C.
 //! - [`ca_cli`] — `ca init | show | env` through the built binary.
 //! - [`cassette_cli`] — `cassette recover | audit | diff` and the loader's errors.
 //! - [`catalog`] — `catalog import` on release trees made in the test; its bands in `dispatch plan`; docs/catalog.md's import output.
@@ -46,6 +47,7 @@
 mod support;
 
 mod audit;
+mod bisect;
 mod ca_cli;
 mod cassette_cli;
 mod catalog;

@@ -2,41 +2,12 @@
 //! (`DISPATCH_VCR_NPM`): what is asked of npm, the order and marks of the
 //! list, installs renamed into place, and npm failing (exit 3).
 
-use std::path::{Path, PathBuf};
-
 use crate::support::*;
 
-/// An npm stand-in: `view` prints a release list, `install` lays out what
-/// the package.json in the current folder asks for, `config get registry`
-/// names a loopback registry. `FAKE_NPM_DOWN=1` fails like an unreachable registry.
-const FAKE_NPM: &str = r#"#!/bin/sh
-if [ -n "${FAKE_NPM_DOWN:-}" ]; then echo "npm error code ECONNREFUSED" >&2; exit 1; fi
-case "$1" in
-  view) echo '{"versions": ["2026.9.6", "2026.5.16-beta.4", "2026.5.12", "2026.9.5"],
-               "time": {"2026.5.12": "2026-05-12T09:00:00.000Z", "2026.9.6": "2026-09-20T10:00:00.000Z"}}' ;;
-  config) echo "http://127.0.0.1:9/" ;;
-  install)
-    if grep -q '"openclaw"' package.json; then
-      mkdir -p node_modules/openclaw && : > node_modules/openclaw/openclaw.mjs
-    else
-      dir=$(sed -E 's/.*"(node-[a-z0-9-]+)".*/\1/' package.json)
-      mkdir -p "node_modules/$dir/bin" && : > "node_modules/$dir/bin/node"
-    fi ;;
-esac
-"#;
-
-fn fake_npm(dir: &Path) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt as _;
-    let path = dir.join("npm");
-    std::fs::write(&path, FAKE_NPM).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
-}
-
-async fn releases(dir: &Path, args: &[&str], down: bool) -> (i32, String, String) {
+async fn releases(npm: &FakeNpm, args: &[&str], down: bool) -> (i32, String, String) {
     let bin = Bin::new();
     let mut command = bin.command(["releases"].iter().chain(args));
-    command.env("DISPATCH_VCR_NPM", fake_npm(dir)).env_remove("OPENCLAW_CACHE");
+    command.env("DISPATCH_VCR_NPM", npm.path()).env_remove("OPENCLAW_CACHE");
     if down {
         command.env("FAKE_NPM_DOWN", "1");
     }
@@ -45,22 +16,27 @@ async fn releases(dir: &Path, args: &[&str], down: bool) -> (i32, String, String
     (output.status.code().unwrap_or(-1), text(&output.stdout), text(&output.stderr))
 }
 
+fn npm() -> FakeNpm {
+    FakeNpm::new(VIEW, &Behaviour::default())
+}
+
 #[tokio::test]
 async fn list_is_in_version_order_with_dates_betas_and_installs() {
-    let dir = tempfile::tempdir().unwrap();
-    let cache = dir.path().join("cache");
+    let npm = npm();
+    let dir = npm.dir();
+    let cache = dir.join("cache");
     let cache_flag = cache.to_str().unwrap();
     let (code, stdout, stderr) =
-        releases(dir.path(), &["install", "2026.5.12", "--cache", cache_flag], false).await;
+        releases(&npm, &["install", "2026.5.12", "--cache", cache_flag], false).await;
     assert_eq!(code, 0, "{stderr}");
-    let (code, stdout_list, _) = releases(dir.path(), &["list", "--cache", cache_flag], false).await;
+    let (code, stdout_list, _) = releases(&npm, &["list", "--cache", cache_flag], false).await;
     assert_eq!(code, 0);
     assert_eq!(
         stdout_list,
         "2026.5.12           2026-05-12        installed\n2026.5.16-beta.4                beta\n2026.9.5\n\
          2026.9.6            2026-09-20\n"
     );
-    let (_, stable, _) = releases(dir.path(), &["list", "--stable"], false).await;
+    let (_, stable, _) = releases(&npm, &["list", "--stable"], false).await;
     assert!(!stable.contains("beta"), "{stable}");
     assert_eq!(
         stdout.trim(),
@@ -70,12 +46,13 @@ async fn list_is_in_version_order_with_dates_betas_and_installs() {
 
 #[tokio::test]
 async fn install_renames_into_place_with_the_releases_overrides() {
-    let dir = tempfile::tempdir().unwrap();
-    let cache = dir.path().join("cache");
+    let npm = npm();
+    let dir = npm.dir();
+    let cache = dir.join("cache");
     // What an interrupted install leaves: restarted, never used.
     std::fs::create_dir_all(cache.join(".oc-2026.5.12.partial/junk")).unwrap();
     let args = ["install", "2026.5.12", "--cache", cache.to_str().unwrap()];
-    let (code, _, stderr) = releases(dir.path(), &args, false).await;
+    let (code, _, stderr) = releases(&npm, &args, false).await;
     assert_eq!(code, 0, "{stderr}");
     assert!(
         stderr.contains("installing Node 24 into") && stderr.contains("installing OpenClaw 2026.5.12 into")
@@ -87,27 +64,58 @@ async fn install_renames_into_place_with_the_releases_overrides() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert!(!names.iter().any(|n| n.ends_with(".partial")), "{names:?}");
-    let (code, _, again) = releases(dir.path(), &args, false).await;
+    let (code, _, again) = releases(&npm, &args, false).await;
     assert_eq!(code, 0);
     assert!(again.contains("OpenClaw 2026.5.12 is installed in") && !again.contains("installing"), "{again}");
 }
 
 #[tokio::test]
 async fn npm_unreachable_is_a_runtime_error_that_says_so() {
-    let dir = tempfile::tempdir().unwrap();
-    let (code, _, stderr) = releases(dir.path(), &["list"], true).await;
+    let npm = npm();
+    let dir = npm.dir();
+    let (code, _, stderr) = releases(&npm, &["list"], true).await;
     assert_eq!(code, 3, "{stderr}");
     assert!(stderr.contains("npm view openclaw versions time --json failed"), "{stderr}");
     assert!(stderr.contains("ECONNREFUSED") && stderr.contains("registry reachable"), "{stderr}");
-    let cache = dir.path().join("cache");
+    let cache = dir.join("cache");
     let (code, _, stderr) =
-        releases(dir.path(), &["install", "2026.9.6", "--cache", cache.to_str().unwrap()], true).await;
+        releases(&npm, &["install", "2026.9.6", "--cache", cache.to_str().unwrap()], true).await;
     assert_eq!(code, 3, "{stderr}");
     assert!(
         !cache.join("node").exists() && !cache.join("oc-2026.9.6").exists(),
         "nothing half-installed is used"
     );
-    let (code, _, stderr) = releases(dir.path(), &["install", "latest"], false).await;
+    let (code, _, stderr) = releases(&npm, &["install", "latest"], false).await;
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("VERSION latest"), "{stderr}");
+}
+
+#[tokio::test]
+async fn list_narrows_to_a_range_and_deals_shards_round_robin() {
+    let versions =
+        ["2026.9.1", "2026.9.2", "2026.9.3-beta.1", "2026.9.3", "2026.9.4", "2026.9.5", "2026.9.6"];
+    let npm = FakeNpm::new(&view_of(&versions), &Behaviour::default());
+    let list = |args: &'static [&'static str]| {
+        let npm = &npm;
+        async move {
+            let (code, stdout, stderr) = releases(npm, args, false).await;
+            assert_eq!(code, 0, "{stderr}");
+            stdout
+        }
+    };
+    let range = list(&["list", "--stable", "--from", "2026.9.2", "--to", "2026.9.5", "--quiet"]).await;
+    assert_eq!(range, "2026.9.2\n2026.9.3\n2026.9.4\n2026.9.5\n");
+    assert_eq!(
+        list(&["list", "--stable", "--from", "2026.9.2", "--to", "2026.9.5", "--shard", "1/3", "-q"]).await,
+        "2026.9.2\n2026.9.5\n"
+    );
+    assert_eq!(
+        list(&["list", "--stable", "--from", "2026.9.2", "--to", "2026.9.5", "--shard", "3/3", "-q"]).await,
+        "2026.9.4\n"
+    );
+    let (code, _, stderr) = releases(&npm, &["list", "--from", "2026.9.5", "--to", "2026.9.2"], false).await;
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--from 2026.9.5 is after --to 2026.9.2"), "{stderr}");
+    let (code, _, stderr) = releases(&npm, &["list", "--shard", "4/3"], false).await;
+    assert_eq!(code, 2, "{stderr}");
 }

@@ -174,7 +174,14 @@ pub async fn judge(mut options: Options) -> Result<Judged> {
     if options.record_to.is_some() {
         files::say(&summary);
     }
-    let status = status?;
+    let ended = status?;
+    if let Some(signal) = ended.signal {
+        return Err(Error::interrupted(
+            signal,
+            format!("`{}` was stopped by a signal before its turn ended: no verdict", options.command[0]),
+        ));
+    }
+    let status = ended.code;
     if let Some(replayed) = &answering.replayed {
         files::say(replayed.replay.summary());
     }

@@ -15,6 +15,8 @@
 //!   [`Bin`] for runs with a private home, [`Running`] for proxy commands.
 //! - [`fixtures`] — the repository's files ([`root`]), [`unique`] values,
 //!   fixture tokens, and [`update_committed`] for the opt-in rewrites.
+//! - [`npm`] — [`FakeNpm`], a stand-in npm that installs a stand-in
+//!   OpenClaw, for `releases`, `run --openclaw` and `bisect` offline.
 //!
 //! And [`GUARD`], the hang guard every wait uses.
 
@@ -23,6 +25,7 @@ use std::time::Duration;
 mod binary;
 mod client;
 mod fixtures;
+mod npm;
 mod proxy;
 mod tls;
 mod upstream;
@@ -30,6 +33,7 @@ mod upstream;
 pub use binary::*;
 pub use client::*;
 pub use fixtures::*;
+pub use npm::*;
 pub use proxy::*;
 pub use tls::*;
 pub use upstream::*;
