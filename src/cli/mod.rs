@@ -580,14 +580,23 @@ pub enum ReleasesCommand {
     /// Install Node 24 and an OpenClaw release into the cache (kept; a second install is a no-op), with
     /// the npm overrides the release needs; prints the release's openclaw.mjs.
     #[command(after_help = "Each install goes to a .NAME.partial folder and is renamed into place when \
-        npm is done, so Ctrl-C leaves the cache as it was. Progress lines go to stderr.\n\n\
-        Exit status: 0, 2 for a VERSION that is not one, 3 when npm fails.\n\n\
-        Example:\n  dispatch-vcr releases install 2026.9.6\n  \
-        dispatch-vcr run my.scenario.json --version 2026.9.6 --stub --openclaw")]
+        npm is done, so Ctrl-C leaves the cache as it was. The Codex runtime plugin (--codex) is installed by \
+        that release's `openclaw plugins install` with CACHE/homes/VERSION as HOME (its install records hold \
+        that path, so every run with it uses it) and moved to CACHE/codex-VERSION when done; npm has it for \
+        2026.9.4 and later only, so older releases cannot run the Codex runtime offline. Progress lines go to \
+        stderr.\n\n\
+        Exit status: 0, 2 for a VERSION that is not one, 3 when npm or the plugin install fails.\n\n\
+        Examples:\n  dispatch-vcr releases install 2026.9.6\n  \
+        dispatch-vcr run my.scenario.json --version 2026.9.6 --stub --openclaw\n  \
+        dispatch-vcr releases install 2026.9.5 --codex")]
     Install {
         /// The release, e.g. 2026.9.6 (`releases list` shows them).
         #[arg(value_name = "VERSION")]
         version: String,
+        /// Also install the Codex runtime plugin (@openclaw/codex, online, ~340 MB) where npm has one for the
+        /// release (2026.9.4 and later); `run --openclaw` then runs with it.
+        #[arg(long)]
+        codex: bool,
         /// The release cache (default $OPENCLAW_CACHE, else $DISPATCH_VCR_HOME/openclaw).
         #[arg(long, value_name = "DIR")]
         cache: Option<PathBuf>,
@@ -625,6 +634,9 @@ pub struct BisectArgs {
     /// Search pre-releases (betas) too.
     #[arg(long)]
     pub betas: bool,
+    /// Install the Codex runtime plugin too, where npm has one for the release (see `releases install --codex`).
+    #[arg(long)]
+    pub codex: bool,
     /// Keep the cassette of every tested release as DIR/VERSION.json.
     #[arg(long, value_name = "DIR")]
     pub record_to: Option<PathBuf>,

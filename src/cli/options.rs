@@ -80,7 +80,7 @@ impl From<ReleasesCommand> for cmd::releases::Options {
             ReleasesCommand::List { stable, from, to, shard, quiet, cache } => {
                 Self::List(cmd::releases::ListOptions { stable, from, to, shard, quiet, cache })
             }
-            ReleasesCommand::Install { version, cache } => Self::Install { version, cache },
+            ReleasesCommand::Install { version, codex, cache } => Self::Install { version, codex, cache },
         }
     }
 }
@@ -92,6 +92,7 @@ impl From<BisectArgs> for cmd::bisect::Options {
             good: args.good,
             bad: args.bad,
             betas: args.betas,
+            codex: args.codex,
             record_to: args.record_to,
             cache: args.cache,
             catalog: args.catalog,

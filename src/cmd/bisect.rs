@@ -38,6 +38,8 @@ pub struct Options {
     pub bad: String,
     /// `--betas`: pre-releases are candidates too.
     pub betas: bool,
+    /// `--codex`: install the Codex runtime plugin with each release, where npm has one.
+    pub codex: bool,
     /// `--record-to DIR`: keep each tested release's cassette as `DIR/VERSION.json`.
     pub record_to: Option<PathBuf>,
     /// `--cache DIR`.
@@ -299,7 +301,9 @@ async fn step(
     folder: &std::path::Path,
     old_is_good: bool,
 ) -> Result<(Side, Option<Tested>)> {
-    if let Err(e) = releases::install(cache, version) {
+    let installed = releases::install(cache, version)
+        .and_then(|()| if options.codex { releases::install_codex(cache, version) } else { Ok(()) });
+    if let Err(e) = installed {
         return Ok((Side::Inconclusive(format!("install failed: {}", e.message())), None));
     }
     let cassette = folder.join(format!("{version}.json"));
@@ -365,23 +369,21 @@ fn conclude(found: &Found, line: &[Version], tested: &[Option<Tested>], old_is_g
                 "\nfirst {new_word} release: {} (last {old_word}: {})\n\n",
                 line[*after], line[*before]
             ))?;
-            if let Some(at) = &tested[*after] {
-                let view = report::text::View { layout: report::text::Layout::Run, ..Default::default() };
-                report::emit(&at.judged.report, report::Format::Text, view, None)?;
-            }
-            if let (Some(y), Some(x)) = (&tested[*before], &tested[*after]) {
-                files::write_stdout(&format!(
-                    "\nwhat changed on the wire ({} → {}):\n",
-                    line[*before], line[*after]
-                ))?;
-                files::write_stdout(&diff_files(&y.cassette, &x.cassette)?.to_string())?;
-            }
+            evidence(line, tested, *before, *after)?;
         }
-        Found::Ambiguous { before, after } => files::write_stdout(&format!(
-            "\nthe first {new_word} release is after {} and at or before {}: the releases between were \
-             inconclusive (see above)\n",
-            line[*before], line[*after]
-        ))?,
+        Found::Ambiguous { before, after } => {
+            let between: Vec<String> = line[before + 1..*after].iter().map(Version::to_string).collect();
+            files::write_stdout(&format!(
+                "\nthe first {new_word} release is after {} and at or before {}: {} could not be judged (see \
+                 above)\nfirst {new_word} release that could be judged: {} (last {old_word}: {})\n\n",
+                line[*before],
+                line[*after],
+                between.join(", "),
+                line[*after],
+                line[*before]
+            ))?;
+            evidence(line, tested, *before, *after)?;
+        }
         Found::End { index, side } => {
             let named = if *index == 0 { old_word } else { new_word };
             files::write_stdout(&format!(
@@ -391,6 +393,20 @@ fn conclude(found: &Found, line: &[Version], tested: &[Option<Tested>], old_is_g
                 if *index == 0 { "an older" } else { "a newer" }
             ))?;
         }
+    }
+    Ok(())
+}
+
+/// The run of the release at `after` (its invariants), and what changed on
+/// the wire from the one at `before`.
+fn evidence(line: &[Version], tested: &[Option<Tested>], before: usize, after: usize) -> Result<()> {
+    if let Some(at) = &tested[after] {
+        let view = report::text::View { layout: report::text::Layout::Run, ..Default::default() };
+        report::emit(&at.judged.report, report::Format::Text, view, None)?;
+    }
+    if let (Some(y), Some(x)) = (&tested[before], &tested[after]) {
+        files::write_stdout(&format!("\nwhat changed on the wire ({} → {}):\n", line[before], line[after]))?;
+        files::write_stdout(&diff_files(&y.cassette, &x.cassette)?.to_string())?;
     }
     Ok(())
 }

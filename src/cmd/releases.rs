@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::files;
-use crate::openclaw::releases::{self, Cache, Release, Steps};
+use crate::openclaw::releases::{self, Cache, Release, Steps, codex_plugin_for};
 use crate::report::ShardInfo;
 use crate::scenario::runner::in_shard;
 use crate::version::Version;
@@ -23,10 +23,12 @@ use crate::version::Version;
 pub enum Options {
     /// `releases list`.
     List(ListOptions),
-    /// `releases install VERSION`.
+    /// `releases install VERSION [--codex]`.
     Install {
         /// The release.
         version: String,
+        /// `--codex`: the Codex runtime plugin too, where npm has one for the release.
+        codex: bool,
         /// `--cache DIR`.
         cache: Option<PathBuf>,
     },
@@ -65,10 +67,13 @@ pub fn run(options: &Options) -> Result<u8> {
             files::write_stdout(&out)?;
             Ok(0)
         }
-        Options::Install { version, cache } => {
+        Options::Install { version, codex, cache } => {
             let version = parse_version("VERSION", version)?;
             let cache = locate(cache.as_deref())?;
             install(&cache, &version)?;
+            if *codex {
+                install_codex(&cache, &version)?;
+            }
             files::write_stdout(&format!("{}\n", cache.openclaw_mjs(&version).display()))?;
             Ok(0)
         }
@@ -183,13 +188,95 @@ pub fn install(cache: &Cache, version: &Version) -> Result<()> {
     Ok(())
 }
 
+/// Install the Codex runtime plugin for `version` (installed already) into
+/// the cache, unless it is there: `openclaw plugins install` of the
+/// `@openclaw/codex` release npm has for it ([`codex_plugin_for`]), online,
+/// with [`Cache::run_home`] as HOME, then moved to [`Cache::codex_home`]. A
+/// release npm has no plugin for is said on stderr and left without one.
+pub fn install_codex(cache: &Cache, version: &Version) -> Result<()> {
+    if cache.has_codex(version) {
+        files::say(format_args!(
+            "the Codex runtime plugin of {version} is installed in {}",
+            cache.codex_home(version).display()
+        ));
+        return Ok(());
+    }
+    let published = npm_output(&["view", "@openclaw/codex", "versions", "--json"], None)?;
+    let published: Vec<String> = serde_json::from_str(&published).map_err(|e| {
+        Error::runtime(format!("npm answered something that is not a list of @openclaw/codex releases: {e}"))
+    })?;
+    let Some(plugin) = codex_plugin_for(version, &published) else {
+        files::say(format_args!(
+            "no @openclaw/codex release fits OpenClaw {version} (npm has {}): it runs without the Codex runtime, \
+             and scenarios that need it are inconclusive",
+            published.join(", ")
+        ));
+        return Ok(());
+    };
+    let home = cache.run_home(version);
+    remove_if_there(&home)?;
+    std::fs::create_dir_all(&home).map_err(|e| Error::io("create", &home, &e))?;
+    files::say(format_args!(
+        "installing the Codex runtime plugin @openclaw/codex@{plugin} for {version} (online, ~340 MB) …"
+    ));
+    let started = Instant::now();
+    let log = cache.root.join(format!("codex-{version}.install.log"));
+    if let Err(e) = plugins_install(cache, version, &format!("@openclaw/codex@{plugin}"), &home, &log) {
+        remove_if_there(&home)?;
+        return Err(e);
+    }
+    remove_if_there(&home.join(".npm"))?;
+    let pristine = cache.codex_home(version);
+    std::fs::rename(&home, &pristine).map_err(|e| Error::io("rename into place", &pristine, &e))?;
+    files::say(format_args!("installed the Codex runtime plugin in {} s", started.elapsed().as_secs()));
+    Ok(())
+}
+
+/// `openclaw plugins install PACKAGE` of `version` with `home` as HOME and
+/// only Node on the PATH, its output in `log`; at most [`PLUGIN_INSTALL_SECS`].
+fn plugins_install(cache: &Cache, version: &Version, package: &str, home: &Path, log: &Path) -> Result<()> {
+    let output = std::fs::File::create(log).map_err(|e| Error::io("create", log, &e))?;
+    let errors = output.try_clone().map_err(|e| Error::io("open", log, &e))?;
+    let path = format!("{}:/usr/bin:/bin", cache.node_bin().display());
+    let mut command = Command::new("timeout");
+    command
+        .arg(PLUGIN_INSTALL_SECS.to_string())
+        .arg(cache.node_bin().join("node"))
+        .arg(cache.openclaw_mjs(version))
+        .args(["plugins", "install", package, "--accept-capabilities", "--force", "--pin"])
+        .current_dir(home)
+        .env_clear()
+        .envs([("PATH", path.as_str()), ("TERM", "dumb"), ("NO_COLOR", "1")])
+        .env("HOME", home)
+        .envs(["NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE"].iter().filter_map(|k| Some((k, std::env::var_os(k)?))))
+        .stdout(output)
+        .stderr(errors);
+    let status =
+        command.status().map_err(|e| Error::runtime(format!("cannot run OpenClaw {version}: {e}")))?;
+    if !status.success() {
+        return Err(Error::runtime(format!(
+            "`openclaw plugins install {package}` of OpenClaw {version} failed ({status}); its output is in {}",
+            log.display()
+        )));
+    }
+    Ok(())
+}
+
+/// The longest a plugin install may take.
+const PLUGIN_INSTALL_SECS: u32 = 900;
+
+fn remove_if_there(dir: &Path) -> Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io("remove", dir, &e)),
+        _ => Ok(()),
+    }
+}
+
 /// `npm install` of `package_json` in `.NAME.partial`, renamed to `dir` when done.
 fn install_package(dir: &Path, package_json: &str, what: &str, flags: &[&str]) -> Result<()> {
     let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let partial = dir.with_file_name(format!(".{name}.partial"));
-    if partial.exists() {
-        std::fs::remove_dir_all(&partial).map_err(|e| Error::io("remove", &partial, &e))?;
-    }
+    remove_if_there(&partial)?;
     std::fs::create_dir_all(&partial).map_err(|e| Error::io("create", &partial, &e))?;
     let manifest = partial.join("package.json");
     std::fs::write(&manifest, package_json).map_err(|e| Error::io("write", &manifest, &e))?;

@@ -64,8 +64,6 @@ pub enum Step {
     Setup(&'static [&'static str]),
     /// Ask for the model ref with this prefix replaced (`from`, `to`).
     RewriteModel(&'static str, &'static str),
-    /// The Codex runtime plugin (`@openclaw/codex`) exists for the release.
-    CodexPlugin,
 }
 
 /// A step for a version band, and where it comes from.
@@ -106,12 +104,6 @@ pub const RULES: &[Rule] = &[
         why: "without a registry refresh the bundled provider plugins are not found and the provider headers \
               (originator, version) are not sent",
     },
-    Rule {
-        range: ">=2026.9.4",
-        step: Step::CodexPlugin,
-        why: "@openclaw/codex is on npm for 2026.9.4 and 2026.9.5 only, both with peerDependencies \
-              openclaw >=2026.9.4",
-    },
 ];
 
 /// The rules that apply at `version`, in order.
@@ -131,8 +123,6 @@ pub struct Steps {
     pub setup: Vec<&'static [&'static str]>,
     /// Model-ref prefix rewrites.
     pub rewrites: Vec<(&'static str, &'static str)>,
-    /// Whether a Codex runtime plugin exists for the release.
-    pub codex_plugin: bool,
 }
 
 impl Steps {
@@ -144,7 +134,6 @@ impl Steps {
                 Step::Override(package, to) => steps.overrides.push((package, to)),
                 Step::Setup(args) => steps.setup.push(args),
                 Step::RewriteModel(from, to) => steps.rewrites.push((from, to)),
-                Step::CodexPlugin => steps.codex_plugin = true,
             }
         }
         steps
@@ -161,12 +150,15 @@ impl Steps {
     /// `$3/setup.out`), then `openclaw agent --local` for the run's agent and
     /// model (`$3/agent.json`, `$3/agent.err`), OpenClaw's log copied to
     /// `$3/openclaw.log`. Arguments: `$1` Node's bin folder, `$2` openclaw.mjs,
-    /// `$3` the log folder. Each command gets at most [`TURN_TIMEOUT_SECS`],
+    /// `$3` the log folder, `$4` (optional) the pristine HOME of a Codex
+    /// runtime plugin install, whose `.openclaw/` entries but `openclaw.json`
+    /// are copied into HOME first — real copies: OpenClaw refuses hard-linked
+    /// plugin files. Each command gets at most [`TURN_TIMEOUT_SECS`],
     /// and is [`SUPERVISE`]d so that a SIGINT or SIGTERM `run` passes on
     /// reaches Node (`timeout` puts it in a process group of its own).
     pub fn turn_script(&self) -> String {
         let mut script = format!(
-            "set -u\n{SUPERVISE}export PATH=\"$1:$PATH\"\nmjs=$2 logs=$3\nmkdir -p \"$logs\"\n: >\"$logs/setup.out\"\n"
+            "set -u\n{SUPERVISE}export PATH=\"$1:$PATH\"\nmjs=$2 logs=$3\nmkdir -p \"$logs\"\n: >\"$logs/setup.out\"\n{PLUGIN}"
         );
         for args in &self.setup {
             script.push_str(&format!(
@@ -194,6 +186,10 @@ impl Steps {
     }
 }
 
+/// The turn script's copy of a Codex runtime plugin install (`$4`) into HOME.
+const PLUGIN: &str = "if [ -n \"${4:-}\" ]; then\n  for entry in \"$4\"/.openclaw/*; do\n    \
+    [ \"$(basename \"$entry\")\" = openclaw.json ] || cp -a \"$entry\" \"$HOME/.openclaw/\"\n  done\nfi\n";
+
 /// A shell function `supervise CMD…`: runs CMD in the background and waits
 /// for it, passing SIGINT and SIGTERM on as SIGTERM, and returns its status.
 /// The shell itself would only be stopped: `timeout` leaves the process
@@ -211,7 +207,8 @@ pub const TURN_TIMEOUT_SECS: u32 = 300;
 pub const INCONCLUSIVE_SIGNS: &[(&str, &str)] = &[
     (
         "Agent harness runtime \"codex\" is unavailable",
-        "the Codex runtime plugin is not installed, and cannot be offline (scripts/openclaw-matrix.sh --codex installs it)",
+        "the Codex runtime plugin is not installed, and cannot be offline (`releases install VERSION --codex` \
+         installs it where npm has one)",
     ),
     (
         "Requested agent harness \"codex\" is not registered",
@@ -279,6 +276,39 @@ impl Cache {
     pub fn has(&self, version: &Version) -> bool {
         self.node_bin().join("node").is_file() && self.openclaw_mjs(version).is_file()
     }
+
+    /// The HOME the Codex runtime plugin of `version` is installed under and
+    /// every run with it uses: the plugin's install records hold absolute
+    /// paths, so it is always this one path.
+    pub fn run_home(&self, version: &Version) -> PathBuf {
+        self.root.join("homes").join(version.to_string())
+    }
+
+    /// The pristine copy of [`Cache::run_home`] after the plugin's install,
+    /// put back into it before each run.
+    pub fn codex_home(&self, version: &Version) -> PathBuf {
+        self.root.join(format!("codex-{version}"))
+    }
+
+    /// Whether the Codex runtime plugin of `version` is installed.
+    pub fn has_codex(&self, version: &Version) -> bool {
+        self.codex_home(version).join(".openclaw/npm").is_dir()
+    }
+}
+
+/// The `@openclaw/codex` release for OpenClaw `version`, out of the
+/// published `plugin_versions`: the newest of the same month not newer than
+/// it (2026.9.6 runs with 2026.9.5: not every release publishes its own).
+/// npm has it for 2026.9.4 and 2026.9.5 only, both with peerDependencies
+/// `openclaw >=2026.9.4` (the package's manifest), so releases before 2026.9.4
+/// cannot run the Codex runtime offline.
+pub fn codex_plugin_for<'a>(version: &Version, plugin_versions: &'a [String]) -> Option<&'a str> {
+    plugin_versions
+        .iter()
+        .filter_map(|text| Some((text.parse::<Version>().ok()?, text.as_str())))
+        .filter(|(v, _)| v.major == version.major && v.minor == version.minor && v <= version)
+        .max()
+        .map(|(_, text)| text)
 }
 
 #[cfg(test)]
@@ -303,15 +333,13 @@ mod tests {
         let old = Steps::at(&v("2026.5.16-beta.4"));
         assert_eq!(old.overrides, [("@openclaw/proxyline", "0.3.3")]);
         assert_eq!(old.setup, [refresh]);
-        assert!(old.rewrites.is_empty() && !old.codex_plugin);
+        assert!(old.rewrites.is_empty());
         let doctor_and_refresh = Steps::at(&v("2026.5.28"));
         assert_eq!(doctor_and_refresh.setup, [doctor, refresh]);
         assert_eq!(doctor_and_refresh.rewrites, [("openai-codex/", "openai/")]);
         let migrated = Steps::at(&v("2026.5.30"));
         assert_eq!((migrated.setup.as_slice(), migrated.rewrites.is_empty()), ([doctor].as_slice(), true));
         assert!(Steps::at(&v("2026.6.35")).overrides.is_empty());
-        assert!(!Steps::at(&v("2026.9.3")).codex_plugin);
-        assert!(Steps::at(&v("2026.9.4")).codex_plugin);
     }
 
     #[test]
@@ -332,6 +360,16 @@ mod tests {
         assert!(script.contains("DISPATCH_VCR_RUN_MODEL=openai/${DISPATCH_VCR_RUN_MODEL#openai-codex/}"));
         let status = std::process::Command::new("sh").args(["-n", "-c", &script]).status().unwrap();
         assert!(status.success(), "the script parses: {script}");
+    }
+
+    #[test]
+    fn the_codex_plugin_is_the_newest_of_the_month_not_newer() {
+        let published: Vec<String> =
+            ["2026.8.30", "2026.9.4", "2026.9.5", "2026.10.1"].map(String::from).into();
+        assert_eq!(codex_plugin_for(&v("2026.9.6"), &published), Some("2026.9.5"));
+        assert_eq!(codex_plugin_for(&v("2026.9.4"), &published), Some("2026.9.4"));
+        assert_eq!(codex_plugin_for(&v("2026.9.3"), &published), None);
+        assert_eq!(codex_plugin_for(&v("2026.7.35"), &published), None);
     }
 
     #[test]

@@ -131,9 +131,17 @@ async fn inconclusive_steps_are_skipped_and_betas_searched_on_request() {
     assert!(!inconclusive.is_empty(), "{stdout}");
     assert!(stdout.contains("Codex runtime plugin is not installed"), "the reason is given: {stdout}");
     assert!(
-        stdout.contains("the first good release is after 2026.6.4 and at or before 2026.6.6"),
+        stdout.contains(
+            "the first good release is after 2026.6.4 and at or before 2026.6.6: 2026.6.5-beta.1, 2026.6.5 could \
+             not be judged"
+        ),
         "a range, never a guess: {stdout}"
     );
+    assert!(
+        stdout.contains("first good release that could be judged: 2026.6.6 (last bad: 2026.6.4)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("what changed on the wire (2026.6.4 → 2026.6.6)"), "the evidence: {stdout}");
 }
 
 #[tokio::test]
@@ -214,4 +222,44 @@ async fn ctrl_c_stops_a_turn_and_a_bisect_and_leaves_the_cache_usable() {
     let out = setup.output(["run", setup.scenario(), "--version", "2026.6.7", "--stub", "--openclaw"]).await;
     assert_eq!(out.status.code(), Some(2), "2026.6.7 was never installed");
     assert!(text(&out.stderr).contains("releases install 2026.6.7"), "{}", text(&out.stderr));
+}
+
+#[tokio::test]
+async fn the_codex_runtime_plugin_is_installed_on_request_and_used_by_each_turn() {
+    let behaviour = Behaviour {
+        codex_plugins: vec!["2026.5.30".into(), "2026.6.4".into()],
+        needs_codex: true,
+        ..bearer_from_6_6()
+    };
+    let setup = setup(&behaviour);
+    // Without the plugin every release stops before its request: nothing to judge.
+    let out = setup.output(["bisect", setup.scenario(), "--good", "2026.6.9", "--bad", "2026.6.1"]).await;
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("inconclusive") && stdout.contains("releases install VERSION --codex"),
+        "{stdout}"
+    );
+    // 2026.6.3 has no plugin of its own month that is not newer: said, and installed without it.
+    let out = setup.output(["releases", "install", "2026.6.3", "--codex"]).await;
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stderr).contains("no @openclaw/codex release fits OpenClaw 2026.6.3"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!setup.cache.join("codex-2026.6.3").exists());
+    // With it: the plugin of 2026.6.4 serves 2026.6.4 and later, each turn gets a copy under homes/VERSION.
+    let out = setup.output(["releases", "install", "2026.6.7", "--codex"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("@openclaw/codex@2026.6.4 for 2026.6.7"), "{}", text(&out.stderr));
+    assert!(setup.cache.join("codex-2026.6.7/.openclaw/npm/@openclaw/codex/installed").is_file());
+    let out = setup.output(["run", setup.scenario(), "--version", "2026.6.7", "--stub", "--openclaw"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(!setup.cache.join("homes/2026.6.7").exists(), "the turn's HOME is removed after it");
+    let args = ["bisect", setup.scenario(), "--good", "2026.6.9", "--bad", "2026.6.4", "--codex"];
+    let out = setup.output(args).await;
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("first good release: 2026.6.6 (last bad: 2026.6.5)"), "{stdout}");
 }

@@ -1,13 +1,15 @@
 //! The CI recipes of `docs/ci.md` work: their YAML parses, and their
 //! `check --shard` commands, run as the CI would run them (each shard of the
 //! GitHub matrix, each copy of the GitLab `parallel` job), write JUnit files
-//! that together hold exactly the test cases of one unsharded run.
+//! that together hold exactly the test cases of one unsharded run. The
+//! release × scenario matrix runs its script shard by shard with a stand-in
+//! npm and OpenClaw: every cell once, each with its JUnit file and cassette.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{BIN, root};
+use crate::support::{BIN, Behaviour, FakeNpm, root, view_of};
 
 const SHARDS: usize = 4;
 
@@ -40,15 +42,19 @@ fn checkout() -> tempfile::TempDir {
     dir
 }
 
-/// Run `command` in `dir` with `sh`, as a CI step does.
+/// Run `command` in `dir` with `sh`, as a CI step does; it must succeed.
 fn step(dir: &Path, command: &str, env: &[(&str, String)]) {
-    let out = Command::new("sh")
+    let out = sh(dir, command, env);
+    assert!(out.status.success(), "{command}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn sh(dir: &Path, command: &str, env: &[(&str, String)]) -> std::process::Output {
+    Command::new("sh")
         .args(["-c", command])
         .current_dir(dir)
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .output()
-        .unwrap();
-    assert!(out.status.success(), "{command}: {}", String::from_utf8_lossy(&out.stderr));
+        .unwrap()
 }
 
 /// `classname/name` of every `<testcase>` in the JUnit files of `dir`, with how often each occurs.
@@ -132,4 +138,81 @@ fn every_recipe_is_valid_yaml() {
             .unwrap();
         assert!(out.status.success(), "{}\n{block}", String::from_utf8_lossy(&out.stderr));
     }
+}
+
+/// The `run: |` script of the step that lists the releases, dedented.
+fn releases_script(block: &str) -> String {
+    let lines: Vec<&str> = block.lines().collect();
+    let start = lines.iter().position(|l| l.contains("releases list")).unwrap();
+    let head = (0..start).rev().find(|&i| lines[i].trim() == "run: |").unwrap();
+    let indent = lines[head + 1].len() - lines[head + 1].trim_start().len();
+    let body = lines[head + 1..]
+        .iter()
+        .take_while(|l| l.trim().is_empty() || l.len() - l.trim_start().len() >= indent);
+    body.map(|l| l.get(indent..).unwrap_or("")).collect::<Vec<_>>().join("\n")
+}
+
+/// A CI checkout with two of the shipped scenarios (their cassettes beside them) and the built binary.
+fn two_scenario_checkout(names: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("scenarios/openclaw")).unwrap();
+    for name in names {
+        let file = format!("scenarios/openclaw/{name}.json");
+        std::os::unix::fs::symlink(root().join(&file), dir.path().join(&file)).unwrap();
+    }
+    std::os::unix::fs::symlink(root().join("cassettes"), dir.path().join("cassettes")).unwrap();
+    std::fs::create_dir_all(dir.path().join("target/release")).unwrap();
+    std::os::unix::fs::symlink(BIN, dir.path().join("target/release/dispatch-vcr")).unwrap();
+    dir
+}
+
+#[test]
+fn the_release_matrix_runs_every_release_and_scenario_once() {
+    let doc = doc();
+    let block = yaml_blocks(&doc).into_iter().find(|b| b.contains("releases list")).unwrap();
+    assert!(block.contains("shard: [1, 2, 3]"), "the matrix has 3 shards");
+    let script = releases_script(block);
+    let published =
+        ["2026.8.2", "2026.9.1", "2026.9.2", "2026.9.3-beta.1", "2026.9.3", "2026.9.4", "2026.9.5"];
+    let published = [&published[..], &["2026.9.6", "2026.9.7"]].concat();
+    let npm = FakeNpm::new(
+        &view_of(&published),
+        &Behaviour { bearer_from: "2026.9.4".into(), ..Default::default() },
+    );
+    let scenarios = ["api-key-profile-sends-bearer", "oauth-login-beats-older-api-key"];
+    let env = [
+        ("DISPATCH_VCR_NPM", npm.path().display().to_string()),
+        ("OPENCLAW_CACHE", npm.dir().join("cache").display().to_string()),
+    ];
+    let mut cells = BTreeMap::new();
+    for shard in 1..=3 {
+        // Each job has a checkout of its own; the cache is shared here, as a CI cache would restore it.
+        let job = two_scenario_checkout(&scenarios);
+        let out = sh(job.path(), &script.replace("${{ matrix.shard }}", &shard.to_string()), &env);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "shard {shard}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for (case, n) in testcases(job.path(), "junit-") {
+            *cells.entry(case).or_insert(0) += n;
+        }
+        for entry in std::fs::read_dir(job.path()).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            let Some(cell) = name.strip_prefix("junit-").and_then(|n| n.strip_suffix(".xml")) else {
+                continue;
+            };
+            let (version, scenario) = cell.split_at(cell.find("-").unwrap());
+            let cassette = job.path().join(format!("recorded/{version}/{}.json", &scenario[1..]));
+            assert!(cassette.is_file(), "{name} has its cassette");
+            *cells.entry(format!("file {cell}")).or_insert(0) += 1;
+        }
+    }
+    let expected: Vec<String> = ["2026.9.1", "2026.9.2", "2026.9.3", "2026.9.4", "2026.9.5", "2026.9.6"]
+        .iter()
+        .flat_map(|v| scenarios.iter().map(move |s| format!("file {v}-{s}")))
+        .collect();
+    let files: Vec<&String> = cells.keys().filter(|k| k.starts_with("file ")).collect();
+    assert_eq!(files, expected.iter().collect::<Vec<_>>(), "every release × scenario, and only those");
+    assert!(cells.values().all(|n| *n == 1), "each once: {cells:?}");
 }

@@ -126,13 +126,14 @@ pub async fn judge(mut options: Options) -> Result<Judged> {
     let scenario = load::load(&options.scenario)?;
     let catalog = Catalog::load(options.catalog.as_deref())?;
     let version = pick_version(&scenario, options.version.as_deref(), &catalog)?;
-    let logs = match options.openclaw.clone() {
+    let turn = match options.openclaw.clone() {
         Some(asked) => {
             let cache = crate::cmd::releases::locate(asked.cache.as_deref())?;
             Some(turn::prepare(&mut options, &cache, &scenario, &version)?)
         }
         None => None,
     };
+    let logs = turn.as_ref().map(|t| t.logs.clone());
     locate_program(&options.command)?;
     let inputs = DispatchInputs::from_scenario_inputs(&scenario.inputs, Some(version.clone()))
         .map_err(|e| e.context(options.scenario.display()))?;
@@ -170,6 +171,10 @@ pub async fn judge(mut options: Options) -> Result<Judged> {
     let setup = ChildSetup { env, inherit: Inherit::Only(INHERITED) };
     let wiring = Wiring { leaves, upstream: answering.upstream, tap: recorder.tap() };
     let status = session::run_with(proxy, wiring, &options.command, &setup).await;
+    if let Some(home) = turn.and_then(|t| t.plugin_home) {
+        // Hundreds of megabytes, put back from the pristine copy before each turn.
+        let _ = std::fs::remove_dir_all(home);
+    }
     let summary = recorder.finish().await?;
     if options.record_to.is_some() {
         files::say(&summary);

@@ -11,7 +11,8 @@
 
 use std::path::{Path, PathBuf};
 
-/// The npm script: `view` prints `view.json` beside it, `install` lays out
+/// The npm script: `view` prints `view.json` beside it (`codex.json` for
+/// the Codex runtime plugin), `install` lays out
 /// what the package.json in the current folder asks for (OpenClaw's
 /// openclaw.mjs, or Node as a copy of `node` beside it), `config get
 /// registry` names a loopback registry. `FAKE_NPM_DOWN=1` fails like an
@@ -20,7 +21,7 @@ const NPM: &str = r#"#!/bin/sh
 here=$(dirname "$0")
 if [ -n "${FAKE_NPM_DOWN:-}" ]; then echo "npm error code ECONNREFUSED" >&2; exit 1; fi
 case "$1" in
-  view) cat "$here/view.json" ;;
+  view) if [ "$2" = @openclaw/codex ]; then cat "$here/codex.json"; else cat "$here/view.json"; fi ;;
   config) echo "http://127.0.0.1:9/" ;;
   install)
     if grep -q '"openclaw"' package.json; then
@@ -45,6 +46,10 @@ pub struct Behaviour {
     pub inconclusive: Vec<String>,
     /// Releases whose `agent` hangs (as `exec sleep`), writing its pid to this file first.
     pub hang: Option<(String, PathBuf)>,
+    /// The published `@openclaw/codex` versions; `plugins install` puts a plugin under `$HOME/.openclaw/npm`.
+    pub codex_plugins: Vec<String>,
+    /// Whether `agent` stops as OpenClaw does without the Codex runtime plugin in HOME.
+    pub needs_codex: bool,
 }
 
 impl Behaviour {
@@ -57,9 +62,14 @@ impl Behaviour {
         format!(
             r#"#!/bin/sh
 version=$(echo "$1" | sed -E 's#.*/oc-([^/]+)/.*#\1#'); shift
+plugin=$HOME/.openclaw/npm/@openclaw/codex
+if [ "$1 $2" = "plugins install" ]; then mkdir -p "$plugin" && echo "$3" > "$plugin/installed"; exit 0; fi
 [ "$1" = agent ] || {{ echo "stand-in openclaw $version: $1 done"; exit 0; }}
 case " {inconclusive} " in *" $version "*)
   echo 'error: Agent harness runtime "codex" is unavailable (stand-in)' >&2; exit 1 ;; esac
+if {needs_codex} && [ ! -f "$plugin/installed" ]; then
+  echo 'error: Agent harness runtime "codex" is unavailable (stand-in)' >&2; exit 1
+fi
 if [ "$version" = "{hang_version}" ]; then echo $$ > "{pid_file}"; exec sleep 60; fi
 auth="x-stand-in: no bearer"
 if [ "$(printf '%s\n%s\n' "{from}" "$version" | sort -V | head -n1)" = "{from}" ]; then
@@ -70,6 +80,7 @@ exec curl -sS -o /dev/null -A "openclaw/$version (stand-in)" -H "originator: ope
   https://api.openai.com/v1/responses
 "#,
             inconclusive = self.inconclusive.join(" "),
+            needs_codex = self.needs_codex,
             from = self.bearer_from,
         )
     }
@@ -93,6 +104,7 @@ impl FakeNpm {
         write("npm", NPM, 0o755);
         write("node", &node.node(), 0o755);
         write("view.json", view, 0o644);
+        write("codex.json", &serde_json::json!(node.codex_plugins).to_string(), 0o644);
         Self { dir }
     }
 
