@@ -77,10 +77,10 @@ impl<'a> Target<'a> {
         self.configured_base_url().ok_or_else(|| {
             let api = match self.configured_api() {
                 Some(api) => format!("api {api} (models.providers.{id}.api)"),
-                None => format!("api {BARE_CUSTOM_API}, its default when neither api nor baseUrl is set"),
+                None => format!("api {BARE_CUSTOM_API} (its default when neither api nor baseUrl is set)"),
             };
             format!(
-                "Custom provider {id:?} has no baseUrl: OpenClaw falls back to {api} and no endpoint, and its \
+                "Custom provider {id:?} has no baseUrl: OpenClaw falls back to {api} with no endpoint, and its \
                  OpenAI-compatible transport sends nothing (\"Provider {id:?} requires an explicit base URL\", \
                  @openclaw/ai openai-transport-params.ts); set models.providers.{id}.baseUrl in openclaw.json"
             )
