@@ -76,10 +76,15 @@ const fn pattern(
 
 /// The token patterns, most specific first (`sk-ant-` before `sk-`).
 ///
-/// The providers of the shipped catalog: OpenAI, Moonshot and LiteLLM keys
-/// are `sk-…`, Anthropic `sk-ant-…` (keys and OAuth tokens), OpenRouter
-/// `sk-or-…`, ChatGPT/Codex logins JWTs; Ollama needs no credential. The
-/// others are the providers and hosts a dispatcher's traffic meets most.
+/// The providers of the shipped catalog: OpenAI, Moonshot, LiteLLM, MiniMax
+/// and OpenCode keys are `sk-…`, Anthropic `sk-ant-…` (keys and OAuth
+/// tokens), OpenRouter `sk-or-…`, ChatGPT/Codex logins JWTs, Google keys
+/// `AIza…` and its OAuth tokens `ya29.…`, xAI `xai-…`, Hugging Face `hf_…`,
+/// NVIDIA `nvapi-…`, Together `tgp_v1_…`, GitHub Copilot's GitHub tokens
+/// `gh?_…`; the local servers need none. Keys without a fixed shape (Azure,
+/// fal, Ollama Cloud, ClawRouter, MiniMax OAuth) are found by the header
+/// that carries them and as secrets seen. The others are the providers and
+/// hosts a dispatcher's traffic meets most.
 pub const PATTERNS: &[TokenPattern] = &[
     pattern("anthropic-key", "sk-ant-", Charset::Token, 20, 400),
     pattern("openrouter-key", "sk-or-", Charset::Token, 20, 400),
@@ -91,6 +96,7 @@ pub const PATTERNS: &[TokenPattern] = &[
     pattern("groq-key", "gsk_", Charset::Alnum, 40, 100),
     pattern("huggingface-token", "hf_", Charset::Alnum, 30, 60),
     pattern("nvidia-key", "nvapi-", Charset::Token, 40, 120),
+    pattern("together-key", "tgp_v1_", Charset::Token, 30, 120),
     pattern("perplexity-key", "pplx-", Charset::Alnum, 40, 100),
     pattern("replicate-token", "r8_", Charset::Alnum, 30, 60),
     pattern("github-token", "ghp_", Charset::Alnum, 36, 255),
@@ -689,9 +695,33 @@ mod tests {
                 ("openrouter", "sk-or-v1-abcdefghijklmnopqrstuvwxyz0123"),
                 ("moonshot", "sk-abcdefghijklmnopqrstuvwxyz0123456789ABCD"),
                 ("litellm", "sk-abcdefghijklmnopqrstuv"),
+                ("google", "AIzaSyA1234567890abcdefghijklmnopqrstuv"),
+                ("google-vertex", "AIzaSyA1234567890abcdefghijklmnopqrstuv"),
+                ("google-gemini-cli", "ya29.a0AfH6SMBx3jKl9mN2pQ7rS4tU8vW1yZ0cD5eF"),
+                ("xai", "xai-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL"),
+                ("huggingface", "hf_abcdefghijklmnopqrstuvwxyz012345"),
+                ("nvidia", "nvapi-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL"),
+                ("together", "tgp_v1_abcdefghijklmnopqrstuvwxyz0123456789"),
+                ("minimax", "sk-cp-abcdefghijklmnopqrstuvwxyz0123456789"),
+                ("opencode-go", "sk-abcdefghijklmnopqrstuvwxyz0123456789ABCD"),
+                ("github-copilot", "gho_abcdefghijklmnopqrstuvwxyz0123456789"),
             ];
+            // Keys with no fixed shape: the redactor finds them in the secret
+            // header they travel in (checked below) and as secrets seen.
+            let shapeless = ["microsoft-foundry", "fal", "ollama-cloud", "clawrouter", "minimax-portal"];
             let catalog = crate::dispatch::Catalog::shipped().unwrap();
             for id in catalog.providers.iter().filter(|(_, p)| p.needs_credential).map(|(id, _)| id) {
+                if shapeless.contains(&id.as_str()) {
+                    for route in &catalog.providers[id].routes {
+                        let api = &catalog.apis[&route.api];
+                        let header = route.auth_rule(api, "opaque", None).and_then(|r| r.header.clone());
+                        assert!(
+                            header.is_some_and(|h| catalog.is_secret_header(&h)),
+                            "{id}: no secret header"
+                        );
+                    }
+                    continue;
+                }
                 let sample = samples.iter().find(|(p, _)| p == id).map(|(_, s)| *s);
                 let sample = sample.unwrap_or_else(|| {
                     panic!("no key shape known for provider {id}: add a pattern and a sample")
@@ -710,6 +740,7 @@ mod tests {
                 ("hf_abcdefghijklmnopqrstuvwxyz012345", "huggingface-token"),
                 ("xai-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL", "xai-key"),
                 ("nvapi-abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL", "nvidia-key"),
+                ("tgp_v1_abcdefghijklmnopqrstuvwxyz0123456789", "together-key"),
             ];
             for (key, kind) in keys {
                 assert_eq!(kinds(&format!("x {key} y")), [kind], "{key}");

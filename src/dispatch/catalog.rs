@@ -249,10 +249,21 @@ pub struct Route {
     /// Which credentials take this route; absent = all.
     #[serde(default)]
     pub when: Option<When>,
-    /// Base URL the api path is appended to.
-    pub base_url: String,
+    /// Base URL the api path is appended to; absent when the provider has no
+    /// default endpoint and `models.providers.<id>.baseUrl` must give one. It
+    /// may hold `{env:VAR}` placeholders (the env value is put in).
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Base URLs that replace `base_url` when its first `{env:VAR}` has one
+    /// of these values (Vertex's `global` location has no regional host).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub base_url_cases: BTreeMap<String, String>,
     /// The api (key of [`Catalog::apis`]).
     pub api: String,
+    /// How a credential goes on the wire on this route, tried before the
+    /// api's own rules (an Azure key in `api-key` on a chat-completions api).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub auth: Vec<AuthRule>,
     /// Credential kinds whose home this route is (for [`Catalog::hosts_for_kind`]).
     #[serde(default)]
     pub kinds: Vec<String>,
@@ -291,6 +302,14 @@ pub struct Provider {
     /// `false` when a request needs no credential (a local server).
     #[serde(default = "yes")]
     pub needs_credential: bool,
+    /// `false` when no credential is ever sent (the release configures the
+    /// provider with `authHeader: false`).
+    #[serde(default = "yes")]
+    pub auth_header: bool,
+    /// Credentials the reference does not model (Vertex application default
+    /// credentials), named when no modelled one is eligible.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unmodelled_auth: Option<String>,
 }
 
 fn yes() -> bool {
@@ -365,7 +384,9 @@ pub struct Api {
     pub about: String,
     /// HTTP method.
     pub method: String,
-    /// Path appended to the base URL.
+    /// Path appended to the base URL; `{model}` is replaced by the model id
+    /// (Google's `/models/{model}:streamGenerateContent`) and `{env:VAR}` by
+    /// that env var's value.
     pub path: String,
     /// How credentials go on the wire; the first matching rule wins.
     pub auth: Vec<AuthRule>,
@@ -386,10 +407,32 @@ pub struct Api {
 }
 
 impl Api {
+    /// Whether the model id goes in the path (`{model}`) rather than the body.
+    pub fn model_in_path(&self) -> bool {
+        self.path.contains("{model}")
+    }
+
     /// The auth rule for a credential of `kind` / `ty`.
     pub fn auth_rule(&self, kind: &str, ty: Option<CredentialType>) -> Option<&AuthRule> {
-        self.auth.iter().find(|r| r.when.as_ref().is_none_or(|w| w.matches(kind, ty)))
+        first_rule(&self.auth, kind, ty)
     }
+}
+
+impl Route {
+    /// The auth rule for a credential of `kind` / `ty` on this route: the
+    /// route's own rules first, then `api`'s.
+    pub fn auth_rule<'a>(
+        &'a self,
+        api: &'a Api,
+        kind: &str,
+        ty: Option<CredentialType>,
+    ) -> Option<&'a AuthRule> {
+        first_rule(&self.auth, kind, ty).or_else(|| api.auth_rule(kind, ty))
+    }
+}
+
+fn first_rule<'a>(rules: &'a [AuthRule], kind: &str, ty: Option<CredentialType>) -> Option<&'a AuthRule> {
+    rules.iter().find(|r| r.when.as_ref().is_none_or(|w| w.matches(kind, ty)))
 }
 
 /// A class of requests: which `(method, URL)` pairs it covers and what they are.
@@ -406,7 +449,8 @@ pub struct EndpointClass {
     /// Hosts covered; empty = any host.
     #[serde(default)]
     pub hosts: Vec<String>,
-    /// Path pattern: exact, or `*/suffix` for any path ending in `/suffix`.
+    /// Path pattern: exact, or `*suffix` for any path ending in `suffix`
+    /// (`*/responses`, `*:streamGenerateContent`; `*` alone: any path).
     pub path: String,
     /// Whether a request of this class is a model-API dispatch (compared with the plan).
     pub dispatch: bool,
@@ -633,6 +677,9 @@ impl Catalog {
                     );
                 }
                 check_headers(&format!("providers.{id}.routes[{i}].headers"), &route.headers)?;
+                for (j, rule) in route.auth.iter().enumerate() {
+                    check_headers(&format!("providers.{id}.routes[{i}].auth[{j}].headers"), &rule.headers)?;
+                }
             }
             check_headers(&format!("providers.{id}.headers"), &provider.headers)?;
         }
@@ -1082,11 +1129,25 @@ mod tests {
         #[test]
         fn every_route_plans_a_dispatch_class() {
             let c = shipped();
+            let fill = |text: &str| {
+                text.replace("{model}", "m-1")
+                    .replace("{env:GOOGLE_CLOUD_LOCATION}", "europe-west4")
+                    .replace("{env:GOOGLE_CLOUD_PROJECT}", "p-1")
+            };
             for (id, provider) in &c.providers {
-                for route in &provider.routes {
+                // A route without a base URL takes the configured one (microsoft-foundry).
+                for route in provider.routes.iter().filter(|r| r.base_url.is_some()) {
                     let api = &c.apis[&route.api];
-                    let url = format!("{}{}", route.base_url, api.path);
+                    let base = route.base_url.as_deref().map(fill).unwrap_or_default();
+                    let url = format!("{base}{}", fill(&api.path));
+                    for case in route.base_url_cases.values() {
+                        let host: http::Uri = case.parse().unwrap();
+                        assert!(route.hosts.iter().any(|h| Some(h.as_str()) == host.host()), "{id}: {case}");
+                    }
                     assert!(c.classify(&api.method, &url).is_some_and(|k| k.dispatch), "{id}: {url}");
+                    if base.contains("europe-west4") {
+                        continue; // a host made of the location, allowed as the plan's own
+                    }
                     let host: http::Uri = url.parse().unwrap();
                     assert!(route.hosts.iter().any(|h| Some(h.as_str()) == host.host()), "{id}: {url}");
                 }
@@ -1141,7 +1202,7 @@ mod tests {
                     "endpoint_classes": [{"name": "gw", "methods": ["POST"], "path": "/v1/responses", "dispatch": true, "protocol": "openai-responses"}]}"#,
             )
             .unwrap();
-            assert_eq!(c.providers["openai"].routes[0].base_url, "https://gw.test/v1");
+            assert_eq!(c.providers["openai"].routes[0].base_url.as_deref(), Some("https://gw.test/v1"));
             assert_eq!(c.classify("POST", "https://x/v1/responses").unwrap().name, "gw");
         }
 

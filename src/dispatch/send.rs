@@ -23,7 +23,7 @@ use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::catalog::{Catalog, Expect};
+use super::catalog::{Catalog, Expect, HeaderExpect};
 use super::plan::Resolution;
 use crate::ca::add_pem_roots;
 use crate::error::{Error, Result};
@@ -82,7 +82,9 @@ pub(crate) fn wire_request(resolution: &Resolution, catalog: &Catalog) -> Result
     }
     let mut body = api.sample_body.clone();
     if let Some(fields) = body.as_object_mut() {
-        fields.insert("model".to_owned(), Value::String(plan.model.clone()));
+        if !api.model_in_path() {
+            fields.insert("model".to_owned(), Value::String(plan.model.clone()));
+        }
         for field in &plan.body {
             if let Expect::Equals(value) = &field.expect {
                 fields.insert(field.field.clone(), value.clone());
@@ -91,7 +93,7 @@ pub(crate) fn wire_request(resolution: &Resolution, catalog: &Catalog) -> Result
     }
     let body =
         serde_json::to_vec(&body).map_err(|e| Error::runtime(format!("cannot encode the body: {e}")))?;
-    Ok(WireRequest { method: plan.method.clone(), url: plan.url.clone(), headers, body })
+    Ok(WireRequest { method: plan.method.clone(), url: with_query(&plan.url, &plan.headers), headers, body })
 }
 
 /// `host:port` of a URI, with the scheme's default port.
@@ -208,6 +210,21 @@ pub(crate) async fn send_via_proxy(request: &WireRequest, proxy: &str, ca: &[Pat
         },
     )?;
     exchange(tls, http_request).await
+}
+
+/// `url` with the query parameters the plan's rules fix (`?alt=sse`).
+fn with_query(url: &str, headers: &[HeaderExpect]) -> String {
+    let pairs: Vec<String> = headers
+        .iter()
+        .filter_map(|h| match (&h.expect, h.name.strip_prefix('?')) {
+            (Expect::Equals(Value::String(v)), Some(name)) => Some(format!("{name}={v}")),
+            _ => None,
+        })
+        .collect();
+    match pairs.is_empty() {
+        true => url.to_owned(),
+        false => format!("{url}?{}", pairs.join("&")),
+    }
 }
 
 #[cfg(test)]

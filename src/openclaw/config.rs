@@ -273,7 +273,26 @@ pub struct ProviderConfig {
 impl ProviderConfig {
     /// The `headers` of model `id` in `models`, which override the provider's.
     pub fn model_headers(&self, id: &str) -> Option<&BTreeMap<String, String>> {
-        self.models.iter().find(|m| m.id == id).map(|m| &m.headers)
+        self.model(id).map(|m| &m.headers)
+    }
+
+    /// Model `id` of `models`.
+    pub fn model(&self, id: &str) -> Option<&ProviderModel> {
+        self.models.iter().find(|m| m.id == id)
+    }
+
+    /// The base URL a request for model `id` goes to: the model's own, else
+    /// the provider's (inline models inherit it).
+    pub fn base_url_for(&self, id: &str) -> Option<&str> {
+        self.model(id)
+            .and_then(|m| m.base_url.as_deref())
+            .or(self.base_url.as_deref())
+            .filter(|u| !u.trim().is_empty())
+    }
+
+    /// The api of model `id`: the model's own, else the provider's.
+    pub fn api_for(&self, id: &str) -> Option<&str> {
+        self.model(id).and_then(|m| m.api.as_deref()).or(self.api.as_deref()).filter(|a| !a.trim().is_empty())
     }
 }
 
@@ -285,6 +304,11 @@ pub struct ProviderModel {
     pub id: String,
     /// Headers sent with requests for this model, over the provider's `headers`.
     pub headers: BTreeMap<String, String>,
+    /// `baseUrl` of this model, over the provider's.
+    #[serde(rename = "baseUrl")]
+    pub base_url: Option<String>,
+    /// `api` of this model, over the provider's.
+    pub api: Option<String>,
 }
 
 /// `plugins`.
@@ -362,7 +386,12 @@ const PROVIDER_KEYS: Keys = Keys::Object(&[
     ("authHeader", Keys::Leaf),
     ("models", Keys::List(&PROVIDER_MODEL_KEYS)),
 ]);
-const PROVIDER_MODEL_KEYS: Keys = Keys::Object(&[("id", Keys::Leaf), ("headers", Keys::Leaf)]);
+const PROVIDER_MODEL_KEYS: Keys = Keys::Object(&[
+    ("id", Keys::Leaf),
+    ("headers", Keys::Leaf),
+    ("baseUrl", Keys::Leaf),
+    ("api", Keys::Leaf),
+]);
 const MODELS_KEYS: Keys = Keys::Object(&[("providers", Keys::Map(&PROVIDER_KEYS))]);
 const PLUGIN_KEYS: Keys = Keys::Object(&[("enabled", Keys::Leaf)]);
 const PLUGINS_KEYS: Keys = Keys::Object(&[("entries", Keys::Map(&PLUGIN_KEYS)), ("allow", Keys::Leaf)]);

@@ -848,7 +848,7 @@ fn step_5_endpoint_table() {
             "custom provider without baseUrl is refused",
             inputs(custom(json!({"acme": {"apiKey": "acme-key"}}), "acme/m1"), json!({})),
             both(
-                json!({"error": "Custom provider \"acme\" has no baseUrl: set models.providers.acme.baseUrl in openclaw.json"}),
+                json!({"error": "Custom provider \"acme\" has no baseUrl: OpenClaw falls back to api openai-responses (its default when neither api nor baseUrl is set) with no endpoint, and its OpenAI-compatible transport sends nothing (\"Provider \"acme\" requires an explicit base URL\", @openclaw/ai openai-transport-params.ts); set models.providers.acme.baseUrl in openclaw.json"}),
             ),
         ),
         case(

@@ -56,6 +56,7 @@ mod ci_recipes;
 mod dispatch_cli;
 mod dispatch_headers;
 mod dispatch_plan_cases;
+mod dispatch_providers;
 mod dispatch_record;
 mod dispatch_send;
 mod har;

@@ -222,10 +222,7 @@ pub(super) fn choose(
     trace: &mut Trace,
 ) -> Result<CredentialChoice, Refusal> {
     let provider = target.id.as_str();
-    if !target.sends_auth_header() {
-        let why = format!(
-            "models.providers.{provider}.authHeader is false: no credential header, its headers carry any auth"
-        );
+    if let Some(why) = target.no_auth_header() {
         trace.step("credential", "none", why);
         return Ok(CredentialChoice { chosen: None, candidates: Vec::new() });
     }
@@ -274,6 +271,10 @@ pub(super) fn choose(
         trace.step("credential", "none", format!("{considered}; provider {provider} needs no credential"));
         return Ok(CredentialChoice { chosen: None, candidates });
     }
+    if let Some(local) = target.synthetic_local() {
+        trace.step("credential", "none (synthetic local auth)", format!("{considered}; {local}"));
+        return Ok(CredentialChoice { chosen: None, candidates });
+    }
     let mut why = vec![considered];
     why.extend(candidates.iter().map(|c| format!("{} {}", c.profile, c.why)));
     let vars: Vec<&str> = target.env().iter().map(|k| k.var.as_str()).collect();
@@ -282,6 +283,7 @@ pub(super) fn choose(
     } else {
         format!("{} not set", vars.join(", "))
     });
+    why.extend(target.provider.and_then(|p| p.unmodelled_auth.clone()));
     why.extend(foreign_env_keys(context, provider));
     trace.step("credential", "none eligible", why.join("; "));
     let mut error = trace.fail(format!("No API key found for provider \"{provider}\""));

@@ -156,6 +156,9 @@ pub struct DispatchPlan {
     pub endpoint_class: Option<String>,
     /// The api (wire protocol).
     pub api: String,
+    /// The model id is in the URL's path (Google's `…/models/{model}:streamGenerateContent`), not the body.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub model_in_path: bool,
     /// The WebSocket variant tried first, in the versions that do.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub websocket: Option<PlannedWebSocket>,
@@ -368,7 +371,11 @@ impl<'a> Context<'a> {
         let with_auth = |e: Refusal| {
             Box::new(DispatchError { auth_provider: Some(auth_provider.clone()), ..*with_ref(e) })
         };
-        let target = route::Target::find(self, &auth_provider).map_err(|m| with_auth(trace.fail(m)))?;
+        let target =
+            route::Target::find(self, &auth_provider, &model.model).map_err(|m| with_auth(trace.fail(m)))?;
+        if target.provider.is_none() {
+            target.custom_base_url().map_err(|m| with_auth(trace.fail(m)))?;
+        }
         let choice = credentials::choose(self, &target, &mut trace).map_err(with_auth)?;
         let chosen = choice.chosen;
         let wire =
@@ -389,6 +396,7 @@ impl<'a> Context<'a> {
                 url: wire.url,
                 endpoint_class: wire.endpoint_class,
                 api: wire.api,
+                model_in_path: wire.model_in_path,
                 websocket: wire.websocket,
                 credential: wire.credential,
                 account: wire.account,

@@ -108,9 +108,11 @@ pub fn render_text(plan: &DispatchPlan) -> String {
         let headers: Vec<String> = plan.headers.iter().map(header_text).collect();
         line(&mut out, "headers", &headers.join("; "));
     }
-    let body: Vec<String> = std::iter::once(format!("model = {:?}", plan.model))
-        .chain(plan.body.iter().map(field_text))
-        .collect();
+    let model = match plan.model_in_path {
+        true => format!("(model {:?} in the path)", plan.model),
+        false => format!("model = {:?}", plan.model),
+    };
+    let body: Vec<String> = std::iter::once(model).chain(plan.body.iter().map(field_text)).collect();
     line(&mut out, "body", &body.join(", "));
     if let Some(ws) = &plan.websocket {
         line(&mut out, "websocket", &format!("{} (tried first)", ws.url));

@@ -13,26 +13,39 @@ use crate::dispatch::catalog::{Api, EnvKey, Expect, FieldExpect, HeaderExpect, P
 use crate::openclaw::config::ProviderConfig;
 use crate::version::Version;
 
-/// The api of a custom provider that names none: the one most OpenAI-compatible servers speak.
+/// The api of a custom provider with a `baseUrl` and no `api`: OpenClaw
+/// 2026.9.6 falls back to chat completions (`resolveConfiguredProviderDefaultApi`
+/// in src/agents/embedded-agent-runner/model.configured-overrides.ts).
 const DEFAULT_CUSTOM_API: &str = "openai-completions";
+
+/// The api OpenClaw 2026.9.6 gives a custom provider with neither `api` nor
+/// `baseUrl` (the same file's last resort).
+const BARE_CUSTOM_API: &str = "openai-responses";
+
+/// Host names OpenClaw treats as local besides loopback, RFC 1918, `localhost`,
+/// `0.0.0.0` and `*.local` (src/agents/model-auth-provider-config.ts,
+/// src/agents/model-provider-local.ts).
+const LOCAL_HOST_ALIASES: [&str; 3] = ["docker.orb.internal", "host.docker.internal", "host.orb.internal"];
 
 /// The provider a request goes to: a catalog entry, config settings, or both.
 pub(super) struct Target<'a> {
     pub id: String,
+    /// The model id the request is for (its `models[]` entry may override the provider's settings).
+    pub model: String,
     pub provider: Option<&'a Provider>,
     pub config: Option<&'a ProviderConfig>,
 }
 
 impl<'a> Target<'a> {
     /// Provider `id` from the catalog (at the planned version) and `models.providers`.
-    pub(super) fn find(context: &'a Context<'_>, id: &str) -> Result<Self, String> {
+    pub(super) fn find(context: &'a Context<'_>, id: &str, model: &str) -> Result<Self, String> {
         let provider = context.catalog.provider(id, &context.version);
         let config = context.inputs.config.models.providers.get(id);
         if provider.is_none() && config.is_none() {
             let configured = context.inputs.config.models.providers.keys().map(String::as_str);
             return Err(context.catalog.unknown_provider(id, &context.version, configured));
         }
-        Ok(Self { id: id.to_owned(), provider, config })
+        Ok(Self { id: id.to_owned(), model: model.to_owned(), provider, config })
     }
 
     /// `false` for a provider that works without a credential (a local server).
@@ -40,14 +53,90 @@ impl<'a> Target<'a> {
         self.provider.is_none_or(|p| p.needs_credential)
     }
 
-    /// `false` when the config says `authHeader: false`.
-    pub(super) fn sends_auth_header(&self) -> bool {
-        self.config.and_then(|c| c.auth_header) != Some(false)
+    /// Why no credential header is ever sent, if none is: the config's or the
+    /// catalog's `authHeader: false`.
+    pub(super) fn no_auth_header(&self) -> Option<String> {
+        let id = &self.id;
+        if self.config.and_then(|c| c.auth_header) == Some(false) {
+            return Some(format!(
+                "models.providers.{id}.authHeader is false: no credential header, its headers carry any auth"
+            ));
+        }
+        let provider = self.provider.filter(|p| !p.auth_header)?;
+        Some(format!("provider {id} sends no credential header (catalog: {})", provider.about))
+    }
+
+    /// The configured base URL for this model: the model's own, else the provider's.
+    pub(super) fn configured_base_url(&self) -> Option<&str> {
+        self.config?.base_url_for(&self.model)
+    }
+
+    /// A custom provider's base URL for this model, or what OpenClaw does without one.
+    pub(super) fn custom_base_url(&self) -> Result<&str, String> {
+        let id = &self.id;
+        self.configured_base_url().ok_or_else(|| {
+            let api = match self.configured_api() {
+                Some(api) => format!("api {api} (models.providers.{id}.api)"),
+                None => format!("api {BARE_CUSTOM_API} (its default when neither api nor baseUrl is set)"),
+            };
+            format!(
+                "Custom provider {id:?} has no baseUrl: OpenClaw falls back to {api} with no endpoint, and its \
+                 OpenAI-compatible transport sends nothing (\"Provider {id:?} requires an explicit base URL\", \
+                 @openclaw/ai openai-transport-params.ts); set models.providers.{id}.baseUrl in openclaw.json"
+            )
+        })
+    }
+
+    /// The configured api for this model: the model's own, else the provider's.
+    pub(super) fn configured_api(&self) -> Option<&str> {
+        self.config?.api_for(&self.model)
+    }
+
+    /// Why OpenClaw authenticates this provider with its synthetic local key
+    /// (`custom-local`), if it does: a `models.providers` entry with a base URL,
+    /// an api and models, no `apiKey`, and a base URL on a local host.
+    pub(super) fn synthetic_local(&self) -> Option<String> {
+        let config = self.config?;
+        let (url, api) = (self.configured_base_url()?, self.configured_api()?);
+        let host = host_of(url)?;
+        let local = config.api_key.as_deref().is_none_or(str::is_empty) && !config.models.is_empty();
+        let wire = match api {
+            "ollama" => "the ollama api sends it as a bearer that is no secret",
+            "openai-completions" => {
+                "over chat completions OpenClaw drops the authorization header (src/agents/model-auth.ts)"
+            }
+            _ => "it is no secret",
+        };
+        (local && is_local_host(&host)).then(|| {
+            format!(
+                "models.providers.{id} has baseUrl, api and models but no apiKey, and {host} is a local host: \
+                 OpenClaw authenticates it with the non-secret marker custom-local (synthetic local auth, \
+                 src/agents/model-auth-runtime.ts); {wire}",
+                id = self.id
+            )
+        })
     }
 
     /// The provider's env keys (none for a custom provider).
     pub(super) fn env(&self) -> &[EnvKey] {
         self.provider.map_or(&[], |p| p.env.as_slice())
+    }
+}
+
+/// Whether OpenClaw counts `host` as local: loopback, RFC 1918, `localhost`,
+/// `0.0.0.0`, `*.local` or a container host alias.
+fn is_local_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+    if host == "localhost" || host == "0.0.0.0" || host.ends_with(".local") {
+        return true;
+    }
+    if LOCAL_HOST_ALIASES.contains(&host.as_str()) {
+        return true;
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback() || ip.is_private(),
+        Ok(std::net::IpAddr::V6(ip)) => ip.is_loopback(),
+        Err(_) => false,
     }
 }
 
@@ -57,6 +146,7 @@ pub(super) struct Wire {
     pub url: String,
     pub endpoint_class: Option<String>,
     pub api: String,
+    pub model_in_path: bool,
     pub websocket: Option<PlannedWebSocket>,
     pub credential: Option<PlannedCredential>,
     pub account: Option<PlannedAccount>,
@@ -81,49 +171,99 @@ fn route<'r>(target: &'r Target<'_>, chosen: Option<&Chosen>) -> Result<Cow<'r, 
             format!("Provider {:?} has no route for a {kind} credential in the catalog", target.id)
         });
     }
-    let id = &target.id;
-    let config = target.config.ok_or_else(|| format!("Unknown provider {id:?}"))?;
-    let base_url = config.base_url.clone().ok_or_else(|| {
-        format!("Custom provider {id:?} has no baseUrl: set models.providers.{id}.baseUrl in openclaw.json")
-    })?;
+    let base_url = target.custom_base_url()?;
     Ok(Cow::Owned(Route {
         about: String::new(),
         when: None,
-        hosts: host_of(&base_url).into_iter().collect(),
-        base_url,
-        api: config.api.clone().unwrap_or_else(|| DEFAULT_CUSTOM_API.to_owned()),
+        hosts: host_of(base_url).into_iter().collect(),
+        base_url: Some(base_url.to_owned()),
+        base_url_cases: Default::default(),
+        api: target.configured_api().unwrap_or(DEFAULT_CUSTOM_API).to_owned(),
+        auth: Vec::new(),
         kinds: Vec::new(),
         replaces_hosts: Vec::new(),
         headers: Vec::new(),
     }))
 }
 
+/// `text` with `{model}` and `{env:VAR}` filled in; an unset variable is an error.
+fn expand(text: &str, model: &str, context: &Context<'_>, id: &str) -> Result<String, String> {
+    let mut out = text.replace("{model}", model);
+    while let Some(start) = out.find("{env:") {
+        let end = out[start..]
+            .find('}')
+            .map(|e| start + e)
+            .ok_or_else(|| format!("unclosed {{env: in {text:?}"))?;
+        let var = &out[start + 5..end];
+        let value = context.inputs.env.get(var).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+            format!(
+                "Provider {id:?} needs env {var} to build its endpoint ({text}): pass --env {var}=… (OpenClaw \
+                 refuses to send without it)"
+            )
+        })?;
+        out = format!("{}{}{}", &out[..start], value, &out[end + 1..]);
+    }
+    Ok(out)
+}
+
+/// The catalog route's base URL: a case picked by its first `{env:VAR}`'s value, else the URL itself.
+fn route_base(route: &Route, context: &Context<'_>, id: &str) -> Result<String, String> {
+    let base = route.base_url.as_deref().ok_or_else(|| {
+        format!(
+            "Provider {id:?} has no default endpoint: set models.providers.{id}.baseUrl in openclaw.json ({})",
+            route.about
+        )
+    })?;
+    let first_var = base.find("{env:").and_then(|s| base[s + 5..].split_once('}').map(|(v, _)| v));
+    let case =
+        first_var.and_then(|var| context.inputs.env.get(var)).and_then(|v| route.base_url_cases.get(v));
+    Ok(case.cloned().unwrap_or_else(|| base.to_owned()))
+}
+
 /// Base URL, the hosts the credential may reach, and why.
-fn base_url(target: &Target<'_>, route: &Route) -> Result<(String, Vec<String>, String), String> {
+fn base_url(
+    context: &Context<'_>,
+    target: &Target<'_>,
+    route: &Route,
+) -> Result<(String, Vec<String>, String), String> {
     let id = &target.id;
     let from_catalog = format!("catalog route of {id}");
-    let Some(url) = target.config.and_then(|c| c.base_url.clone()).filter(|_| target.provider.is_some())
-    else {
-        let why = if target.provider.is_some() {
-            from_catalog
-        } else {
-            format!("models.providers.{id} (custom provider)")
+    let configured = target.configured_base_url().filter(|_| target.provider.is_some());
+    let Some(url) = configured.map(str::to_owned) else {
+        let (url, why) = match target.provider {
+            Some(_) => (expand(&route_base(route, context, id)?, &target.model, context, id)?, from_catalog),
+            None => (
+                route.base_url.clone().unwrap_or_default(),
+                format!("models.providers.{id} (custom provider{})", inherited(target)),
+            ),
         };
-        return Ok((route.base_url.clone(), route.hosts.clone(), why));
+        let mut hosts = route.hosts.clone();
+        hosts.extend(host_of(&url).filter(|h| !hosts.contains(h)));
+        return Ok((url, hosts, why));
     };
     let host = host_of(&url).ok_or_else(|| {
         format!("models.providers.{id}.baseUrl {url:?} is not an absolute URL (e.g. https://host/v1)")
     })?;
     if route.replaces_hosts.iter().any(|h| h.eq_ignore_ascii_case(&host)) {
-        let why =
-            format!("models.providers.{id}.baseUrl {url} normalised to {}: {}", route.base_url, route.about);
-        return Ok((route.base_url.clone(), route.hosts.clone(), why));
+        let base = route_base(route, context, id)?;
+        let why = format!("models.providers.{id}.baseUrl {url} normalised to {base}: {}", route.about);
+        return Ok((base, route.hosts.clone(), why));
     }
     let mut hosts = route.hosts.clone();
     if !hosts.contains(&host) {
         hosts.push(host);
     }
-    Ok((url, hosts, format!("models.providers.{id}.baseUrl")))
+    Ok((url, hosts, format!("models.providers.{id}.baseUrl{}", inherited(target))))
+}
+
+/// Whether the model's base URL is its own or the provider's, for explanations.
+fn inherited(target: &Target<'_>) -> String {
+    let own = target.config.and_then(|c| c.model(&target.model)).and_then(|m| m.base_url.as_ref());
+    match (own, target.config.is_some_and(|c| c.model(&target.model).is_some())) {
+        (Some(_), _) => format!("; models[{}].baseUrl, over the provider's", target.model),
+        (None, true) => format!("; models[{}] inherits the provider's baseUrl", target.model),
+        (None, false) => String::new(),
+    }
 }
 
 /// `ws(s)://` for the WebSocket variant of an `http(s)://` URL.
@@ -230,8 +370,19 @@ pub(super) fn plan_wire(
     trace: &mut Trace,
 ) -> Result<Wire, Refusal> {
     let route = route(target, chosen).map_err(|m| trace.fail(m))?;
-    let (base, hosts, base_why) = base_url(target, &route).map_err(|m| trace.fail(m))?;
-    let api_name = target.config.and_then(|c| c.api.clone()).unwrap_or_else(|| route.api.clone());
+    let (base, hosts, base_why) = base_url(context, target, &route).map_err(|m| trace.fail(m))?;
+    let api_name = target.configured_api().map_or_else(|| route.api.clone(), str::to_owned);
+    if target.provider.is_none() && target.configured_api().is_none() {
+        trace.warn(
+            "api",
+            format!(
+                "models.providers.{}.api is not set: OpenClaw falls back to {DEFAULT_CUSTOM_API} for a custom \
+                 provider with a baseUrl; set api if the server speaks another protocol",
+                target.id
+            ),
+            "resolveConfiguredProviderDefaultApi, src/agents/embedded-agent-runner/model.configured-overrides.ts (2026.9.6)",
+        );
+    }
     let api = context.catalog.apis.get(&api_name).ok_or_else(|| {
         let known: Vec<&str> = context.catalog.apis.keys().map(String::as_str).collect();
         trace.fail(format!(
@@ -240,7 +391,8 @@ pub(super) fn plan_wire(
             known.join(", ")
         ))
     })?;
-    let url = format!("{}{}", base.trim_end_matches('/'), api.path);
+    let path = expand(&api.path, model, context, &target.id).map_err(|m| trace.fail(m))?;
+    let url = format!("{}{path}", base.trim_end_matches('/'));
     let endpoint_class = context.catalog.classify(&api.method, &url).map(|c| c.name.clone());
     let websocket = api
         .websocket
@@ -261,9 +413,10 @@ pub(super) fn plan_wire(
         );
     }
     let credential =
-        chosen.map(|c| planned_credential(c, api, &hosts)).transpose().map_err(|m| trace.fail(m))?;
+        chosen.map(|c| planned_credential(c, &route, api, &hosts)).transpose().map_err(|m| trace.fail(m))?;
     let account = account(api, chosen);
-    let rule_headers = chosen.and_then(|c| api.auth_rule(c.kind, Some(c.ty))).map(|r| r.headers.as_slice());
+    let rule_headers =
+        chosen.and_then(|c| route.auth_rule(api, c.kind, Some(c.ty))).map(|r| r.headers.as_slice());
     let provider_headers = target.provider.map(|p| p.headers.as_slice());
     let catalog_headers = merge_headers(
         api.headers
@@ -283,6 +436,7 @@ pub(super) fn plan_wire(
         url,
         endpoint_class,
         api: api_name,
+        model_in_path: api.model_in_path(),
         websocket,
         credential,
         account,
@@ -295,9 +449,14 @@ pub(super) fn plan_wire(
     Ok(wire)
 }
 
-fn planned_credential(chosen: &Chosen, api: &Api, hosts: &[String]) -> Result<PlannedCredential, String> {
-    let rule = api
-        .auth_rule(chosen.kind, Some(chosen.ty))
+fn planned_credential(
+    chosen: &Chosen,
+    route: &Route,
+    api: &Api,
+    hosts: &[String],
+) -> Result<PlannedCredential, String> {
+    let rule = route
+        .auth_rule(api, chosen.kind, Some(chosen.ty))
         .ok_or_else(|| format!("the api has no auth rule for a {} {} credential", chosen.ty, chosen.kind))?;
     Ok(PlannedCredential {
         profile: chosen.profile.clone(),
@@ -354,7 +513,9 @@ fn headers_step(trace: &mut Trace, wire: &Wire, api: &Api, chosen: Option<&Chose
 
 fn body_step(trace: &mut Trace, api_name: &str, api: &Api) {
     let decision: Vec<String> = api.body.iter().map(field_text).collect();
-    let why = if decision.is_empty() {
+    let why = if decision.is_empty() && api.model_in_path() {
+        format!("api {api_name} names the model in the path and insists on no body field")
+    } else if decision.is_empty() {
         format!("api {api_name} insists on no body field beyond the model")
     } else {
         format!("api {api_name}: {}", api.about)
