@@ -70,6 +70,7 @@ impl From<RunArgs> for cmd::run::Options {
             catalog: args.catalog,
             command: args.command,
             openclaw: args.openclaw.then_some(cmd::run::OpenClawTurn { cache: args.cache }),
+            quiet: false,
         }
     }
 }

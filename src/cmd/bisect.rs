@@ -320,6 +320,7 @@ async fn step(
         catalog: options.catalog.clone(),
         command: Vec::new(),
         openclaw: Some(OpenClawTurn { cache: Some(cache.root.clone()) }),
+        quiet: true,
     };
     let judged = match run_cmd::judge(run).await {
         Ok(judged) => judged,

@@ -53,11 +53,14 @@ pub(crate) struct ChildSetup {
     pub env: Vec<(String, String)>,
     /// Which of our own variables it keeps.
     pub inherit: Inherit,
+    /// Whether to print the `listening on` line (not for the steps of a
+    /// command that says what it does itself, as `bisect`).
+    pub announce: bool,
 }
 
 impl Default for ChildSetup {
     fn default() -> Self {
-        Self { env: Vec::new(), inherit: Inherit::All }
+        Self { env: Vec::new(), inherit: Inherit::All, announce: true }
     }
 }
 
@@ -72,7 +75,9 @@ pub(crate) async fn run_with(
     let url = format!("http://{}", proxy.local_addr()?);
     let mut env = setup.env.clone();
     env.extend(proxy_env(wiring.leaves.ca(), &url)?);
-    announce(&url, !command.is_empty())?;
+    if setup.announce {
+        announce(&url, !command.is_empty())?;
+    }
     if command.is_empty() {
         let mut signal = 0;
         let served = proxy

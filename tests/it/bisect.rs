@@ -97,6 +97,10 @@ async fn bisect_names_the_first_good_release_with_its_evidence() {
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stderr.contains("bisecting 7 stable releases between 2026.6.1 and 2026.6.9"), "{stderr}");
+    assert!(
+        !stderr.contains("listening on") && !stderr.contains("recorded"),
+        "a line per step only: {stderr}"
+    );
     assert!(stdout.contains("first good release: 2026.6.6 (last bad: 2026.6.5)"), "{stdout}");
     // The evidence: the failing invariant at the last bad release and the request's difference.
     assert!(stdout.contains("what changed on the wire (2026.6.5 → 2026.6.6)"), "{stdout}");

@@ -88,6 +88,8 @@ pub struct Options {
     /// `--version` from the release cache, with its per-version steps
     /// ([`crate::openclaw::releases::Steps`]); OpenClaw's output is kept in the cache's `logs/`.
     pub openclaw: Option<OpenClawTurn>,
+    /// No `listening on` line and no recording summary: for the steps of `bisect`, which reports each itself.
+    pub quiet: bool,
 }
 
 /// `--openclaw [--cache DIR]`.
@@ -168,7 +170,7 @@ pub async fn judge(mut options: Options) -> Result<Judged> {
     )?;
     let mut env = child_env(&inputs, &home, &version, &catalog);
     env.push(("TMPDIR".to_owned(), tmp.display().to_string()));
-    let setup = ChildSetup { env, inherit: Inherit::Only(INHERITED) };
+    let setup = ChildSetup { env, inherit: Inherit::Only(INHERITED), announce: !options.quiet };
     let wiring = Wiring { leaves, upstream: answering.upstream, tap: recorder.tap() };
     let status = session::run_with(proxy, wiring, &options.command, &setup).await;
     if let Some(home) = turn.and_then(|t| t.plugin_home) {
@@ -176,7 +178,7 @@ pub async fn judge(mut options: Options) -> Result<Judged> {
         let _ = std::fs::remove_dir_all(home);
     }
     let summary = recorder.finish().await?;
-    if options.record_to.is_some() {
+    if options.record_to.is_some() && !options.quiet {
         files::say(&summary);
     }
     let ended = status?;
@@ -190,7 +192,7 @@ pub async fn judge(mut options: Options) -> Result<Judged> {
     if let Some(replayed) = &answering.replayed {
         files::say(replayed.replay.summary());
     }
-    if status != 0 {
+    if status != 0 && !options.quiet {
         files::say(format_args!(
             "`{}` exited with status {status}; the verdict is on what it sent",
             options.command[0]
