@@ -323,6 +323,27 @@ fn sorted(value: &Value) -> Value {
 
 impl fmt::Display for CassetteDiff {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, None)
+    }
+}
+
+/// A [`CassetteDiff`] showing at most a number of diff lines per aspect.
+pub struct Brief<'a>(&'a CassetteDiff, usize);
+
+impl fmt::Display for Brief<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.write(f, Some(self.1))
+    }
+}
+
+impl CassetteDiff {
+    /// The diff with at most `lines` diff lines per aspect, saying how many
+    /// more there are (for a diff inside another command's report).
+    pub fn brief(&self, lines: usize) -> Brief<'_> {
+        Brief(self, lines)
+    }
+
+    fn write(&self, f: &mut fmt::Formatter<'_>, limit: Option<usize>) -> fmt::Result {
         if !self.differs() {
             return writeln!(f, "no differences: {} interaction pairs match", self.pairs);
         }
@@ -333,7 +354,7 @@ impl fmt::Display for CassetteDiff {
                 Entry::Changed { a, b, title, differences } => {
                     changed += 1;
                     writeln!(f, "#{a} ↔ #{b} {title}")?;
-                    differences.iter().try_for_each(|d| write_difference(f, d))?;
+                    differences.iter().try_for_each(|d| write_difference(f, d, limit))?;
                 }
                 Entry::OnlyInA { seq, title } => {
                     only_a += 1;
@@ -353,14 +374,24 @@ impl fmt::Display for CassetteDiff {
     }
 }
 
-fn write_difference(f: &mut fmt::Formatter<'_>, d: &Difference) -> fmt::Result {
+fn write_difference(f: &mut fmt::Formatter<'_>, d: &Difference, limit: Option<usize>) -> fmt::Result {
     writeln!(f, "  {}", d.aspect)?;
     let (old, new) = (with_newline(&d.old), with_newline(&d.new));
     let diff = TextDiff::from_lines(&old, &new);
-    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
-        for line in hunk.to_string().lines() {
-            writeln!(f, "    {line}")?;
-        }
+    let hunks: Vec<String> =
+        diff.unified_diff().context_radius(3).iter_hunks().map(|h| h.to_string()).collect();
+    let lines: Vec<&str> = hunks.iter().flat_map(|h| h.lines()).collect();
+    let shown = limit.unwrap_or(usize::MAX).min(lines.len());
+    for line in &lines[..shown] {
+        writeln!(f, "    {line}")?;
+    }
+    if shown < lines.len() {
+        writeln!(
+            f,
+            "    … {} more lines of the {} (`dispatch-vcr diff` shows them all)",
+            lines.len() - shown,
+            d.aspect
+        )?;
     }
     Ok(())
 }
@@ -448,6 +479,22 @@ mod tests {
         let mut b = cassette(vec![interaction(1, URL, json!({"model": "gpt-5.4", "input": "hi"}))]);
         b.interactions[0].request.headers[0].1 = format!("Bearer {}", redaction_marker("other"));
         insta::assert_snapshot!(diff(&a, &b, "a.json", "b.json").to_string());
+    }
+
+    #[test]
+    fn a_brief_diff_caps_each_aspect_and_says_how_much_is_left() {
+        let long = |tag: &str| json!((0..40).map(|i| format!("{tag} {i}")).collect::<Vec<_>>());
+        let a = cassette(vec![interaction(1, URL, json!({"model": "m", "input": long("a")}))]);
+        let b = cassette(vec![interaction(1, URL, json!({"model": "m", "input": long("b")}))]);
+        let d = diff(&a, &b, "a", "b");
+        let (full, brief) = (d.to_string(), d.brief(10).to_string());
+        assert!(full.lines().count() > 80, "{full}");
+        let body: Vec<&str> = brief.lines().skip_while(|l| *l != "  request body").skip(1).collect();
+        assert_eq!(body.len(), 12, "10 lines, the note, the summary: {brief}");
+        assert!(
+            body[10].contains("more lines of the request body (`dispatch-vcr diff` shows them all)"),
+            "{brief}"
+        );
     }
 
     #[test]

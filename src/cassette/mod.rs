@@ -19,7 +19,7 @@ pub mod save;
 mod side_file;
 pub mod wire;
 
-pub use diff::{CassetteDiff, diff, diff_files};
+pub use diff::{Brief, CassetteDiff, diff, diff_files};
 pub use journal::{Recovery, journal_path, recover, remove_stray_spills};
 pub use load::{load, parse};
 pub use model::*;

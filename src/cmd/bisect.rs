@@ -398,6 +398,9 @@ fn conclude(found: &Found, line: &[Version], tested: &[Option<Tested>], old_is_g
     Ok(())
 }
 
+/// The most diff lines shown per aspect of the evidence.
+const EVIDENCE_LINES: usize = 24;
+
 /// The run of the release at `after` (its invariants), and what changed on
 /// the wire from the one at `before`.
 fn evidence(line: &[Version], tested: &[Option<Tested>], before: usize, after: usize) -> Result<()> {
@@ -407,7 +410,7 @@ fn evidence(line: &[Version], tested: &[Option<Tested>], before: usize, after: u
     }
     if let (Some(y), Some(x)) = (&tested[before], &tested[after]) {
         files::write_stdout(&format!("\nwhat changed on the wire ({} → {}):\n", line[before], line[after]))?;
-        files::write_stdout(&diff_files(&y.cassette, &x.cassette)?.to_string())?;
+        files::write_stdout(&diff_files(&y.cassette, &x.cassette)?.brief(EVIDENCE_LINES).to_string())?;
     }
     Ok(())
 }
