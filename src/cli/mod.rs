@@ -482,7 +482,8 @@ pub struct CheckArgs {
     DISPATCH_VCR_RUN_MODEL (the model ref to ask for at this version). Its requests are answered by the provider \
     stub (--stub) or by the scenario's cassette for the version.\n\n\
     Exit status: 0 when every invariant holds (or fails as a known failure), 1 when one fails or the replayed \
-    cassette lacks a request, 2 bad input, 3 runtime failure. The command's own status is reported, not used.\n\n\
+    cassette lacks a request, 2 bad input, 3 runtime failure, 130 (143 for SIGTERM) when Ctrl-C stops the command \
+    (no verdict then). The command's own status is reported, not used.\n\n\
     Example:\n  dispatch-vcr run scenarios/openclaw/codex-oauth-goes-to-chatgpt-backend.json --version 2026.9.6 \\\n    \
     --stub -- sh -c 'openclaw agent --local --agent main -m hi --model \"$DISPATCH_VCR_RUN_MODEL\"'"
 )]
@@ -614,10 +615,13 @@ pub enum ReleasesCommand {
     scenario's, such as a Codex runtime it cannot install offline) is reported inconclusive and skipped, never \
     guessed. --good may be the newer release: then it finds the first good one (a fix).\n\n\
     Prints a line per step (release, verdict, seconds), then `first bad release: X (last good: Y)`, the \
-    invariant failures at X and the semantic diff of Y's and X's requests (as `diff`), and the number of runs, \
+    invariant failures at X and the semantic diff of Y's and X's requests (as `diff`, at most 24 lines per \
+    aspect), and the number of runs, \
     at most ⌈log2 n⌉ + 2 for n candidates when no step is inconclusive.\n\n\
     Exit status: 0 when the change is found, 1 when it is not (inconclusive steps around it, or an end that \
-    does not give the verdict it was named for), 2 bad input, 3 npm or an install failing.\n\n\
+    does not give the verdict it was named for; the first release that could be judged is still named, with its \
+    evidence), 2 bad input, 3 npm failing, 130 when Ctrl-C stops it (after the turn under way, which gets the \
+    signal too).\n\n\
     Example:\n  dispatch-vcr bisect scenarios/openclaw/oauth-login-beats-older-api-key.json \\\n    \
     --good 2026.9.5 --bad 2026.5.16-beta.4 --record-to bisect/"
 )]
