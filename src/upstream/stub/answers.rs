@@ -42,12 +42,27 @@ pub struct Ask {
 }
 
 impl Ask {
-    /// The ask of a JSON request `body` (`Value::Null` when none) for `row`.
-    pub fn new(body: Value, row: &Row, serial: u64, created: u64) -> Self {
-        let model = body.get("model").and_then(Value::as_str).unwrap_or(DEFAULT_MODEL).to_owned();
+    /// The ask of a JSON request `body` (`Value::Null` when none) to `url`
+    /// for `row`; the model is the body's, else the one the path names
+    /// (`…/models/{model}:streamGenerateContent`).
+    pub fn new(body: Value, url: &str, row: &Row, serial: u64, created: u64) -> Self {
+        let model = body
+            .get("model")
+            .and_then(Value::as_str)
+            .or_else(|| model_in_path(url))
+            .unwrap_or(DEFAULT_MODEL)
+            .to_owned();
         let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(row.streams_by_default);
         Self { model, stream, body, serial, created }
     }
+}
+
+/// The model a Gemini-style path names: the segment after `/models/`, up to `:`.
+fn model_in_path(url: &str) -> Option<&str> {
+    let path = url.split('?').next()?;
+    let rest = &path[path.rfind("/models/")? + "/models/".len()..];
+    let model = rest.split(':').next()?;
+    (!model.is_empty() && !model.contains('/')).then_some(model)
 }
 
 /// One answer, before it becomes an HTTP response.
@@ -133,6 +148,21 @@ pub const ROWS: &[Row] = &[
         answer: embeddings,
         websocket: None,
     },
+    Row {
+        key: "google-generative-ai",
+        method: "POST",
+        streams_by_default: true,
+        answer: gemini_stream,
+        websocket: None,
+    },
+    Row {
+        key: "ollama-embed",
+        method: "POST",
+        streams_by_default: false,
+        answer: ollama_embed,
+        websocket: None,
+    },
+    Row { key: "openai-images", method: "POST", streams_by_default: false, answer: images, websocket: None },
     Row { key: "models", method: "GET", streams_by_default: false, answer: openai_models, websocket: None },
 ];
 
@@ -353,7 +383,58 @@ fn ollama_chat(ask: &Ask) -> Answer {
 }
 
 // ---------------------------------------------------------------------------
-// Embeddings and model lists
+// Gemini (generativelanguage.googleapis.com, Vertex AI): streamGenerateContent?alt=sse
+
+/// Gemini's stream: data-only events, each a `GenerateContentResponse`;
+/// the text, then the last one with `finishReason` and `usageMetadata`.
+fn gemini_stream(ask: &Ask) -> Answer {
+    let chunk = |text: &str, done: bool| {
+        let mut candidate = json!({"content": {"role": "model", "parts": [{"text": text}]}, "index": 0});
+        let mut chunk = json!({"modelVersion": ask.model, "responseId": format!("stub-{}", ask.serial)});
+        if done {
+            candidate["finishReason"] = json!("STOP");
+            chunk["usageMetadata"] = json!({"promptTokenCount": INPUT_TOKENS, "candidatesTokenCount": OUTPUT_TOKENS,
+                                            "totalTokenCount": INPUT_TOKENS + OUTPUT_TOKENS});
+        }
+        chunk["candidates"] = json!([candidate]);
+        sse_data(&chunk.to_string())
+    };
+    event_stream(vec![chunk(STUB_TEXT, false), chunk("", true)])
+}
+
+// ---------------------------------------------------------------------------
+// Embeddings, images and model lists
+
+/// Ollama's `/api/embed`: one vector per input (a string or an array of them).
+fn ollama_embed(ask: &Ask) -> Answer {
+    let texts = embedding_inputs(&ask.body["input"]);
+    let vectors: Vec<Vec<f32>> = texts.iter().map(|text| embedding(text, OLLAMA_DIMENSIONS)).collect();
+    Answer::Json(
+        200,
+        json!({"model": ask.model, "embeddings": vectors, "total_duration": 1_000_000,
+               "load_duration": 100_000, "prompt_eval_count": texts.len() as u64 * INPUT_TOKENS}),
+    )
+}
+
+/// Dimensions of an Ollama embedding (`nomic-embed-text`'s).
+const OLLAMA_DIMENSIONS: usize = 768;
+
+/// OpenAI's image generation: `n` images (1 by default) as `b64_json` PNGs.
+fn images(ask: &Ask) -> Answer {
+    let n = ask.body.get("n").and_then(Value::as_u64).unwrap_or(1).clamp(1, 10);
+    let prompt = ask.body.get("prompt").and_then(Value::as_str).unwrap_or_default();
+    let data: Vec<Value> =
+        (0..n).map(|_| json!({"b64_json": STUB_PNG_BASE64, "revised_prompt": prompt})).collect();
+    Answer::Json(
+        200,
+        json!({"created": ask.created, "data": data,
+               "usage": {"input_tokens": INPUT_TOKENS, "output_tokens": 0, "total_tokens": INPUT_TOKENS}}),
+    )
+}
+
+/// A 1×1 transparent PNG.
+const STUB_PNG_BASE64: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
 
 fn embeddings(ask: &Ask) -> Answer {
     let texts = embedding_inputs(&ask.body["input"]);
@@ -429,7 +510,7 @@ mod tests {
 
     fn ask(body: Value, key: &str) -> Ask {
         let row = ROWS.iter().find(|r| r.key == key).unwrap();
-        Ask::new(body, row, 7, 1_700_000_000)
+        Ask::new(body, "https://stub.test/v1", row, 7, 1_700_000_000)
     }
 
     fn class<'a>(catalog: &'a Catalog, method: &str, url: &str) -> &'a EndpointClass {
@@ -660,5 +741,65 @@ mod tests {
         assert_eq!(content_type, "application/x-ndjson");
         let last: Value = serde_json::from_str(pieces.last().unwrap()).unwrap();
         assert_eq!((last["done"].clone(), last["model"].clone()), (json!(true), json!("llama3")));
+    }
+
+    #[test]
+    fn gemini_streams_candidates_with_the_model_from_the_path() {
+        let url = "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse";
+        let row = ROWS.iter().find(|r| r.key == "google-generative-ai").unwrap();
+        let ask =
+            Ask::new(json!({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}), url, row, 1, 0);
+        assert_eq!(ask.model, "gemini-2.5-flash");
+        let events = sse_payloads(&gemini_stream(&ask));
+        assert_eq!(events.len(), 2);
+        assert!(events.iter().all(|(name, _)| name.is_empty()), "data-only events");
+        assert_eq!(events[0].1["candidates"][0]["content"]["parts"][0]["text"], STUB_TEXT);
+        let last = &events[1].1;
+        assert_eq!(
+            (last["candidates"][0]["finishReason"].clone(), last["modelVersion"].clone()),
+            (json!("STOP"), json!("gemini-2.5-flash"))
+        );
+        assert_eq!(last["usageMetadata"]["totalTokenCount"], INPUT_TOKENS + OUTPUT_TOKENS);
+    }
+
+    #[test]
+    fn ollama_embeds_each_input() {
+        let Answer::Json(200, body) =
+            ollama_embed(&ask(json!({"model": "nomic-embed-text", "input": ["a", "b"]}), "ollama-embed"))
+        else {
+            panic!()
+        };
+        let vectors = body["embeddings"].as_array().unwrap();
+        assert_eq!(vectors.len(), 2);
+        assert_eq!(vectors[0].as_array().unwrap().len(), OLLAMA_DIMENSIONS);
+        assert_ne!(vectors[0], vectors[1]);
+    }
+
+    #[test]
+    fn images_are_pngs_as_b64_json() {
+        use base64::Engine as _;
+        let Answer::Json(200, body) =
+            images(&ask(json!({"model": "gpt-image-1", "prompt": "a cat", "n": 2}), "openai-images"))
+        else {
+            panic!()
+        };
+        assert_eq!(body["data"].as_array().unwrap().len(), 2);
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(body["data"][0]["b64_json"].as_str().unwrap())
+            .unwrap();
+        assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+        assert_eq!(body["data"][0]["revised_prompt"], "a cat");
+    }
+
+    #[test]
+    fn a_path_names_a_model_only_after_models() {
+        assert_eq!(
+            model_in_path(
+                "https://h/v1/projects/p/locations/l/publishers/google/models/gemini-2.5-pro:streamGenerateContent"
+            ),
+            Some("gemini-2.5-pro")
+        );
+        assert_eq!(model_in_path("https://api.openai.com/v1/models"), None);
+        assert_eq!(model_in_path("https://api.openai.com/v1/responses"), None);
     }
 }

@@ -122,7 +122,7 @@ impl Stub {
             return Ok(not_found(&parts.method, &url));
         }
         let body = request_json(&parts.headers, &bytes);
-        let ask = Ask::new(body, row, self.next_serial(), now_secs());
+        let ask = Ask::new(body, &url, row, self.next_serial(), now_secs());
         Ok(render((row.answer)(&ask), ask.serial))
     }
 
@@ -226,7 +226,7 @@ impl WsResponses {
         match response_create(text) {
             Ok(body) => {
                 let serial = self.serial.fetch_add(1, Ordering::Relaxed);
-                (self.events)(&Ask::new(body, self.row, serial, now_secs()))
+                (self.events)(&Ask::new(body, "", self.row, serial, now_secs()))
             }
             Err(why) => vec![json!({"type": "error", "status": 400,
                 "error": {"type": "invalid_request_error", "message": why, "param": null, "code": null}})],
