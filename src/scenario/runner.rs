@@ -335,6 +335,15 @@ mod tests {
     }
 
     #[test]
+    fn the_planned_host_is_in_scope_for_the_planned_credential_only() {
+        let planned = Fixed.plan(&scenario(""), &"2026.5.12".parse().unwrap()).unwrap().expected;
+        assert_eq!(planned_hosts(&planned, &credential::fingerprint(TOKEN)), ["chatgpt.com"]);
+        assert!(planned_hosts(&planned, &credential::fingerprint("another")).is_empty());
+        let refusal = Expected::NoDispatch { reason: "no key".into() };
+        assert!(planned_hosts(&refusal, &credential::fingerprint(TOKEN)).is_empty());
+    }
+
+    #[test]
     fn planned_dispatch_passes() {
         assert_eq!(verdict("", GOOD, true).verdict, Verdict::Pass);
     }
