@@ -116,7 +116,9 @@ pub fn expected_dispatch(plan: &DispatchPlan) -> Result<ExpectedDispatch> {
         store: credential.and_then(|c| c.store.clone()),
         fingerprint: credential.map(|c| c.fingerprint.clone()),
         headers: plan.headers.iter().filter(|h| h.is_rule()).cloned().collect(),
-        model: Some(plan.model.clone()),
+        // A model in the path (Google's `…/models/{model}:…`) is judged by the
+        // endpoint; the body then names none.
+        model: (!plan.model_in_path).then(|| plan.model.clone()),
     })
 }
 
@@ -184,6 +186,17 @@ mod tests {
         assert_eq!(steps[0].profile.as_deref(), Some("openai:u@example.com"));
         let binding = planned.bindings.get(steps[0].fingerprint.as_deref().unwrap()).unwrap();
         assert_eq!(binding.profile.as_deref(), Some("openai:u@example.com"));
+    }
+
+    #[test]
+    fn a_model_in_the_path_is_judged_by_the_endpoint_not_the_body() {
+        let gemini = scenario(json!({
+            "config": {"agents": {"defaults": {"model": {"primary": "google/gemini-2.5-flash"}}}},
+            "env": {"GEMINI_API_KEY": "AIzaSy-fixture"}
+        }));
+        let Expected::Dispatch(steps) = planned(&gemini, "2026.9.6").expected else { panic!() };
+        assert!(steps[0].endpoint.to_string().ends_with("/models/gemini-2.5-flash:streamGenerateContent"));
+        assert_eq!(steps[0].model, None, "Gemini's body names no model");
     }
 
     #[test]

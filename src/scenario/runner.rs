@@ -72,7 +72,11 @@ pub fn check_cell(
     let is_dispatch = |e: &Endpoint| reference.is_dispatch(e) || planned_endpoint(e);
     let observations = observe::observe_cassette(cassette, &bindings, &is_dispatch)
         .map_err(|e| Error::input(format!("{cassette_name}: {e}")))?;
-    let scope = |c: &SeenCredential| reference.allowed_hosts(c.provider.as_deref()?, &c.kind, version);
+    let scope = |c: &SeenCredential| {
+        let mut hosts = reference.allowed_hosts(c.provider.as_deref()?, &c.kind, version)?;
+        hosts.extend(planned_hosts(&expected, &c.fingerprint));
+        Some(hosts)
+    };
     let mut invariants = invariants::evaluate(&expected, &observations, &scope);
     if let Some(why) = &planned.unmodelled {
         not_judged(&mut invariants, &scenario.expect_at(version).pinned(), why);
@@ -92,6 +96,20 @@ pub fn check_cell(
         invariants,
         ..CellOutcome::new(version.to_string(), cassette_name, verdict)
     })
+}
+
+/// The hosts the plan sends the credential `fingerprint` to: a configured
+/// `baseUrl` (a Foundry resource, a LiteLLM proxy) is in the plan, not among
+/// the provider's default hosts.
+fn planned_hosts(expected: &Expected, fingerprint: &str) -> Vec<String> {
+    match expected {
+        Expected::Dispatch(steps) => steps
+            .iter()
+            .filter(|s| s.fingerprint.as_deref() == Some(fingerprint))
+            .map(|s| s.endpoint.host.clone())
+            .collect(),
+        Expected::NoDispatch { .. } => Vec::new(),
+    }
 }
 
 /// Every invariant `pinned` does not name, but `tls` (which needs no model),
@@ -314,6 +332,15 @@ mod tests {
     fn verdict(extra: &str, url: &str, bearer: bool) -> CellOutcome {
         let version = "2026.5.12".parse().unwrap();
         check_cell(&scenario(extra), &version, &cassette(url, bearer), "c.json", &Fixed).unwrap()
+    }
+
+    #[test]
+    fn the_planned_host_is_in_scope_for_the_planned_credential_only() {
+        let planned = Fixed.plan(&scenario(""), &"2026.5.12".parse().unwrap()).unwrap().expected;
+        assert_eq!(planned_hosts(&planned, &credential::fingerprint(TOKEN)), ["chatgpt.com"]);
+        assert!(planned_hosts(&planned, &credential::fingerprint("another")).is_empty());
+        let refusal = Expected::NoDispatch { reason: "no key".into() };
+        assert!(planned_hosts(&refusal, &credential::fingerprint(TOKEN)).is_empty());
     }
 
     #[test]

@@ -81,8 +81,13 @@ fn shipped_catalogue_checks_green_and_reproduces_83380() {
         ]
     );
     assert!(report.scenarios.len() >= 8);
-    assert!(report.scenarios.iter().all(|s| s.cells.iter().any(|c| c.verdict == Verdict::Pass)));
-    assert!(report.scenarios.iter().all(|s| s.cells.iter().any(|c| c.verdict == Verdict::ExpectedFailure)));
+    // A scenario recorded on several releases shows both a pass and a known failure;
+    // the one-release provider scenarios of 2026.9.6 have one cell.
+    let across_releases = report.scenarios.iter().filter(|s| s.cells.len() > 1);
+    for s in across_releases {
+        assert!(s.cells.iter().any(|c| c.verdict == Verdict::Pass), "{}", s.name);
+        assert!(s.cells.iter().any(|c| c.verdict == Verdict::ExpectedFailure), "{}", s.name);
+    }
 }
 
 #[test]

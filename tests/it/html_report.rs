@@ -102,7 +102,7 @@ fn the_shipped_catalogue_renders_with_every_cell_and_an_opened_diff() {
     let dir = tempfile::tempdir().unwrap();
     let page = shipped_report(dir.path());
     // The #83380 cell: codex-runtime-binds-oauth-profile (scenario 4) at 2026.5.16-beta.4 (its 2nd cell).
-    let Some(dom) = dump_dom(&url(&page, "#cell-4-2")) else { return };
+    let Some(dom) = dump_dom(&url(&page, "#cell-5-2")) else { return };
 
     let json: Report = serde_json::from_slice(&check(&["--format", "json"]).stdout).unwrap();
     let expected: Vec<(String, Vec<(String, String)>)> = json
@@ -116,7 +116,7 @@ fn the_shipped_catalogue_renders_with_every_cell_and_an_opened_diff() {
     assert_eq!(rendered, expected);
     assert_eq!(rendered.iter().map(|(_, cells)| cells.len()).sum::<usize>(), json.summary.cells);
 
-    let start = dom.find("<details id=\"cell-4-2\"").expect("the #83380 cell has details");
+    let start = dom.find("<details id=\"cell-5-2\"").expect("the #83380 cell has details");
     let details = &dom[start..start + dom[start..].find("</details>").unwrap()];
     let tag = &details[..details.find('>').unwrap()];
     assert!(tag.contains("open=\"\""), "the page's script opens the cell the URL names: {tag}");
@@ -128,7 +128,7 @@ fn the_shipped_catalogue_renders_with_every_cell_and_an_opened_diff() {
     assert!(details.contains("<span class=\"add\">+POST https://api.openai.com/v1/responses</span>"));
     assert!(details.contains("data-invariant=\"bearer\""), "{details}");
     // The matrix links the cell to these details, and marks the first bad version.
-    assert!(dom.contains("<a href=\"#cell-4-2\">"));
+    assert!(dom.contains("<a href=\"#cell-5-2\">"));
     assert!(dom.contains("<td class=\"first-bad-version\">2026.5.28</td>"));
     for external in ["src=\"http", "href=\"http", "@import", "url("] {
         assert!(!dom.contains(external), "{external}");
@@ -187,8 +187,8 @@ fn the_screenshot_in_docs_is_a_rendering_of_the_shipped_report() {
     let page = shipped_report(dir.path());
     // Shown with the first failing cell expanded, so its diff is in the picture.
     let html = std::fs::read_to_string(&page).unwrap();
-    assert!(html.contains("<details id=\"cell-1-1\""));
-    std::fs::write(&page, html.replacen("<details id=\"cell-1-1\"", "<details open id=\"cell-1-1\"", 1))
+    assert!(html.contains("<details id=\"cell-2-1\""));
+    std::fs::write(&page, html.replacen("<details id=\"cell-2-1\"", "<details open id=\"cell-2-1\"", 1))
         .unwrap();
     let shot = dir.path().join("report.png");
     let screenshot = format!("--screenshot={}", shot.display());
