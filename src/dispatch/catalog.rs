@@ -260,6 +260,10 @@ pub struct Route {
     pub base_url_cases: BTreeMap<String, String>,
     /// The api (key of [`Catalog::apis`]).
     pub api: String,
+    /// Models that speak another api on this route, by model id or `prefix*`
+    /// (the release's `modelCatalog` gives some models their own api).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub model_apis: BTreeMap<String, String>,
     /// How a credential goes on the wire on this route, tried before the
     /// api's own rules (an Azure key in `api-key` on a chat-completions api).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -275,6 +279,17 @@ pub struct Route {
     /// Headers that matter on this route.
     #[serde(default)]
     pub headers: Vec<HeaderExpect>,
+}
+
+impl Route {
+    /// The api `model` speaks on this route: its own in [`Route::model_apis`], else the route's.
+    pub fn api_for(&self, model: &str) -> &str {
+        let matches = |pattern: &str| match pattern.strip_suffix('*') {
+            Some(prefix) => model.starts_with(prefix),
+            None => model == pattern,
+        };
+        self.model_apis.iter().find(|(pattern, _)| matches(pattern)).map_or(&self.api, |(_, api)| api)
+    }
 }
 
 /// A provider.
@@ -1103,6 +1118,20 @@ mod tests {
 
     mod rules {
         use super::*;
+
+        #[test]
+        fn a_model_of_a_route_may_speak_its_own_api() {
+            let c = shipped();
+            let route = &c.providers["github-copilot"].routes[0];
+            assert_eq!(route.api_for("claude-sonnet-5"), "anthropic-messages");
+            assert_eq!(route.api_for("gpt-5.5"), "openai-responses");
+            let exact =
+                Route { model_apis: [("o3".into(), "openai-completions".into())].into(), ..route.clone() };
+            assert_eq!(
+                (exact.api_for("o3"), exact.api_for("o3-mini")),
+                ("openai-completions", "openai-responses")
+            );
+        }
 
         #[test]
         fn anthropic_key_goes_in_x_api_key_and_oauth_token_as_bearer() {

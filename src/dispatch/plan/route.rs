@@ -179,6 +179,7 @@ fn route<'r>(target: &'r Target<'_>, chosen: Option<&Chosen>) -> Result<Cow<'r, 
         base_url: Some(base_url.to_owned()),
         base_url_cases: Default::default(),
         api: target.configured_api().unwrap_or(DEFAULT_CUSTOM_API).to_owned(),
+        model_apis: Default::default(),
         auth: Vec::new(),
         kinds: Vec::new(),
         replaces_hosts: Vec::new(),
@@ -371,7 +372,7 @@ pub(super) fn plan_wire(
 ) -> Result<Wire, Refusal> {
     let route = route(target, chosen).map_err(|m| trace.fail(m))?;
     let (base, hosts, base_why) = base_url(context, target, &route).map_err(|m| trace.fail(m))?;
-    let api_name = target.configured_api().map_or_else(|| route.api.clone(), str::to_owned);
+    let api_name = target.configured_api().unwrap_or_else(|| route.api_for(model)).to_owned();
     if target.provider.is_none() && target.configured_api().is_none() {
         trace.warn(
             "api",

@@ -163,6 +163,13 @@ pub const ROWS: &[Row] = &[
         websocket: None,
     },
     Row { key: "openai-images", method: "POST", streams_by_default: false, answer: images, websocket: None },
+    Row {
+        key: "github-copilot-user",
+        method: "GET",
+        streams_by_default: false,
+        answer: copilot_user,
+        websocket: None,
+    },
     Row { key: "models", method: "GET", streams_by_default: false, answer: openai_models, websocket: None },
 ];
 
@@ -490,6 +497,18 @@ fn embedding_base64(vector: &[f32]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+/// GitHub Copilot's user endpoint: the token is good, and the Copilot API is
+/// at the individual plan's host (a `*.githubcopilot.com` host, the only kind
+/// OpenClaw trusts there).
+fn copilot_user(_: &Ask) -> Answer {
+    Answer::Json(
+        200,
+        json!({"login": "stub-user", "copilot_plan": "individual", "chat_enabled": true,
+               "endpoints": {"api": "https://api.individual.githubcopilot.com",
+                             "proxy": "https://proxy.individual.githubcopilot.com"}}),
+    )
+}
+
 /// The Codex binary asks the ChatGPT backend for its model list and accepts an empty one.
 fn codex_models(_: &Ask) -> Answer {
     Answer::Json(200, json!({"models": []}))
@@ -760,6 +779,15 @@ mod tests {
             (json!("STOP"), json!("gemini-2.5-flash"))
         );
         assert_eq!(last["usageMetadata"]["totalTokenCount"], INPUT_TOKENS + OUTPUT_TOKENS);
+    }
+
+    #[test]
+    fn copilot_user_names_a_trusted_api_host() {
+        let Answer::Json(200, body) = copilot_user(&ask(Value::Null, "github-copilot-user")) else {
+            panic!()
+        };
+        let api = body["endpoints"]["api"].as_str().unwrap();
+        assert!(api.starts_with("https://") && api.ends_with(".githubcopilot.com"), "{api}");
     }
 
     #[test]
