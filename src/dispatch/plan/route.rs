@@ -445,7 +445,10 @@ pub(super) fn plan_wire(
         body: api.body.clone(),
         secret_headers,
     };
-    headers_step(trace, &wire, api, chosen);
+    let by_route = chosen.is_some_and(|c| {
+        route.auth.iter().any(|rule| rule.when.as_ref().is_none_or(|w| w.matches(c.kind, Some(c.ty))))
+    });
+    headers_step(trace, &wire, api, chosen, by_route);
     body_step(trace, &wire.api, api);
     Ok(wire)
 }
@@ -481,7 +484,8 @@ fn account(api: &Api, chosen: Option<&Chosen>) -> Option<PlannedAccount> {
     Some(PlannedAccount { header, fingerprint: credential::fingerprint(&value), value })
 }
 
-fn headers_step(trace: &mut Trace, wire: &Wire, api: &Api, chosen: Option<&Chosen>) {
+/// Step 6; `by_route` when the provider's route, not the api, decided the credential's header.
+fn headers_step(trace: &mut Trace, wire: &Wire, api: &Api, chosen: Option<&Chosen>, by_route: bool) {
     let mut decision = Vec::new();
     let mut why = Vec::new();
     match &wire.credential {
@@ -489,10 +493,12 @@ fn headers_step(trace: &mut Trace, wire: &Wire, api: &Api, chosen: Option<&Chose
             let header = c.header.as_deref().unwrap_or("(no header)");
             let scheme = c.scheme.as_deref().map(|s| format!("{s} ")).unwrap_or_default();
             decision.push(format!("{header}: {scheme}<{} {}>", c.profile, c.fingerprint));
-            why.push(format!(
-                "api {} sends this credential ({} {}) in {header}",
-                wire.api, c.stored_type, c.kind
-            ));
+            let who = if by_route {
+                format!("the provider's route (before api {}'s own rule)", wire.api)
+            } else {
+                format!("api {}", wire.api)
+            };
+            why.push(format!("{who} sends this credential ({} {}) in {header}", c.stored_type, c.kind));
         }
         None => decision.push("no credential header".to_owned()),
     }
