@@ -17,4 +17,4 @@ pub mod send;
 
 pub use catalog::Catalog;
 pub use inputs::{DispatchInputs, InputSources};
-pub use plan::{DispatchError, DispatchPlan, Refusal, plan};
+pub use plan::{DispatchError, DispatchPlan, EmbeddingsPlan, Refusal, plan, plan_embeddings};

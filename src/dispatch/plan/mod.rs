@@ -7,6 +7,7 @@
 //! credentials appear as profile id, kind and fingerprint.
 
 mod credentials;
+mod embeddings;
 mod migrate;
 mod render;
 mod route;
@@ -22,6 +23,7 @@ use crate::dispatch::inputs::{DispatchInputs, EffectiveStore};
 use crate::openclaw::profiles::CredentialType;
 use crate::version::Version;
 
+pub use embeddings::{EmbeddingsPlan, plan_embeddings};
 pub(crate) use migrate::rename_profile_id;
 pub use render::{render_error_text, render_text};
 
