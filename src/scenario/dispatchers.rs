@@ -51,6 +51,10 @@ impl Reference for Dispatchers {
         self.modelled.iter().any(|(_, r)| r.is_dispatch(endpoint))
     }
 
+    fn is_embeddings(&self, endpoint: &Endpoint) -> bool {
+        self.modelled.iter().any(|(_, r)| r.is_embeddings(endpoint))
+    }
+
     fn allowed_hosts(&self, provider: &str, kind: &str, version: &Version) -> Option<Vec<String>> {
         self.modelled.iter().find_map(|(_, r)| r.allowed_hosts(provider, kind, version))
     }
@@ -90,6 +94,8 @@ impl Reference for Unmodelled {
             model: pinned.model.clone(),
         };
         Ok(Planned {
+            // The pins are the expectation of whichever call the scenario judges.
+            embeddings: Some(Expected::Dispatch(vec![step.clone()])),
             expected: Expected::Dispatch(vec![step]),
             bindings: Bindings::default(),
             unmodelled: Some(format!(

@@ -59,6 +59,11 @@ pub struct Scenario {
     /// object here, for the reader.
     #[schemars(schema_with = "inputs_schema")]
     pub inputs: Value,
+    /// Which model calls are judged: `chat` (the agent turn, the default),
+    /// `embeddings` (memory search's), or `all`. `expect` pins the judged
+    /// call; with `all`, the chat turn.
+    #[serde(default)]
+    pub judge: Judge,
     /// The human-pinned expectation; absent fields come from the reference plan.
     #[serde(default)]
     pub expect: Expect,
@@ -111,6 +116,39 @@ pub fn join_lexically(dir: &Path, relative: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// The model calls a scenario judges.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Judge {
+    /// The chat turn (the agent's model request and its fallbacks).
+    #[default]
+    Chat,
+    /// The memory-search embeddings call(s).
+    Embeddings,
+    /// Both, each against its own plan.
+    All,
+}
+
+impl Judge {
+    /// The calls judged, in report order.
+    pub fn calls(self) -> &'static [Call] {
+        match self {
+            Judge::Chat => &[Call::Chat],
+            Judge::Embeddings => &[Call::Embeddings],
+            Judge::All => &[Call::Chat, Call::Embeddings],
+        }
+    }
+}
+
+/// One kind of model call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    /// The chat turn.
+    Chat,
+    /// A memory-search embeddings call.
+    Embeddings,
 }
 
 /// `versions[]`: an expectation override for a version range.

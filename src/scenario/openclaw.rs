@@ -3,12 +3,12 @@
 
 use super::endpoint::Endpoint;
 use super::expected::{Expected, ExpectedDispatch};
-use super::model::{Bearer, Scenario};
+use super::model::{Bearer, Judge, Scenario};
 use super::observe::{Binding, Bindings, provider_of_profile};
 use super::runner::{Planned, Reference};
 use crate::dispatch::catalog::Catalog;
 use crate::dispatch::inputs::DispatchInputs;
-use crate::dispatch::plan::{DispatchPlan, Fallback, plan};
+use crate::dispatch::plan::{DispatchPlan, EmbeddingsPlan, Fallback, plan, plan_embeddings};
 use crate::error::{Error, Result};
 use crate::version::Version;
 
@@ -65,17 +65,31 @@ impl Reference for OpenClaw {
             }
             Err(refusal) => Expected::NoDispatch { reason: refusal.message },
         };
+        let embeddings = (scenario.judge != Judge::Chat)
+            .then(|| match plan_embeddings(&inputs, &self.catalog) {
+                Ok(plan) => {
+                    bind_embeddings(&mut bindings, &plan, several);
+                    embeddings_dispatch(&plan).map(|step| Expected::Dispatch(vec![step]))
+                }
+                Err(refusal) => Ok(Expected::NoDispatch { reason: refusal.message }),
+            })
+            .transpose()?;
         for (fingerprint, facts) in inputs.credential_facts(&self.catalog) {
             let provider = facts.profile.as_deref().and_then(|p| self.provider_of(p));
             let binding =
                 Binding { kind: facts.kind, profile: facts.profile, provider, store: store(facts.store) };
             bindings.insert(fingerprint, binding);
         }
-        Ok(Planned { expected, bindings, unmodelled: None })
+        Ok(Planned { expected, embeddings, bindings, unmodelled: None })
     }
 
     fn is_dispatch(&self, endpoint: &Endpoint) -> bool {
         self.catalog.is_dispatch(&endpoint.method, &endpoint.url())
+    }
+
+    fn is_embeddings(&self, endpoint: &Endpoint) -> bool {
+        let class = self.catalog.classify(&endpoint.method, &endpoint.url());
+        class.is_some_and(|c| EMBEDDINGS_CLASSES.contains(&c.name.as_str()))
     }
 
     fn allowed_hosts(&self, provider: &str, kind: &str, version: &Version) -> Option<Vec<String>> {
@@ -95,6 +109,45 @@ fn bind_plan(bindings: &mut Bindings, plan: &DispatchPlan, several_stores: bool)
         };
         bindings.insert(credential.fingerprint.clone(), binding);
     }
+}
+
+/// The catalog's endpoint classes of memory-search embeddings calls.
+pub const EMBEDDINGS_CLASSES: &[&str] = &["openai-embeddings", "ollama-embed", "google-embed-content"];
+
+/// The embeddings credential is bound to its profile (or pseudo-profile) and provider.
+fn bind_embeddings(bindings: &mut Bindings, plan: &EmbeddingsPlan, several_stores: bool) {
+    if let Some(credential) = &plan.credential {
+        let binding = Binding {
+            kind: credential.kind.clone(),
+            profile: Some(credential.profile.clone()),
+            provider: Some(plan.auth_provider.clone()),
+            store: credential.store.clone().filter(|_| several_stores),
+        };
+        bindings.insert(credential.fingerprint.clone(), binding);
+    }
+}
+
+/// An embeddings plan as an expected dispatch.
+pub fn embeddings_dispatch(plan: &EmbeddingsPlan) -> Result<ExpectedDispatch> {
+    let endpoint = Endpoint::new(&plan.method, &plan.url)
+        .map_err(|e| Error::runtime(format!("the reference planned an unusable embeddings URL: {e}")))?;
+    let credential = plan.credential.as_ref();
+    Ok(ExpectedDispatch {
+        endpoint,
+        bearer: match credential {
+            Some(c) => Bearer::Present {
+                header: c.header.clone(),
+                scheme: c.scheme.clone(),
+                kind: Some(c.kind.clone()),
+            },
+            None => Bearer::Absent,
+        },
+        profile: credential.map(|c| c.profile.clone()),
+        store: credential.and_then(|c| c.store.clone()),
+        fingerprint: credential.map(|c| c.fingerprint.clone()),
+        headers: Vec::new(),
+        model: (!plan.model_in_path).then(|| plan.model.clone()),
+    })
 }
 
 /// A plan as an expected dispatch.

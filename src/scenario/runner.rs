@@ -10,7 +10,7 @@ use super::endpoint::Endpoint;
 use super::expected::{self, Expected};
 use super::invariants;
 use super::load;
-use super::model::Scenario;
+use super::model::{Call, Expect, Judge, Scenario};
 use super::observe::{self, Bindings, SeenCredential};
 use crate::cassette::Cassette;
 use crate::error::{Error, Result};
@@ -27,8 +27,12 @@ pub trait Reference: Sync {
     /// fixture credential belongs to. `Err` only for inputs that cannot be
     /// read (exit 2); a dispatcher's refusal is [`Expected::NoDispatch`].
     fn plan(&self, scenario: &Scenario, version: &Version) -> Result<Planned>;
-    /// Whether a request to `endpoint` is a model-API dispatch.
+    /// Whether a request to `endpoint` is a model-API dispatch (a chat turn).
     fn is_dispatch(&self, endpoint: &Endpoint) -> bool;
+    /// Whether a request to `endpoint` is a memory-search embeddings call.
+    fn is_embeddings(&self, _endpoint: &Endpoint) -> bool {
+        false
+    }
     /// Hosts a credential of `provider` and `kind` may reach at `version`
     /// (`*.example.com` matches subdomains); `None` when the provider is unknown.
     fn allowed_hosts(&self, provider: &str, kind: &str, version: &Version) -> Option<Vec<String>>;
@@ -37,8 +41,11 @@ pub trait Reference: Sync {
 /// A reference plan in the vocabulary of observations.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Planned {
-    /// The planned dispatch (or refusal).
+    /// The planned dispatch (or refusal) of the chat turn.
     pub expected: Expected,
+    /// The planned memory-search embeddings call (or why there is none);
+    /// `None` when the reference does not model it.
+    pub embeddings: Option<Expected>,
     /// Fingerprints of the plan's credential, the fixture profiles and the
     /// env/config keys, most specific first.
     pub bindings: Bindings,
@@ -57,29 +64,48 @@ pub fn check_cell(
     reference: &dyn Reference,
 ) -> Result<CellOutcome> {
     let planned = reference.plan(scenario, version)?;
-    let (expected, reference_failures) =
-        expected::resolve(&scenario.expect_at(version), planned.expected.clone());
+    let pinned = scenario.expect_at(version);
     // The recording knows its own credentials best (it saw renames and
     // refreshes); the plan and the fixtures fill in the rest.
     let mut bindings = Bindings::default();
     bindings.add_meta(&cassette.meta);
     bindings.extend(planned.bindings.clone());
-    // A request to a planned endpoint is a dispatch whatever the catalog calls it.
-    let planned_endpoint = |e: &Endpoint| match &expected {
-        Expected::Dispatch(steps) => steps.iter().any(|s| s.endpoint.is_reached_by(e)),
-        Expected::NoDispatch { .. } => false,
-    };
-    let is_dispatch = |e: &Endpoint| reference.is_dispatch(e) || planned_endpoint(e);
-    let observations = observe::observe_cassette(cassette, &bindings, &is_dispatch)
-        .map_err(|e| Error::input(format!("{cassette_name}: {e}")))?;
+    let mut judged = Vec::new();
+    let mut reference_failures = Vec::new();
+    for (n, call) in scenario.judge.calls().iter().enumerate() {
+        // `expect` pins the first call judged.
+        let pins = if n == 0 { pinned.clone() } else { Expect::default() };
+        let (expected, failures) = expected::resolve(&pins, planned_call(&planned, *call));
+        reference_failures.extend(failures);
+        judged.push((*call, expected));
+    }
     let scope = |c: &SeenCredential| {
         let mut hosts = reference.allowed_hosts(c.provider.as_deref()?, &c.kind, version)?;
-        hosts.extend(planned_hosts(&expected, &c.fingerprint));
+        hosts.extend(judged.iter().flat_map(|(_, e)| planned_hosts(e, &c.fingerprint)));
         Some(hosts)
     };
-    let mut invariants = invariants::evaluate(&expected, &observations, &scope);
+    let mut per_call = Vec::new();
+    for (call, expected) in &judged {
+        // A request to a planned endpoint is a call of that kind whatever the catalog calls it.
+        let planned_endpoint = |e: &Endpoint| match expected {
+            Expected::Dispatch(steps) => steps.iter().any(|s| s.endpoint.is_reached_by(e)),
+            Expected::NoDispatch { .. } => false,
+        };
+        let is_call = |e: &Endpoint| {
+            planned_endpoint(e)
+                || match call {
+                    Call::Chat => reference.is_dispatch(e),
+                    Call::Embeddings => reference.is_embeddings(e),
+                }
+        };
+        let observations = observe::observe_cassette(cassette, &bindings, &is_call)
+            .map_err(|e| Error::input(format!("{cassette_name}: {e}")))?;
+        let outcomes = invariants::evaluate(expected, &observations, &scope);
+        per_call.push(labelled(outcomes, *call, scenario.judge));
+    }
+    let mut invariants = merge(per_call);
     if let Some(why) = &planned.unmodelled {
-        not_judged(&mut invariants, &scenario.expect_at(version).pinned(), why);
+        not_judged(&mut invariants, &pinned.pinned(), why);
     }
     let known_failure = scenario.known_failures.get(version).cloned();
     let failed = invariants.iter().any(|i| i.status == Status::Fail);
@@ -96,6 +122,53 @@ pub fn check_cell(
         invariants,
         ..CellOutcome::new(version.to_string(), cassette_name, verdict)
     })
+}
+
+/// The reference's expectation of `call`.
+fn planned_call(planned: &Planned, call: Call) -> Expected {
+    match call {
+        Call::Chat => planned.expected.clone(),
+        Call::Embeddings => planned.embeddings.clone().unwrap_or_else(|| Expected::NoDispatch {
+            reason: "the reference does not model this dispatcher's embeddings calls".to_owned(),
+        }),
+    }
+}
+
+/// Failures of the embeddings call say so when both calls are judged.
+fn labelled(mut outcomes: Vec<InvariantOutcome>, call: Call, judge: Judge) -> Vec<InvariantOutcome> {
+    if call == Call::Embeddings && judge == Judge::All {
+        for failure in outcomes.iter_mut().flat_map(|o| o.failures.iter_mut()) {
+            failure.message = format!("embeddings call: {}", failure.message);
+        }
+    }
+    outcomes
+}
+
+/// One outcome per invariant from the outcomes of each judged call (each in
+/// [`Invariant::ALL`] order): the failures of every call, failed if any
+/// failed, passed if any passed. `credential-scope` and `tls` judge every
+/// request whatever the call, so they are taken once.
+fn merge(per_call: Vec<Vec<InvariantOutcome>>) -> Vec<InvariantOutcome> {
+    let mut calls = per_call.into_iter();
+    let mut merged = calls.next().unwrap_or_default();
+    for outcomes in calls {
+        for (into, other) in merged.iter_mut().zip(outcomes) {
+            if matches!(into.invariant, Invariant::CredentialScope | Invariant::Tls) {
+                continue;
+            }
+            into.failures.extend(other.failures);
+            let better = |s: Status| match s {
+                Status::Fail => 3,
+                Status::Pass => 2,
+                _ => 1,
+            };
+            if better(other.status) > better(into.status) {
+                into.status = other.status;
+                into.note = other.note;
+            }
+        }
+    }
+    merged
 }
 
 /// The hosts the plan sends the credential `fingerprint` to: a configured
@@ -301,7 +374,12 @@ mod tests {
                 store: None,
             };
             bindings.insert(credential::fingerprint(TOKEN), binding);
-            Ok(Planned { expected: Expected::Dispatch(vec![step]), bindings, unmodelled: None })
+            Ok(Planned {
+                expected: Expected::Dispatch(vec![step]),
+                embeddings: None,
+                bindings,
+                unmodelled: None,
+            })
         }
     }
 
