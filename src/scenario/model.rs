@@ -119,7 +119,7 @@ pub fn join_lexically(dir: &Path, relative: &Path) -> PathBuf {
 }
 
 /// The model calls a scenario judges.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Judge {
     /// The chat turn (the agent's model request and its fallbacks).

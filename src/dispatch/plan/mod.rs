@@ -25,7 +25,7 @@ use crate::version::Version;
 
 pub use embeddings::{EmbeddingsPlan, plan_embeddings};
 pub(crate) use migrate::rename_profile_id;
-pub use render::{render_error_text, render_text};
+pub use render::{render_embeddings_text, render_error_text, render_text};
 
 /// One decision of the resolution, for explanations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
