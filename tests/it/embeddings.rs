@@ -84,8 +84,16 @@ async fn embeddings_with_the_key_pass_and_with_the_chatgpt_login_fail() {
     let bad = record_embeddings(dir.path(), "with-login", LOGIN).await;
     let (out, text) = run(&["check", scenario(dir.path(), "embeddings", &bad).to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("✗ bearer: a credential of kind jwt was sent where one of kind openai-key is planned"), "{text}");
-    assert!(text.contains("the credential of profile openai:user@example.com was sent instead of openai:default's"), "{text}");
+    assert!(
+        text.contains("✗ bearer: a credential of kind jwt was sent where one of kind openai-key is planned"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "the credential of profile openai:user@example.com was sent instead of openai:default's"
+        ),
+        "{text}"
+    );
     assert!(text.contains("reached api.openai.com, outside openai's hosts"), "{text}");
 
     // Judged as the chat turn (the default), the embeddings call is no dispatch:
@@ -103,14 +111,26 @@ fn a_bad_judge_is_refused_naming_the_file_and_field() {
     let (out, text) = run(&["check", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(text.contains("scenario-chats.json:"), "{text}");
-    assert!(text.contains("judge: unknown variant `chats`, expected one of `chat`, `embeddings`, `all`"), "{text}");
+    assert!(
+        text.contains("judge: unknown variant `chats`, expected one of `chat`, `embeddings`, `all`"),
+        "{text}"
+    );
 }
 
 #[test]
 fn dispatch_plan_explains_the_embeddings_call() {
     let dir = tempfile::tempdir().unwrap();
     let path = scenario(dir.path(), "embeddings", Path::new("c.json"));
-    let args = ["dispatch", "plan", "--scenario", path.to_str().unwrap(), "--version", "2026.9.6", "--call", "embeddings"];
+    let args = [
+        "dispatch",
+        "plan",
+        "--scenario",
+        path.to_str().unwrap(),
+        "--version",
+        "2026.9.6",
+        "--call",
+        "embeddings",
+    ];
     let (out, text) = run(&args);
     assert_eq!(out.status.code(), Some(0), "{text}");
     let text = text.replace(path.to_str().unwrap(), "SCENARIO");

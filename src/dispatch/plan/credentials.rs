@@ -283,6 +283,8 @@ pub(super) fn choose_admitting(
             .filter(|(chosen, _)| admitted(chosen))
             .map(|(chosen, why)| (chosen, format!("{considered}; none eligible; {why}"))),
     };
+    let turned_note: Vec<String> =
+        turned_away.iter().map(|c| format!("{} turned away: {}", c.profile, c.why)).collect();
     for rejected in turned_away {
         match candidates.iter_mut().find(|c| c.profile == rejected.profile) {
             Some(candidate) => *candidate = rejected,
@@ -292,6 +294,9 @@ pub(super) fn choose_admitting(
     if let Some((chosen, mut why)) = chosen {
         if let Some(store) = store_why(context, &chosen) {
             why = format!("{why}; {store}");
+        }
+        for note in &turned_note {
+            why = format!("{why}; {note}");
         }
         let decision = format!(
             "{} ({} {}, {})",

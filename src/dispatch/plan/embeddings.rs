@@ -312,12 +312,10 @@ fn credential(
         let reaches = hosts.is_some_and(|h| h.iter().any(|p| host_matches(p, host)))
             || configured.as_deref() == Some(host);
         (!reaches).then(|| {
+            let hosts = hosts.map_or_else(|| "no known host".to_owned(), |h| h.join(", "));
             format!(
-                "a {} {} credential of {} may not reach {host} (its hosts: {})",
-                chosen.ty,
-                chosen.kind,
-                rule.auth_provider,
-                hosts.map_or_else(|| "unknown".to_owned(), |h| h.join(", "))
+                "{} {} credential of {}: it may reach {hosts}, not {host}",
+                chosen.ty, chosen.kind, rule.auth_provider
             )
         })
     };
@@ -381,7 +379,7 @@ mod tests {
         let refused = plan(json!({"config": {}, "auth_profiles": login}), "2026.9.6").unwrap_err();
         assert!(refused.message.contains("No API key found for provider \"openai\""), "{}", refused.message);
         let why = &refused.candidates[0].why;
-        assert!(why.contains("may not reach api.openai.com"), "{why}");
+        assert!(why.contains("it may reach chatgpt.com, not api.openai.com"), "{why}");
         let mut both = login;
         both["profiles"]["openai:default"] = openai_key()["profiles"]["openai:default"].clone();
         let p = plan(json!({"config": {}, "auth_profiles": both}), "2026.9.6").unwrap();
