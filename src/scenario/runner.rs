@@ -348,6 +348,9 @@ mod tests {
         fn is_dispatch(&self, endpoint: &Endpoint) -> bool {
             endpoint.path.ends_with("/responses")
         }
+        fn is_embeddings(&self, endpoint: &Endpoint) -> bool {
+            endpoint.path.ends_with("/embeddings")
+        }
         fn allowed_hosts(&self, _provider: &str, _kind: &str, _version: &Version) -> Option<Vec<String>> {
             Some(vec!["chatgpt.com".into()])
         }
@@ -374,9 +377,15 @@ mod tests {
                 store: None,
             };
             bindings.insert(credential::fingerprint(TOKEN), binding);
+            // The embeddings call: the same login, at the platform's embeddings endpoint.
+            let embeddings = ExpectedDispatch {
+                endpoint: Endpoint::new("POST", EMBEDDINGS).unwrap(),
+                model: None,
+                ..step.clone()
+            };
             Ok(Planned {
                 expected: Expected::Dispatch(vec![step]),
-                embeddings: None,
+                embeddings: Some(Expected::Dispatch(vec![embeddings])),
                 bindings,
                 unmodelled: None,
             })
@@ -419,6 +428,33 @@ mod tests {
         assert!(planned_hosts(&planned, &credential::fingerprint("another")).is_empty());
         let refusal = Expected::NoDispatch { reason: "no key".into() };
         assert!(planned_hosts(&refusal, &credential::fingerprint(TOKEN)).is_empty());
+    }
+
+    const EMBEDDINGS: &str = "https://api.openai.com/v1/embeddings";
+
+    #[test]
+    fn judge_picks_the_calls_and_all_labels_the_embeddings_failures() {
+        let mut both = cassette(GOOD, true);
+        both.interactions.extend(cassette(EMBEDDINGS, false).interactions);
+        let version = "2026.5.12".parse().unwrap();
+        let messages = |judge: &str| {
+            let extra = format!(r#", "judge": "{judge}""#);
+            let cell = check_cell(&scenario(&extra), &version, &both, "c.json", &Fixed).unwrap();
+            let failures = cell.invariants.iter().flat_map(|i| &i.failures);
+            (cell.verdict, failures.map(|f| f.message.clone()).collect::<Vec<_>>())
+        };
+        assert_eq!(messages("chat"), (Verdict::Pass, vec![]), "the embeddings call is no chat dispatch");
+        let (verdict, failures) = messages("embeddings");
+        assert_eq!(verdict, Verdict::Fail);
+        assert_eq!(failures, ["no credential was sent", "no credential was sent, so no profile is bound"]);
+        let (_, failures) = messages("all");
+        assert_eq!(
+            failures,
+            [
+                "embeddings call: no credential was sent",
+                "embeddings call: no credential was sent, so no profile is bound"
+            ]
+        );
     }
 
     #[test]
