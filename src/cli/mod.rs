@@ -400,8 +400,8 @@ pub struct DispatchPlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
-    /// Which model call to plan: the chat turn, memory search's embeddings call, or both
-    /// (JSON: {"chat": …, "embeddings": …}).
+    /// Which model call to plan: the chat turn, memory search's embeddings call, the
+    /// image_generate tool's call, or all (JSON: {"chat": …, "embeddings": …, "images": …}).
     #[arg(long, value_enum, default_value_t = Judge::Chat)]
     pub call: Judge,
 }

@@ -62,6 +62,8 @@ pub struct AgentDefaults {
     pub embedded_harness: Option<EmbeddedHarness>,
     /// `memorySearch`: memory search settings before 2026.8.1 (later `memory.search`).
     pub memory_search: Option<MemorySearch>,
+    /// `mediaModels`: the models of media tools (`image` for `image_generate`).
+    pub media_models: MediaModels,
 }
 
 /// A model setting: `"provider/model"` or `{primary, fallbacks}`.
@@ -230,6 +232,14 @@ pub struct AgentEntry {
     pub memory_search: Option<MemorySearch>,
     /// Its `memory.search` overrides (from 2026.8.1).
     pub memory: MemoryConfig,
+}
+
+/// `agents.defaults.mediaModels`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct MediaModels {
+    /// `image`: the image-generation model, a ref or `{primary, fallbacks}`.
+    pub image: Option<ModelSetting>,
 }
 
 /// `memory` (top level, or an agent's).
@@ -410,6 +420,7 @@ const DEFAULTS_KEYS: Keys = Keys::Object(&[
     ("agentRuntime", RUNTIME_KEYS),
     ("embeddedHarness", HARNESS_KEYS),
     ("memorySearch", MEMORY_SEARCH_KEYS),
+    ("mediaModels", Keys::Leaf),
 ]);
 /// Memory search has many settings that do not decide the embeddings call (`sources`, `query`, `store`, …).
 const MEMORY_SEARCH_KEYS: Keys = Keys::Leaf;

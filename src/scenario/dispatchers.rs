@@ -7,7 +7,7 @@
 
 use super::endpoint::Endpoint;
 use super::expected::{Expected, ExpectedDispatch};
-use super::model::{Bearer, Scenario};
+use super::model::{Bearer, Call, Scenario};
 use super::observe::Bindings;
 use super::openclaw::OpenClaw;
 use super::runner::{Planned, Reference};
@@ -51,8 +51,8 @@ impl Reference for Dispatchers {
         self.modelled.iter().any(|(_, r)| r.is_dispatch(endpoint))
     }
 
-    fn is_embeddings(&self, endpoint: &Endpoint) -> bool {
-        self.modelled.iter().any(|(_, r)| r.is_embeddings(endpoint))
+    fn is_call(&self, call: Call, endpoint: &Endpoint) -> bool {
+        self.modelled.iter().any(|(_, r)| r.is_call(call, endpoint))
     }
 
     fn allowed_hosts(&self, provider: &str, kind: &str, version: &Version) -> Option<Vec<String>> {
@@ -96,6 +96,7 @@ impl Reference for Unmodelled {
         Ok(Planned {
             // The pins are the expectation of whichever call the scenario judges.
             embeddings: Some(Expected::Dispatch(vec![step.clone()])),
+            images: Some(Expected::Dispatch(vec![step.clone()])),
             expected: Expected::Dispatch(vec![step]),
             bindings: Bindings::default(),
             unmodelled: Some(format!(

@@ -60,8 +60,8 @@ pub struct Scenario {
     #[schemars(schema_with = "inputs_schema")]
     pub inputs: Value,
     /// Which model calls are judged: `chat` (the agent turn, the default),
-    /// `embeddings` (memory search's), or `all`. `expect` pins the judged
-    /// call; with `all`, the chat turn.
+    /// `embeddings` (memory search's), `images` (the `image_generate` tool's),
+    /// or `all`. `expect` pins the judged call; with `all`, the chat turn.
     #[serde(default)]
     pub judge: Judge,
     /// The human-pinned expectation; absent fields come from the reference plan.
@@ -127,7 +127,10 @@ pub enum Judge {
     Chat,
     /// The memory-search embeddings call(s).
     Embeddings,
-    /// Both, each against its own plan.
+    /// The image-generation call(s) of the `image_generate` tool.
+    Images,
+    /// Every call, each against its own plan; an embeddings or image call
+    /// the recording does not hold is not judged.
     All,
 }
 
@@ -137,7 +140,8 @@ impl Judge {
         match self {
             Judge::Chat => &[Call::Chat],
             Judge::Embeddings => &[Call::Embeddings],
-            Judge::All => &[Call::Chat, Call::Embeddings],
+            Judge::Images => &[Call::Images],
+            Judge::All => &[Call::Chat, Call::Embeddings, Call::Images],
         }
     }
 }
@@ -149,6 +153,19 @@ pub enum Call {
     Chat,
     /// A memory-search embeddings call.
     Embeddings,
+    /// An image-generation call.
+    Images,
+}
+
+impl Call {
+    /// How reports name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Call::Chat => "chat",
+            Call::Embeddings => "embeddings",
+            Call::Images => "image",
+        }
+    }
 }
 
 /// `versions[]`: an expectation override for a version range.

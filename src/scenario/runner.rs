@@ -29,9 +29,10 @@ pub trait Reference: Sync {
     fn plan(&self, scenario: &Scenario, version: &Version) -> Result<Planned>;
     /// Whether a request to `endpoint` is a model-API dispatch (a chat turn).
     fn is_dispatch(&self, endpoint: &Endpoint) -> bool;
-    /// Whether a request to `endpoint` is a memory-search embeddings call.
-    fn is_embeddings(&self, _endpoint: &Endpoint) -> bool {
-        false
+    /// Whether a request to `endpoint` is a model call of kind `call`: a
+    /// dispatch for the chat turn, else the endpoint classes of that call.
+    fn is_call(&self, call: Call, endpoint: &Endpoint) -> bool {
+        call == Call::Chat && self.is_dispatch(endpoint)
     }
     /// Hosts a credential of `provider` and `kind` may reach at `version`
     /// (`*.example.com` matches subdomains); `None` when the provider is unknown.
@@ -44,8 +45,10 @@ pub struct Planned {
     /// The planned dispatch (or refusal) of the chat turn.
     pub expected: Expected,
     /// The planned memory-search embeddings call (or why there is none);
-    /// `None` when the reference does not model it.
+    /// `None` when the reference does not model it or the scenario does not judge it.
     pub embeddings: Option<Expected>,
+    /// The planned image-generation call, likewise.
+    pub images: Option<Expected>,
     /// Fingerprints of the plan's credential, the fixture profiles and the
     /// env/config keys, most specific first.
     pub bindings: Bindings,
@@ -91,16 +94,15 @@ pub fn check_cell(
             Expected::Dispatch(steps) => steps.iter().any(|s| s.endpoint.is_reached_by(e)),
             Expected::NoDispatch { .. } => false,
         };
-        let is_call = |e: &Endpoint| {
-            planned_endpoint(e)
-                || match call {
-                    Call::Chat => reference.is_dispatch(e),
-                    Call::Embeddings => reference.is_embeddings(e),
-                }
-        };
+        let is_call = |e: &Endpoint| planned_endpoint(e) || reference.is_call(*call, e);
         let observations = observe::observe_cassette(cassette, &bindings, &is_call)
             .map_err(|e| Error::input(format!("{cassette_name}: {e}")))?;
-        let outcomes = invariants::evaluate(expected, &observations, &scope);
+        let mut outcomes = invariants::evaluate(expected, &observations, &scope);
+        // `all` judges the side calls a recording holds: a turn need not index memory or draw.
+        if scenario.judge == Judge::All && *call != Call::Chat && !observations.iter().any(|o| o.dispatch) {
+            let why = format!("the recording holds no {} call", call.name());
+            not_judged_status(&mut outcomes, &why);
+        }
         per_call.push(labelled(outcomes, *call, scenario.judge));
     }
     let mut invariants = merge(per_call);
@@ -128,17 +130,33 @@ pub fn check_cell(
 fn planned_call(planned: &Planned, call: Call) -> Expected {
     match call {
         Call::Chat => planned.expected.clone(),
-        Call::Embeddings => planned.embeddings.clone().unwrap_or_else(|| Expected::NoDispatch {
-            reason: "the reference does not model this dispatcher's embeddings calls".to_owned(),
-        }),
+        Call::Embeddings | Call::Images => {
+            let side = if call == Call::Embeddings { &planned.embeddings } else { &planned.images };
+            side.clone().unwrap_or_else(|| Expected::NoDispatch {
+                reason: format!("the reference does not model this dispatcher's {} calls", call.name()),
+            })
+        }
     }
 }
 
-/// Failures of the embeddings call say so when both calls are judged.
+/// The dispatch invariants of a call that did not happen become skipped, with `why`.
+fn not_judged_status(outcomes: &mut [InvariantOutcome], why: &str) {
+    let side = |i: Invariant| !matches!(i, Invariant::CredentialScope | Invariant::Tls);
+    for outcome in outcomes.iter_mut().filter(|o| side(o.invariant)) {
+        *outcome = InvariantOutcome {
+            invariant: outcome.invariant,
+            status: Status::Skip,
+            note: Some(why.to_owned()),
+            failures: Vec::new(),
+        };
+    }
+}
+
+/// Failures of a side call (embeddings, image) say so when every call is judged.
 fn labelled(mut outcomes: Vec<InvariantOutcome>, call: Call, judge: Judge) -> Vec<InvariantOutcome> {
-    if call == Call::Embeddings && judge == Judge::All {
+    if call != Call::Chat && judge == Judge::All {
         for failure in outcomes.iter_mut().flat_map(|o| o.failures.iter_mut()) {
-            failure.message = format!("embeddings call: {}", failure.message);
+            failure.message = format!("{} call: {}", call.name(), failure.message);
         }
     }
     outcomes
@@ -348,8 +366,12 @@ mod tests {
         fn is_dispatch(&self, endpoint: &Endpoint) -> bool {
             endpoint.path.ends_with("/responses")
         }
-        fn is_embeddings(&self, endpoint: &Endpoint) -> bool {
-            endpoint.path.ends_with("/embeddings")
+        fn is_call(&self, call: Call, endpoint: &Endpoint) -> bool {
+            match call {
+                Call::Chat => self.is_dispatch(endpoint),
+                Call::Embeddings => endpoint.path.ends_with("/embeddings"),
+                Call::Images => false,
+            }
         }
         fn allowed_hosts(&self, _provider: &str, _kind: &str, _version: &Version) -> Option<Vec<String>> {
             Some(vec!["chatgpt.com".into()])
@@ -386,6 +408,7 @@ mod tests {
             Ok(Planned {
                 expected: Expected::Dispatch(vec![step]),
                 embeddings: Some(Expected::Dispatch(vec![embeddings])),
+                images: None,
                 bindings,
                 unmodelled: None,
             })

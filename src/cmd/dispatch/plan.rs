@@ -7,9 +7,11 @@ use std::path::PathBuf;
 use super::{PlanFormat, load, to_json, warn, write_line, write_text};
 use crate::dispatch::Catalog;
 use crate::dispatch::inputs::{DispatchInputs, InputSources};
-use crate::dispatch::plan::{self, DispatchError, render_embeddings_text, render_error_text, render_text};
+use crate::dispatch::plan::{
+    self, DispatchError, render_embeddings_text, render_error_text, render_images_text, render_text,
+};
 use crate::error::{Error, Result};
-use crate::scenario::Judge;
+use crate::scenario::{Call, Judge};
 
 /// What `dispatch plan` was asked.
 #[derive(Debug, Clone)]
@@ -20,24 +22,26 @@ pub struct Options {
     pub catalog: Option<PathBuf>,
     /// Output format.
     pub format: PlanFormat,
-    /// Which model call to plan: the chat turn, memory search's embeddings call, or both.
+    /// Which model call to plan: the chat turn, memory search's embeddings call, the image call, or all.
     pub call: Judge,
 }
 
 /// `dispatch plan`: 0 with the plan, 1 when no dispatch is correct, 2 for bad input.
 pub fn run(options: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
     let (inputs, catalog) = load(&options.sources, options.catalog.as_ref(), err)?;
-    let answer = match options.call {
-        Judge::Chat => chat(&inputs, &catalog, err)?,
-        Judge::Embeddings => embeddings(&inputs, &catalog, err)?,
-        Judge::All => {
-            let (chat, embeddings) = (chat(&inputs, &catalog, err)?, embeddings(&inputs, &catalog, err)?);
-            Answer {
-                code: chat.code.max(embeddings.code),
-                text: format!("{}\n{}", chat.text, embeddings.text),
-                json: serde_json::json!({"chat": chat.json, "embeddings": embeddings.json}),
-            }
-        }
+    let answers: Vec<(Call, Answer)> = options
+        .call
+        .calls()
+        .iter()
+        .map(|call| Ok((*call, answer(*call, &inputs, &catalog, err)?)))
+        .collect::<Result<_>>()?;
+    let answer = match answers.as_slice() {
+        [(_, one)] => one.clone(),
+        all => Answer {
+            code: all.iter().map(|(_, a)| a.code).max().unwrap_or(0),
+            text: all.iter().map(|(_, a)| a.text.as_str()).collect::<Vec<_>>().join("\n"),
+            json: all.iter().map(|(call, a)| (json_key(*call).to_owned(), a.json.clone())).collect(),
+        },
     };
     let text = match options.format {
         PlanFormat::Text => answer.text,
@@ -47,7 +51,25 @@ pub fn run(options: &Options, out: &mut dyn Write, err: &mut dyn Write) -> Resul
     Ok(answer.code)
 }
 
+/// The key of a call's plan in the JSON of `--call all`.
+fn json_key(call: Call) -> &'static str {
+    match call {
+        Call::Chat => "chat",
+        Call::Embeddings => "embeddings",
+        Call::Images => "images",
+    }
+}
+
+fn answer(call: Call, inputs: &DispatchInputs, catalog: &Catalog, err: &mut dyn Write) -> Result<Answer> {
+    match call {
+        Call::Chat => chat(inputs, catalog, err),
+        Call::Embeddings => embeddings(inputs, catalog, err),
+        Call::Images => images(inputs, catalog, err),
+    }
+}
+
 /// One call's plan (exit 0) or refusal (exit 1), in both forms.
+#[derive(Clone)]
 struct Answer {
     code: u8,
     text: String,
@@ -71,6 +93,16 @@ fn embeddings(inputs: &DispatchInputs, catalog: &Catalog, err: &mut dyn Write) -
             Ok(Answer { code: 0, text: render_embeddings_text(&plan), json: to_value(&plan)? })
         }
         Err(error) => refusal(&error, "embeddings: ", err),
+    }
+}
+
+fn images(inputs: &DispatchInputs, catalog: &Catalog, err: &mut dyn Write) -> Result<Answer> {
+    match plan::plan_images(inputs, catalog) {
+        Ok(plan) => {
+            warn(err, &plan.warnings)?;
+            Ok(Answer { code: 0, text: render_images_text(&plan), json: to_value(&plan)? })
+        }
+        Err(error) => refusal(&error, "image: ", err),
     }
 }
 

@@ -152,20 +152,7 @@ pub fn plan_embeddings(inputs: &DispatchInputs, catalog: &Catalog) -> Result<Emb
     );
     let owns = same_destination(&base, &provider_base);
     let (chosen, candidates) = credential(&context, rule, &remote, &key, owns, &host, &model, &mut trace)?;
-    let credential = chosen.map(|c| PlannedCredential {
-        profile: c.profile.clone(),
-        source: c.source,
-        migrated_from: c.migrated_from.clone(),
-        inherited_from: c.inherited.then(|| crate::dispatch::inputs::MAIN_AGENT.to_owned()),
-        store: c.store.clone(),
-        stored_type: c.ty,
-        kind: c.kind.to_owned(),
-        header: Some(rule.header.to_owned()),
-        scheme: rule.scheme.map(str::to_owned),
-        fingerprint: credential::fingerprint(&c.secret),
-        allowed_hosts: vec![host.clone()],
-        refresh_first: c.refresh_first,
-    });
+    let credential = chosen.map(|c| planned_credential(&c, rule.header, rule.scheme, &host));
     Ok(EmbeddingsPlan {
         provider: rule.id.to_owned(),
         auth_provider: rule.auth_provider.to_owned(),
@@ -305,22 +292,52 @@ fn credential(
         )));
     }
     let target = Target::find(context, rule.auth_provider, model).map_err(|m| trace.fail(m))?;
-    let catalog = context.catalog;
-    let admit = |chosen: &Chosen| {
-        let hosts = catalog.allowed_hosts(rule.auth_provider, chosen.kind, Some(chosen.ty), &context.version);
-        let configured = target.configured_base_url().and_then(host_of);
-        let reaches = hosts.is_some_and(|h| h.iter().any(|p| host_matches(p, host)))
-            || configured.as_deref() == Some(host);
-        (!reaches).then(|| {
-            let hosts = hosts.map_or_else(|| "no known host".to_owned(), |h| h.join(", "));
-            format!(
-                "{} {} credential of {}: it may reach {hosts}, not {host}",
-                chosen.ty, chosen.kind, rule.auth_provider
-            )
-        })
-    };
+    let configured = target.configured_base_url().and_then(host_of);
+    let admit =
+        |chosen: &Chosen| turned_away(context, rule.auth_provider, chosen, host, configured.as_deref());
     let choice = credentials::choose_admitting(context, &target, trace, &admit)?;
     Ok((choice.chosen, choice.candidates))
+}
+
+/// Why `chosen`, a credential of `provider`, may not go to `host`, if it may
+/// not: neither its provider's hosts for its kind nor the configured base URL's
+/// host (`configured`) hold it.
+pub(super) fn turned_away(
+    context: &Context<'_>,
+    provider: &str,
+    chosen: &Chosen,
+    host: &str,
+    configured: Option<&str>,
+) -> Option<String> {
+    let hosts = context.catalog.allowed_hosts(provider, chosen.kind, Some(chosen.ty), &context.version);
+    let reaches = hosts.is_some_and(|h| h.iter().any(|p| host_matches(p, host))) || configured == Some(host);
+    (!reaches).then(|| {
+        let hosts = hosts.map_or_else(|| "no known host".to_owned(), |h| h.join(", "));
+        format!("{} {} credential of {provider}: it may reach {hosts}, not {host}", chosen.ty, chosen.kind)
+    })
+}
+
+/// The planned form of `chosen`, sent in `header` (after `scheme`) to `host` alone.
+pub(super) fn planned_credential(
+    chosen: &Chosen,
+    header: &str,
+    scheme: Option<&str>,
+    host: &str,
+) -> PlannedCredential {
+    PlannedCredential {
+        profile: chosen.profile.clone(),
+        source: chosen.source,
+        migrated_from: chosen.migrated_from.clone(),
+        inherited_from: chosen.inherited.then(|| crate::dispatch::inputs::MAIN_AGENT.to_owned()),
+        store: chosen.store.clone(),
+        stored_type: chosen.ty,
+        kind: chosen.kind.to_owned(),
+        header: Some(header.to_owned()),
+        scheme: scheme.map(str::to_owned),
+        fingerprint: credential::fingerprint(&chosen.secret),
+        allowed_hosts: vec![host.to_owned()],
+        refresh_first: chosen.refresh_first,
+    }
 }
 
 /// Whether two base URLs are one destination (scheme, host, port and path, a trailing `/` aside).
@@ -328,7 +345,7 @@ fn same_destination(a: &str, b: &str) -> bool {
     a.trim_end_matches('/').eq_ignore_ascii_case(b.trim_end_matches('/'))
 }
 
-fn host_of(url: &str) -> Option<String> {
+pub(super) fn host_of(url: &str) -> Option<String> {
     url.parse::<http::Uri>().ok()?.host().map(str::to_ascii_lowercase)
 }
 
@@ -340,7 +357,7 @@ fn host_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
-fn version(text: &str) -> Version {
+pub(super) fn version(text: &str) -> Version {
     text.parse().unwrap_or_else(|_| unreachable!("a version constant of this module"))
 }
 

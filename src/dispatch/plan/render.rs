@@ -3,7 +3,9 @@
 
 use std::fmt::Write as _;
 
-use super::{Candidate, DispatchError, DispatchPlan, EmbeddingsPlan, Fallback, PlannedCredential, Step};
+use super::{
+    Candidate, DispatchError, DispatchPlan, EmbeddingsPlan, Fallback, ImagesPlan, PlannedCredential, Step,
+};
 use crate::dispatch::catalog::{Expect, FieldExpect, HeaderExpect};
 
 /// `name: value` of a header expectation.
@@ -106,6 +108,19 @@ pub fn render_embeddings_text(plan: &EmbeddingsPlan) -> String {
     line(&mut out, "body", &model);
     candidates(&mut out, &plan.candidates);
     steps(&mut out, "why (embeddings)", &plan.steps);
+    out
+}
+
+/// The image-generation plan as text, in the form of [`render_text`].
+pub fn render_images_text(plan: &ImagesPlan) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", plan.endpoint);
+    let class = plan.endpoint_class.as_deref().unwrap_or("unclassified");
+    line(&mut out, "class", &format!("{class} (image generation, provider {})", plan.provider));
+    line(&mut out, "credential", &credential_text(plan.credential.as_ref()));
+    line(&mut out, "body", &format!("model = {:?}", plan.model));
+    candidates(&mut out, &plan.candidates);
+    steps(&mut out, "why (image)", &plan.steps);
     out
 }
 
