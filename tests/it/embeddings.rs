@@ -1,6 +1,7 @@
-//! Memory-search embeddings as a judged call, end to end through the binary:
-//! `record --stub` of a client posting to the embeddings API, then `check` on a
-//! scenario with `"judge": "embeddings"`, and `dispatch plan --call embeddings`.
+//! Memory-search embeddings and image generation as judged calls, end to end
+//! through the binary: `record --stub` of a client posting to the embeddings
+//! (or images) API, then `check` on a scenario with `"judge": "embeddings"`
+//! (or `images`), and `dispatch plan --call embeddings|all`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -23,13 +24,18 @@ fn store() -> Value {
 
 /// Record one `POST https://api.openai.com/v1/embeddings` carrying `bearer` into `dir/NAME.json`.
 async fn record_embeddings(dir: &Path, name: &str, bearer: &str) -> PathBuf {
+    let body = r#"{"model":"text-embedding-3-small","input":["memory"]}"#;
+    record_post(dir, name, bearer, "https://api.openai.com/v1/embeddings", body).await
+}
+
+/// Record one `POST URL` of `body` carrying `bearer` into `dir/NAME.json`.
+async fn record_post(dir: &Path, name: &str, bearer: &str, url: &str, body: &str) -> PathBuf {
     let profiles = dir.join("auth-profiles.json");
     std::fs::write(&profiles, store().to_string()).unwrap();
     let out = dir.join(format!("{name}.json"));
     let script = format!(
-        "curl -sS --proxy \"$HTTPS_PROXY\" --cacert \"$NODE_EXTRA_CA_CERTS\" https://api.openai.com/v1/embeddings \
-         -H 'authorization: Bearer {bearer}' -H 'content-type: application/json' \
-         -d '{{\"model\":\"text-embedding-3-small\",\"input\":[\"memory\"]}}' >/dev/null"
+        "curl -sS --proxy \"$HTTPS_PROXY\" --cacert \"$NODE_EXTRA_CA_CERTS\" {url} \
+         -H 'authorization: Bearer {bearer}' -H 'content-type: application/json' -d '{body}' >/dev/null"
     );
     let args = [
         "record",
@@ -112,7 +118,9 @@ fn a_bad_judge_is_refused_naming_the_file_and_field() {
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(text.contains("scenario-chats.json:"), "{text}");
     assert!(
-        text.contains("judge: unknown variant `chats`, expected one of `chat`, `embeddings`, `all`"),
+        text.contains(
+            "judge: unknown variant `chats`, expected one of `chat`, `embeddings`, `images`, `all`"
+        ),
         "{text}"
     );
 }
@@ -135,4 +143,50 @@ fn dispatch_plan_explains_the_embeddings_call() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     let text = text.replace(path.to_str().unwrap(), "SCENARIO");
     insta::assert_snapshot!(text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_call_with_the_key_passes_and_with_the_login_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, body) =
+        ("https://api.openai.com/v1/images/generations", r#"{"model":"gpt-image-2","prompt":"a cat"}"#);
+    let good = record_post(dir.path(), "image-key", KEY, url, body).await;
+    let (out, text) = run(&["check", scenario(dir.path(), "images", &good).to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let bad = record_post(dir.path(), "image-login", LOGIN, url, body).await;
+    let (out, text) = run(&["check", scenario(dir.path(), "images", &bad).to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("reached api.openai.com, outside openai's hosts"), "{text}");
+    // `all` judges the image call the recording holds, and skips the embeddings call it does not.
+    let (out, text) =
+        run(&["check", "--format", "json", scenario(dir.path(), "all", &good).to_str().unwrap()]);
+    let report: Value = serde_json::from_str(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    let endpoint = &report["scenarios"][0]["cells"][0]["invariants"][0];
+    assert_eq!(endpoint["invariant"], "endpoint", "{text}");
+    let failure = endpoint["failures"][0]["message"].as_str().unwrap_or_default();
+    assert!(failure.starts_with("no dispatch was observed"), "no chat turn in this recording: {text}");
+}
+
+#[test]
+fn dispatch_plan_all_answers_for_every_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario(dir.path(), "all", Path::new("c.json"));
+    let args = [
+        "dispatch",
+        "plan",
+        "--scenario",
+        path.to_str().unwrap(),
+        "--version",
+        "2026.9.6",
+        "--call",
+        "all",
+        "--format",
+        "json",
+    ];
+    let (out, text) = run(&args);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let json: Value = serde_json::from_str(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    assert_eq!(json["chat"]["endpoint"], "POST https://chatgpt.com/backend-api/codex/responses");
+    assert_eq!(json["embeddings"]["credential"]["profile"], "openai:default");
+    assert_eq!(json["images"]["endpoint"], "POST https://api.openai.com/v1/images/generations");
 }
