@@ -79,6 +79,7 @@ impl Reference for Unmodelled {
                 scenario.path.display()
             )));
         }
+        let first = scenario.judge.calls().first().copied().unwrap_or(Call::Chat);
         let step = ExpectedDispatch {
             // Unpinned, the endpoint is not judged; this one matches nothing.
             endpoint: match pinned.endpoint.clone() {
@@ -94,9 +95,9 @@ impl Reference for Unmodelled {
             model: pinned.model.clone(),
         };
         Ok(Planned {
-            // The pins are the expectation of whichever call the scenario judges.
-            embeddings: Some(Expected::Dispatch(vec![step.clone()])),
-            images: Some(Expected::Dispatch(vec![step.clone()])),
+            // The pins are the expectation of the (first) call the scenario judges.
+            embeddings: (first == Call::Embeddings).then(|| Expected::Dispatch(vec![step.clone()])),
+            images: (first == Call::Images).then(|| Expected::Dispatch(vec![step.clone()])),
             expected: Expected::Dispatch(vec![step]),
             bindings: Bindings::default(),
             unmodelled: Some(format!(

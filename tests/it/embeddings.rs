@@ -190,3 +190,20 @@ fn dispatch_plan_all_answers_for_every_call() {
     assert_eq!(json["embeddings"]["credential"]["profile"], "openai:default");
     assert_eq!(json["images"]["endpoint"], "POST https://api.openai.com/v1/images/generations");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatcher_without_a_model_pins_the_call_it_judges() {
+    let dir = tempfile::tempdir().unwrap();
+    let cassette = record_embeddings(dir.path(), "gateway", KEY).await;
+    let scenario = json!({
+        "format": "dispatch-vcr/scenario@1", "name": "gateway-embeddings", "dispatcher": "acme-gateway",
+        "judge": "embeddings", "inputs": {},
+        "expect": {"endpoint": "POST https://api.openai.com/v1/embeddings", "model": "text-embedding-3-small"},
+        "cassettes": {"1.0.0": cassette.file_name().unwrap().to_str().unwrap()}
+    });
+    let path = dir.path().join("gateway-scenario.json");
+    std::fs::write(&path, scenario.to_string()).unwrap();
+    let (out, text) = run(&["check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("not judged: bearer, profile, headers, credential-scope"), "{text}");
+}
