@@ -11,6 +11,7 @@ use dispatch_vcr::ca::EnvFormat;
 use dispatch_vcr::cmd::dispatch::PlanFormat;
 use dispatch_vcr::cmd::replay::OnMiss;
 use dispatch_vcr::report::{self, ShardInfo};
+use dispatch_vcr::scenario::Judge;
 use dispatch_vcr::schema;
 use dispatch_vcr::upstream::replay::Pace;
 
@@ -399,6 +400,10 @@ pub struct DispatchPlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
+    /// Which model call to plan: the chat turn, memory search's embeddings call, the
+    /// image_generate tool's call, or all (JSON: {"chat": …, "embeddings": …, "images": …}).
+    #[arg(long, value_enum, default_value_t = Judge::Chat)]
+    pub call: Judge,
 }
 
 /// `dispatch send` options.

@@ -116,7 +116,12 @@ impl From<CheckArgs> for cmd::check::Options {
 
 impl From<DispatchPlanArgs> for cmd::dispatch::plan::Options {
     fn from(args: DispatchPlanArgs) -> Self {
-        Self { sources: InputSources::from(&args.inputs), catalog: args.inputs.catalog, format: args.format }
+        Self {
+            sources: InputSources::from(&args.inputs),
+            catalog: args.inputs.catalog,
+            format: args.format,
+            call: args.call,
+        }
     }
 }
 

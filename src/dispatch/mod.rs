@@ -17,4 +17,6 @@ pub mod send;
 
 pub use catalog::Catalog;
 pub use inputs::{DispatchInputs, InputSources};
-pub use plan::{DispatchError, DispatchPlan, Refusal, plan};
+pub use plan::{
+    DispatchError, DispatchPlan, EmbeddingsPlan, ImagesPlan, Refusal, plan, plan_embeddings, plan_images,
+};

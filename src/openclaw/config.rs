@@ -30,6 +30,8 @@ pub struct OpenClawConfig {
     pub models: ModelsConfig,
     /// `plugins`: which plugins (and so which runtimes) are available.
     pub plugins: PluginsConfig,
+    /// `memory`: memory search, whose embeddings are a model call of their own (from 2026.8.1).
+    pub memory: MemoryConfig,
     /// Keys in the parts read here that look like typos of keys read here,
     /// one line each: `agents.defaults.modle: unknown key (did you mean model?)`.
     #[serde(skip)]
@@ -58,6 +60,10 @@ pub struct AgentDefaults {
     pub agent_runtime: Option<RuntimeSetting>,
     /// `embeddedHarness {runtime, fallback}`, the older spelling of `agentRuntime`.
     pub embedded_harness: Option<EmbeddedHarness>,
+    /// `memorySearch`: memory search settings before 2026.8.1 (later `memory.search`).
+    pub memory_search: Option<MemorySearch>,
+    /// `mediaModels`: the models of media tools (`image` for `image_generate`).
+    pub media_models: MediaModels,
 }
 
 /// A model setting: `"provider/model"` or `{primary, fallbacks}`.
@@ -222,6 +228,52 @@ pub struct AgentEntry {
     pub agent_dir: Option<String>,
     /// Its runtime setting.
     pub agent_runtime: Option<RuntimeSetting>,
+    /// Its `memorySearch` overrides (before 2026.8.1).
+    pub memory_search: Option<MemorySearch>,
+    /// Its `memory.search` overrides (from 2026.8.1).
+    pub memory: MemoryConfig,
+}
+
+/// `agents.defaults.mediaModels`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct MediaModels {
+    /// `image`: the image-generation model, a ref or `{primary, fallbacks}`.
+    pub image: Option<ModelSetting>,
+}
+
+/// `memory` (top level, or an agent's).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct MemoryConfig {
+    /// `memory.search`.
+    pub search: Option<MemorySearch>,
+}
+
+/// Memory search settings: which embeddings provider indexes and queries memory.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct MemorySearch {
+    /// `enabled` (default true).
+    pub enabled: Option<bool>,
+    /// `provider`: an embeddings provider id, `auto`, `local` or `none`.
+    pub provider: Option<String>,
+    /// `model`: the embeddings model.
+    pub model: Option<String>,
+    /// `remote`: another destination or key for the remote provider.
+    pub remote: Option<MemoryRemote>,
+}
+
+/// `memory.search.remote`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct MemoryRemote {
+    /// `baseUrl`: where the embeddings go instead of the provider's base URL.
+    pub base_url: Option<String>,
+    /// `apiKey`: the key sent there.
+    pub api_key: Option<String>,
+    /// `headers`: extra headers (an `authorization` one replaces the key).
+    pub headers: BTreeMap<String, String>,
 }
 
 /// `auth`.
@@ -367,13 +419,20 @@ const DEFAULTS_KEYS: Keys = Keys::Object(&[
     ("models", Keys::Map(&MODEL_ENTRY_KEYS)),
     ("agentRuntime", RUNTIME_KEYS),
     ("embeddedHarness", HARNESS_KEYS),
+    ("memorySearch", MEMORY_SEARCH_KEYS),
+    ("mediaModels", Keys::Leaf),
 ]);
+/// Memory search has many settings that do not decide the embeddings call (`sources`, `query`, `store`, …).
+const MEMORY_SEARCH_KEYS: Keys = Keys::Leaf;
+const MEMORY_KEYS: Keys = Keys::Object(&[("search", MEMORY_SEARCH_KEYS)]);
 const AGENT_KEYS: Keys = Keys::Object(&[
     ("id", Keys::Leaf),
     ("default", Keys::Leaf),
     ("model", MODEL_KEYS),
     ("agentDir", Keys::Leaf),
     ("agentRuntime", RUNTIME_KEYS),
+    ("memorySearch", MEMORY_SEARCH_KEYS),
+    ("memory", MEMORY_KEYS),
 ]);
 const AGENTS_KEYS: Keys = Keys::Object(&[("defaults", DEFAULTS_KEYS), ("list", Keys::List(&AGENT_KEYS))]);
 const AUTH_PROFILE_KEYS: Keys = Keys::Object(&[("provider", Keys::Leaf), ("mode", Keys::Leaf)]);
@@ -400,6 +459,7 @@ const CONFIG_KEYS: Keys = Keys::Object(&[
     ("auth", AUTH_KEYS),
     ("models", MODELS_KEYS),
     ("plugins", PLUGINS_KEYS),
+    ("memory", MEMORY_KEYS),
 ]);
 
 /// Keys of `value` that look like typos of the keys read here, each with its

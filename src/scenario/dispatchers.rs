@@ -7,7 +7,7 @@
 
 use super::endpoint::Endpoint;
 use super::expected::{Expected, ExpectedDispatch};
-use super::model::{Bearer, Scenario};
+use super::model::{Bearer, Call, Scenario};
 use super::observe::Bindings;
 use super::openclaw::OpenClaw;
 use super::runner::{Planned, Reference};
@@ -51,6 +51,10 @@ impl Reference for Dispatchers {
         self.modelled.iter().any(|(_, r)| r.is_dispatch(endpoint))
     }
 
+    fn is_call(&self, call: Call, endpoint: &Endpoint) -> bool {
+        self.modelled.iter().any(|(_, r)| r.is_call(call, endpoint))
+    }
+
     fn allowed_hosts(&self, provider: &str, kind: &str, version: &Version) -> Option<Vec<String>> {
         self.modelled.iter().find_map(|(_, r)| r.allowed_hosts(provider, kind, version))
     }
@@ -75,6 +79,7 @@ impl Reference for Unmodelled {
                 scenario.path.display()
             )));
         }
+        let first = scenario.judge.calls().first().copied().unwrap_or(Call::Chat);
         let step = ExpectedDispatch {
             // Unpinned, the endpoint is not judged; this one matches nothing.
             endpoint: match pinned.endpoint.clone() {
@@ -90,6 +95,9 @@ impl Reference for Unmodelled {
             model: pinned.model.clone(),
         };
         Ok(Planned {
+            // The pins are the expectation of the (first) call the scenario judges.
+            embeddings: (first == Call::Embeddings).then(|| Expected::Dispatch(vec![step.clone()])),
+            images: (first == Call::Images).then(|| Expected::Dispatch(vec![step.clone()])),
             expected: Expected::Dispatch(vec![step]),
             bindings: Bindings::default(),
             unmodelled: Some(format!(

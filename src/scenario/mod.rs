@@ -24,6 +24,6 @@ pub mod runner;
 pub use dispatchers::{Dispatchers, Unmodelled};
 pub use endpoint::Endpoint;
 pub use expected::{Expected, ExpectedDispatch};
-pub use model::{Bearer, Expect, Scenario};
+pub use model::{Bearer, Call, Expect, Judge, Scenario};
 pub use observe::{Bindings, Observation, SeenCredential};
 pub use runner::{Planned, Reference, check, check_cell};

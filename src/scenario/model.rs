@@ -59,6 +59,11 @@ pub struct Scenario {
     /// object here, for the reader.
     #[schemars(schema_with = "inputs_schema")]
     pub inputs: Value,
+    /// Which model calls are judged: `chat` (the agent turn, the default),
+    /// `embeddings` (memory search's), `images` (the `image_generate` tool's),
+    /// or `all`. `expect` pins the judged call; with `all`, the chat turn.
+    #[serde(default)]
+    pub judge: Judge,
     /// The human-pinned expectation; absent fields come from the reference plan.
     #[serde(default)]
     pub expect: Expect,
@@ -111,6 +116,56 @@ pub fn join_lexically(dir: &Path, relative: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// The model calls a scenario judges.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Judge {
+    /// The chat turn (the agent's model request and its fallbacks).
+    #[default]
+    Chat,
+    /// The memory-search embeddings call(s).
+    Embeddings,
+    /// The image-generation call(s) of the `image_generate` tool.
+    Images,
+    /// Every call, each against its own plan; an embeddings or image call
+    /// the recording does not hold is not judged.
+    All,
+}
+
+impl Judge {
+    /// The calls judged, in report order.
+    pub fn calls(self) -> &'static [Call] {
+        match self {
+            Judge::Chat => &[Call::Chat],
+            Judge::Embeddings => &[Call::Embeddings],
+            Judge::Images => &[Call::Images],
+            Judge::All => &[Call::Chat, Call::Embeddings, Call::Images],
+        }
+    }
+}
+
+/// One kind of model call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    /// The chat turn.
+    Chat,
+    /// A memory-search embeddings call.
+    Embeddings,
+    /// An image-generation call.
+    Images,
+}
+
+impl Call {
+    /// How reports name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Call::Chat => "chat",
+            Call::Embeddings => "embeddings",
+            Call::Images => "image",
+        }
+    }
 }
 
 /// `versions[]`: an expectation override for a version range.

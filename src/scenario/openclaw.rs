@@ -3,12 +3,14 @@
 
 use super::endpoint::Endpoint;
 use super::expected::{Expected, ExpectedDispatch};
-use super::model::{Bearer, Scenario};
+use super::model::{Bearer, Call, Scenario};
 use super::observe::{Binding, Bindings, provider_of_profile};
 use super::runner::{Planned, Reference};
 use crate::dispatch::catalog::Catalog;
 use crate::dispatch::inputs::DispatchInputs;
-use crate::dispatch::plan::{DispatchPlan, Fallback, plan};
+use crate::dispatch::plan::{
+    DispatchPlan, EmbeddingsPlan, Fallback, ImagesPlan, PlannedCredential, plan, plan_embeddings, plan_images,
+};
 use crate::error::{Error, Result};
 use crate::version::Version;
 
@@ -65,17 +67,40 @@ impl Reference for OpenClaw {
             }
             Err(refusal) => Expected::NoDispatch { reason: refusal.message },
         };
+        let judged = |call: Call| scenario.judge.calls().contains(&call);
+        let embeddings = judged(Call::Embeddings)
+            .then(|| match plan_embeddings(&inputs, &self.catalog) {
+                Ok(plan) => side_call(&mut bindings, &plan.as_side_call(), several),
+                Err(refusal) => Ok(Expected::NoDispatch { reason: refusal.message }),
+            })
+            .transpose()?;
+        let images = judged(Call::Images)
+            .then(|| match plan_images(&inputs, &self.catalog) {
+                Ok(plan) => side_call(&mut bindings, &plan.as_side_call(), several),
+                Err(refusal) => Ok(Expected::NoDispatch { reason: refusal.message }),
+            })
+            .transpose()?;
         for (fingerprint, facts) in inputs.credential_facts(&self.catalog) {
             let provider = facts.profile.as_deref().and_then(|p| self.provider_of(p));
             let binding =
                 Binding { kind: facts.kind, profile: facts.profile, provider, store: store(facts.store) };
             bindings.insert(fingerprint, binding);
         }
-        Ok(Planned { expected, bindings, unmodelled: None })
+        Ok(Planned { expected, embeddings, images, bindings, unmodelled: None })
     }
 
     fn is_dispatch(&self, endpoint: &Endpoint) -> bool {
         self.catalog.is_dispatch(&endpoint.method, &endpoint.url())
+    }
+
+    fn is_call(&self, call: Call, endpoint: &Endpoint) -> bool {
+        let classes = match call {
+            Call::Chat => return self.is_dispatch(endpoint),
+            Call::Embeddings => EMBEDDINGS_CLASSES,
+            Call::Images => IMAGES_CLASSES,
+        };
+        let class = self.catalog.classify(&endpoint.method, &endpoint.url());
+        class.is_some_and(|c| classes.contains(&c.name.as_str()))
     }
 
     fn allowed_hosts(&self, provider: &str, kind: &str, version: &Version) -> Option<Vec<String>> {
@@ -95,6 +120,89 @@ fn bind_plan(bindings: &mut Bindings, plan: &DispatchPlan, several_stores: bool)
         };
         bindings.insert(credential.fingerprint.clone(), binding);
     }
+}
+
+/// The catalog's endpoint classes of memory-search embeddings calls.
+pub const EMBEDDINGS_CLASSES: &[&str] = &["openai-embeddings", "ollama-embed", "google-embed-content"];
+
+/// The catalog's endpoint classes of image-generation calls.
+pub const IMAGES_CLASSES: &[&str] = &["openai-images"];
+
+/// A side call's plan (embeddings, image) in the terms the checks need.
+pub struct SideCall<'a> {
+    /// The provider whose credentials it uses.
+    pub auth_provider: &'a str,
+    /// Method and URL.
+    pub method: &'a str,
+    /// Absolute URL.
+    pub url: &'a str,
+    /// The credential, if one is sent.
+    pub credential: Option<&'a PlannedCredential>,
+    /// The model the body names, when not in the path.
+    pub model: Option<&'a str>,
+}
+
+impl EmbeddingsPlan {
+    /// As a side call.
+    fn as_side_call(&self) -> SideCall<'_> {
+        SideCall {
+            auth_provider: &self.auth_provider,
+            method: &self.method,
+            url: &self.url,
+            credential: self.credential.as_ref(),
+            model: (!self.model_in_path).then_some(self.model.as_str()),
+        }
+    }
+}
+
+impl ImagesPlan {
+    /// As a side call.
+    fn as_side_call(&self) -> SideCall<'_> {
+        SideCall {
+            auth_provider: &self.provider,
+            method: &self.method,
+            url: &self.url,
+            credential: self.credential.as_ref(),
+            model: Some(&self.model),
+        }
+    }
+}
+
+/// The side call as an expectation, its credential bound to its profile (or pseudo-profile) and provider.
+fn side_call(bindings: &mut Bindings, call: &SideCall<'_>, several_stores: bool) -> Result<Expected> {
+    if let Some(credential) = call.credential {
+        let binding = Binding {
+            kind: credential.kind.clone(),
+            profile: Some(credential.profile.clone()),
+            provider: Some(call.auth_provider.to_owned()),
+            store: credential.store.clone().filter(|_| several_stores),
+        };
+        bindings.insert(credential.fingerprint.clone(), binding);
+    }
+    Ok(Expected::Dispatch(vec![side_dispatch(call)?]))
+}
+
+/// A side call as an expected dispatch.
+pub fn side_dispatch(call: &SideCall<'_>) -> Result<ExpectedDispatch> {
+    let endpoint = Endpoint::new(call.method, call.url)
+        .map_err(|e| Error::runtime(format!("the reference planned an unusable URL: {e}")))?;
+    let credential = call.credential;
+    Ok(ExpectedDispatch {
+        endpoint,
+        bearer: match credential {
+            Some(c) => Bearer::Present {
+                header: c.header.clone(),
+                scheme: c.scheme.clone(),
+                kind: Some(c.kind.clone()),
+            },
+            None => Bearer::Absent,
+        },
+        profile: credential.map(|c| c.profile.clone()),
+        store: credential.and_then(|c| c.store.clone()),
+        fingerprint: credential.map(|c| c.fingerprint.clone()),
+        headers: Vec::new(),
+        model: call.model.map(str::to_owned),
+    })
 }
 
 /// A plan as an expected dispatch.

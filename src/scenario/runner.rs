@@ -10,7 +10,7 @@ use super::endpoint::Endpoint;
 use super::expected::{self, Expected};
 use super::invariants;
 use super::load;
-use super::model::Scenario;
+use super::model::{Call, Expect, Judge, Scenario};
 use super::observe::{self, Bindings, SeenCredential};
 use crate::cassette::Cassette;
 use crate::error::{Error, Result};
@@ -27,8 +27,13 @@ pub trait Reference: Sync {
     /// fixture credential belongs to. `Err` only for inputs that cannot be
     /// read (exit 2); a dispatcher's refusal is [`Expected::NoDispatch`].
     fn plan(&self, scenario: &Scenario, version: &Version) -> Result<Planned>;
-    /// Whether a request to `endpoint` is a model-API dispatch.
+    /// Whether a request to `endpoint` is a model-API dispatch (a chat turn).
     fn is_dispatch(&self, endpoint: &Endpoint) -> bool;
+    /// Whether a request to `endpoint` is a model call of kind `call`: a
+    /// dispatch for the chat turn, else the endpoint classes of that call.
+    fn is_call(&self, call: Call, endpoint: &Endpoint) -> bool {
+        call == Call::Chat && self.is_dispatch(endpoint)
+    }
     /// Hosts a credential of `provider` and `kind` may reach at `version`
     /// (`*.example.com` matches subdomains); `None` when the provider is unknown.
     fn allowed_hosts(&self, provider: &str, kind: &str, version: &Version) -> Option<Vec<String>>;
@@ -37,8 +42,13 @@ pub trait Reference: Sync {
 /// A reference plan in the vocabulary of observations.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Planned {
-    /// The planned dispatch (or refusal).
+    /// The planned dispatch (or refusal) of the chat turn.
     pub expected: Expected,
+    /// The planned memory-search embeddings call (or why there is none);
+    /// `None` when the reference does not model it or the scenario does not judge it.
+    pub embeddings: Option<Expected>,
+    /// The planned image-generation call, likewise.
+    pub images: Option<Expected>,
     /// Fingerprints of the plan's credential, the fixture profiles and the
     /// env/config keys, most specific first.
     pub bindings: Bindings,
@@ -57,29 +67,55 @@ pub fn check_cell(
     reference: &dyn Reference,
 ) -> Result<CellOutcome> {
     let planned = reference.plan(scenario, version)?;
-    let (expected, reference_failures) =
-        expected::resolve(&scenario.expect_at(version), planned.expected.clone());
+    let pinned = scenario.expect_at(version);
     // The recording knows its own credentials best (it saw renames and
     // refreshes); the plan and the fixtures fill in the rest.
     let mut bindings = Bindings::default();
     bindings.add_meta(&cassette.meta);
     bindings.extend(planned.bindings.clone());
-    // A request to a planned endpoint is a dispatch whatever the catalog calls it.
-    let planned_endpoint = |e: &Endpoint| match &expected {
-        Expected::Dispatch(steps) => steps.iter().any(|s| s.endpoint.is_reached_by(e)),
-        Expected::NoDispatch { .. } => false,
-    };
-    let is_dispatch = |e: &Endpoint| reference.is_dispatch(e) || planned_endpoint(e);
-    let observations = observe::observe_cassette(cassette, &bindings, &is_dispatch)
-        .map_err(|e| Error::input(format!("{cassette_name}: {e}")))?;
+    let mut judged = Vec::new();
+    let mut reference_failures = Vec::new();
+    for (n, call) in scenario.judge.calls().iter().enumerate() {
+        // `expect` pins the first call judged.
+        let pins = if n == 0 { pinned.clone() } else { Expect::default() };
+        // A side call the reference does not plan is judged only when it is the one judged.
+        let plan = match planned_call(&planned, *call) {
+            Some(plan) => plan,
+            None if n > 0 => continue,
+            None => Expected::NoDispatch {
+                reason: format!("the reference does not model this dispatcher's {} calls", call.name()),
+            },
+        };
+        let (expected, failures) = expected::resolve(&pins, plan);
+        reference_failures.extend(failures);
+        judged.push((*call, expected));
+    }
     let scope = |c: &SeenCredential| {
         let mut hosts = reference.allowed_hosts(c.provider.as_deref()?, &c.kind, version)?;
-        hosts.extend(planned_hosts(&expected, &c.fingerprint));
+        hosts.extend(judged.iter().flat_map(|(_, e)| planned_hosts(e, &c.fingerprint)));
         Some(hosts)
     };
-    let mut invariants = invariants::evaluate(&expected, &observations, &scope);
+    let mut per_call = Vec::new();
+    for (call, expected) in &judged {
+        // A request to a planned endpoint is a call of that kind whatever the catalog calls it.
+        let planned_endpoint = |e: &Endpoint| match expected {
+            Expected::Dispatch(steps) => steps.iter().any(|s| s.endpoint.is_reached_by(e)),
+            Expected::NoDispatch { .. } => false,
+        };
+        let is_call = |e: &Endpoint| planned_endpoint(e) || reference.is_call(*call, e);
+        let observations = observe::observe_cassette(cassette, &bindings, &is_call)
+            .map_err(|e| Error::input(format!("{cassette_name}: {e}")))?;
+        let mut outcomes = invariants::evaluate(expected, &observations, &scope);
+        // `all` judges the side calls a recording holds: a turn need not index memory or draw.
+        if scenario.judge == Judge::All && *call != Call::Chat && !observations.iter().any(|o| o.dispatch) {
+            let why = format!("the recording holds no {} call", call.name());
+            not_judged_status(&mut outcomes, &why);
+        }
+        per_call.push(labelled(outcomes, *call, scenario.judge));
+    }
+    let mut invariants = merge(per_call);
     if let Some(why) = &planned.unmodelled {
-        not_judged(&mut invariants, &scenario.expect_at(version).pinned(), why);
+        not_judged(&mut invariants, &pinned.pinned(), why);
     }
     let known_failure = scenario.known_failures.get(version).cloned();
     let failed = invariants.iter().any(|i| i.status == Status::Fail);
@@ -96,6 +132,65 @@ pub fn check_cell(
         invariants,
         ..CellOutcome::new(version.to_string(), cassette_name, verdict)
     })
+}
+
+/// The reference's expectation of `call`, when it plans one.
+fn planned_call(planned: &Planned, call: Call) -> Option<Expected> {
+    match call {
+        Call::Chat => Some(planned.expected.clone()),
+        Call::Embeddings => planned.embeddings.clone(),
+        Call::Images => planned.images.clone(),
+    }
+}
+
+/// The dispatch invariants of a call that did not happen become skipped, with `why`.
+fn not_judged_status(outcomes: &mut [InvariantOutcome], why: &str) {
+    let side = |i: Invariant| !matches!(i, Invariant::CredentialScope | Invariant::Tls);
+    for outcome in outcomes.iter_mut().filter(|o| side(o.invariant)) {
+        *outcome = InvariantOutcome {
+            invariant: outcome.invariant,
+            status: Status::Skip,
+            note: Some(why.to_owned()),
+            failures: Vec::new(),
+        };
+    }
+}
+
+/// Failures of a side call (embeddings, image) say so when every call is judged.
+fn labelled(mut outcomes: Vec<InvariantOutcome>, call: Call, judge: Judge) -> Vec<InvariantOutcome> {
+    if call != Call::Chat && judge == Judge::All {
+        for failure in outcomes.iter_mut().flat_map(|o| o.failures.iter_mut()) {
+            failure.message = format!("{} call: {}", call.name(), failure.message);
+        }
+    }
+    outcomes
+}
+
+/// One outcome per invariant from the outcomes of each judged call (each in
+/// [`Invariant::ALL`] order): the failures of every call, failed if any
+/// failed, passed if any passed. `credential-scope` and `tls` judge every
+/// request whatever the call, so they are taken once.
+fn merge(per_call: Vec<Vec<InvariantOutcome>>) -> Vec<InvariantOutcome> {
+    let mut calls = per_call.into_iter();
+    let mut merged = calls.next().unwrap_or_default();
+    for outcomes in calls {
+        for (into, other) in merged.iter_mut().zip(outcomes) {
+            if matches!(into.invariant, Invariant::CredentialScope | Invariant::Tls) {
+                continue;
+            }
+            into.failures.extend(other.failures);
+            let better = |s: Status| match s {
+                Status::Fail => 3,
+                Status::Pass => 2,
+                _ => 1,
+            };
+            if better(other.status) > better(into.status) {
+                into.status = other.status;
+                into.note = other.note;
+            }
+        }
+    }
+    merged
 }
 
 /// The hosts the plan sends the credential `fingerprint` to: a configured
@@ -275,6 +370,13 @@ mod tests {
         fn is_dispatch(&self, endpoint: &Endpoint) -> bool {
             endpoint.path.ends_with("/responses")
         }
+        fn is_call(&self, call: Call, endpoint: &Endpoint) -> bool {
+            match call {
+                Call::Chat => self.is_dispatch(endpoint),
+                Call::Embeddings => endpoint.path.ends_with("/embeddings"),
+                Call::Images => false,
+            }
+        }
         fn allowed_hosts(&self, _provider: &str, _kind: &str, _version: &Version) -> Option<Vec<String>> {
             Some(vec!["chatgpt.com".into()])
         }
@@ -301,7 +403,19 @@ mod tests {
                 store: None,
             };
             bindings.insert(credential::fingerprint(TOKEN), binding);
-            Ok(Planned { expected: Expected::Dispatch(vec![step]), bindings, unmodelled: None })
+            // The embeddings call: the same login, at the platform's embeddings endpoint.
+            let embeddings = ExpectedDispatch {
+                endpoint: Endpoint::new("POST", EMBEDDINGS).unwrap(),
+                model: None,
+                ..step.clone()
+            };
+            Ok(Planned {
+                expected: Expected::Dispatch(vec![step]),
+                embeddings: Some(Expected::Dispatch(vec![embeddings])),
+                images: None,
+                bindings,
+                unmodelled: None,
+            })
         }
     }
 
@@ -341,6 +455,33 @@ mod tests {
         assert!(planned_hosts(&planned, &credential::fingerprint("another")).is_empty());
         let refusal = Expected::NoDispatch { reason: "no key".into() };
         assert!(planned_hosts(&refusal, &credential::fingerprint(TOKEN)).is_empty());
+    }
+
+    const EMBEDDINGS: &str = "https://api.openai.com/v1/embeddings";
+
+    #[test]
+    fn judge_picks_the_calls_and_all_labels_the_embeddings_failures() {
+        let mut both = cassette(GOOD, true);
+        both.interactions.extend(cassette(EMBEDDINGS, false).interactions);
+        let version = "2026.5.12".parse().unwrap();
+        let messages = |judge: &str| {
+            let extra = format!(r#", "judge": "{judge}""#);
+            let cell = check_cell(&scenario(&extra), &version, &both, "c.json", &Fixed).unwrap();
+            let failures = cell.invariants.iter().flat_map(|i| &i.failures);
+            (cell.verdict, failures.map(|f| f.message.clone()).collect::<Vec<_>>())
+        };
+        assert_eq!(messages("chat"), (Verdict::Pass, vec![]), "the embeddings call is no chat dispatch");
+        let (verdict, failures) = messages("embeddings");
+        assert_eq!(verdict, Verdict::Fail);
+        assert_eq!(failures, ["no credential was sent", "no credential was sent, so no profile is bound"]);
+        let (_, failures) = messages("all");
+        assert_eq!(
+            failures,
+            [
+                "embeddings call: no credential was sent",
+                "embeddings call: no credential was sent, so no profile is bound"
+            ]
+        );
     }
 
     #[test]

@@ -157,7 +157,12 @@ fn from_profile(context: &Context<'_>, eligible: &Eligible) -> Option<Chosen> {
     })
 }
 
-fn from_secret(profile: String, source: CredentialSource, ty: CredentialType, secret: &str) -> Chosen {
+pub(super) fn from_secret(
+    profile: String,
+    source: CredentialSource,
+    ty: CredentialType,
+    secret: &str,
+) -> Chosen {
     let account = credential::chatgpt_account_id(secret).map(|id| (id, "the JWT claim"));
     Chosen {
         profile,
@@ -215,11 +220,26 @@ fn foreign_env_keys(context: &Context<'_>, provider: &str) -> Vec<String> {
         .collect()
 }
 
+/// Why a credential may not be used for this call, if it may not (a
+/// ChatGPT login at api.openai.com); `None` admits it.
+pub(super) type Admit<'a> = &'a dyn Fn(&Chosen) -> Option<String>;
+
 /// Step 4.
 pub(super) fn choose(
     context: &Context<'_>,
     target: &Target<'_>,
     trace: &mut Trace,
+) -> Result<CredentialChoice, Refusal> {
+    choose_admitting(context, target, trace, &|_| None)
+}
+
+/// Step 4, skipping the credentials `admit` turns away (each becomes an
+/// ineligible candidate with the reason).
+pub(super) fn choose_admitting(
+    context: &Context<'_>,
+    target: &Target<'_>,
+    trace: &mut Trace,
+    admit: Admit<'_>,
 ) -> Result<CredentialChoice, Refusal> {
     let provider = target.id.as_str();
     if let Some(why) = target.no_auth_header() {
@@ -248,14 +268,35 @@ pub(super) fn choose(
         true => format!("candidates: {from}: none"),
         false => format!("candidates: {from} ({rule}; cooldown last)"),
     };
-    let chosen = match eligible.first().and_then(|e| from_profile(context, e)) {
+    let mut turned_away = Vec::new();
+    let mut admitted = |chosen: &Chosen| match admit(chosen) {
+        None => true,
+        Some(why) => {
+            turned_away.push(Candidate { profile: chosen.profile.clone(), eligible: false, why });
+            false
+        }
+    };
+    let from_store = eligible.iter().filter_map(|e| from_profile(context, e)).find(|c| admitted(c));
+    let chosen = match from_store {
         Some(chosen) => Some((chosen, considered.clone())),
         None => fallback_source(context, target)
+            .filter(|(chosen, _)| admitted(chosen))
             .map(|(chosen, why)| (chosen, format!("{considered}; none eligible; {why}"))),
     };
+    let turned_note: Vec<String> =
+        turned_away.iter().map(|c| format!("{} turned away: {}", c.profile, c.why)).collect();
+    for rejected in turned_away {
+        match candidates.iter_mut().find(|c| c.profile == rejected.profile) {
+            Some(candidate) => *candidate = rejected,
+            None => candidates.push(rejected),
+        }
+    }
     if let Some((chosen, mut why)) = chosen {
         if let Some(store) = store_why(context, &chosen) {
             why = format!("{why}; {store}");
+        }
+        for note in &turned_note {
+            why = format!("{why}; {note}");
         }
         let decision = format!(
             "{} ({} {}, {})",

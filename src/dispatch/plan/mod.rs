@@ -7,6 +7,8 @@
 //! credentials appear as profile id, kind and fingerprint.
 
 mod credentials;
+mod embeddings;
+mod images;
 mod migrate;
 mod render;
 mod route;
@@ -22,8 +24,10 @@ use crate::dispatch::inputs::{DispatchInputs, EffectiveStore};
 use crate::openclaw::profiles::CredentialType;
 use crate::version::Version;
 
+pub use embeddings::{EmbeddingsPlan, plan_embeddings};
+pub use images::{ImagesPlan, plan_images};
 pub(crate) use migrate::rename_profile_id;
-pub use render::{render_error_text, render_text};
+pub use render::{render_embeddings_text, render_error_text, render_images_text, render_text};
 
 /// One decision of the resolution, for explanations.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

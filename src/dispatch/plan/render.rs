@@ -3,7 +3,9 @@
 
 use std::fmt::Write as _;
 
-use super::{Candidate, DispatchError, DispatchPlan, Fallback, Step};
+use super::{
+    Candidate, DispatchError, DispatchPlan, EmbeddingsPlan, Fallback, ImagesPlan, PlannedCredential, Step,
+};
 use crate::dispatch::catalog::{Expect, FieldExpect, HeaderExpect};
 
 /// `name: value` of a header expectation.
@@ -76,6 +78,52 @@ fn steps(out: &mut String, heading: &str, list: &[Step]) {
     }
 }
 
+/// `profile · type kind · fingerprint · header: scheme · may reach hosts`, or `none`.
+fn credential_text(credential: Option<&PlannedCredential>) -> String {
+    let Some(c) = credential else { return "none".to_owned() };
+    let header = c.header.as_deref().unwrap_or("no header");
+    let scheme = c.scheme.as_deref().map(|s| format!(" {s}")).unwrap_or_default();
+    let refresh = if c.refresh_first { " · refreshed first" } else { "" };
+    format!(
+        "{} · {} {} · {} · {header}:{scheme} · may reach {}{refresh}",
+        c.profile,
+        c.stored_type,
+        c.kind,
+        c.fingerprint,
+        c.allowed_hosts.join(", ")
+    )
+}
+
+/// The embeddings plan as text, in the form of [`render_text`].
+pub fn render_embeddings_text(plan: &EmbeddingsPlan) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", plan.endpoint);
+    let class = plan.endpoint_class.as_deref().unwrap_or("unclassified");
+    line(&mut out, "class", &format!("{class} (memory-search embeddings, provider {})", plan.provider));
+    line(&mut out, "credential", &credential_text(plan.credential.as_ref()));
+    let model = match plan.model_in_path {
+        true => format!("(model {:?} in the path)", plan.model),
+        false => format!("model = {:?}", plan.model),
+    };
+    line(&mut out, "body", &model);
+    candidates(&mut out, &plan.candidates);
+    steps(&mut out, "why (embeddings)", &plan.steps);
+    out
+}
+
+/// The image-generation plan as text, in the form of [`render_text`].
+pub fn render_images_text(plan: &ImagesPlan) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", plan.endpoint);
+    let class = plan.endpoint_class.as_deref().unwrap_or("unclassified");
+    line(&mut out, "class", &format!("{class} (image generation, provider {})", plan.provider));
+    line(&mut out, "credential", &credential_text(plan.credential.as_ref()));
+    line(&mut out, "body", &format!("model = {:?}", plan.model));
+    candidates(&mut out, &plan.candidates);
+    steps(&mut out, "why (image)", &plan.steps);
+    out
+}
+
 /// The plan as text.
 pub fn render_text(plan: &DispatchPlan) -> String {
     let mut out = String::new();
@@ -84,22 +132,7 @@ pub fn render_text(plan: &DispatchPlan) -> String {
     line(&mut out, "class", &format!("{class} (api {})", plan.api));
     line(&mut out, "model", &format!("{} (ref {}, provider {})", plan.model, plan.model_ref, plan.provider));
     line(&mut out, "runtime", &format!("{} — {} sends the request", plan.runtime, plan.sender));
-    let credential = match &plan.credential {
-        Some(c) => {
-            let header = c.header.as_deref().unwrap_or("no header");
-            let scheme = c.scheme.as_deref().map(|s| format!(" {s}")).unwrap_or_default();
-            let refresh = if c.refresh_first { " · refreshed first" } else { "" };
-            format!(
-                "{} · {} {} · {} · {header}:{scheme} · may reach {}{refresh}",
-                c.profile,
-                c.stored_type,
-                c.kind,
-                c.fingerprint,
-                c.allowed_hosts.join(", ")
-            )
-        }
-        None => "none".to_owned(),
-    };
+    let credential = credential_text(plan.credential.as_ref());
     line(&mut out, "credential", &credential);
     if let Some(a) = &plan.account {
         line(&mut out, "account", &format!("{}: {} ({})", a.header, a.value, a.fingerprint));
