@@ -59,6 +59,7 @@ mod dispatch_plan_cases;
 mod dispatch_providers;
 mod dispatch_record;
 mod dispatch_send;
+mod from_openclaw;
 mod har;
 mod html_report;
 mod leaks;
