@@ -235,8 +235,12 @@ impl Fixtures {
             ));
         }
         let text = serde_json::to_string(&inputs).unwrap_or_default() + &replaced.join("\n");
-        let originals = self.secrets.keys().chain(emails.seen.keys());
-        if originals.filter(|s| s.len() >= tokens::MIN_SECRET_LEN).any(|s| text.contains(s.as_str())) {
+        let originals =
+            self.secrets.iter().chain(emails.seen.iter()).filter(|(original, fixture)| original != fixture);
+        if originals
+            .filter(|(s, _)| s.len() >= tokens::MIN_SECRET_LEN)
+            .any(|(s, _)| text.contains(s.as_str()))
+        {
             return Err(Error::runtime(
                 "a replaced value is still in the scenario; nothing was written (please report this)",
             ));
@@ -245,34 +249,59 @@ impl Fixtures {
     }
 }
 
-/// Original email → fixture, in order of appearance.
+/// Original email → fixture, in order of appearance; addresses that already
+/// are fixtures (`user@example.com`, `user2@example.com`) stay as they are.
 #[derive(Debug, Default)]
 struct Emails {
     seen: BTreeMap<String, String>,
 }
 
 impl Emails {
+    fn fixture(n: usize) -> String {
+        if n == 1 { "user@example.com".to_owned() } else { format!("user{n}@example.com") }
+    }
+
     fn text(&mut self, text: &str) -> String {
         EMAIL
             .replace_all(text, |c: &regex::Captures<'_>| {
-                let n = self.seen.len() + 1;
-                let fixture =
-                    if n == 1 { "user@example.com".to_owned() } else { format!("user{n}@example.com") };
-                self.seen.entry(c[0].to_owned()).or_insert(fixture).clone()
+                if let Some(fixture) = self.seen.get(&c[0]) {
+                    return fixture.clone();
+                }
+                let taken: BTreeSet<&String> = self.seen.values().collect();
+                let fixture = (1..).map(Self::fixture).find(|f| !taken.contains(f)).unwrap_or_default();
+                self.seen.insert(c[0].to_owned(), fixture.clone());
+                fixture
             })
             .into_owned()
     }
 
     fn apply(&mut self, value: &Value) -> Value {
+        let mut fixtures = Vec::new();
+        visit_keys_and_strings(value, &mut |text| {
+            fixtures
+                .extend(EMAIL.find_iter(text).map(|m| m.as_str().to_owned()).filter(|e| is_fixture_email(e)));
+        });
+        self.seen.extend(fixtures.into_iter().map(|e| (e.clone(), e)));
+        self.replace(value)
+    }
+
+    fn replace(&mut self, value: &Value) -> Value {
         match value {
             Value::Object(map) => {
-                Value::Object(map.iter().map(|(k, v)| (self.text(k), self.apply(v))).collect())
+                Value::Object(map.iter().map(|(k, v)| (self.text(k), self.replace(v))).collect())
             }
-            Value::Array(items) => Value::Array(items.iter().map(|v| self.apply(v)).collect()),
+            Value::Array(items) => Value::Array(items.iter().map(|v| self.replace(v)).collect()),
             Value::String(text) => Value::String(self.text(text)),
             other => other.clone(),
         }
     }
+}
+
+fn is_fixture_email(email: &str) -> bool {
+    email
+        .strip_prefix("user")
+        .and_then(|rest| rest.strip_suffix("@example.com"))
+        .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The claims of [`KEPT_CLAIMS`]; the others' paths go to `dropped`.
@@ -325,6 +354,18 @@ fn shape_head(secret: &str) -> &str {
 
 fn join(at: &str, name: &str) -> String {
     if at.is_empty() { name.to_owned() } else { format!("{at}.{name}") }
+}
+
+fn visit_keys_and_strings(value: &Value, f: &mut dyn FnMut(&str)) {
+    match value {
+        Value::Object(map) => map.iter().for_each(|(k, v)| {
+            f(k);
+            visit_keys_and_strings(v, f);
+        }),
+        Value::Array(items) => items.iter().for_each(|v| visit_keys_and_strings(v, f)),
+        Value::String(text) => f(text),
+        _ => {}
+    }
 }
 
 fn visit_strings(value: &Value, f: &mut dyn FnMut(&str)) {
@@ -416,6 +457,16 @@ mod tests {
         let profiles = &shared.inputs["auth_profiles"]["profiles"];
         assert_eq!(profiles["a"]["key"], profiles["b:kate@corp.example"]["key"]);
         assert_ne!(profiles["a"]["key"], KEY);
+    }
+
+    #[test]
+    fn a_home_already_holding_fixture_emails_is_shared() {
+        let store = json!({"profiles": {"openai:user@example.com": {"type": "oauth", "provider": "openai",
+                                        "email": "user@example.com", "refresh": "fixture-refresh-1"}}});
+        let shared = share(&home(store), &options()).unwrap();
+        assert!(shared.inputs["auth_profiles"]["profiles"].get("openai:user@example.com").is_some());
+        let order = &shared.inputs["config"]["auth"]["order"]["openai-codex"][0];
+        assert_eq!(order, "openai-codex:user2@example.com", "kate gets the next free fixture");
     }
 
     #[test]

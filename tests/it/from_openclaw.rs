@@ -102,6 +102,28 @@ fn sqlite_home(root: &Path, user_version: i64) -> PathBuf {
     home
 }
 
+/// A HOME as 2026.9.6's `doctor --fix` leaves it: main's logins in the shared state database
+/// (`auth.sharedStore` = state-db), the agent's own tables empty.
+fn shared_state_home(root: &Path) -> PathBuf {
+    let home = sqlite_home(root, 23);
+    let agent = rusqlite::Connection::open(agent_dir(&home).join("openclaw-agent.sqlite")).unwrap();
+    agent.execute_batch("DELETE FROM auth_profile_store; DELETE FROM auth_profile_state;").unwrap();
+    let path = home.join(".openclaw/state/openclaw.sqlite");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let db = rusqlite::Connection::open(path).unwrap();
+    db.execute_batch(
+        "PRAGMA user_version = 18;
+         CREATE TABLE config_machine_state (state_key TEXT NOT NULL PRIMARY KEY, value_json TEXT NOT NULL,
+           updated_at_ms INTEGER NOT NULL) STRICT;
+         INSERT INTO config_machine_state VALUES ('auth.sharedStore', '{\"location\":\"state-db\"}', 0);",
+    )
+    .unwrap();
+    let insert = "INSERT INTO config_machine_state VALUES (?1, ?2, 0)";
+    db.execute(insert, ["authProfiles.store", &store().to_string()]).unwrap();
+    db.execute(insert, ["authProfiles.state", &state().to_string()]).unwrap();
+    home
+}
+
 struct Run {
     code: i32,
     stdout: String,
@@ -198,9 +220,20 @@ fn a_file_store_home_becomes_a_scenario_that_plans_the_same_and_leaks_nothing() 
 fn a_sqlite_home_plans_as_its_store_does_and_env_is_taken_only_when_asked() {
     let dir = tempfile::tempdir().unwrap();
     let home = sqlite_home(dir.path(), 23);
-    let out = dir.path().join("sqlite-setup.json");
+    sqlite_home_plans_as_its_store(dir.path(), &home);
+}
+
+#[test]
+fn a_home_whose_logins_moved_to_the_shared_state_database_plans_as_its_store_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = shared_state_home(dir.path());
+    sqlite_home_plans_as_its_store(dir.path(), &home);
+}
+
+fn sqlite_home_plans_as_its_store(dir: &Path, home: &Path) {
+    let out = dir.join("sqlite-setup.json");
     let made =
-        from_openclaw(&home, &out, &["--keep-email", "--env-from-shell"], &[("OPENAI_API_KEY", ENV_KEY)]);
+        from_openclaw(home, &out, &["--keep-email", "--env-from-shell"], &[("OPENAI_API_KEY", ENV_KEY)]);
     assert_eq!(made.code, 0, "{}", made.stderr);
     let file = std::fs::read_to_string(&out).unwrap();
     let scenario: Value = serde_json::from_str(&file).unwrap();
@@ -216,7 +249,7 @@ fn a_sqlite_home_plans_as_its_store_does_and_env_is_taken_only_when_asked() {
     }
 
     // The original's inputs: the same config, and the store the SQLite row holds.
-    let profiles = dir.path().join("store.json");
+    let profiles = dir.join("store.json");
     write(&profiles, &store().to_string());
     let config = home.join(".openclaw/openclaw.json");
     for model in ["openai/gpt-5.5", "anthropic/claude-sonnet-4-5"] {
