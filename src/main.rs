@@ -9,7 +9,7 @@ use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
 use clap::{CommandFactory as _, Parser as _};
-use cli::{CassetteCommand, CatalogCommand, Cli, Command, DispatchCommand};
+use cli::{CassetteCommand, CatalogCommand, Cli, Command, DispatchCommand, ScenarioCommand};
 use dispatch_vcr::cmd::{self, cassette, dispatch};
 use dispatch_vcr::{Error, Result};
 
@@ -64,6 +64,9 @@ fn run(command: Command) -> Result<u8> {
             dispatch::send::run(&args.into(), &mut std::io::stdout(), &mut std::io::stderr())
         }
         Command::Catalog(CatalogCommand::Import(args)) => cmd::catalog::run(&args.into()),
+        Command::Scenario(ScenarioCommand::FromOpenclaw(args)) => {
+            cmd::scenario::from_openclaw::run(&args.into())
+        }
     }
 }
 

@@ -68,6 +68,9 @@ pub enum Command {
     /// The reference dispatcher's catalog: import a release's facts.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Make scenarios: from a user's OpenClaw setup, secrets swapped for look-alike fixtures.
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
     /// Check scenarios: every scenario × dispatcher version against the invariants.
     Check(CheckArgs),
     /// Run a live dispatcher on a scenario's inputs under the proxy, and check what it sends.
@@ -282,6 +285,52 @@ pub struct AuditArgs {
     /// A file of fingerprints to allow, one a line; `#` starts a comment.
     #[arg(long = "allow-file", value_name = "FILE")]
     pub allow_files: Vec<PathBuf>,
+}
+
+/// `scenario …` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ScenarioCommand {
+    /// Write a scenario whose inputs reproduce an OpenClaw home, every secret replaced by a look-alike fixture.
+    FromOpenclaw(FromOpenClawArgs),
+}
+
+/// `scenario from-openclaw` options.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Reads HOME/.openclaw/openclaw.json and every agent's auth store (auth-profiles.json and \
+auth-state.json before 2026.5.30, the SQLite store after), opened read-only. API keys keep their prefix and length, \
+OAuth JWTs are re-minted with their account, plan and expiry claims, refresh tokens and other tokens become opaque \
+fixtures, email addresses become user@example.com unless --keep-email. What was replaced (never a value) and what \
+could not be read go to stderr. Exit 2 for a folder that is not an OpenClaw home, a locked or newer-schema store, \
+or an existing -o without --force; nothing is written then.\n\n\
+Example:\n  dispatch-vcr scenario from-openclaw -o my-setup.json\n  \
+dispatch-vcr dispatch plan --scenario my-setup.json"
+)]
+pub struct FromOpenClawArgs {
+    /// The HOME OpenClaw ran with, holding .openclaw/ (default: $HOME).
+    #[arg(long, value_name = "DIR", env = "HOME")]
+    pub home: PathBuf,
+    /// The agent to plan for; its store becomes auth_profiles, the other agents' agent_stores.
+    #[arg(long, value_name = "ID")]
+    pub agent: Option<String>,
+    /// Read the home as this OpenClaw release does (before 2026.5.30: the JSON stores); default the newest.
+    #[arg(long, value_name = "V")]
+    pub version: Option<String>,
+    /// The scenario to write.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+    /// Replace FILE when it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Keep email addresses (in profile ids, emails and JWT claims).
+    #[arg(long, conflicts_with = "redact_email")]
+    pub keep_email: bool,
+    /// Replace email addresses with user@example.com, user2@example.com, … (the default).
+    #[arg(long)]
+    pub redact_email: bool,
+    /// Include the provider variables OpenClaw reads that are set in this shell, values replaced by fixtures.
+    #[arg(long)]
+    pub env_from_shell: bool,
 }
 
 /// `cassette …` subcommands.

@@ -7,8 +7,8 @@ use dispatch_vcr::upstream::stub::StubOptions;
 
 use super::{
     AuditArgs, BisectArgs, CaCommand, CatalogImportArgs, CheckArgs, DiffArgs, DispatchInputArgs,
-    DispatchPlanArgs, DispatchSendArgs, ExportArgs, ImportArgs, ProxyArgs, RecordArgs, ReleasesCommand,
-    ReplayArgs, RunArgs, StubArgs,
+    DispatchPlanArgs, DispatchSendArgs, ExportArgs, FromOpenClawArgs, ImportArgs, ProxyArgs, RecordArgs,
+    ReleasesCommand, ReplayArgs, RunArgs, StubArgs,
 };
 
 impl From<CaCommand> for cmd::ca::Options {
@@ -196,5 +196,19 @@ impl From<&ProxyArgs> for ProxyConfig {
 impl From<StubArgs> for Option<StubOptions> {
     fn from(args: StubArgs) -> Self {
         args.stub.then_some(StubOptions { status: args.stub_status })
+    }
+}
+
+impl From<FromOpenClawArgs> for cmd::scenario::from_openclaw::Options {
+    fn from(args: FromOpenClawArgs) -> Self {
+        Self {
+            home: args.home,
+            agent: args.agent,
+            version: args.version,
+            output: args.output,
+            force: args.force,
+            keep_email: args.keep_email,
+            env_from_shell: args.env_from_shell,
+        }
     }
 }

@@ -20,4 +20,5 @@ pub mod record;
 pub mod releases;
 pub mod replay;
 pub mod run;
+pub mod scenario;
 pub mod schema;

@@ -60,6 +60,7 @@ mod dispatch_providers;
 mod dispatch_record;
 mod dispatch_send;
 mod embeddings;
+mod from_openclaw;
 mod har;
 mod html_report;
 mod leaks;

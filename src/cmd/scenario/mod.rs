@@ -1,0 +1,3 @@
+//! `scenario from-openclaw`: make scenarios.
+
+pub mod from_openclaw;
