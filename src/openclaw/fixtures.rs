@@ -2,7 +2,7 @@
 //! secret replaced by a look-alike fixture, so the setup can be shared.
 //!
 //! - API keys and tokens keep their shape: the provider's prefix (with its
-//!   short marker segments, `sk-ant-oat01-`, `sk-proj-`) and the length, so
+//!   known marker segments, `sk-ant-oat01-`, `sk-proj-`) and the length, so
 //!   they classify as the original did (`credential::classify`).
 //! - JWTs become `{"jwt": {"claims": …, "signature": "fixture-signature"}}`
 //!   (minted when the scenario loads) keeping only [`KEPT_CLAIMS`]; the names
@@ -334,20 +334,18 @@ fn look_alike(secret: &str, n: usize) -> String {
     out
 }
 
-/// The known prefix of a token shape, with up to two short marker segments
-/// after it (`sk-` + `proj-`, `sk-ant-` + `oat01-`): letters then digits,
-/// at most 7 characters, ended by `-` or `_`.
+/// The marker segments real keys carry after a known prefix (`sk-` +
+/// `proj-`, `sk-ant-` + `api03-` or `oat01-`, `sk-or-` + `v1-`): kept, as
+/// they say what kind of key it is. Nothing else of a key is kept, so no
+/// random character of a real key reaches the scenario.
+const MARKERS: &[&str] = &["proj-", "svcacct-", "admin-", "api03-", "oat01-", "ort01-", "v1-"];
+
+/// The known prefix of a token shape, with the marker segments after it.
 fn shape_head(secret: &str) -> &str {
     let prefix = tokens::PATTERNS.iter().map(|p| p.prefix()).find(|p| secret.starts_with(p)).unwrap_or("");
     let mut end = prefix.len();
-    for _ in 0..2 {
-        let rest = &secret[end..];
-        let Some(i) = rest.find(['-', '_']).filter(|i| (1..=7).contains(i)) else { break };
-        let segment = rest[..i].trim_end_matches(|c: char| c.is_ascii_digit());
-        if segment.is_empty() || !segment.bytes().all(|b| b.is_ascii_lowercase()) {
-            break;
-        }
-        end += i + 1;
+    while let Some(marker) = MARKERS.iter().find(|m| secret[end..].starts_with(*m)) {
+        end += marker.len();
     }
     &secret[..end]
 }
@@ -414,6 +412,12 @@ mod tests {
         }
         assert!(look_alike(ANTHROPIC, 1).starts_with("sk-ant-oat01-fixture1"));
         assert!(look_alike(KEY, 1).starts_with("sk-proj-fixture1"));
+        // A random part that happens to look like a marker is not kept.
+        assert!(
+            look_alike("sk-ant-api03-abc12_Zq9xY8wV7uT6sR5qP4oN3mL2kJ1", 1)
+                .starts_with("sk-ant-api03-fixture1")
+        );
+        assert!(look_alike("sk-proj-ab-Zq9xY8wV7uT6sR5qP4oN3mL2kJ1", 1).starts_with("sk-proj-fixture1"));
     }
 
     #[test]

@@ -11,8 +11,11 @@
 //! - [`dispatch_cli`] — `dispatch plan` as users run it, with text snapshots.
 //! - [`dispatch_headers`] — the `headers` invariant and store-qualified binding on recordings made through the proxy.
 //! - [`dispatch_plan_cases`] — the reference dispatcher, step by step and table row by row.
+//! - [`dispatch_providers`] — every model provider of the imported 2026.9.6 band planned with a fixture credential.
 //! - [`dispatch_record`] — `dispatch send` recorded by `record` matches its plan.
 //! - [`dispatch_send`] — `dispatch send` through a CONNECT proxy to the test upstream.
+//! - [`embeddings`] — memory-search embeddings and image calls judged (`judge`), and `dispatch plan --call`.
+//! - [`from_openclaw`] — `scenario from-openclaw` on homes made in the test: same plan, no planted secret anywhere.
 //! - [`har`] — `cassette export --har` and `cassette import`, round trips and foreign HAR files.
 //! - [`html_report`] — `check --format html` rendered in headless Chromium.
 //! - [`leaks`] — no secret reaches any file, however it was sent, learned late or left by a crash.
