@@ -300,7 +300,8 @@ pub enum ScenarioCommand {
     after_help = "Reads HOME/.openclaw/openclaw.json and every agent's auth store (auth-profiles.json and \
 auth-state.json before 2026.5.30, the SQLite store after), opened read-only. API keys keep their prefix and length, \
 OAuth JWTs are re-minted with their account, plan and expiry claims, refresh tokens and other tokens become opaque \
-fixtures, email addresses become user@example.com unless --keep-email. What was replaced (never a value) and what \
+fixtures, email addresses become user@example.com unless --keep-email (those at example domains, reserved by \
+RFC 2606, are no one's and stay). What was replaced (never a value) and what \
 could not be read go to stderr. Exit 2 for a folder that is not an OpenClaw home, a locked or newer-schema store, \
 or an existing -o without --force; nothing is written then.\n\n\
 Example:\n  dispatch-vcr scenario from-openclaw -o my-setup.json\n  \

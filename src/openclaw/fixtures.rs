@@ -9,7 +9,7 @@
 //!   of the claims dropped are reported.
 //! - Refresh tokens and anything else token-like (by field name or by shape,
 //!   `credential::tokens`) become opaque fixtures.
-//! - Email addresses become `user@example.com`, `user2@example.com`, … in
+//! - Email addresses (but those at reserved example domains) become `user@example.com`, `user2@example.com`, … in
 //!   every key and value (profile ids included), unless kept on request.
 //!
 //! The same secret always gets the same fixture. Nothing of an original
@@ -249,8 +249,8 @@ impl Fixtures {
     }
 }
 
-/// Original email → fixture, in order of appearance; addresses that already
-/// are fixtures (`user@example.com`, `user2@example.com`) stay as they are.
+/// Original email → fixture, in order of appearance; addresses that are
+/// no one's ([`is_fixture_email`]: `me@example.com`, `dev@corp.test`) stay as they are.
 #[derive(Debug, Default)]
 struct Emails {
     seen: BTreeMap<String, String>,
@@ -297,11 +297,14 @@ impl Emails {
     }
 }
 
+/// Whether an address is no one's: at a domain reserved for examples and
+/// tests (RFC 2606, RFC 6761), so nothing personal is kept by keeping it.
 fn is_fixture_email(email: &str) -> bool {
-    email
-        .strip_prefix("user")
-        .and_then(|rest| rest.strip_suffix("@example.com"))
-        .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+    let domain = email.rsplit_once('@').map_or("", |(_, d)| d).to_ascii_lowercase();
+    let under = |name: &str| domain == name || domain.ends_with(&format!(".{name}"));
+    ["example.com", "example.net", "example.org", "example", "test", "invalid", "localhost"]
+        .into_iter()
+        .any(under)
 }
 
 /// The claims of [`KEPT_CLAIMS`]; the others' paths go to `dropped`.
@@ -386,7 +389,7 @@ mod tests {
     fn home(profiles: Value) -> HomeSnapshot {
         HomeSnapshot {
             state_dir: "/h/.openclaw".into(),
-            config: json!({"auth": {"order": {"openai-codex": ["openai-codex:kate@corp.example"]}},
+            config: json!({"auth": {"order": {"openai-codex": ["openai-codex:kate@corp.com"]}},
                            "models": {"providers": {"x": {"apiKey": "${X_KEY}"}}}}),
             agents: vec![AgentAuth {
                 agent: "main".into(),
@@ -424,17 +427,17 @@ mod tests {
     fn jwts_keep_account_and_plan_and_emails_are_replaced_everywhere() {
         let jwt = credential::mint_unsigned_jwt(&json!({
             "https://api.openai.com/auth": {"chatgpt_account_id": "acct-1", "chatgpt_plan_type": "plus", "user_id": "u-9"},
-            "https://api.openai.com/profile": {"email": "kate@corp.example"}, "exp": 5, "sub": "auth0|123"}));
+            "https://api.openai.com/profile": {"email": "kate@corp.com"}, "exp": 5, "sub": "auth0|123"}));
         let shared = share(
-            &home(json!({"version": 1, "profiles": {"openai-codex:kate@corp.example": {
+            &home(json!({"version": 1, "profiles": {"openai-codex:kate@corp.com": {
                 "type": "oauth", "provider": "openai-codex", "access": jwt, "refresh": "rt_secret_refresh_123456",
-                "email": "kate@corp.example"}}})),
+                "email": "kate@corp.com"}}})),
             &options(),
         )
         .unwrap();
         let text = shared.inputs.to_string();
         assert!(
-            !text.contains("kate@corp.example") && !text.contains("rt_secret") && !text.contains("u-9"),
+            !text.contains("kate@corp.com") && !text.contains("rt_secret") && !text.contains("u-9"),
             "{text}"
         );
         let profile = &shared.inputs["auth_profiles"]["profiles"]["openai-codex:user@example.com"];
@@ -456,11 +459,17 @@ mod tests {
     #[test]
     fn the_same_secret_gets_the_same_fixture_and_emails_can_be_kept() {
         let store = json!({"profiles": {"a": {"type": "api_key", "provider": "openai", "key": KEY},
-                                        "b:kate@corp.example": {"type": "api_key", "provider": "openai", "key": KEY}}});
+                                        "b:kate@corp.com": {"type": "api_key", "provider": "openai", "key": KEY}}});
         let shared = share(&home(store), &Options { keep_email: true, ..options() }).unwrap();
         let profiles = &shared.inputs["auth_profiles"]["profiles"];
-        assert_eq!(profiles["a"]["key"], profiles["b:kate@corp.example"]["key"]);
+        assert_eq!(profiles["a"]["key"], profiles["b:kate@corp.com"]["key"]);
         assert_ne!(profiles["a"]["key"], KEY);
+    }
+
+    #[test]
+    fn addresses_at_reserved_domains_are_no_ones() {
+        assert!(is_fixture_email("me@example.com") && is_fixture_email("dev@corp.test"));
+        assert!(is_fixture_email("kate@corp.example.org") && !is_fixture_email("kate@corp.com"));
     }
 
     #[test]

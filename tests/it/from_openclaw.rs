@@ -16,7 +16,7 @@ const ANTHROPIC_TOKEN: &str = "sk-ant-oat01-PLANTEDanthropicTok3Jk8Pq1Zr6";
 const ROUTER_KEY: &str = "sk-or-v1-PLANTEDrouterKey9Cx2Vb7Nm4Lk1";
 const REFRESH: &str = "rt_PLANTEDrefresh_4Hs8Kd2Lq7";
 const SIGNATURE: &str = "PLANTEDsignatureBytes_91x";
-const EMAIL: &str = "kate.planted@corp.example";
+const EMAIL: &str = "kate.planted@kate-mail.net";
 const SUB: &str = "auth0|PLANTEDsubject42";
 const ENV_KEY: &str = "sk-PLANTEDenvKey5Tg8Yh1Uj4Ik7Ol0Pz3Xc";
 /// ChatGPT account and plan: kept, as the dispatch needs them.
