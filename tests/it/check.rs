@@ -81,12 +81,14 @@ fn shipped_catalogue_checks_green_and_reproduces_83380() {
         ]
     );
     assert!(report.scenarios.len() >= 8);
-    // A scenario recorded on several releases shows both a pass and a known failure;
-    // the one-release provider scenarios of 2026.9.6 have one cell.
+    // A scenario recorded on several releases passes on one at least; one made from an
+    // OpenClaw regression report also reproduces it (a known failure) on one.
     let across_releases = report.scenarios.iter().filter(|s| s.cells.len() > 1);
     for s in across_releases {
         assert!(s.cells.iter().any(|c| c.verdict == Verdict::Pass), "{}", s.name);
-        assert!(s.cells.iter().any(|c| c.verdict == Verdict::ExpectedFailure), "{}", s.name);
+        if s.source.as_deref().is_some_and(|source| source.starts_with("openclaw/openclaw#")) {
+            assert!(s.cells.iter().any(|c| c.verdict == Verdict::ExpectedFailure), "{}", s.name);
+        }
     }
 }
 
