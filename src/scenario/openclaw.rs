@@ -6,7 +6,7 @@ use super::expected::{Expected, ExpectedDispatch};
 use super::model::{Bearer, Call, Scenario};
 use super::observe::{Binding, Bindings, provider_of_profile};
 use super::runner::{Planned, Reference};
-use crate::dispatch::catalog::Catalog;
+use crate::dispatch::catalog::{Catalog, HeaderExpect};
 use crate::dispatch::inputs::DispatchInputs;
 use crate::dispatch::plan::{
     DispatchPlan, EmbeddingsPlan, Fallback, ImagesPlan, PlannedCredential, plan, plan_embeddings, plan_images,
@@ -184,32 +184,34 @@ fn side_call(bindings: &mut Bindings, call: &SideCall<'_>, several_stores: bool)
 
 /// A side call as an expected dispatch.
 pub fn side_dispatch(call: &SideCall<'_>) -> Result<ExpectedDispatch> {
-    let endpoint = Endpoint::new(call.method, call.url)
-        .map_err(|e| Error::runtime(format!("the reference planned an unusable URL: {e}")))?;
-    let credential = call.credential;
-    Ok(ExpectedDispatch {
-        endpoint,
-        bearer: match credential {
-            Some(c) => Bearer::Present {
-                header: c.header.clone(),
-                scheme: c.scheme.clone(),
-                kind: Some(c.kind.clone()),
-            },
-            None => Bearer::Absent,
-        },
-        profile: credential.map(|c| c.profile.clone()),
-        store: credential.and_then(|c| c.store.clone()),
-        fingerprint: credential.map(|c| c.fingerprint.clone()),
-        headers: Vec::new(),
-        model: call.model.map(str::to_owned),
-    })
+    dispatch_of(call.method, call.url, call.credential, Vec::new(), call.model.map(str::to_owned))
 }
 
 /// A plan as an expected dispatch.
 pub fn expected_dispatch(plan: &DispatchPlan) -> Result<ExpectedDispatch> {
-    let endpoint = Endpoint::new(&plan.method, &plan.url)
-        .map_err(|e| Error::runtime(format!("the reference planned an unusable URL: {e}")))?;
     let credential = plan.credential.as_ref().filter(|c| c.header.is_some());
+    let headers = plan.headers.iter().filter(|h| h.is_rule()).cloned().collect();
+    // A model in the path (Google's `…/models/{model}:…`) is judged by the
+    // endpoint; the body then names none.
+    dispatch_of(
+        &plan.method,
+        &plan.url,
+        credential,
+        headers,
+        (!plan.model_in_path).then(|| plan.model.clone()),
+    )
+}
+
+/// The expectation of a planned call: its endpoint, and its credential's header, profile and fingerprint.
+fn dispatch_of(
+    method: &str,
+    url: &str,
+    credential: Option<&PlannedCredential>,
+    headers: Vec<HeaderExpect>,
+    model: Option<String>,
+) -> Result<ExpectedDispatch> {
+    let endpoint = Endpoint::new(method, url)
+        .map_err(|e| Error::runtime(format!("the reference planned an unusable URL: {e}")))?;
     Ok(ExpectedDispatch {
         endpoint,
         bearer: match credential {
@@ -223,10 +225,8 @@ pub fn expected_dispatch(plan: &DispatchPlan) -> Result<ExpectedDispatch> {
         profile: credential.map(|c| c.profile.clone()),
         store: credential.and_then(|c| c.store.clone()),
         fingerprint: credential.map(|c| c.fingerprint.clone()),
-        headers: plan.headers.iter().filter(|h| h.is_rule()).cloned().collect(),
-        // A model in the path (Google's `…/models/{model}:…`) is judged by the
-        // endpoint; the body then names none.
-        model: (!plan.model_in_path).then(|| plan.model.clone()),
+        headers,
+        model,
     })
 }
 
