@@ -96,32 +96,62 @@ fn credential_text(credential: Option<&PlannedCredential>) -> String {
 
 /// The embeddings plan as text, in the form of [`render_text`].
 pub fn render_embeddings_text(plan: &EmbeddingsPlan) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "{}", plan.endpoint);
-    let class = plan.endpoint_class.as_deref().unwrap_or("unclassified");
-    line(&mut out, "class", &format!("{class} (memory-search embeddings, provider {})", plan.provider));
-    line(&mut out, "credential", &credential_text(plan.credential.as_ref()));
-    let model = match plan.model_in_path {
+    let body = match plan.model_in_path {
         true => format!("(model {:?} in the path)", plan.model),
         false => format!("model = {:?}", plan.model),
     };
-    line(&mut out, "body", &model);
-    candidates(&mut out, &plan.candidates);
-    steps(&mut out, "why (embeddings)", &plan.steps);
-    out
+    SideCallText {
+        endpoint: &plan.endpoint,
+        class: plan.endpoint_class.as_deref(),
+        what: format!("memory-search embeddings, provider {}", plan.provider),
+        credential: plan.credential.as_ref(),
+        body,
+        candidates: &plan.candidates,
+        steps_title: "why (embeddings)",
+        steps: &plan.steps,
+    }
+    .render()
 }
 
 /// The image-generation plan as text, in the form of [`render_text`].
 pub fn render_images_text(plan: &ImagesPlan) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "{}", plan.endpoint);
-    let class = plan.endpoint_class.as_deref().unwrap_or("unclassified");
-    line(&mut out, "class", &format!("{class} (image generation, provider {})", plan.provider));
-    line(&mut out, "credential", &credential_text(plan.credential.as_ref()));
-    line(&mut out, "body", &format!("model = {:?}", plan.model));
-    candidates(&mut out, &plan.candidates);
-    steps(&mut out, "why (image)", &plan.steps);
-    out
+    SideCallText {
+        endpoint: &plan.endpoint,
+        class: plan.endpoint_class.as_deref(),
+        what: format!("image generation, provider {}", plan.provider),
+        credential: plan.credential.as_ref(),
+        body: format!("model = {:?}", plan.model),
+        candidates: &plan.candidates,
+        steps_title: "why (image)",
+        steps: &plan.steps,
+    }
+    .render()
+}
+
+/// What the text of a non-chat call's plan shows.
+struct SideCallText<'a> {
+    endpoint: &'a str,
+    class: Option<&'a str>,
+    what: String,
+    credential: Option<&'a PlannedCredential>,
+    body: String,
+    candidates: &'a [Candidate],
+    steps_title: &'a str,
+    steps: &'a [Step],
+}
+
+impl SideCallText<'_> {
+    fn render(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "{}", self.endpoint);
+        let class = self.class.unwrap_or("unclassified");
+        line(&mut out, "class", &format!("{class} ({})", self.what));
+        line(&mut out, "credential", &credential_text(self.credential));
+        line(&mut out, "body", &self.body);
+        candidates(&mut out, self.candidates);
+        steps(&mut out, self.steps_title, self.steps);
+        out
+    }
 }
 
 /// The plan as text.
