@@ -301,11 +301,14 @@ pub enum ScenarioCommand {
 auth-state.json before 2026.5.30, the SQLite store after), opened read-only. API keys keep their prefix and length, \
 OAuth JWTs are re-minted with their account, plan and expiry claims, refresh tokens and other tokens become opaque \
 fixtures, email addresses become user@example.com unless --keep-email (those at example domains, reserved by \
-RFC 2606, are no one's and stay). What was replaced (never a value) and what \
+RFC 2606, are no one's and stay). Each --cassette gets the same \
+replacements: the fingerprints in meta.credentials and in every redaction marker become the fixtures' fingerprints, \
+so `check` judges the shared pair as it judged the original. What was replaced (never a value) and what \
 could not be read go to stderr. Exit 2 for a folder that is not an OpenClaw home, a locked or newer-schema store, \
 or an existing -o without --force; nothing is written then.\n\n\
 Example:\n  dispatch-vcr scenario from-openclaw -o my-setup.json\n  \
-dispatch-vcr dispatch plan --scenario my-setup.json"
+dispatch-vcr dispatch plan --scenario my-setup.json\n  \
+dispatch-vcr scenario from-openclaw --cassette rec.json -o my-setup.json && dispatch-vcr check my-setup.json"
 )]
 pub struct FromOpenClawArgs {
     /// The HOME OpenClaw ran with, holding .openclaw/ (default: $HOME).
@@ -332,6 +335,10 @@ pub struct FromOpenClawArgs {
     /// Include the provider variables OpenClaw reads that are set in this shell, values replaced by fixtures.
     #[arg(long)]
     pub env_from_shell: bool,
+    /// A cassette recorded with this setup (`record --profiles …`): rebound to the fixtures and written beside
+    /// FILE as FILE-STEM.VERSION.cassette.json (repeatable, one per release).
+    #[arg(long = "cassette", value_name = "REC")]
+    pub cassettes: Vec<PathBuf>,
 }
 
 /// `cassette …` subcommands.

@@ -209,6 +209,7 @@ impl From<FromOpenClawArgs> for cmd::scenario::from_openclaw::Options {
             force: args.force,
             keep_email: args.keep_email,
             env_from_shell: args.env_from_shell,
+            cassettes: args.cassettes,
         }
     }
 }

@@ -94,6 +94,13 @@ pub fn mint_unsigned_jwt(claims: &serde_json::Value) -> String {
     format!("{header}.{payload}.")
 }
 
+/// A fixture JWT: [`mint_unsigned_jwt`] of `claims` with base64url(`signature`)
+/// as its signature segment (some clients, the Codex binary, refuse an empty one).
+pub fn mint_fixture_jwt(claims: &serde_json::Value, signature: &str) -> String {
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    mint_unsigned_jwt(claims) + &engine.encode(signature)
+}
+
 fn decode_segment(segment: &str) -> Option<serde_json::Value> {
     let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let bytes = engine.decode(segment.trim_end_matches('=')).ok()?;

@@ -232,10 +232,7 @@ pub fn mint_fixture_tokens(value: &Value) -> Value {
                 Some(claims) => {
                     let signature =
                         jwt.and_then(|j| j.get("signature")).and_then(Value::as_str).unwrap_or("");
-                    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-                    Value::String(
-                        credential::mint_unsigned_jwt(claims) + &base64::Engine::encode(&engine, signature),
-                    )
+                    Value::String(credential::mint_fixture_jwt(claims, signature))
                 }
                 _ => Value::Object(map.iter().map(|(k, v)| (k.clone(), mint_fixture_tokens(v))).collect()),
             }

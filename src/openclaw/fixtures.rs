@@ -60,12 +60,67 @@ pub struct Options {
 }
 
 /// The inputs made, and what was done to get them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub struct Shared {
     /// The scenario's `inputs`.
     pub inputs: Value,
     /// One line per replacement (where and how, never a value).
     pub replaced: Vec<String>,
+    /// The same replacements, for a cassette recorded with this setup.
+    pub rebinding: Rebinding,
+}
+
+/// The replacements [`share`] made, carried into a cassette recorded with the
+/// same setup (`record --profiles …`): the fingerprints of `meta.credentials`
+/// and of every redaction marker become the fixtures' fingerprints, so the
+/// scenario and its cassette agree; email addresses change as in the scenario.
+#[derive(Debug)]
+pub struct Rebinding {
+    /// Original secret → the fixture value the scenario's inputs carry (JWTs as minted).
+    secrets: BTreeMap<String, String>,
+    /// The scenario's email replacements; `None` when emails are kept.
+    emails: Option<Emails>,
+}
+
+impl Rebinding {
+    /// `cassette` (its JSON) rebound, and how many fingerprints changed; an
+    /// error (exit 3, nothing to write) when an original value or its
+    /// fingerprint would survive.
+    pub fn cassette(&mut self, cassette: &Value) -> Result<(Value, usize)> {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for (original, fixture) in self.secrets.iter().filter(|(o, f)| o != f) {
+            pairs.push((credential::fingerprint(original), credential::fingerprint(fixture)));
+            pairs.push((original.clone(), fixture.clone()));
+        }
+        pairs.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
+        let mut rebound = 0;
+        let mut text = |t: &str| {
+            let mut out = t.to_owned();
+            for (from, to) in &pairs {
+                if out.contains(from.as_str()) {
+                    rebound +=
+                        usize::from(credential::is_fingerprint(from)) * out.matches(from.as_str()).count();
+                    out = out.replace(from.as_str(), to);
+                }
+            }
+            out
+        };
+        let value = map_keys_and_strings(cassette, &mut text);
+        let value = match &mut self.emails {
+            Some(emails) => emails.apply(&value),
+            None => value,
+        };
+        let written = serde_json::to_string(&value).unwrap_or_default();
+        let emails = self.emails.iter().flat_map(|e| e.seen.iter());
+        if pairs.iter().map(|(from, to)| (from, to)).chain(emails).any(|(from, to)| {
+            from != to && from.len() >= tokens::MIN_SECRET_LEN && written.contains(from.as_str())
+        }) {
+            return Err(Error::runtime(
+                "a replaced value is still in the rebound cassette; nothing was written (please report this)",
+            ));
+        }
+        Ok((value, rebound))
+    }
 }
 
 /// The `${VAR}` references of a config, by name.
@@ -169,14 +224,15 @@ impl Fixtures {
         let claims = credential::jwt_claims(text).unwrap_or_default();
         let mut dropped = Vec::new();
         let kept = kept_claims(&claims, "", &mut dropped);
-        self.secrets.entry(text.to_owned()).or_insert_with(|| "(re-minted JWT)".to_owned());
+        let signature = "fixture-signature";
+        self.secrets.entry(text.to_owned()).or_insert_with(|| credential::mint_fixture_jwt(&kept, signature));
         let dropped = if dropped.is_empty() {
             String::new()
         } else {
             format!("; claims dropped: {}", dropped.join(", "))
         };
         self.note(at, &format!("{field} → fixture JWT with the same non-secret claims{dropped}"));
-        json!({"jwt": {"claims": kept, "signature": "fixture-signature"}})
+        json!({"jwt": {"claims": kept, "signature": signature}})
     }
 
     /// Any other value: secrets by field name, tokens by shape, JWTs re-minted.
@@ -245,7 +301,8 @@ impl Fixtures {
                 "a replaced value is still in the scenario; nothing was written (please report this)",
             ));
         }
-        Ok(Shared { inputs, replaced })
+        let emails = (!keep_email).then_some(emails);
+        Ok(Shared { inputs, replaced, rebinding: Rebinding { secrets: self.secrets, emails } })
     }
 }
 
@@ -286,14 +343,7 @@ impl Emails {
     }
 
     fn replace(&mut self, value: &Value) -> Value {
-        match value {
-            Value::Object(map) => {
-                Value::Object(map.iter().map(|(k, v)| (self.text(k), self.replace(v))).collect())
-            }
-            Value::Array(items) => Value::Array(items.iter().map(|v| self.replace(v)).collect()),
-            Value::String(text) => Value::String(self.text(text)),
-            other => other.clone(),
-        }
+        map_keys_and_strings(value, &mut |text| self.text(text))
     }
 }
 
@@ -366,6 +416,18 @@ fn visit_keys_and_strings(value: &Value, f: &mut dyn FnMut(&str)) {
         Value::Array(items) => items.iter().for_each(|v| visit_keys_and_strings(v, f)),
         Value::String(text) => f(text),
         _ => {}
+    }
+}
+
+/// `value` with `f` applied to every object key and string.
+fn map_keys_and_strings(value: &Value, f: &mut dyn FnMut(&str) -> String) -> Value {
+    match value {
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (f(k), map_keys_and_strings(v, f))).collect())
+        }
+        Value::Array(items) => Value::Array(items.iter().map(|v| map_keys_and_strings(v, f)).collect()),
+        Value::String(text) => Value::String(f(text)),
+        other => other.clone(),
     }
 }
 

@@ -315,3 +315,87 @@ fn an_existing_output_is_replaced_only_with_force() {
     assert_eq!(from_openclaw(&home, &out, &["--force"], &[]).code, 0);
     assert!(std::fs::read_to_string(&out).unwrap().contains("dispatch-vcr/scenario@1"));
 }
+
+/// `record --profiles` of `dispatch send` with the home's own files (a real TLS client of the real proxy).
+async fn record_home(home: &Path, out: &Path) {
+    let upstream = crate::support::TestUpstream::start().await;
+    let config = home.join(".openclaw/openclaw.json");
+    let profiles = agent_dir(home).join("auth-profiles.json");
+    let (config, profiles) = (config.to_str().unwrap(), profiles.to_str().unwrap());
+    let mut args: Vec<String> =
+        ["record", "-o", out.to_str().unwrap(), "--listen", "127.0.0.1:0"].map(String::from).to_vec();
+    args.extend(upstream.proxy_args());
+    args.extend(
+        ["--profiles", profiles, "--dispatcher", &format!("openclaw@{OLD}"), "--", BIN].map(String::from),
+    );
+    args.extend(
+        ["dispatch", "send", "--config", config, "--profiles", profiles, "--version", OLD].map(String::from),
+    );
+    let output = crate::support::Bin::new().run(args).await;
+    assert!(output.status.success(), "record failed: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recorded_cassette_is_rebound_to_the_fixtures_and_check_judges_the_pair_as_the_original() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = file_home(dir.path());
+    let recorded = dir.path().join("rec.json");
+    record_home(&home, &recorded).await;
+    let original = std::fs::read_to_string(&recorded).unwrap();
+    let access_fp = dispatch_vcr::credential::fingerprint(&ACCESS);
+    assert!(original.contains(&access_fp), "the recording binds the login: {original}");
+
+    let out = dir.path().join("shared").join("my-setup.json");
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let made = from_openclaw(&home, &out, &["--cassette", recorded.to_str().unwrap()], &[]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    assert!(made.stderr.contains("fingerprint(s) rebound"), "{}", made.stderr);
+    let rebound_path = out.with_file_name(format!("my-setup.{OLD}.cassette.json"));
+    let rebound = std::fs::read_to_string(&rebound_path).unwrap();
+    for (what, text) in [("stderr", &made.stderr), ("the rebound cassette", &rebound)] {
+        assert_no_leak(what, text);
+    }
+    for secret in [&*ACCESS, REFRESH, OPENAI_KEY] {
+        let fp = dispatch_vcr::credential::fingerprint(secret);
+        assert!(!rebound.contains(&fp), "an original fingerprint survived: {fp}");
+    }
+    let scenario: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(scenario["cassettes"][OLD], format!("my-setup.{OLD}.cassette.json"));
+
+    // The shared pair is judged as the original setup would be: the rebound cassette holds the
+    // fixtures' fingerprints where the reference, planning from the fixtures, expects them.
+    let judged = run(&["check", out.to_str().unwrap(), "--format", "json"], &[]);
+    assert_eq!(judged.code, 0, "{}\n{}", judged.stdout, judged.stderr);
+    let audit = run(
+        &[
+            "audit",
+            rebound_path.to_str().unwrap(),
+            "--profiles",
+            agent_dir(&home).join("auth-profiles.json").to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(audit.code, 0, "{}\n{}", audit.stdout, audit.stderr);
+
+    // Unrebound, the same scenario fails: the fingerprints are what bind the pair.
+    let unbound = out.with_file_name("unbound.json");
+    let mut plain = scenario.clone();
+    plain["cassettes"][OLD] = json!(recorded.to_str().unwrap());
+    std::fs::write(&unbound, plain.to_string()).unwrap();
+    assert_eq!(run(&["check", unbound.to_str().unwrap()], &[]).code, 1);
+}
+
+#[test]
+fn a_cassette_that_does_not_say_its_release_needs_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = file_home(dir.path());
+    let recorded = dir.path().join("rec.json");
+    std::fs::write(&recorded, r#"{"format": "dispatch-vcr/cassette@1", "meta": {}, "interactions": []}"#)
+        .unwrap();
+    let out = dir.path().join("s.json");
+    let refused = from_openclaw(&home, &out, &["--cassette", recorded.to_str().unwrap()], &[]);
+    assert_refused(&refused, &out, "pass --version V");
+    let made = from_openclaw(&home, &out, &["--cassette", recorded.to_str().unwrap(), "--version", OLD], &[]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    assert!(out.with_file_name(format!("s.{OLD}.cassette.json")).exists());
+}

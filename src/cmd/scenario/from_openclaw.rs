@@ -1,11 +1,13 @@
-//! `scenario from-openclaw [--home DIR] -o FILE`: a user's OpenClaw setup as a shareable scenario,
-//! every secret replaced by a look-alike fixture (docs/scenario.md).
+//! `scenario from-openclaw [--home DIR] [--cassette REC] -o FILE`: a user's OpenClaw setup as a
+//! shareable scenario, every secret replaced by a look-alike fixture, and the cassettes recorded
+//! with that setup rebound to the fixtures (docs/scenario.md).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
+use crate::cassette::{self, Cassette};
 use crate::dispatch::Catalog;
 use crate::dispatch::inputs::DEFAULT_AGENT;
 use crate::error::{Error, Result};
@@ -31,17 +33,22 @@ pub struct Options {
     pub keep_email: bool,
     /// Take the provider variables OpenClaw reads from this process's environment.
     pub env_from_shell: bool,
+    /// Cassettes recorded with this setup, to rebind to the fixtures and ship beside the scenario.
+    pub cassettes: Vec<PathBuf>,
+}
+
+/// A cassette of the setup, rebound, and where it goes.
+struct Rebound {
+    version: Version,
+    /// Beside the scenario: `<scenario stem>.<version>.cassette.json`.
+    path: PathBuf,
+    cassette: Cassette,
 }
 
 /// Read the home, write the scenario, say on stderr what was replaced and what was not read.
 pub fn run(options: &Options) -> Result<u8> {
     files::check_output("-o", &options.output, "my-setup.json")?;
-    if options.output.exists() && !options.force {
-        return Err(Error::input(format!(
-            "-o {}: exists; pass --force to replace it, or name another file",
-            options.output.display()
-        )));
-    }
+    refuse_existing("-o", &options.output, options.force)?;
     let version = options
         .version
         .as_deref()
@@ -55,7 +62,7 @@ pub fn run(options: &Options) -> Result<u8> {
         .filter_map(|n| Some((n.clone(), std::env::var(n).ok().filter(|v| !v.is_empty())?)))
         .collect();
     let env = if options.env_from_shell { set.clone() } else { BTreeMap::new() };
-    let shared = fixtures::share(
+    let mut shared = fixtures::share(
         &snapshot,
         &fixtures::Options { agent: agent.clone(), keep_email: options.keep_email, env },
     )?;
@@ -70,6 +77,30 @@ pub fn run(options: &Options) -> Result<u8> {
             names.join(", ")
         ));
     }
+    let mut replaced = shared.replaced.clone();
+    let mut rebound = Vec::new();
+    for path in &options.cassettes {
+        let (one, count) = rebind(path, options, version.as_ref(), &mut shared.rebinding)?;
+        if rebound.iter().any(|r: &Rebound| r.version == one.version) {
+            return Err(Error::input(format!(
+                "--cassette {}: a second cassette of {}; give one cassette per release",
+                path.display(),
+                one.version
+            )));
+        }
+        replaced.push(format!(
+            "cassette {} → {}: {count} fingerprint(s) rebound to the fixtures'",
+            path.display(),
+            one.path.display()
+        ));
+        rebound.push(one);
+    }
+    let cassettes: BTreeMap<String, String> = rebound
+        .iter()
+        .map(|r| {
+            (r.version.to_string(), r.path.file_name().unwrap_or_default().to_string_lossy().into_owned())
+        })
+        .collect();
     let scenario = json!({
         "format": FORMAT_V1,
         "name": scenario_name(&options.output),
@@ -80,13 +111,59 @@ pub fn run(options: &Options) -> Result<u8> {
         "dispatcher": "openclaw",
         "inputs": shared.inputs,
         "expect": {},
-        "cassettes": {},
+        "cassettes": cassettes,
     });
     let mut text = serde_json::to_string_pretty(&scenario).unwrap_or_default();
     text.push('\n');
+    for one in &rebound {
+        cassette::save(&one.path, &one.cassette)?;
+    }
     files::write_atomically(&options.output, text.as_bytes())?;
-    report(&options.output, &shared.replaced, &unread);
+    report(&options.output, &replaced, &unread);
     Ok(0)
+}
+
+/// `--cassette PATH` rebound to the scenario's fixtures, and where it goes.
+fn rebind(
+    path: &Path,
+    options: &Options,
+    version: Option<&Version>,
+    rebinding: &mut fixtures::Rebinding,
+) -> Result<(Rebound, usize)> {
+    let recorded = cassette::load(path)?;
+    let version = match (recorded.meta.dispatcher.as_ref(), version) {
+        (Some(d), _) => d.version.parse::<Version>().map_err(|e| {
+            Error::input(format!("--cassette {}: meta.dispatcher.version: {e}", path.display()))
+        })?,
+        (None, Some(v)) => v.clone(),
+        (None, None) => {
+            return Err(Error::input(format!(
+                "--cassette {}: it does not say which release recorded it (no meta.dispatcher); \
+                 pass --version V",
+                path.display()
+            )));
+        }
+    };
+    let value = serde_json::to_value(&recorded)
+        .map_err(|e| Error::runtime(format!("cannot serialise the cassette: {e}")))?;
+    let (value, count) = rebinding.cassette(&value)?;
+    let cassette = serde_json::from_value(value)
+        .map_err(|e| Error::runtime(format!("the rebound cassette does not load back: {e}")))?;
+    let stem = options.output.file_stem().and_then(|s| s.to_str()).unwrap_or("my-setup");
+    let out = options.output.with_file_name(format!("{stem}.{version}.cassette.json"));
+    refuse_existing("--cassette: the rebound cassette", &out, options.force)?;
+    Ok((Rebound { version, path: out, cassette }, count))
+}
+
+/// An error for an existing `path` unless `force`.
+fn refuse_existing(what: &str, path: &Path, force: bool) -> Result<()> {
+    match path.exists() && !force {
+        true => Err(Error::input(format!(
+            "{what} {}: exists; pass --force to replace it, or name another file",
+            path.display()
+        ))),
+        false => Ok(()),
+    }
 }
 
 /// The variables OpenClaw may read: every provider's credential variables and the config's `${VAR}`s.
