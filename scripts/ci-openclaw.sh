@@ -8,7 +8,8 @@
 # the OAuth login). The Codex runtime plugin is left out (~340 MB, minutes a run); these two
 # scenarios give the same verdicts with it and without it.
 #
-# Then `bisect` over 2026.5.27..2026.5.28 (two more installs, ~2 min a run).
+# Then `bisect` over 2026.5.27..2026.5.28 (two more installs, ~2 min a run), and `scenario from-openclaw` on the
+# homes the two releases leave behind (scripts/openclaw-from-home.sh, ~75 s).
 #
 # Node 24 and the releases are installed from the npm registry into .cache/openclaw (keep that
 # folder between CI runs to skip the installs). The full matrix: scripts/openclaw-matrix.sh.
@@ -37,4 +38,6 @@ out=$work/bisect.out
   --cache "${OPENCLAW_CACHE:-.cache/openclaw}" --record-to "$work/bisect" | tee "$out"
 grep -q '^first bad release: 2026.5.28 (last good: 2026.5.27)$' "$out"
 grep -q '^2 run(s) for 0 candidate release(s)' "$out"
+# `scenario from-openclaw` on homes the two releases leave behind (file stores, and SQLite after doctor --fix).
+scripts/openclaw-from-home.sh --bin "$bin" --cache "${OPENCLAW_CACHE:-.cache/openclaw}"
 echo "ci-openclaw: done in $(($(date +%s) - started)) s"

@@ -297,7 +297,8 @@ pub enum ScenarioCommand {
 /// `scenario from-openclaw` options.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Reads HOME/.openclaw/openclaw.json and every agent's auth store (auth-profiles.json and \
+    after_help = "Reads HOME/.openclaw/openclaw.json (its $include files resolved), the provider variables of HOME/.openclaw/.env, \
+and every agent's auth store (auth-profiles.json and \
 auth-state.json before 2026.5.30, the SQLite store after), opened read-only. API keys keep their prefix and length, \
 OAuth JWTs are re-minted with their account, plan and expiry claims, refresh tokens and other tokens become opaque \
 fixtures, email addresses become user@example.com unless --keep-email (those at example domains, reserved by \
@@ -314,6 +315,9 @@ pub struct FromOpenClawArgs {
     /// The HOME OpenClaw ran with, holding .openclaw/ (default: $HOME).
     #[arg(long, value_name = "DIR", env = "HOME")]
     pub home: PathBuf,
+    /// OpenClaw's state folder when it is not HOME/.openclaw (as OpenClaw, default: $OPENCLAW_STATE_DIR).
+    #[arg(long, value_name = "DIR", env = "OPENCLAW_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
     /// The agent to plan for; its store becomes auth_profiles, the other agents' agent_stores.
     #[arg(long, value_name = "ID")]
     pub agent: Option<String>,

@@ -202,7 +202,7 @@ impl From<StubArgs> for Option<StubOptions> {
 impl From<FromOpenClawArgs> for cmd::scenario::from_openclaw::Options {
     fn from(args: FromOpenClawArgs) -> Self {
         Self {
-            home: args.home,
+            home: args.state_dir.unwrap_or(args.home),
             agent: args.agent,
             version: args.version,
             output: args.output,

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
 
+use super::includes;
 use crate::error::{Error, Result};
 use crate::files;
 
@@ -516,7 +517,16 @@ impl OpenClawConfig {
     pub fn load(path: &Path) -> Result<Self> {
         let text = files::read_input(path, "OpenClaw config")
             .map_err(|e| e.hint("pass openclaw.json to --config"))?;
-        Self::parse_named(&text, &path.display().to_string())
+        let origin = path.display().to_string();
+        let value = json5::from_str::<Value>(&text).unwrap_or_default();
+        if !includes::has_includes(&value) {
+            return Self::parse_named(&text, &origin);
+        }
+        // Included files: the merged tree decides; its type errors name the field.
+        let mut config = Self::from_value(&includes::resolve(&value, path)?)
+            .map_err(|e| Error::input(format!("{origin} (with its $include files): {}", e.message())))?;
+        config.warnings = config.warnings.iter().map(|w| format!("{origin}: {w}")).collect();
+        Ok(config)
     }
 
     /// Parse JSON5 text; errors start with `openclaw.json:line:column`.

@@ -453,6 +453,7 @@ mod tests {
             state_dir: "/h/.openclaw".into(),
             config: json!({"auth": {"order": {"openai-codex": ["openai-codex:kate@corp.com"]}},
                            "models": {"providers": {"x": {"apiKey": "${X_KEY}"}}}}),
+            dotenv: BTreeMap::new(),
             agents: vec![AgentAuth {
                 agent: "main".into(),
                 profiles: Some(profiles),

@@ -3,7 +3,9 @@
 //! the SQLite store current ones import logins into.
 //!
 //! ```text
-//! HOME/.openclaw/openclaw.json                                 JSON5 config
+//! HOME/.openclaw/openclaw.json                                 JSON5 config ($include files resolved)
+//! HOME/.openclaw/.env, HOME/.config/openclaw/gateway.env       variables OpenClaw loads when the process
+//!                                                              has not set them (the first file wins)
 //! HOME/.openclaw/agents/<id>/agent/auth-profiles.json          store   (releases before 2026.5.30)
 //! HOME/.openclaw/agents/<id>/agent/auth-state.json             state
 //! HOME/.openclaw/agents/<id>/agent/openclaw-agent.sqlite       auth_profile_store / auth_profile_state,
@@ -18,11 +20,13 @@
 //! a schema newer than [`AGENT_SCHEMA_VERSION`] / [`STATE_SCHEMA_VERSION`], a
 //! locked or an unreadable database is refused (exit 2), never guessed at.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _};
 use serde_json::Value;
 
+use super::includes;
 use crate::error::{Error, Result};
 use crate::files;
 use crate::version::Version;
@@ -54,8 +58,10 @@ pub struct AgentAuth {
 pub struct HomeSnapshot {
     /// The state folder (`HOME/.openclaw`).
     pub state_dir: PathBuf,
-    /// `openclaw.json` as written (JSON5 parsed, `${VAR}` references kept).
+    /// `openclaw.json` as written (JSON5 parsed, `$include`s resolved, `${VAR}` references kept).
     pub config: Value,
+    /// The variables of the home's dotenv files ([`DOTENV_FILES`]), by name.
+    pub dotenv: BTreeMap<String, String>,
     /// Every agent with an auth store, by id order.
     pub agents: Vec<AgentAuth>,
     /// What was there but not read, and why.
@@ -72,12 +78,17 @@ pub fn read(home: &Path, version: Option<&Version>) -> Result<HomeSnapshot> {
         Error::json5(config_path.display(), &text, &e)
             .hint("openclaw.json is JSON5: comments, unquoted keys and trailing commas are fine")
     })?;
+    let config = match includes::has_includes(&config) {
+        true => includes::resolve(&config, &config_path)?,
+        false => config,
+    };
     let sqlite = match version {
         Some(v) => *v >= SQLITE_SINCE.parse::<Version>().map_err(|e| Error::runtime(e.to_string()))?,
         None => true,
     };
+    let dotenv = read_dotenv(&state_dir)?;
     let mut snapshot =
-        HomeSnapshot { state_dir: state_dir.clone(), config, agents: Vec::new(), notes: Vec::new() };
+        HomeSnapshot { state_dir: state_dir.clone(), config, dotenv, agents: Vec::new(), notes: Vec::new() };
     let shared = if sqlite { shared_main_store(&state_dir)? } else { None };
     for (agent, dir) in agent_dirs(&state_dir)? {
         let from_shared = if agent == "main" { shared.clone() } else { None };
@@ -86,6 +97,41 @@ pub fn read(home: &Path, version: Option<&Version>) -> Result<HomeSnapshot> {
         }
     }
     Ok(snapshot)
+}
+
+/// The dotenv files OpenClaw loads, relative to the state folder, first wins
+/// (2026.9.6's `src/infra/dotenv.ts`, `dotenv-global`: the state folder's
+/// `.env`, then the gateway's file under HOME's `.config`).
+pub const DOTENV_FILES: &[&str] = &[".env", "../.config/openclaw/gateway.env"];
+
+/// The variables of the home's dotenv files; a line that does not parse is an error naming the file.
+fn read_dotenv(state_dir: &Path) -> Result<BTreeMap<String, String>> {
+    let mut vars = BTreeMap::new();
+    for name in DOTENV_FILES {
+        let path = state_dir.join(name);
+        if !path.is_file() {
+            continue;
+        }
+        let entries = dotenvy::from_path_iter(&path).map_err(|e| dotenv_error(&path, &e))?;
+        for entry in entries {
+            let (key, value) = entry.map_err(|e| dotenv_error(&path, &e))?;
+            vars.entry(key).or_insert(value);
+        }
+    }
+    Ok(vars)
+}
+
+/// A dotenv file's error, without the line's text (it may hold a secret).
+fn dotenv_error(path: &Path, err: &dotenvy::Error) -> Error {
+    match err {
+        dotenvy::Error::LineParse(_, at) => Error::input(format!(
+            "{}: a line does not read as NAME=value (at its character {at}; the line is not shown, as it may hold a \
+             secret); quote values with spaces or #",
+            path.display()
+        )),
+        dotenvy::Error::Io(e) => Error::input(format!("{}: {e}", path.display())),
+        _ => Error::input(format!("{}: not a dotenv file", path.display())),
+    }
 }
 
 /// `HOME/.openclaw`, or `home` itself when it is the state folder.

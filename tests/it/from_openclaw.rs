@@ -399,3 +399,60 @@ fn a_cassette_that_does_not_say_its_release_needs_version() {
     assert_eq!(made.code, 0, "{}", made.stderr);
     assert!(out.with_file_name(format!("s.{OLD}.cassette.json")).exists());
 }
+
+#[test]
+fn included_config_files_and_the_home_dotenv_are_read_as_openclaw_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = file_home(dir.path());
+    let state = home.join(".openclaw");
+    write(
+        &state.join("openclaw.json"),
+        "{ $include: './base.json5', models: { providers: { $include: './parts/providers.json5' } } }",
+    );
+    write(&state.join("base.json5"), "{ agents: { defaults: { model: { primary: 'openai/gpt-5.5' } } } }");
+    write(&state.join("parts/providers.json5"), &format!("{{ openrouter: {{ apiKey: '{ROUTER_KEY}' }} }}"));
+    write(&state.join(".env"), &format!("# provider keys\nOPENAI_API_KEY={ENV_KEY}\nUNRELATED=1\n"));
+    let out = dir.path().join("s.json");
+    let made = from_openclaw(&home, &out, &["--version", OLD], &[]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    assert!(made.stderr.contains("dotenv: OPENAI_API_KEY"), "{}", made.stderr);
+    let file = std::fs::read_to_string(&out).unwrap();
+    for (what, text) in [("stderr", &made.stderr), ("the scenario", &file)] {
+        assert_no_leak(what, text);
+    }
+    let scenario: Value = serde_json::from_str(&file).unwrap();
+    assert!(!file.contains("$include") && !file.contains("UNRELATED"), "{file}");
+    assert!(scenario["inputs"]["env"]["OPENAI_API_KEY"].as_str().unwrap().starts_with("sk-fixture"));
+
+    // The scenario plans what `dispatch plan --config` (which resolves the includes too) plans with the .env's key.
+    let config = state.join("openclaw.json");
+    let store = agent_dir(&home).join("auth-profiles.json");
+    for model in ["openrouter/auto", "openai/gpt-5.5"] {
+        let original = plan(
+            &[
+                "--config",
+                config.to_str().unwrap(),
+                "--profiles",
+                store.to_str().unwrap(),
+                "--env",
+                &format!("OPENAI_API_KEY={ENV_KEY}"),
+                "--model",
+                model,
+            ],
+            OLD,
+        );
+        let shared = plan(&["--scenario", out.to_str().unwrap(), "--model", model], OLD);
+        assert_eq!(shared, with_redacted_email(original), "{model}");
+    }
+}
+
+#[test]
+fn a_dotenv_line_that_does_not_parse_is_refused_without_showing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = file_home(dir.path());
+    write(&home.join(".openclaw/.env"), &format!("OPENAI_API_KEY=\"{ENV_KEY}\n"));
+    let out = dir.path().join("s.json");
+    let refused = from_openclaw(&home, &out, &[], &[]);
+    assert_refused(&refused, &out, ".env: a line does not read as NAME=value");
+    assert_no_leak("stderr", &refused.stderr);
+}

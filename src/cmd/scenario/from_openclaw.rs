@@ -19,7 +19,7 @@ use crate::version::Version;
 /// What `scenario from-openclaw` was asked to do.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
-    /// The HOME OpenClaw ran with (holding `.openclaw/`).
+    /// The HOME OpenClaw ran with (holding `.openclaw/`), or its state folder itself.
     pub home: PathBuf,
     /// The agent to plan for (default `main`).
     pub agent: Option<String>,
@@ -61,7 +61,17 @@ pub fn run(options: &Options) -> Result<u8> {
         .iter()
         .filter_map(|n| Some((n.clone(), std::env::var(n).ok().filter(|v| !v.is_empty())?)))
         .collect();
-    let env = if options.env_from_shell { set.clone() } else { BTreeMap::new() };
+    // OpenClaw loads the home's dotenv files for what the process has not set.
+    let mut env: BTreeMap<String, String> = snapshot
+        .dotenv
+        .iter()
+        .filter(|(n, _)| names.contains(*n))
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect();
+    let from_dotenv: Vec<String> = env.keys().cloned().collect();
+    if options.env_from_shell {
+        env.extend(set.clone());
+    }
     let mut shared = fixtures::share(
         &snapshot,
         &fixtures::Options { agent: agent.clone(), keep_email: options.keep_email, env },
@@ -119,7 +129,12 @@ pub fn run(options: &Options) -> Result<u8> {
         cassette::save(&one.path, &one.cassette)?;
     }
     files::write_atomically(&options.output, text.as_bytes())?;
-    report(&options.output, &replaced, &unread);
+    let mut read: Vec<String> =
+        snapshot.agents.iter().map(|a| format!("agent {}: {}", a.agent, a.source)).collect();
+    if !from_dotenv.is_empty() {
+        read.push(format!("dotenv: {}", from_dotenv.join(", ")));
+    }
+    report(&options.output, &read, &replaced, &unread);
     Ok(0)
 }
 
@@ -178,14 +193,15 @@ fn scenario_name(output: &std::path::Path) -> String {
     output.file_stem().and_then(|s| s.to_str()).unwrap_or("my-setup").to_owned()
 }
 
-fn report(output: &std::path::Path, replaced: &[String], unread: &[String]) {
-    let mut text = format!("wrote {}\nreplaced ({}):\n", output.display(), replaced.len());
-    for line in replaced {
-        text.push_str(&format!("  {line}\n"));
-    }
-    if !unread.is_empty() {
-        text.push_str(&format!("not read ({}):\n", unread.len()));
-        for line in unread {
+/// What was written, read, replaced and left unread, one section each.
+fn report(output: &Path, read: &[String], replaced: &[String], unread: &[String]) {
+    let mut text = format!("wrote {}\n", output.display());
+    for (heading, lines) in [("read", read), ("replaced", replaced), ("not read", unread)] {
+        if lines.is_empty() && heading != "replaced" {
+            continue;
+        }
+        text.push_str(&format!("{heading} ({}):\n", lines.len()));
+        for line in lines {
             text.push_str(&format!("  {line}\n"));
         }
     }
