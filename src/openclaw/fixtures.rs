@@ -83,6 +83,11 @@ pub struct Rebinding {
 }
 
 impl Rebinding {
+    /// The fixture values made (each once), for the `audit --allow` line of a shared scenario.
+    pub fn fixtures(&self) -> BTreeSet<&str> {
+        self.secrets.iter().filter(|(o, f)| o != f).map(|(_, f)| f.as_str()).collect()
+    }
+
     /// `cassette` (its JSON) rebound, and how many fingerprints changed; an
     /// error (exit 3, nothing to write) when an original value or its
     /// fingerprint would survive.

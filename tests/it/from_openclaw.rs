@@ -377,6 +377,14 @@ async fn a_recorded_cassette_is_rebound_to_the_fixtures_and_check_judges_the_pai
     );
     assert_eq!(audit.code, 0, "{}\n{}", audit.stdout, audit.stderr);
 
+    // The audit line it prints passes on the pair: fixtures are allowed by fingerprint, nothing else is in clear.
+    let line =
+        made.stderr.lines().find_map(|l| l.split_once(": dispatch-vcr ").map(|(_, args)| args)).unwrap();
+    let args: Vec<&str> = line.split(' ').collect();
+    assert!(args.contains(&rebound_path.to_str().unwrap()) && args.contains(&"--allow"), "{line}");
+    let audited = run(&args, &[]);
+    assert_eq!(audited.code, 0, "{line}\n{}{}", audited.stdout, audited.stderr);
+
     // Unrebound, the same scenario fails: the fingerprints are what bind the pair.
     let unbound = out.with_file_name("unbound.json");
     let mut plain = scenario.clone();

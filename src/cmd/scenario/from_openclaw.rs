@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use crate::cassette::{self, Cassette};
+use crate::credential;
 use crate::dispatch::Catalog;
 use crate::dispatch::inputs::DEFAULT_AGENT;
 use crate::error::{Error, Result};
@@ -56,42 +57,87 @@ pub fn run(options: &Options) -> Result<u8> {
         .transpose()?;
     let snapshot = home::read(&options.home, version.as_ref())?;
     let agent = options.agent.clone().unwrap_or_else(|| DEFAULT_AGENT.to_owned());
-    let names = env_names(&snapshot.config)?;
-    let set: BTreeMap<String, String> = names
-        .iter()
-        .filter_map(|n| Some((n.clone(), std::env::var(n).ok().filter(|v| !v.is_empty())?)))
-        .collect();
-    // OpenClaw loads the home's dotenv files for what the process has not set.
-    let mut env: BTreeMap<String, String> = snapshot
-        .dotenv
-        .iter()
-        .filter(|(n, _)| names.contains(*n))
-        .map(|(n, v)| (n.clone(), v.clone()))
-        .collect();
-    let from_dotenv: Vec<String> = env.keys().cloned().collect();
-    if options.env_from_shell {
-        env.extend(set.clone());
-    }
+    let env = Environment::of(&snapshot, options.env_from_shell)?;
     let mut shared = fixtures::share(
         &snapshot,
-        &fixtures::Options { agent: agent.clone(), keep_email: options.keep_email, env },
+        &fixtures::Options { agent: agent.clone(), keep_email: options.keep_email, env: env.taken.clone() },
     )?;
+    let mut replaced = shared.replaced.clone();
+    let rebound = rebind_all(options, version.as_ref(), &mut shared.rebinding, &mut replaced)?;
+    let text = scenario_text(options, &shared.inputs, &rebound);
+    for one in &rebound {
+        cassette::save(&one.path, &one.cassette)?;
+    }
+    files::write_atomically(&options.output, text.as_bytes())?;
+
+    let mut read: Vec<String> =
+        snapshot.agents.iter().map(|a| format!("agent {}: {}", a.agent, a.source)).collect();
+    read.extend((!env.from_dotenv.is_empty()).then(|| format!("dotenv: {}", env.from_dotenv.join(", "))));
     let mut unread = snapshot.notes.clone();
     if !snapshot.agents.iter().any(|a| a.agent == agent) {
         unread.push(format!("agent {agent}: no auth store in {}", snapshot.state_dir.display()));
     }
-    if !options.env_from_shell && !set.is_empty() {
-        let names: Vec<&str> = set.keys().map(String::as_str).collect();
-        unread.push(format!(
-            "env not captured: {} set in this shell (pass --env-from-shell to include fixtures for them)",
-            names.join(", ")
-        ));
+    unread.extend(env.not_captured());
+    report(&options.output, &read, &replaced, &unread);
+    say_audit(options, &rebound, &shared.rebinding, &text);
+    Ok(0)
+}
+
+/// The provider variables OpenClaw would read, and which of them the scenario takes.
+struct Environment {
+    /// Set in this shell (taken only with `--env-from-shell`).
+    shell: BTreeMap<String, String>,
+    /// What the scenario's `inputs.env` gets, before fixtures.
+    taken: BTreeMap<String, String>,
+    /// The names that came from the home's dotenv files.
+    from_dotenv: Vec<String>,
+    env_from_shell: bool,
+}
+
+impl Environment {
+    fn of(snapshot: &home::HomeSnapshot, env_from_shell: bool) -> Result<Self> {
+        let names = env_names(&snapshot.config)?;
+        let shell: BTreeMap<String, String> = names
+            .iter()
+            .filter_map(|n| Some((n.clone(), std::env::var(n).ok().filter(|v| !v.is_empty())?)))
+            .collect();
+        // OpenClaw loads the home's dotenv files for what the process has not set.
+        let mut taken: BTreeMap<String, String> = snapshot
+            .dotenv
+            .iter()
+            .filter(|(n, _)| names.contains(*n))
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect();
+        let from_dotenv = taken.keys().cloned().collect();
+        if env_from_shell {
+            taken.extend(shell.clone());
+        }
+        Ok(Self { shell, taken, from_dotenv, env_from_shell })
     }
-    let mut replaced = shared.replaced.clone();
-    let mut rebound = Vec::new();
+
+    /// The note on variables set in the shell but not taken.
+    fn not_captured(&self) -> Option<String> {
+        let names: Vec<&str> = self.shell.keys().map(String::as_str).collect();
+        (!self.env_from_shell && !names.is_empty()).then(|| {
+            format!(
+                "env not captured: {} set in this shell (pass --env-from-shell to include fixtures for them)",
+                names.join(", ")
+            )
+        })
+    }
+}
+
+/// Every `--cassette` rebound (one per release), a line each in `replaced`.
+fn rebind_all(
+    options: &Options,
+    version: Option<&Version>,
+    rebinding: &mut fixtures::Rebinding,
+    replaced: &mut Vec<String>,
+) -> Result<Vec<Rebound>> {
+    let mut rebound: Vec<Rebound> = Vec::new();
     for path in &options.cassettes {
-        let (one, count) = rebind(path, options, version.as_ref(), &mut shared.rebinding)?;
-        if rebound.iter().any(|r: &Rebound| r.version == one.version) {
+        let (one, count) = rebind(path, options, version, rebinding)?;
+        if rebound.iter().any(|r| r.version == one.version) {
             return Err(Error::input(format!(
                 "--cassette {}: a second cassette of {}; give one cassette per release",
                 path.display(),
@@ -105,6 +151,11 @@ pub fn run(options: &Options) -> Result<u8> {
         ));
         rebound.push(one);
     }
+    Ok(rebound)
+}
+
+/// The scenario file: the inputs, no expectation yet, the rebound cassettes.
+fn scenario_text(options: &Options, inputs: &serde_json::Value, rebound: &[Rebound]) -> String {
     let cassettes: BTreeMap<String, String> = rebound
         .iter()
         .map(|r| {
@@ -119,23 +170,30 @@ pub fn run(options: &Options) -> Result<u8> {
             options.version.as_deref().map(|v| format!(" read as {v}")).unwrap_or_default()
         ),
         "dispatcher": "openclaw",
-        "inputs": shared.inputs,
+        "inputs": inputs,
         "expect": {},
         "cassettes": cassettes,
     });
     let mut text = serde_json::to_string_pretty(&scenario).unwrap_or_default();
     text.push('\n');
-    for one in &rebound {
-        cassette::save(&one.path, &one.cassette)?;
+    text
+}
+
+/// The `audit` command that checks what was written, the fixtures in clear allowed by fingerprint.
+fn say_audit(options: &Options, rebound: &[Rebound], rebinding: &fixtures::Rebinding, text: &str) {
+    let allow: String = rebinding
+        .fixtures()
+        .into_iter()
+        .filter(|f| text.contains(f))
+        .map(|f| format!(" --allow {}", credential::fingerprint(f)))
+        .collect();
+    if !allow.is_empty() {
+        let cassettes: String = rebound.iter().map(|r| format!(" {}", r.path.display())).collect();
+        files::say(format_args!(
+            "audit it (the fixtures in clear are allowed by fingerprint): dispatch-vcr audit {}{cassettes}{allow}",
+            options.output.display(),
+        ));
     }
-    files::write_atomically(&options.output, text.as_bytes())?;
-    let mut read: Vec<String> =
-        snapshot.agents.iter().map(|a| format!("agent {}: {}", a.agent, a.source)).collect();
-    if !from_dotenv.is_empty() {
-        read.push(format!("dotenv: {}", from_dotenv.join(", ")));
-    }
-    report(&options.output, &read, &replaced, &unread);
-    Ok(0)
 }
 
 /// `--cassette PATH` rebound to the scenario's fixtures, and where it goes.
