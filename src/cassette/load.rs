@@ -35,6 +35,24 @@ pub(crate) const SCHEMES: &[&str] = &["http", "https", "ws", "wss"];
 
 /// Read and validate the cassette at `path`.
 pub fn load(path: &Path) -> Result<Cassette> {
+    let cassette = parse(path, &read(path)?)?;
+    check_side_files(path, &cassette)?;
+    Ok(cassette)
+}
+
+/// The cassette at `path` as judging its requests needs it, validated as
+/// [`load`] validates: request bodies keep only their model fields
+/// ([`ModelFields`](super::ModelFields)), the rest skipped without being built,
+/// and side files are not opened. For `check`, which reads a cassette per cell;
+/// never for serving, exporting or saving.
+pub fn load_for_observing(path: &Path) -> Result<Cassette> {
+    let bytes = read(path)?;
+    super::model::for_observing(|| parse(path, &bytes))
+}
+
+/// The bytes of the cassette at `path`; a missing one whose journal exists
+/// says how to recover it, a present one beside a journal warns.
+fn read(path: &Path) -> Result<Vec<u8>> {
     let journal = journal_path(path);
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
@@ -58,9 +76,7 @@ pub fn load(path: &Path) -> Result<Cassette> {
             path.display()
         ));
     }
-    let cassette = parse(path, &bytes)?;
-    check_side_files(path, &cassette)?;
-    Ok(cassette)
+    Ok(bytes)
 }
 
 /// Open every side file `cassette` (read from `path`) refers to, without
@@ -352,6 +368,43 @@ mod tests {
     fn a_valid_cassette_loads() {
         let cassette = parse_text(VALID).unwrap();
         assert_eq!(cassette.interactions.len(), 3);
+    }
+
+    #[test]
+    fn loading_for_observing_keeps_the_requests_model_fields_and_skips_the_rest() {
+        let big = VALID.replace(
+            r#"{"json": {"model": "gpt-5.5"}}"#,
+            r#"{"json": {"input": [{"role": "user", "content": "x"}], "model": "gpt-5.5", "tools": [1, 2], "response": {"model": "m"}}}"#,
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.json");
+        std::fs::write(&path, &big).unwrap();
+        let observed = load_for_observing(&path).unwrap();
+        let body = &observed.interactions[0].request.body.content;
+        assert_eq!(
+            *body,
+            BodyContent::Json(serde_json::json!({"model": "gpt-5.5", "response": {"model": "m"}}))
+        );
+        let response = &observed.interactions[0].response.as_ref().unwrap().body.content;
+        assert_eq!(*response, BodyContent::Sse(Vec::new()));
+        assert_eq!(observed.meta, load(&path).unwrap().meta);
+        // Only inside the call: a plain load afterwards reads everything.
+        let full = load(&path).unwrap();
+        assert!(
+            matches!(&full.interactions[0].request.body.content, BodyContent::Json(v) if v["tools"] == serde_json::json!([1, 2]))
+        );
+        // A body that is not an object is kept as nothing; bad input is still refused with its place.
+        std::fs::write(
+            &path,
+            VALID.replace(r#"{"json": {"model": "gpt-5.5"}}"#, r#"{"json": [1, {"a": 2}]}"#),
+        )
+        .unwrap();
+        assert_eq!(
+            load_for_observing(&path).unwrap().interactions[0].request.body.content,
+            BodyContent::Json(serde_json::Value::Null)
+        );
+        std::fs::write(&path, VALID.replace(r#""status": 200"#, r#""status": "ok""#)).unwrap();
+        assert_eq!(load_for_observing(&path).unwrap_err().exit_code(), 2);
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub mod wire;
 
 pub use diff::{Brief, CassetteDiff, diff, diff_files};
 pub use journal::{Recovery, journal_path, recover, remove_stray_spills};
-pub use load::{load, parse};
+pub use load::{load, load_for_observing, parse};
 pub use model::*;
 pub use save::save;
 pub use wire::{Piece, sse_event_text};

@@ -9,6 +9,8 @@ use serde_json::Value;
 
 mod de;
 
+pub(crate) use de::for_observing;
+
 pub use crate::credential::CredentialFacts;
 pub use crate::exchange::{RESPONSE_CUT_SHORT, Side};
 

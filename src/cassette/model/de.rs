@@ -5,12 +5,102 @@
 //! read each field once, straight into its type, and refuse an object with
 //! no form or with more than one.
 
+use std::cell::Cell;
 use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, de::Error as _};
 
 use super::{BODY_FORMS, Body, BodyContent, Chunk, Payload, Side, WsMessage};
+
+thread_local! {
+    /// Set while [`for_observing`] parses: bodies are read for what observing a request needs.
+    static OBSERVING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Run `parse` with bodies read for observing only: a JSON body keeps its
+/// top-level `model` and `response` (the rest is skipped, never built into
+/// values) and an SSE body none of its events. The cassette that comes out is for judging
+/// requests (`check`), not for serving or exporting.
+pub(crate) fn for_observing<T>(parse: impl FnOnce() -> T) -> T {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            OBSERVING.with(|o| o.set(false));
+        }
+    }
+    OBSERVING.with(|o| o.set(true));
+    let _reset = Reset;
+    parse()
+}
+
+fn observing() -> bool {
+    OBSERVING.with(Cell::get)
+}
+
+/// A JSON body as observing reads it: an object of its model fields (`model`, and `response` for a
+/// WebSocket-style `response.create`), `null` for anything else.
+struct ModelOnly(serde_json::Value);
+
+impl<'de> Deserialize<'de> for ModelOnly {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ModelOnlyVisitor)
+    }
+}
+
+struct ModelOnlyVisitor;
+
+impl<'de> Visitor<'de> for ModelOnlyVisitor {
+    type Value = ModelOnly;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON body")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ModelOnly, A::Error> {
+        let mut kept = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "model" | "response" => {
+                    kept.insert(key, map.next_value()?);
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(ModelOnly(serde_json::Value::Object(kept)))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<ModelOnly, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(ModelOnly(serde_json::Value::Null))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<ModelOnly, E> {
+        Ok(ModelOnly(serde_json::Value::Null))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<ModelOnly, E> {
+        Ok(ModelOnly(serde_json::Value::Null))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<ModelOnly, E> {
+        Ok(ModelOnly(serde_json::Value::Null))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<ModelOnly, E> {
+        Ok(ModelOnly(serde_json::Value::Null))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<ModelOnly, E> {
+        Ok(ModelOnly(serde_json::Value::Null))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<ModelOnly, E> {
+        Ok(ModelOnly(serde_json::Value::Null))
+    }
+}
 
 /// The keys of a body object.
 #[derive(Deserialize)]
@@ -50,7 +140,14 @@ impl<'de> Visitor<'de> for BodyVisitor {
         while let Some(key) = map.next_key()? {
             match key {
                 BodyKey::Empty => form.put(BodyContent::Empty(map.next_value()?))?,
+                BodyKey::Json if observing() => {
+                    form.put(BodyContent::Json(map.next_value::<ModelOnly>()?.0))?
+                }
                 BodyKey::Json => form.put(BodyContent::Json(map.next_value()?))?,
+                BodyKey::Sse if observing() => {
+                    map.next_value::<IgnoredAny>()?;
+                    form.put(BodyContent::Sse(Vec::new()))?;
+                }
                 BodyKey::Text => form.put(BodyContent::Text(map.next_value()?))?,
                 BodyKey::Base64 => form.put(BodyContent::Base64(map.next_value()?))?,
                 BodyKey::Sse => form.put(BodyContent::Sse(map.next_value()?))?,
