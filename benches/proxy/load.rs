@@ -94,6 +94,55 @@ pub async fn throughput(
     Ok(Throughput { rate, cpu_per_request })
 }
 
+/// What `conns` connections sending at once saw, and what holding them cost the proxy.
+pub struct Concurrent {
+    /// Connections.
+    pub conns: usize,
+    /// Every request's latency over the window.
+    pub latency: Spread,
+    /// The proxy's resident memory while the connections were open, and before (bytes).
+    pub rss: Option<(u64, u64)>,
+}
+
+/// `conns` keep-alive connections, opened one by one (a dispatch each), then
+/// all sending dispatches one after another for `window`: the spread of every
+/// request's latency, and the RSS of the proxy `pid` before and at the end.
+pub async fn concurrent(
+    route: &Route,
+    pid: Option<u32>,
+    conns: usize,
+    window: Duration,
+) -> Fallible<Concurrent> {
+    let idle = pid.and_then(|p| crate::peers::status_bytes(p, "VmRSS"));
+    let mut opened = Vec::with_capacity(conns);
+    for _ in 0..conns {
+        let mut conn = route.open(&main_host()).await?;
+        conn.dispatch().await?;
+        opened.push(conn);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let tasks: Vec<_> =
+        opened.into_iter().map(|conn| tokio::spawn(timed_sending(conn, stop.clone()))).collect();
+    tokio::time::sleep(window).await;
+    let loaded = pid.and_then(|p| crate::peers::status_bytes(p, "VmRSS"));
+    stop.store(true, Ordering::Relaxed);
+    let mut samples = Vec::new();
+    for task in tasks {
+        samples.extend(task.await??);
+    }
+    Ok(Concurrent { conns, latency: Spread::of(&mut samples), rss: idle.zip(loaded) })
+}
+
+async fn timed_sending(mut conn: Conn, stop: Arc<AtomicBool>) -> Fallible<Vec<Duration>> {
+    let mut samples = Vec::new();
+    while !stop.load(Ordering::Relaxed) {
+        let started = Instant::now();
+        conn.dispatch().await?;
+        samples.push(started.elapsed());
+    }
+    Ok(samples)
+}
+
 /// User + system CPU time of process `pid` so far.
 fn cpu_time(pid: u32) -> Option<Duration> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;

@@ -109,8 +109,12 @@ struct Sizes {
     sse_events: usize,
     sse_gap: Duration,
     leaf_samples: usize,
-    scenarios: usize,
-    interactions: usize,
+    /// Copies of the shipped catalogue `check` runs over (the scaling row; the last is the headline figure).
+    check_times: &'static [usize],
+    /// Interactions of the cassettes whose load is timed (the first is the target figure's).
+    cassette_sizes: &'static [usize],
+    /// Concurrent connections through `record` (and direct, to subtract).
+    concurrency: &'static [usize],
     big_bytes: u64,
 }
 
@@ -127,8 +131,9 @@ impl Sizes {
             sse_events: if full { 200 } else { 20 },
             sse_gap: Duration::from_millis(3),
             leaf_samples: if full { 500 } else { 50 },
-            scenarios: 1000,
-            interactions: 1000,
+            check_times: if full { &[1, 10, 100] } else { &[1, 10] },
+            cassette_sizes: if full { &[1_000, 10_000, 100_000] } else { &[1_000, 10_000] },
+            concurrency: if full { &[10, 100, 1000] } else { &[10, 100] },
             big_bytes: if full { 1 << 30 } else { 64 << 20 },
         }
     }
@@ -226,6 +231,7 @@ async fn measure(args: &Args, sizes: &Sizes) -> Fallible<Results> {
     columns.push(Column::maybe("mitmdump", mitmdump_route).pid(mitmdump.as_ref().ok().and_then(Peer::pid)));
 
     network(&mut columns, sizes).await?;
+    let concurrency = concurrency(&columns, sizes).await?;
 
     eprintln!("bench: stopping the proxies");
     let mut ignored = 0;
@@ -244,8 +250,18 @@ async fn measure(args: &Args, sizes: &Sizes) -> Fallible<Results> {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let leaf = offline::leaf_times(&dir("leaf-home")?, sizes.leaf_samples)?;
     let hudsucker_leaf = hudsucker_peer::leaf_times(&dir("leaf-hudsucker")?, sizes.leaf_samples).await?;
-    let check = offline::check_throughput(repo, scratch.path(), sizes.scenarios)?;
-    let cassette = offline::cassette_load(repo, scratch.path(), sizes.interactions, 21)?;
+    let check = sizes
+        .check_times
+        .iter()
+        .map(|times| offline::check_throughput(repo, scratch.path(), *times))
+        .collect::<Fallible<Vec<_>>>()?;
+    let mut cassette = Vec::new();
+    for &count in sizes.cassette_sizes {
+        // Fewer samples of the big ones: a 100k-interaction cassette is over a GiB.
+        let samples = (21_000 / count).clamp(1, 21);
+        let (bytes, took) = offline::cassette_load(repo, scratch.path(), count, samples)?;
+        cassette.push((count, bytes, took));
+    }
 
     eprintln!("bench: streaming {} MiB through record", sizes.big_bytes >> 20);
     let rss = ours.big_stream(&dir("big")?.join("big.json"), sizes.big_bytes).await?;
@@ -256,6 +272,7 @@ async fn measure(args: &Args, sizes: &Sizes) -> Fallible<Results> {
         hudsucker_leaf,
         check,
         cassette,
+        concurrency,
         rss,
         record_finish,
         sizes: report::SizesNote {
@@ -270,6 +287,26 @@ async fn measure(args: &Args, sizes: &Sizes) -> Fallible<Results> {
         load: String::new(),
         duration: Duration::ZERO,
     })
+}
+
+/// `record` and direct under each of the concurrency levels: latency spreads and the proxy's RSS.
+async fn concurrency(
+    columns: &[Column],
+    sizes: &Sizes,
+) -> Fallible<Vec<(load::Concurrent, load::Concurrent)>> {
+    let route = |name: &str| {
+        columns.iter().find(|c| c.name == name).and_then(|c| c.route.clone().map(|r| (r, c.pid)))
+    };
+    let (direct, _) = route("direct").ok_or("no direct route")?;
+    let (record, pid) = route("dispatch-vcr record").ok_or("no record route")?;
+    let mut runs = Vec::new();
+    for &conns in sizes.concurrency {
+        eprintln!("bench: {conns} concurrent connections, direct and through record");
+        let base = load::concurrent(&direct, None, conns, sizes.window).await?;
+        let through = load::concurrent(&record, pid, conns, sizes.window).await?;
+        runs.push((base, through));
+    }
+    Ok(runs)
 }
 
 /// The network measurements over every available column.

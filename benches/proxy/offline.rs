@@ -14,9 +14,6 @@ use serde_json::Value;
 use crate::stats::median_us;
 use crate::{Fallible, pki};
 
-/// Versions the generated scenarios are checked at (shipped cassettes fill them).
-const VERSIONS: [&str; 5] = ["2026.4.9", "2026.5.6", "2026.5.12", "2026.5.16-beta.4", "2026.9.5"];
-
 /// Median µs of minting a leaf for a new host, and of a cache hit.
 pub fn leaf_times(home: &Path, samples: usize) -> Fallible<(f64, f64)> {
     let (ca, _) = CertAuthority::init(home, false)?;
@@ -42,44 +39,62 @@ pub fn leaf_times(home: &Path, samples: usize) -> Fallible<(f64, f64)> {
     Ok((median_us(&mut mint), median_us(&mut hits)))
 }
 
-/// `check` over `scenarios × 5` cells generated from the shipped scenarios:
-/// the number of cells and the time to check them and render the report.
-pub fn check_throughput(repo: &Path, scratch: &Path, scenarios: usize) -> Fallible<(usize, Duration)> {
-    let dir = generate_catalogue(repo, scratch, scenarios)?;
-    let reference = OpenClaw::shipped()?;
-    let started = Instant::now();
-    let report = runner::check(&[dir], None, &reference)?;
-    let text = dispatch_vcr::report::render(&report, dispatch_vcr::report::Format::Json, false);
-    let elapsed = started.elapsed();
-    std::hint::black_box(text);
-    let cells = report.scenarios.iter().map(|s| s.cells.len()).sum();
-    Ok((cells, elapsed))
+/// One `check` run over the shipped catalogue repeated `times` times.
+pub struct CheckRun {
+    /// How many copies of the shipped catalogue.
+    pub times: usize,
+    /// Scenario × version cells judged.
+    pub cells: usize,
+    /// Time to check them and render the report.
+    pub took: Duration,
 }
 
-/// Write `count` scenarios into `scratch/catalogue/scenarios`, each a shipped
-/// scenario under a new name with a cassette at each of [`VERSIONS`] (the
-/// shipped cassettes of that scenario, reused for versions it lacks).
-fn generate_catalogue(repo: &Path, scratch: &Path, count: usize) -> Fallible<PathBuf> {
-    let root = scratch.join("catalogue");
+impl CheckRun {
+    /// Cells judged per second.
+    pub fn cells_per_s(&self) -> f64 {
+        self.cells as f64 / self.took.as_secs_f64()
+    }
+}
+
+/// `check` over the shipped scenarios and their real recordings, repeated
+/// `times` times, every cell reading its own copy of its cassette (as in a
+/// real catalogue: nothing read once serves two cells).
+pub fn check_throughput(repo: &Path, scratch: &Path, times: usize) -> Fallible<CheckRun> {
+    let dir = generate_catalogue(repo, &scratch.join(format!("catalogue-{times}")), times)?;
+    let reference = OpenClaw::shipped()?;
+    let started = Instant::now();
+    let report = runner::check(std::slice::from_ref(&dir), None, &reference)?;
+    let text = dispatch_vcr::report::render(&report, dispatch_vcr::report::Format::Json, false);
+    let took = started.elapsed();
+    std::hint::black_box(text);
+    std::fs::remove_dir_all(dir.parent().ok_or("a catalogue without a parent")?)?;
+    let cells = report.scenarios.iter().map(|s| s.cells.len()).sum();
+    Ok(CheckRun { times, cells, took })
+}
+
+/// Write `times` copies of every shipped scenario into `root/scenarios`, each
+/// copy's cassettes copied under `root/cassettes/<copy>/<version>.json`.
+fn generate_catalogue(repo: &Path, root: &Path, times: usize) -> Fallible<PathBuf> {
+    let shipped_dir = repo.join("scenarios").join("openclaw");
     let scenario_dir = root.join("scenarios").join("openclaw");
     std::fs::create_dir_all(&scenario_dir)?;
-    copy_tree(&repo.join("cassettes"), &root.join("cassettes"))?;
-    let shipped = shipped_scenarios(repo)?;
-    for i in 0..count {
-        let mut scenario = shipped[i % shipped.len()].clone();
-        let name = format!("{}-{i:04}", scenario["name"].as_str().unwrap_or("scenario"));
+    for scenario in shipped_scenarios(repo)? {
         let cassettes = scenario["cassettes"].as_object().cloned().unwrap_or_default();
-        let fallback = cassettes.values().next_back().cloned().ok_or("a shipped scenario has no cassette")?;
-        let mut spread = serde_json::Map::new();
-        for version in VERSIONS {
-            spread.insert(version.to_owned(), cassettes.get(version).cloned().unwrap_or(fallback.clone()));
+        for i in 0..times {
+            let mut copy = scenario.clone();
+            let name = format!("{}-{i:03}", scenario["name"].as_str().unwrap_or("scenario"));
+            let cassette_dir = root.join("cassettes").join(&name);
+            std::fs::create_dir_all(&cassette_dir)?;
+            let mut own = serde_json::Map::new();
+            for (version, path) in &cassettes {
+                let source = shipped_dir.join(path.as_str().ok_or("a cassette path is not a string")?);
+                std::fs::copy(source, cassette_dir.join(format!("{version}.json")))?;
+                own.insert(version.clone(), Value::String(format!("../../cassettes/{name}/{version}.json")));
+            }
+            copy["name"] = Value::String(name.clone());
+            copy["cassettes"] = Value::Object(own);
+            std::fs::write(scenario_dir.join(format!("{name}.json")), serde_json::to_vec_pretty(&copy)?)?;
         }
-        scenario["name"] = Value::String(name.clone());
-        scenario["cassettes"] = Value::Object(spread);
-        if let Some(known) = scenario.get_mut("known_failures").and_then(Value::as_object_mut) {
-            known.retain(|version, _| VERSIONS.contains(&version.as_str()));
-        }
-        std::fs::write(scenario_dir.join(format!("{name}.json")), serde_json::to_vec_pretty(&scenario)?)?;
     }
     Ok(root.join("scenarios"))
 }
@@ -90,20 +105,6 @@ fn shipped_scenarios(repo: &Path) -> Fallible<Vec<Value>> {
         .collect::<Result<_, _>>()?;
     paths.sort();
     paths.iter().map(|path| Ok(serde_json::from_slice(&std::fs::read(path)?)?)).collect()
-}
-
-fn copy_tree(from: &Path, to: &Path) -> Fallible<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let path = entry?.path();
-        let target = to.join(path.file_name().ok_or("a path without a name")?);
-        if path.is_dir() {
-            copy_tree(&path, &target)?;
-        } else {
-            std::fs::copy(&path, &target)?;
-        }
-    }
-    Ok(())
 }
 
 /// Save a cassette of `count` interactions (copies of the shipped
@@ -117,8 +118,9 @@ pub fn cassette_load(repo: &Path, scratch: &Path, count: usize, samples: usize) 
         interaction.seq = seq as u64;
         big.interactions.push(interaction);
     }
-    let path = scratch.join("large-cassette.json");
+    let path = scratch.join(format!("large-cassette-{count}.json"));
     cassette::save(&path, &big)?;
+    drop(big);
     let size = std::fs::metadata(&path)?.len();
     let mut times = Vec::with_capacity(samples);
     for _ in 0..samples {
@@ -127,5 +129,6 @@ pub fn cassette_load(repo: &Path, scratch: &Path, count: usize, samples: usize) 
         times.push(started.elapsed());
     }
     times.sort_unstable();
+    std::fs::remove_file(&path)?;
     Ok((size, times[times.len() / 2]))
 }

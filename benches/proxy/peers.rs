@@ -27,6 +27,14 @@ pub struct Peer {
     stderr: tokio::task::JoinHandle<String>,
 }
 
+/// A `kB` field of `/proc/PID/status` of process `pid`, in bytes.
+pub fn status_bytes(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(field) && l[field.len()..].starts_with(':'))?;
+    let kib: u64 = line[field.len() + 1..].trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kib * 1024)
+}
+
 impl Peer {
     /// The process id.
     pub fn pid(&self) -> Option<u32> {
@@ -35,10 +43,7 @@ impl Peer {
 
     /// A `kB` field of `/proc/PID/status`, e.g. `VmHWM` (peak RSS) or `VmRSS`, in bytes.
     pub fn status_bytes(&self, field: &str) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
-        let line = status.lines().find(|l| l.starts_with(field) && l[field.len()..].starts_with(':'))?;
-        let kib: u64 = line[field.len() + 1..].trim().trim_end_matches("kB").trim().parse().ok()?;
-        Some(kib * 1024)
+        status_bytes(self.pid()?, field)
     }
 
     /// SIGINT, then wait for the exit; returns the stderr text. While it
