@@ -339,18 +339,26 @@ pub fn first_bad_version(cells: &[CellOutcome]) -> Option<String> {
 /// first error (in item order) wins.
 fn run_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> Result<R> + Sync) -> Result<Vec<R>> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len().max(1));
-    let chunk = items.len().div_ceil(workers).max(1);
-    let results: Vec<Vec<Result<R>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(|| part.iter().map(&work).collect::<Vec<_>>()))
-            .collect();
+    // Each worker takes the next item when it is free: cassettes differ in size, fixed shares would wait on the
+    // slowest.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let take = || {
+        let mut done = Vec::new();
+        loop {
+            let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(item) = items.get(n) else { return done };
+            done.push((n, work(item)));
+        }
+    };
+    let mut results: Vec<(usize, Result<R>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers).map(|_| scope.spawn(take)).collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| vec![Err(Error::runtime("a check worker panicked"))]))
+            .flat_map(|h| h.join().unwrap_or_else(|_| vec![(0, Err(Error::runtime("a check worker panicked")))]))
             .collect()
     });
-    results.into_iter().flatten().collect()
+    results.sort_by_key(|(n, _)| *n);
+    results.into_iter().map(|(_, r)| r).collect()
 }
 
 #[cfg(test)]

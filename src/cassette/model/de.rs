@@ -20,7 +20,8 @@ thread_local! {
 
 /// Run `parse` with bodies read for observing only: a JSON body keeps its
 /// top-level `model` and `response` (the rest is skipped, never built into
-/// values) and an SSE body none of its events. The cassette that comes out is for judging
+/// values), an SSE body none of its events, a server's WebSocket message no
+/// payload, and a text payload only those fields, as JSON text. The cassette that comes out is for judging
 /// requests (`check`), not for serving or exporting.
 pub(crate) fn for_observing<T>(parse: impl FnOnce() -> T) -> T {
     struct Reset;
@@ -99,6 +100,34 @@ impl<'de> Visitor<'de> for ModelOnlyVisitor {
 
     fn visit_unit<E: de::Error>(self) -> Result<ModelOnly, E> {
         Ok(ModelOnly(serde_json::Value::Null))
+    }
+}
+
+/// A text payload as observing reads it: the model fields of the JSON it holds, as JSON text; empty when it
+/// holds no JSON object.
+struct ModelText(String);
+
+impl<'de> Deserialize<'de> for ModelText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(ModelTextVisitor)
+    }
+}
+
+struct ModelTextVisitor;
+
+impl Visitor<'_> for ModelTextVisitor {
+    type Value = ModelText;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a text payload")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<ModelText, E> {
+        let kept = match serde_json::from_str::<ModelOnly>(text) {
+            Ok(ModelOnly(fields @ serde_json::Value::Object(_))) => fields.to_string(),
+            _ => String::new(),
+        };
+        Ok(ModelText(kept))
     }
 }
 
@@ -206,6 +235,11 @@ impl<'de> Visitor<'de> for PieceVisitor {
             match key {
                 PieceKey::From => from = Some(map.next_value()?),
                 PieceKey::TMs => t_ms = Some(map.next_value()?),
+                PieceKey::Text if observing() && from == Some(Side::Server) => {
+                    map.next_value::<IgnoredAny>()?;
+                    form.put(Payload::Text(String::new()))?;
+                }
+                PieceKey::Text if observing() => form.put(Payload::Text(map.next_value::<ModelText>()?.0))?,
                 PieceKey::Text => form.put(Payload::Text(map.next_value()?))?,
                 PieceKey::Base64 => form.put(Payload::Base64(map.next_value()?))?,
                 PieceKey::Other => {
