@@ -100,13 +100,15 @@ pub struct Concurrent {
     pub conns: usize,
     /// Every request's latency over the window.
     pub latency: Spread,
-    /// The proxy's resident memory while the connections were open, and before (bytes).
+    /// The proxy's resident memory before the connections were opened, and once they were (bytes).
     pub rss: Option<(u64, u64)>,
 }
 
 /// `conns` keep-alive connections, opened one by one (a dispatch each), then
 /// all sending dispatches one after another for `window`: the spread of every
-/// request's latency, and the RSS of the proxy `pid` before and at the end.
+/// request's latency, and the RSS of the proxy `pid` before and after opening
+/// them (taken before the window, so what the recording holds by then does
+/// not count as the connections').
 pub async fn concurrent(
     route: &Route,
     pid: Option<u32>,
@@ -120,11 +122,11 @@ pub async fn concurrent(
         conn.dispatch().await?;
         opened.push(conn);
     }
+    let loaded = pid.and_then(|p| crate::peers::status_bytes(p, "VmRSS"));
     let stop = Arc::new(AtomicBool::new(false));
     let tasks: Vec<_> =
         opened.into_iter().map(|conn| tokio::spawn(timed_sending(conn, stop.clone()))).collect();
     tokio::time::sleep(window).await;
-    let loaded = pid.and_then(|p| crate::peers::status_bytes(p, "VmRSS"));
     stop.store(true, Ordering::Relaxed);
     let mut samples = Vec::new();
     for task in tasks {

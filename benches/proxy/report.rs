@@ -341,7 +341,7 @@ fn scaling_table(results: &Results, out: &mut String) {
     let runs = &results.concurrency;
     let added = |(direct, through): &(Concurrent, Concurrent)| {
         format!(
-            "+{:.0} / +{:.0} µs",
+            "{:+.0} / {:+.0} µs",
             through.latency.median - direct.latency.median,
             through.latency.p99 - direct.latency.p99
         )

@@ -354,7 +354,9 @@ fn run_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> Result<R> + 
         let handles: Vec<_> = (0..workers).map(|_| scope.spawn(take)).collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|_| vec![(0, Err(Error::runtime("a check worker panicked")))]))
+            .flat_map(|h| {
+                h.join().unwrap_or_else(|_| vec![(0, Err(Error::runtime("a check worker panicked")))])
+            })
             .collect()
     });
     results.sort_by_key(|(n, _)| *n);
