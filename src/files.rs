@@ -84,7 +84,8 @@ pub(crate) fn write(output: Option<&Path>, text: &str) -> Result<()> {
 
 /// Replace `path` with `bytes` so that it holds either the old or the new
 /// content, whatever happens: write a sibling temporary file, fsync it,
-/// rename it over `path`, fsync the directory.
+/// rename it over `path`, fsync the directory. A `path` that is not a regular
+/// file (`-o /dev/null`, a FIFO, `/dev/stdout`) is written into, never replaced.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     replace(path, bytes, None)
 }
@@ -99,6 +100,14 @@ fn replace(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
     if path.is_dir() {
         // Commands check their flags first (`check_output`); this is the last word.
         return Err(Error::input(format!("{}: is a directory; name a file in it", path.display())));
+    }
+    if fs::metadata(path).is_ok_and(|m| !m.file_type().is_file()) {
+        // Renaming over a device or a pipe would put a plain file in its place (`/dev/null`, as root).
+        return OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(bytes))
+            .map_err(|err| Error::io("write", path, &err));
     }
     let temp = temp_path(path);
     let write = || -> std::io::Result<()> {
@@ -176,6 +185,26 @@ mod tests {
         assert_eq!(write_atomically(dir.path(), b"x").unwrap_err().exit_code(), 2);
         assert!(check_output("-o", &dir.path().join("no/such/dir/c.json"), "c.json").is_err());
         assert!(check_output("-o", &dir.path().join("c.json"), "c.json").is_ok());
+    }
+
+    #[test]
+    fn an_output_that_is_not_a_regular_file_is_written_into_not_replaced() {
+        use std::os::unix::fs::FileTypeExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("out.fifo");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || fs::read_to_string(fifo).unwrap())
+        };
+        write_atomically(&fifo, b"report\n").unwrap();
+        // Checked before joining: a replaced FIFO would leave the reader waiting for ever.
+        assert!(
+            fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(),
+            "the FIFO was replaced by a file"
+        );
+        assert_eq!(reader.join().unwrap(), "report\n");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file is left");
     }
 
     #[test]
