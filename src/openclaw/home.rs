@@ -138,7 +138,8 @@ fn dotenv_error(path: &Path, err: &dotenvy::Error) -> Error {
 fn state_dir(home: &Path) -> Result<PathBuf> {
     if !home.is_dir() {
         return Err(Error::input(format!(
-            "--home {}: no such directory; pass the HOME that holds .openclaw/ (default: $HOME)",
+            "{}: no such directory; pass --home with the HOME that holds .openclaw/ (default: $HOME), or \
+             --state-dir with OpenClaw's state folder (default: $OPENCLAW_STATE_DIR)",
             home.display()
         )));
     }
@@ -147,8 +148,8 @@ fn state_dir(home: &Path) -> Result<PathBuf> {
         .find(|dir| dir.join("openclaw.json").is_file())
         .ok_or_else(|| {
             Error::input(format!(
-                "--home {}: not an OpenClaw home (no .openclaw/openclaw.json in it); pass the HOME OpenClaw ran \
-                 with, e.g. --home ~",
+                "{}: not an OpenClaw home (no .openclaw/openclaw.json in it, nor openclaw.json); pass --home with \
+                 the HOME OpenClaw ran with (e.g. --home ~), or --state-dir with its state folder",
                 home.display()
             ))
         })

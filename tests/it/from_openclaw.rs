@@ -131,7 +131,13 @@ struct Run {
 }
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let output = Command::new(BIN).args(args).envs(env.iter().copied()).output().unwrap();
+    // The reader's own OPENCLAW_STATE_DIR would override every --home here.
+    let output = Command::new(BIN)
+        .args(args)
+        .env_remove("OPENCLAW_STATE_DIR")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8(output.stdout).unwrap(),
@@ -463,4 +469,21 @@ fn a_dotenv_line_that_does_not_parse_is_refused_without_showing_it() {
     let refused = from_openclaw(&home, &out, &[], &[]);
     assert_refused(&refused, &out, ".env: a line does not read as NAME=value");
     assert_no_leak("stderr", &refused.stderr);
+}
+
+#[test]
+fn a_state_folder_outside_home_is_read_with_state_dir_or_openclaw_state_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = file_home(dir.path()).join(".openclaw");
+    let moved = dir.path().join("elsewhere");
+    std::fs::rename(&state, &moved).unwrap();
+    let out = dir.path().join("s.json");
+    let state_dir = moved.to_str().unwrap();
+    let by_flag = from_openclaw(dir.path(), &out, &["--state-dir", state_dir], &[]);
+    assert_eq!(by_flag.code, 0, "{}", by_flag.stderr);
+    let by_env = from_openclaw(dir.path(), &out, &["--force"], &[("OPENCLAW_STATE_DIR", state_dir)]);
+    assert_eq!(by_env.code, 0, "{}", by_env.stderr);
+    assert!(by_env.stderr.contains("elsewhere/agents/main/agent/auth-profiles.json"), "{}", by_env.stderr);
+    let refused = from_openclaw(dir.path(), &dir.path().join("t.json"), &[], &[]);
+    assert!(refused.stderr.contains("or --state-dir with its state folder"), "{}", refused.stderr);
 }
