@@ -125,22 +125,21 @@ fn a_bad_judge_is_refused_naming_the_file_and_field() {
     );
 }
 
+/// `dispatch plan --call CALL` of a scenario judging `judge`, at 2026.9.6: its output, which must be a success.
+fn plan_call(dir: &Path, judge: &str, call: &str, extra: &[&str]) -> (Output, String, PathBuf) {
+    let path = scenario(dir, judge, Path::new("c.json"));
+    let mut args = vec!["dispatch", "plan", "--scenario", path.to_str().unwrap(), "--version", "2026.9.6"];
+    args.extend(["--call", call]);
+    args.extend(extra);
+    let (out, text) = run(&args);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    (out, text, path)
+}
+
 #[test]
 fn dispatch_plan_explains_the_embeddings_call() {
     let dir = tempfile::tempdir().unwrap();
-    let path = scenario(dir.path(), "embeddings", Path::new("c.json"));
-    let args = [
-        "dispatch",
-        "plan",
-        "--scenario",
-        path.to_str().unwrap(),
-        "--version",
-        "2026.9.6",
-        "--call",
-        "embeddings",
-    ];
-    let (out, text) = run(&args);
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let (_, text, path) = plan_call(dir.path(), "embeddings", "embeddings", &[]);
     let text = text.replace(path.to_str().unwrap(), "SCENARIO");
     insta::assert_snapshot!(text);
 }
@@ -170,21 +169,7 @@ async fn an_image_call_with_the_key_passes_and_with_the_login_fails() {
 #[test]
 fn dispatch_plan_all_answers_for_every_call() {
     let dir = tempfile::tempdir().unwrap();
-    let path = scenario(dir.path(), "all", Path::new("c.json"));
-    let args = [
-        "dispatch",
-        "plan",
-        "--scenario",
-        path.to_str().unwrap(),
-        "--version",
-        "2026.9.6",
-        "--call",
-        "all",
-        "--format",
-        "json",
-    ];
-    let (out, text) = run(&args);
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let (out, _, _) = plan_call(dir.path(), "all", "all", &["--format", "json"]);
     let json: Value = serde_json::from_str(&String::from_utf8_lossy(&out.stdout)).unwrap();
     assert_eq!(json["chat"]["endpoint"], "POST https://chatgpt.com/backend-api/codex/responses");
     assert_eq!(json["embeddings"]["credential"]["profile"], "openai:default");

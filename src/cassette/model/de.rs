@@ -51,6 +51,15 @@ impl<'de> Deserialize<'de> for ModelOnly {
 
 struct ModelOnlyVisitor;
 
+/// `visit_*` methods for scalar bodies, which name no model.
+macro_rules! scalars_name_no_model {
+    ($($method:ident: $ty:ty),*) => {
+        $(fn $method<E: de::Error>(self, _: $ty) -> Result<ModelOnly, E> {
+            Ok(ModelOnly(serde_json::Value::Null))
+        })*
+    };
+}
+
 impl<'de> Visitor<'de> for ModelOnlyVisitor {
     type Value = ModelOnly;
 
@@ -78,25 +87,7 @@ impl<'de> Visitor<'de> for ModelOnlyVisitor {
         Ok(ModelOnly(serde_json::Value::Null))
     }
 
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<ModelOnly, E> {
-        Ok(ModelOnly(serde_json::Value::Null))
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<ModelOnly, E> {
-        Ok(ModelOnly(serde_json::Value::Null))
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<ModelOnly, E> {
-        Ok(ModelOnly(serde_json::Value::Null))
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<ModelOnly, E> {
-        Ok(ModelOnly(serde_json::Value::Null))
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<ModelOnly, E> {
-        Ok(ModelOnly(serde_json::Value::Null))
-    }
+    scalars_name_no_model!(visit_str: &str, visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64);
 
     fn visit_unit<E: de::Error>(self) -> Result<ModelOnly, E> {
         Ok(ModelOnly(serde_json::Value::Null))
