@@ -403,6 +403,15 @@ mod tests {
             load_for_observing(&path).unwrap().interactions[0].request.body.content,
             BodyContent::Json(serde_json::Value::Null)
         );
+        for scalar in ["42", "\"text\"", "true", "null", "1.5"] {
+            let body = format!(r#"{{"json": {scalar}}}"#);
+            std::fs::write(&path, VALID.replace(r#"{"json": {"model": "gpt-5.5"}}"#, &body)).unwrap();
+            let observed = load_for_observing(&path).unwrap();
+            assert_eq!(
+                observed.interactions[0].request.body.content,
+                BodyContent::Json(serde_json::Value::Null)
+            );
+        }
         std::fs::write(&path, VALID.replace(r#""status": 200"#, r#""status": "ok""#)).unwrap();
         assert_eq!(load_for_observing(&path).unwrap_err().exit_code(), 2);
     }
