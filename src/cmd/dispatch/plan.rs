@@ -8,7 +8,8 @@ use super::{PlanFormat, load, to_json, warn, write_line, write_text};
 use crate::dispatch::Catalog;
 use crate::dispatch::inputs::{DispatchInputs, InputSources};
 use crate::dispatch::plan::{
-    self, DispatchError, render_embeddings_text, render_error_text, render_images_text, render_text,
+    self, DispatchError, DispatchPlan, EmbeddingsPlan, ImagesPlan, render_embeddings_text, render_error_text,
+    render_images_text, render_text,
 };
 use crate::error::{Error, Result};
 use crate::scenario::{Call, Judge};
@@ -77,32 +78,43 @@ struct Answer {
 }
 
 fn chat(inputs: &DispatchInputs, catalog: &Catalog, err: &mut dyn Write) -> Result<Answer> {
-    match plan::plan(inputs, catalog) {
-        Ok(plan) => {
-            warn(err, &plan.warnings)?;
-            Ok(Answer { code: 0, text: render_text(&plan), json: to_value(&plan)? })
-        }
-        Err(error) => refusal(&error, "", err),
-    }
+    planned(plan::plan(inputs, catalog), |p: &DispatchPlan| &p.warnings, render_text, "", err)
 }
 
 fn embeddings(inputs: &DispatchInputs, catalog: &Catalog, err: &mut dyn Write) -> Result<Answer> {
-    match plan::plan_embeddings(inputs, catalog) {
-        Ok(plan) => {
-            warn(err, &plan.warnings)?;
-            Ok(Answer { code: 0, text: render_embeddings_text(&plan), json: to_value(&plan)? })
-        }
-        Err(error) => refusal(&error, "embeddings: ", err),
-    }
+    planned(
+        plan::plan_embeddings(inputs, catalog),
+        |p: &EmbeddingsPlan| &p.warnings,
+        render_embeddings_text,
+        "embeddings: ",
+        err,
+    )
 }
 
 fn images(inputs: &DispatchInputs, catalog: &Catalog, err: &mut dyn Write) -> Result<Answer> {
-    match plan::plan_images(inputs, catalog) {
+    planned(
+        plan::plan_images(inputs, catalog),
+        |p: &ImagesPlan| &p.warnings,
+        render_images_text,
+        "image: ",
+        err,
+    )
+}
+
+/// A plan's answer (its warnings on `err`, its text and JSON), or the refusal of a call it could not plan.
+fn planned<P: serde::Serialize>(
+    planned: std::result::Result<P, Box<DispatchError>>,
+    warnings: fn(&P) -> &[String],
+    render: fn(&P) -> String,
+    prefix: &str,
+    err: &mut dyn Write,
+) -> Result<Answer> {
+    match planned {
         Ok(plan) => {
-            warn(err, &plan.warnings)?;
-            Ok(Answer { code: 0, text: render_images_text(&plan), json: to_value(&plan)? })
+            warn(err, warnings(&plan))?;
+            Ok(Answer { code: 0, text: render(&plan), json: to_value(&plan)? })
         }
-        Err(error) => refusal(&error, "image: ", err),
+        Err(error) => refusal(&error, prefix, err),
     }
 }
 
