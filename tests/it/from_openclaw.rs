@@ -215,10 +215,23 @@ fn a_file_store_home_becomes_a_scenario_that_plans_the_same_and_leaks_nothing() 
     assert_eq!(scenario["inputs"]["auth_state"]["lastGood"]["openai-codex"], "openai-codex:user@example.com");
 
     let config = home.join(".openclaw/openclaw.json");
-    for model in ["openai/gpt-5.5", "anthropic/claude-sonnet-4-5", "openrouter/auto"] {
-        let original = plan(&["--config", config.to_str().unwrap(), "--model", model], OLD);
-        let shared = plan(&["--scenario", out.to_str().unwrap(), "--model", model], OLD);
-        assert_eq!(shared, with_redacted_email(original), "{model}");
+    let models = ["openai/gpt-5.5", "anthropic/claude-sonnet-4-5", "openrouter/auto"];
+    assert_plans_as(&["--config", config.to_str().unwrap()], &out, &models, OLD, with_redacted_email);
+}
+
+/// For each model, the scenario `out` plans at `version` what the `original` inputs plan, once `expected` has
+/// made of the original's plan what the scenario should show (its emails redacted, or as it is).
+fn assert_plans_as(
+    original: &[&str],
+    out: &Path,
+    models: &[&str],
+    version: &str,
+    expected: fn(Value) -> Value,
+) {
+    for model in models {
+        let original = plan(&[original, &["--model", model]].concat(), version);
+        let shared = plan(&["--scenario", out.to_str().unwrap(), "--model", model], version);
+        assert_eq!(shared, expected(original), "{model}");
     }
 }
 
@@ -258,21 +271,8 @@ fn sqlite_home_plans_as_its_store(dir: &Path, home: &Path) {
     let profiles = dir.join("store.json");
     write(&profiles, &store().to_string());
     let config = home.join(".openclaw/openclaw.json");
-    for model in ["openai/gpt-5.5", "anthropic/claude-sonnet-4-5"] {
-        let original = plan(
-            &[
-                "--config",
-                config.to_str().unwrap(),
-                "--profiles",
-                profiles.to_str().unwrap(),
-                "--model",
-                model,
-            ],
-            NEW,
-        );
-        let shared = plan(&["--scenario", out.to_str().unwrap(), "--model", model], NEW);
-        assert_eq!(shared, original, "{model}");
-    }
+    let original = ["--config", config.to_str().unwrap(), "--profiles", profiles.to_str().unwrap()];
+    assert_plans_as(&original, &out, &["openai/gpt-5.5", "anthropic/claude-sonnet-4-5"], NEW, |plan| plan);
 }
 
 fn assert_refused(run: &Run, out: &Path, message: &str) {
@@ -441,23 +441,10 @@ fn included_config_files_and_the_home_dotenv_are_read_as_openclaw_reads_them() {
     // The scenario plans what `dispatch plan --config` (which resolves the includes too) plans with the .env's key.
     let config = state.join("openclaw.json");
     let store = agent_dir(&home).join("auth-profiles.json");
-    for model in ["openrouter/auto", "openai/gpt-5.5"] {
-        let original = plan(
-            &[
-                "--config",
-                config.to_str().unwrap(),
-                "--profiles",
-                store.to_str().unwrap(),
-                "--env",
-                &format!("OPENAI_API_KEY={ENV_KEY}"),
-                "--model",
-                model,
-            ],
-            OLD,
-        );
-        let shared = plan(&["--scenario", out.to_str().unwrap(), "--model", model], OLD);
-        assert_eq!(shared, with_redacted_email(original), "{model}");
-    }
+    let env = format!("OPENAI_API_KEY={ENV_KEY}");
+    let original =
+        ["--config", config.to_str().unwrap(), "--profiles", store.to_str().unwrap(), "--env", &env];
+    assert_plans_as(&original, &out, &["openrouter/auto", "openai/gpt-5.5"], OLD, with_redacted_email);
 }
 
 #[test]
