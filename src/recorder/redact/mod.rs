@@ -54,18 +54,33 @@ struct Seen {
     marker: String,
     /// How many secrets were known before this one.
     learned_after: usize,
-    /// The value, JSON-escaped and percent-encoded (each once); `true` for
-    /// the URL-encoded form, which gets a URL-safe marker.
-    forms: Vec<(String, bool)>,
+    /// The value, JSON-escaped and percent-encoded (each once).
+    forms: Vec<Form>,
+}
+
+/// One way a secret is written in text, with its searcher built once.
+#[derive(Debug, Clone)]
+struct Form {
+    text: String,
+    /// The URL-encoded form, which gets a URL-safe marker.
+    url: bool,
+    finder: memchr::memmem::Finder<'static>,
+}
+
+impl Form {
+    fn new(text: String, url: bool) -> Self {
+        let finder = memchr::memmem::Finder::new(text.as_bytes()).into_owned();
+        Self { text, url, finder }
+    }
 }
 
 impl Seen {
     fn new(secret: &str, learned_after: usize) -> Self {
         let escaped = serde_json::to_string(secret).unwrap_or_default();
-        let mut forms = vec![(secret.to_owned(), false)];
+        let mut forms = vec![Form::new(secret.to_owned(), false)];
         for (form, url) in [(escaped.trim_matches('"').to_owned(), false), (percent_encode(secret), true)] {
-            if !forms.iter().any(|(f, _)| *f == form) {
-                forms.push((form, url));
+            if !forms.iter().any(|f| f.text == form) {
+                forms.push(Form::new(form, url));
             }
         }
         Self {
@@ -217,11 +232,11 @@ impl Redactor {
     pub(crate) fn needles(&self) -> Vec<Needle> {
         let mut needles: Vec<Needle> = Vec::new();
         for seen in &self.seen {
-            for (form, url) in &seen.forms {
-                if !needles.iter().any(|n| n.form == form.as_bytes()) {
-                    let marker = if *url { url_marker(&seen.marker) } else { seen.marker.clone() };
+            for form in &seen.forms {
+                if !needles.iter().any(|n| n.form == form.text.as_bytes()) {
+                    let marker = if form.url { url_marker(&seen.marker) } else { seen.marker.clone() };
                     needles.push(Needle {
-                        form: form.as_bytes().to_vec(),
+                        form: form.text.as_bytes().to_vec(),
                         marker: marker.into_bytes(),
                         secret: seen.secret.clone(),
                     });
@@ -342,9 +357,9 @@ impl Redactor {
         let Self { seen, profiles, credentials } = self;
         for s in seen.iter().filter(|s| s.learned_after >= since) {
             let mut hit = false;
-            for (form, url) in &s.forms {
-                for at in memchr::memmem::find_iter(&joined, form.as_bytes()) {
-                    spans.push((at..at + form.len(), url_safe(&s.marker, *url)));
+            for form in &s.forms {
+                for at in form.finder.find_iter(&joined) {
+                    spans.push((at..at + form.text.len(), url_safe(&s.marker, form.url)));
                     hit = true;
                 }
             }
