@@ -285,6 +285,9 @@ fn body_text(body: &Body) -> String {
     let text = match &body.content {
         BodyContent::Empty(_) => String::new(),
         BodyContent::Json(value) => serde_json::to_string_pretty(&sorted(value)).unwrap_or_default(),
+        BodyContent::JsonText(json) => serde_json::from_str(json.get())
+            .and_then(|value| serde_json::to_string_pretty(&sorted(&value)))
+            .unwrap_or_default(),
         BodyContent::Text(text) => text.clone(),
         BodyContent::Base64(data) => bytes_summary(data),
         BodyContent::Sse(events) => events.iter().map(sse_event_text).collect(),

@@ -299,9 +299,11 @@ fn validate_body(at: &str, body: &Body) -> Result<(), String> {
             .enumerate()
             .try_for_each(|(k, c)| validate_payload(&c.payload).map_err(|e| format!("{at}.chunks[{k}]{e}"))),
         BodyContent::File(name) => validate_file(at, name, body),
-        BodyContent::Empty(true) | BodyContent::Json(_) | BodyContent::Text(_) | BodyContent::Sse(_) => {
-            Ok(())
-        }
+        BodyContent::Empty(true)
+        | BodyContent::Json(_)
+        | BodyContent::JsonText(_)
+        | BodyContent::Text(_)
+        | BodyContent::Sse(_) => Ok(()),
     }
 }
 

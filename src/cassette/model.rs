@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 mod de;
+pub(crate) mod json_text;
 
 pub(crate) use de::for_observing;
+pub use json_text::JsonText;
 
 pub use crate::credential::CredentialFacts;
 pub use crate::exchange::{RESPONSE_CUT_SHORT, Side};
@@ -111,6 +113,14 @@ impl Interaction {
     pub fn new(seq: u64, request: Request) -> Self {
         Self { seq, conn: 1, t_ms: 0, duration_ms: 0, request, response: None, websocket: None, error: None }
     }
+
+    /// Parse the bodies held as JSON text into values ([`Body::settle`]).
+    pub fn settle(&mut self) {
+        self.request.body.settle();
+        if let Some(response) = &mut self.response {
+            response.body.settle();
+        }
+    }
 }
 
 /// Ordered `[name, value]` pairs, names lower-case, duplicates kept.
@@ -191,6 +201,18 @@ impl From<BodyContent> for Body {
     }
 }
 
+impl Body {
+    /// Parse a body held as JSON text ([`BodyContent::JsonText`]) into its
+    /// value, as the cassette stores it.
+    pub fn settle(&mut self) {
+        if let BodyContent::JsonText(text) = &self.content
+            && let Ok(value) = serde_json::from_str(text.get())
+        {
+            self.content = BodyContent::Json(value);
+        }
+    }
+}
+
 /// The content forms of a body. Structured forms (`json`, `sse`) are used
 /// only when they reproduce the wire bytes exactly, so replay is faithful.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -200,6 +222,12 @@ pub enum BodyContent {
     Empty(#[schemars(extend("const" = true))] bool),
     /// A JSON document.
     Json(Value),
+    /// A JSON document still as its text: how the recorder holds a body
+    /// until it writes the cassette ([`Body::settle`] makes it `json`).
+    /// Written as `json`; never read back as this form.
+    #[serde(rename = "json", skip_deserializing)]
+    #[schemars(skip)]
+    JsonText(JsonText),
     /// UTF-8 text.
     Text(String),
     /// Bytes that are not UTF-8.

@@ -46,6 +46,7 @@ impl Body {
         match &self.content {
             BodyContent::Empty(_) => Ok(Vec::new()),
             BodyContent::Json(value) => whole(Bytes::from(value.to_string())),
+            BodyContent::JsonText(json) => whole(Bytes::from(json.get().to_owned())),
             BodyContent::Text(text) => whole(Bytes::from(text.clone())),
             BodyContent::Base64(text) => whole(decode_base64(text)?),
             BodyContent::Sse(events) => Ok(events

@@ -19,6 +19,9 @@
 //!   secret ([`secret_shaped`]).
 
 use std::ops::Range;
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
 use super::{CREDENTIAL_HEADERS, Placement};
 
@@ -131,6 +134,9 @@ pub struct Token {
 /// which hold no token: one pass finds where any prefix occurs, and only
 /// those places are looked at further.
 pub fn find_tokens(text: &str) -> Vec<Token> {
+    if text.len() < SHORTEST_TOKEN {
+        return Vec::new();
+    }
     let hits = prefix_hits(text.as_bytes());
     if hits.is_empty() {
         return Vec::new();
@@ -158,32 +164,44 @@ pub fn find_tokens(text: &str) -> Vec<Token> {
     found
 }
 
-/// For each byte, the patterns whose prefix starts with it, as a bit set
-/// over [`PATTERNS`] (so the scan tests only those).
-const PREFIX_STARTS: [u64; 256] = {
-    assert!(PATTERNS.len() <= 64);
-    let mut starts = [0; 256];
+/// The length of the shortest token any shape matches.
+pub const SHORTEST_TOKEN: usize = {
+    let mut shortest = usize::MAX;
     let mut i = 0;
     while i < PATTERNS.len() {
-        starts[PATTERNS[i].prefix.as_bytes()[0] as usize] |= 1 << i;
+        let len = PATTERNS[i].prefix.len() + PATTERNS[i].min;
+        if len < shortest {
+            shortest = len;
+        }
         i += 1;
     }
-    starts
+    shortest
 };
 
-/// `(pattern index, offset)` of every occurrence of a pattern prefix, by offset.
+/// Whether `bytes` may hold a token: long enough, and holding the prefix of
+/// a shape. Where it says no, [`find_tokens`] finds nothing.
+pub fn may_hold_token(bytes: &[u8]) -> bool {
+    bytes.len() >= SHORTEST_TOKEN && PREFIXES.is_match(bytes)
+}
+
+/// The prefixes of [`PATTERNS`], in their order, as one automaton.
+static PREFIXES: LazyLock<AhoCorasick> = LazyLock::new(|| automaton(PATTERNS.iter().map(|p| p.prefix)));
+
+/// One automaton finding any of `words` (fixed, valid patterns): a DFA,
+/// since the words start with too many different bytes for a prefilter to
+/// skip ahead, and a DFA costs the fewest instructions per byte.
+fn automaton<'w>(words: impl IntoIterator<Item = &'w str>) -> AhoCorasick {
+    AhoCorasick::builder().kind(Some(AhoCorasickKind::DFA)).build(words).expect("fixed patterns build")
+}
+
+/// Every place a pattern's prefix starts, as (pattern index, offset), by offset.
 fn prefix_hits(bytes: &[u8]) -> Vec<(usize, usize)> {
-    let mut hits = Vec::new();
-    for (at, &byte) in bytes.iter().enumerate() {
-        let mut candidates = PREFIX_STARTS[usize::from(byte)];
-        while candidates != 0 {
-            let index = candidates.trailing_zeros() as usize;
-            candidates &= candidates - 1;
-            if bytes[at..].starts_with(PATTERNS[index].prefix.as_bytes()) {
-                hits.push((index, at));
-            }
-        }
+    if !PREFIXES.is_match(bytes) {
+        return Vec::new();
     }
+    let mut hits: Vec<(usize, usize)> =
+        PREFIXES.find_overlapping_iter(bytes).map(|m| (m.pattern().as_usize(), m.start())).collect();
+    hits.sort_unstable_by_key(|&(index, at)| (at, index));
     hits
 }
 
@@ -369,9 +387,8 @@ pub fn header_secrets<'a>(name: &str, value: &'a str) -> Vec<&'a str> {
 /// Whether header `name` (lower-case) sounds like it carries a credential.
 /// Rate-limit headers (`x-ratelimit-remaining-tokens`) count tokens; they hold none.
 pub fn header_sounds_secret(name: &str) -> bool {
-    SECRET_HEADER_WORDS.iter().any(|w| name.contains(w))
-        && !NOT_SECRET_HEADERS.contains(&name)
-        && !name.contains("ratelimit")
+    static WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| automaton(SECRET_HEADER_WORDS.iter().copied()));
+    WORDS.is_match(name) && !NOT_SECRET_HEADERS.contains(&name) && !name.contains("ratelimit")
 }
 
 /// A value that is data of no other kind — no placeholder, number, date or

@@ -7,13 +7,18 @@
 //! [`sse_event_text`] reproduces every event; otherwise `text`, `base64` or
 //! `chunks`. Request bodies are always structured when they are JSON: nothing
 //! replays them, and the checks read their fields.
+//!
+//! A JSON body is kept as its text ([`BodyContent::JsonText`]): redaction and
+//! the journal work on the text, and it is parsed once, when the cassette is
+//! written ([`super::redact::Redactor::finish`]).
 
-use std::io::{self, Write};
+use std::io;
 use std::time::Duration;
 
+use crate::cassette::model::json_text::is_canonical;
 use crate::cassette::model::{
-    Body, BodyContent, Chunk, Headers, Interaction, Payload, Request, Response, SseEvent, WebSocketSession,
-    WsClose, WsMessage,
+    Body, BodyContent, Chunk, Headers, Interaction, JsonText, Payload, Request, Response, SseEvent,
+    WebSocketSession, WsClose, WsMessage,
 };
 use crate::cassette::wire::{BASE64, sse_event_text};
 use crate::exchange::content::{DECODERS, NewDecoder};
@@ -62,7 +67,7 @@ pub fn request_body(headers: &[(String, String)], chunks: &[TimedChunk]) -> Body
     let decoded = decode(headers, chunks);
     let bytes = decoded.joined();
     let content = match json_document(&bytes) {
-        Some(value) => BodyContent::Json(value),
+        Some(json) => BodyContent::JsonText(json),
         None => whole(&bytes),
     };
     decoded.into_body(content)
@@ -79,8 +84,8 @@ pub fn response_body(headers: &[(String, String)], chunks: &[TimedChunk]) -> Bod
         BodyContent::Empty(true)
     } else if is_event_stream {
         sse_events(&decoded.pieces, &bytes).map_or_else(|| chunks_of(&decoded.pieces), BodyContent::Sse)
-    } else if let Some(value) = json_document(&bytes).filter(|v| serializes_to(v, &bytes)) {
-        BodyContent::Json(value)
+    } else if let Some(json) = json_document(&bytes).filter(|_| is_canonical(&bytes)) {
+        BodyContent::JsonText(json)
     } else if is_stream {
         chunks_of(&decoded.pieces)
     } else {
@@ -89,27 +94,10 @@ pub fn response_body(headers: &[(String, String)], chunks: &[TimedChunk]) -> Bod
     decoded.into_body(content)
 }
 
-/// Whether `value` serialises (compactly) to exactly `bytes`, compared as it
-/// is written rather than by building the text.
-fn serializes_to(value: &serde_json::Value, bytes: &[u8]) -> bool {
-    struct Compare<'a>(&'a [u8]);
-    impl Write for Compare<'_> {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            let rest = self.0.strip_prefix(buf).ok_or(io::ErrorKind::InvalidData)?;
-            self.0 = rest;
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut compare = Compare(bytes);
-    serde_json::to_writer(&mut compare, value).is_ok() && compare.0.is_empty()
-}
-
-/// A JSON object or array (scalars stay text: `"123"` is more likely a number as text).
-fn json_document(bytes: &[u8]) -> Option<serde_json::Value> {
-    serde_json::from_slice::<serde_json::Value>(bytes).ok().filter(|v| v.is_object() || v.is_array())
+/// A JSON object or array, kept as its text (scalars stay text: `"123"` is
+/// more likely a number as text). It becomes a value when the cassette is written.
+fn json_document(bytes: &[u8]) -> Option<JsonText> {
+    std::str::from_utf8(bytes).ok().and_then(JsonText::new)
 }
 
 fn whole(bytes: &[u8]) -> BodyContent {
@@ -278,6 +266,7 @@ mod tests {
     use crate::cassette::Side;
     use crate::exchange::{RequestHead, ResponseHead, WsCloseInfo, WsFrame};
     use bytes::Bytes;
+    use std::io::Write as _;
     use std::path::Path;
     use std::time::SystemTime;
 
@@ -287,6 +276,12 @@ mod tests {
 
     fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+    }
+
+    /// The body as the cassette stores it: JSON held as text parsed.
+    fn settled(mut body: Body) -> Body {
+        body.settle();
+        body
     }
 
     fn wire(body: &Body) -> Vec<u8> {
@@ -305,6 +300,10 @@ mod tests {
         #[test]
         fn json_is_structured_even_when_not_compact() {
             let body = request_body(&[], &[chunk(0, b"{ \"model\": \"gpt-5.5\" }")]);
+            assert!(
+                matches!(&body.content, BodyContent::JsonText(json) if json.get() == r#"{ "model": "gpt-5.5" }"#)
+            );
+            let body = settled(body);
             assert_eq!(body.content, BodyContent::Json(serde_json::json!({"model": "gpt-5.5"})));
         }
 
@@ -321,7 +320,7 @@ mod tests {
         #[test]
         fn gzip_is_stored_decoded() {
             let hs = headers(&[("content-encoding", "gzip")]);
-            let body = request_body(&hs, &[chunk(0, &gzip(br#"{"a":1}"#))]);
+            let body = settled(request_body(&hs, &[chunk(0, &gzip(br#"{"a":1}"#))]));
             assert_eq!(body.content, BodyContent::Json(serde_json::json!({"a": 1})));
             assert_eq!(body.decoded_from.as_deref(), Some("gzip"));
         }
@@ -332,7 +331,7 @@ mod tests {
 
         #[test]
         fn compact_json_is_structured() {
-            let body = response_body(&[], &[chunk(0, br#"{"id":"resp_1","n":[1,2]}"#)]);
+            let body = settled(response_body(&[], &[chunk(0, br#"{"id":"resp_1","n":[1,2]}"#)]));
             assert!(matches!(body.content, BodyContent::Json(_)));
             assert_eq!(wire(&body), br#"{"id":"resp_1","n":[1,2]}"#);
         }

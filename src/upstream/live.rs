@@ -49,8 +49,16 @@ pub struct LiveOptions {
 }
 
 /// The live network as an [`Upstream`].
+///
+/// A request goes out in the protocol its client chose: from an HTTP/2
+/// client over h2 when the server offers it, from an HTTP/1.x client over
+/// HTTP/1.1 (as mitmproxy offers the server the client's ALPN list). Two
+/// pools, so a connection is only ever shared by clients of one kind.
 pub struct Live {
-    client: Client<Connector, Body>,
+    /// Offers h2 and http/1.1: for HTTP/2 clients.
+    any_protocol: Client<Connector, Body>,
+    /// Offers http/1.1 only: for HTTP/1.x clients.
+    http1_only: Client<Connector, Body>,
     dialer: Arc<Dialer>,
 }
 
@@ -63,22 +71,28 @@ impl Live {
             any_protocol: tls_connector(roots.clone(), &[b"h2", b"http/1.1"]),
             http1_only: tls_connector(roots, &[b"http/1.1"]),
         });
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(POOL_IDLE)
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .build(Connector { dialer: dialer.clone() });
-        Ok(Self { client, dialer })
+        let pool = |protocols| {
+            Client::builder(TokioExecutor::new())
+                .pool_idle_timeout(POOL_IDLE)
+                .pool_timer(TokioTimer::new())
+                .timer(TokioTimer::new())
+                .build(Connector { dialer: dialer.clone(), protocols })
+        };
+        Ok(Self { any_protocol: pool(Protocols::Any), http1_only: pool(Protocols::Http1Only), dialer })
     }
 
     async fn forward(&self, mut request: Request<Body>) -> Result<UpstreamResponse, UpstreamError> {
         let target = Target::of(request.uri())?;
+        let client = match request.version() {
+            Version::HTTP_2 => &self.any_protocol,
+            _ => &self.http1_only,
+        };
         // The pooled connection decides h1 or h2; hyper writes `Host` (h1) or
         // `:authority` (h2) from the absolute URI, which the proxy built from
         // the client's Host, so the client's own header would only duplicate it.
         *request.version_mut() = Version::HTTP_11;
         request.headers_mut().remove(header::HOST);
-        let response = self.client.request(request).await.map_err(|err| target.failure(&err))?;
+        let response = client.request(request).await.map_err(|err| target.failure(&err))?;
         Ok(UpstreamResponse::Http(response.map(body::boxed)))
     }
 
@@ -305,9 +319,9 @@ fn tls_connector(roots: Arc<RootCertStore>, alpn: &[&[u8]]) -> TlsConnector {
 /// Which application protocols to offer by ALPN.
 #[derive(Debug, Clone, Copy)]
 enum Protocols {
-    /// h2 and http/1.1: ordinary requests through the pool.
+    /// h2 and http/1.1: requests of HTTP/2 clients.
     Any,
-    /// http/1.1 only: WebSocket upgrades.
+    /// http/1.1 only: requests of HTTP/1.x clients, and WebSocket upgrades.
     Http1Only,
 }
 
@@ -363,10 +377,11 @@ impl Dialer {
     }
 }
 
-/// The pool's connector: a `tower::Service<Uri>` as hyper-util expects.
+/// A pool's connector: a `tower::Service<Uri>` as hyper-util expects.
 #[derive(Clone)]
 struct Connector {
     dialer: Arc<Dialer>,
+    protocols: Protocols,
 }
 
 impl tower_service::Service<Uri> for Connector {
@@ -379,10 +394,10 @@ impl tower_service::Service<Uri> for Connector {
     }
 
     fn call(&mut self, uri: Uri) -> Self::Future {
-        let dialer = self.dialer.clone();
+        let (dialer, protocols) = (self.dialer.clone(), self.protocols);
         Box::pin(async move {
             let target = Target::of(&uri).map_err(|err| DialError(err.to_string()))?;
-            dialer.connect(&target, Protocols::Any).await
+            dialer.connect(&target, protocols).await
         })
     }
 }

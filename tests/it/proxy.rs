@@ -38,6 +38,9 @@ async fn https_request_is_forwarded_and_captured() {
     let echo: serde_json::Value = serde_json::from_str(&text(response).await).unwrap();
     assert_eq!(echo["body"]["model"], "gpt-5.5");
     assert_eq!(echo["path"], "/v1/responses");
+    // The upstream offers h2 as well, but an HTTP/1.1 client's request goes on in HTTP/1.1.
+    assert_eq!(echo["http_version"], "HTTP/1.1");
+    assert_eq!(upstream.seen()[0].version, Version::HTTP_11);
 
     let exchange = proxy.tap.wait_for(1).await.remove(0);
     assert_eq!(exchange.request.url, RESPONSES);

@@ -27,6 +27,7 @@ mod fields;
 mod finder;
 mod texts;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
@@ -35,10 +36,11 @@ use serde_json::Value;
 
 use self::fields::{field_secret, header_secrets, is_redacted, replace_pair_values, url_marker};
 use self::finder::TextKind;
-use self::texts::{Text, for_each_text};
-use crate::cassette::model::{Body, BodyContent, Cassette, CredentialFacts, Headers, Interaction};
+use self::texts::{Text, Visit, as_text, for_each_text};
+use crate::cassette::model::json_text::{self, JsonString};
+use crate::cassette::model::{Body, BodyContent, Cassette, CredentialFacts, Headers, Interaction, JsonText};
 use crate::cassette::wire::BASE64;
-use crate::credential::tokens::find_tokens;
+use crate::credential::tokens::{find_tokens, may_hold_token};
 use crate::credential::{self, Placement, fingerprint, redaction_marker};
 use crate::exchange::content::percent_encode;
 use crate::openclaw::profiles::AuthStore;
@@ -158,9 +160,7 @@ impl Redactor {
     pub fn redact(&mut self, interaction: &mut Interaction) {
         let known = self.seen.len();
         self.redact_structure(interaction);
-        for_each_text(interaction, &mut |kind, text| {
-            self.redact_text(kind, Pass::Find, text);
-        });
+        for_each_text(interaction, &mut PassOver { redactor: self, pass: Pass::Find, changed: false });
         if self.seen.len() > known {
             self.scrub(interaction);
         }
@@ -176,19 +176,19 @@ impl Redactor {
     /// `since`; whether anything changed. The recorder runs it over earlier
     /// interactions when it learns a secret.
     pub(crate) fn scrub_since(&mut self, interaction: &mut Interaction, since: usize) -> bool {
-        let mut changed = false;
-        for_each_text(interaction, &mut |kind, text| {
-            changed |= self.redact_text(kind, Pass::Seen(since), text)
-        });
-        changed
+        let mut over = PassOver { redactor: self, pass: Pass::Seen(since), changed: false };
+        for_each_text(interaction, &mut over);
+        over.changed
     }
 
     /// The last step of a recording or an import: scrub every interaction
-    /// again (a secret first seen late may sit in earlier ones) and add the
-    /// facts of every fingerprint to `meta.credentials`.
+    /// again (a secret first seen late may sit in earlier ones), turn the
+    /// JSON bodies held as text into values ([`Interaction::settle`]) and
+    /// add the facts of every fingerprint to `meta.credentials`.
     pub fn finish(&mut self, cassette: &mut Cassette) {
         for interaction in &mut cassette.interactions {
             self.scrub(interaction);
+            interaction.settle();
         }
         cassette.meta.credentials.extend(self.credentials.clone());
     }
@@ -307,8 +307,10 @@ impl Redactor {
     }
 
     fn redact_body(&mut self, body: &mut Body) {
-        if let BodyContent::Json(value) = &mut body.content {
-            self.redact_json(value);
+        match &mut body.content {
+            BodyContent::Json(value) => self.redact_json(value),
+            BodyContent::JsonText(json) => self.redact_json_text_fields(json),
+            _ => {}
         }
     }
 
@@ -374,6 +376,124 @@ impl Redactor {
         text.splice(&joined, &starts, &spans);
         true
     }
+}
+
+/// One pass of the redactor over the texts of an interaction.
+struct PassOver<'r> {
+    redactor: &'r mut Redactor,
+    pass: Pass,
+    /// Whether any text changed.
+    changed: bool,
+}
+
+impl Visit for PassOver<'_> {
+    fn text(&mut self, kind: TextKind, text: &mut Text) {
+        self.changed |= self.redactor.redact_text(kind, self.pass, text);
+    }
+
+    fn json_text(&mut self, json: &mut JsonText) {
+        self.changed |= self.redactor.redact_json_text(self.pass, json);
+    }
+}
+
+impl Redactor {
+    /// Step 1 on a JSON body held as text: the secret fields' values, as
+    /// [`Self::redact_json`] does on a parsed one.
+    fn redact_json_text_fields(&mut self, json: &mut JsonText) {
+        rewrite_strings(json, |text, string| {
+            let name = decode_string(text, string.field.as_ref()?)?;
+            crate::credential::tokens::field_rule(&name)?;
+            let value = decode_string(text, &string.span)?;
+            let secret = field_secret(&name, &value)?;
+            Some(value.replace(secret, &self.mark(secret)))
+        });
+    }
+
+    /// Step 2 on a JSON body held as text: each string and each long key
+    /// as a text, as for a parsed body, without parsing it. One search of
+    /// the whole text for the secrets seen finds the strings holding one;
+    /// only those, the strings with an escape, and (on a first pass) those
+    /// where the finder or a token shape could match are looked at further.
+    fn redact_json_text(&mut self, pass: Pass, json: &mut JsonText) -> bool {
+        let bytes = json.get().as_bytes();
+        let hits = self.value_hits(bytes, pass);
+        if pass != Pass::Find && hits.is_empty() && memchr::memchr(b'\\', bytes).is_none() {
+            // Nothing seen in it, and every string is its bytes: nothing to find.
+            return false;
+        }
+        rewrite_strings(json, |text, string| {
+            if !may_hold_secret(text, string, pass, &hits) {
+                return None;
+            }
+            let mut value = decode_string(text, &string.span)?.into_owned();
+            if string.key && value.len() < MIN_SEEN_LEN {
+                return None;
+            }
+            as_text(&mut value, |t| self.redact_text(TextKind::Plain, pass, t)).then_some(value)
+        })
+    }
+
+    /// Where in `bytes` the secrets this pass hunts by value sit.
+    fn value_hits(&self, bytes: &[u8], pass: Pass) -> Vec<Range<usize>> {
+        let since = match pass {
+            Pass::Find => 0,
+            Pass::Seen(since) => since,
+        };
+        let forms = self.seen.iter().filter(|s| s.learned_after >= since).flat_map(|s| &s.forms);
+        forms.flat_map(|f| f.finder.find_iter(bytes).map(|at| at..at + f.text.len())).collect()
+    }
+}
+
+/// Whether looking at `string` of `text` could find anything: it holds an
+/// escape (its text is not its bytes) or one of `hits` (a secret seen), or
+/// on a first pass what the finder's positions start with (`=`, `:`) or a
+/// token.
+fn may_hold_secret(text: &str, string: &JsonString, pass: Pass, hits: &[Range<usize>]) -> bool {
+    let span = &string.span;
+    if string.escaped || hits.iter().any(|hit| hit.start < span.end && span.start < hit.end) {
+        return true;
+    }
+    let bytes = &text.as_bytes()[span.clone()];
+    pass == Pass::Find && (memchr::memchr2(b'=', b':', bytes).is_some() || may_hold_token(bytes))
+}
+
+/// Give each string of `json` to `redact` (the text, the string); where it
+/// answers a new text, that string is written anew. Whether any was.
+fn rewrite_strings(json: &mut JsonText, mut redact: impl FnMut(&str, &JsonString) -> Option<String>) -> bool {
+    let text = json.get();
+    let mut out = String::new();
+    let mut cursor = 0;
+    let mut changed = false;
+    for string in json_text::strings(text.as_bytes()) {
+        let Some(value) = redact(text, &string) else { continue };
+        let quoted = serde_json::to_string(&value).unwrap_or_default();
+        let (start, end) = (string.span.start - 1, string.span.end + 1);
+        if quoted.as_bytes() == &text.as_bytes()[start..end] {
+            continue;
+        }
+        out.push_str(&text[cursor..start]);
+        out.push_str(&quoted);
+        cursor = end;
+        changed = true;
+    }
+    if !changed {
+        return false;
+    }
+    out.push_str(&text[cursor..]);
+    match JsonText::new(&out) {
+        Some(redacted) => *json = redacted,
+        None => tracing::warn!("a redacted JSON body did not read back as JSON"),
+    }
+    true
+}
+
+/// The text of the JSON string whose content is `span` of `text`.
+fn decode_string<'t>(text: &'t str, span: &Range<usize>) -> Option<Cow<'t, str>> {
+    let content = &text[span.clone()];
+    if !content.contains('\\') {
+        return Some(Cow::Borrowed(content));
+    }
+    serde_json::from_str(&text[span.start - 1..span.end + 1]).ok().map(Cow::Owned)
 }
 
 /// `spans` in order, each kept only if it does not overlap one before it

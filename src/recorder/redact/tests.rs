@@ -287,3 +287,104 @@ mod joined_pieces {
         assert!(!text(&i).contains("dfa0421d"), "{}", text(&i));
     }
 }
+
+/// A JSON body held as text is redacted exactly as the same body parsed.
+mod json_text_as_value {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Strings a dispatch carries, and secrets in every form the redactor knows.
+    fn string() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z ]{0,12}",
+            "[A-Za-z0-9]{24}".prop_map(|s| format!("sk-proj-{s}")),
+            "[A-Za-z0-9]{16}".prop_map(|s| format!("Bearer opaque{s}")),
+            "[A-Za-z0-9]{12}".prop_map(|s| format!("grant_type=x&refresh_token={s}")),
+            "[A-Za-z0-9]{12}".prop_map(|s| format!("Authorization: Bearer tok{s}\nnext: line")),
+            "[A-Za-z0-9]{12}".prop_map(|s| format!("{{\"api_key\": \"{s}\"}}")),
+            Just("seen-secret-0001 in a sentence".to_owned()),
+            Just("a \"quoted\" / slashed\t\u{e9}\u{1f600} text".to_owned()),
+            Just("https://h/path?x=1".to_owned()),
+        ]
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("model".to_owned()),
+            Just("api_key".to_owned()),
+            Just("password".to_owned()),
+            Just("token".to_owned()),
+            Just("access_token".to_owned()),
+            Just("seen-secret-0001".to_owned()),
+            "[a-z]{1,10}",
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![string().prop_map(Value::String), any::<i32>().prop_map(Value::from)];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec((key(), inner), 0..4)
+                    .prop_map(|fields| Value::Object(fields.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// `body` as `json` and as text, each redacted by a redactor that saw
+    /// the same interaction before; the text one then settled.
+    fn both(body: &Value, text: &str) -> ((Interaction, Redactor), (Interaction, Redactor)) {
+        let run = |content: BodyContent| {
+            let mut redactor = Redactor::new(&[]);
+            let mut first =
+                interaction("https://a/", &[("x-api-key", "seen-secret-0001")], BodyContent::Empty(true));
+            redactor.redact(&mut first);
+            let mut i = interaction("https://a/", &[], content.clone());
+            i.response.as_mut().unwrap().body = Body::from(content);
+            redactor.redact(&mut i);
+            i.settle();
+            (i, redactor)
+        };
+        (run(BodyContent::Json(body.clone())), run(BodyContent::JsonText(JsonText::new(text).unwrap())))
+    }
+
+    fn sorted(mut items: Vec<String>) -> Vec<String> {
+        items.sort();
+        items
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn same_result_same_secrets(fields in prop::collection::vec((key(), value()), 1..5), pretty: bool, slashes: bool) {
+            let body = Value::Object(fields.into_iter().collect());
+            let mut text = if pretty { serde_json::to_string_pretty(&body).unwrap() } else { body.to_string() };
+            if slashes {
+                text = text.replace('/', "\\/");
+            }
+            let ((parsed, by_value), (as_text, by_text)) = both(&body, &text);
+            prop_assert_eq!(&as_text, &parsed);
+            prop_assert_eq!(by_text.credentials(), by_value.credentials());
+            prop_assert_eq!(sorted(by_text.seen_secrets()), sorted(by_value.seen_secrets()));
+        }
+    }
+
+    #[test]
+    fn a_secret_in_a_text_body_is_replaced_in_its_text() {
+        let text =
+            r#"{"note":"seen-secret-0001","password":"pw","list":["sk-proj-abcdefghijklmnopqrstuvwx"]}"#;
+        let mut redactor = Redactor::new(&[]);
+        redactor.learn("seen-secret-0001");
+        let mut i = interaction("https://a/", &[], BodyContent::JsonText(JsonText::new(text).unwrap()));
+        redactor.redact(&mut i);
+        let BodyContent::JsonText(json) = &i.request.body.content else { panic!("settled too early") };
+        let expected = format!(
+            r#"{{"note":"{}","password":"{}","list":["{}"]}}"#,
+            redaction_marker("seen-secret-0001"),
+            redaction_marker("pw"),
+            redaction_marker("sk-proj-abcdefghijklmnopqrstuvwx")
+        );
+        assert_eq!(json.get(), expected);
+    }
+}

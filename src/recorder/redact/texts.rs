@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::MIN_SEEN_LEN;
 use super::finder::TextKind;
-use crate::cassette::model::{Body, BodyContent, Headers, Interaction, Payload};
+use crate::cassette::model::{Body, BodyContent, Headers, Interaction, JsonText, Payload};
 use crate::cassette::wire::BASE64;
 
 /// One stored piece of a text.
@@ -97,62 +97,76 @@ impl<'a, 'p> Text<'a, 'p> {
     }
 }
 
-/// Call `f` on every text of `interaction` a secret could hide in. JSON keys
+/// What is done with each text of an interaction ([`for_each_text`]).
+pub(super) trait Visit {
+    /// A text made of pieces.
+    fn text(&mut self, kind: TextKind, text: &mut Text);
+    /// A JSON body still held as its text: its strings are the texts.
+    fn json_text(&mut self, json: &mut JsonText);
+}
+
+/// Visit every text of `interaction` a secret could hide in. JSON keys
 /// shorter than [`MIN_SEEN_LEN`] are skipped: no secret hunted by value is
 /// that short, and keys are not positions.
-pub(super) fn for_each_text(interaction: &mut Interaction, f: &mut dyn FnMut(TextKind, &mut Text)) {
-    one(TextKind::Url, Piece::Str(&mut interaction.request.url), f);
-    for_each_header(&mut interaction.request.headers, f);
-    for_each_body_text(&mut interaction.request.body, f);
+pub(super) fn for_each_text(interaction: &mut Interaction, visit: &mut dyn Visit) {
+    one(TextKind::Url, Piece::Str(&mut interaction.request.url), visit);
+    for_each_header(&mut interaction.request.headers, visit);
+    for_each_body_text(&mut interaction.request.body, visit);
     if let Some(response) = &mut interaction.response {
-        for_each_header(&mut response.headers, f);
-        for_each_body_text(&mut response.body, f);
+        for_each_header(&mut response.headers, visit);
+        for_each_body_text(&mut response.body, visit);
     }
     if let Some(ws) = &mut interaction.websocket {
-        ws.messages.iter_mut().for_each(|m| one(TextKind::Plain, Piece::Payload(&mut m.payload), f));
+        ws.messages.iter_mut().for_each(|m| one(TextKind::Plain, Piece::Payload(&mut m.payload), visit));
         if let Some(reason) = ws.close.as_mut().and_then(|c| c.reason.as_mut()) {
-            one(TextKind::Plain, Piece::Str(reason), f);
+            one(TextKind::Plain, Piece::Str(reason), visit);
         }
     }
     if let Some(error) = &mut interaction.error {
-        one(TextKind::Plain, Piece::Str(error), f);
+        one(TextKind::Plain, Piece::Str(error), visit);
     }
 }
 
-fn one(kind: TextKind, piece: Piece, f: &mut dyn FnMut(TextKind, &mut Text)) {
-    f(kind, &mut Text { pieces: &mut [piece] });
+/// `f` on `text` seen as a text of one piece.
+pub(super) fn as_text<R>(text: &mut String, f: impl FnOnce(&mut Text) -> R) -> R {
+    f(&mut Text { pieces: &mut [Piece::Str(text)] })
 }
 
-fn for_each_header(headers: &mut Headers, f: &mut dyn FnMut(TextKind, &mut Text)) {
-    headers.iter_mut().for_each(|(_, value)| one(TextKind::Plain, Piece::Str(value), f));
+fn one(kind: TextKind, piece: Piece, visit: &mut dyn Visit) {
+    visit.text(kind, &mut Text { pieces: &mut [piece] });
 }
 
-fn for_each_body_text(body: &mut Body, f: &mut dyn FnMut(TextKind, &mut Text)) {
+fn for_each_header(headers: &mut Headers, visit: &mut dyn Visit) {
+    headers.iter_mut().for_each(|(_, value)| one(TextKind::Plain, Piece::Str(value), visit));
+}
+
+fn for_each_body_text(body: &mut Body, visit: &mut dyn Visit) {
     match &mut body.content {
-        BodyContent::Json(value) => for_each_json_string(value, f),
-        BodyContent::Text(text) => one(TextKind::Plain, Piece::Str(text), f),
-        BodyContent::Base64(text) => one(TextKind::Plain, Piece::Base64(text), f),
+        BodyContent::Json(value) => for_each_json_string(value, visit),
+        BodyContent::JsonText(json) => visit.json_text(json),
+        BodyContent::Text(text) => one(TextKind::Plain, Piece::Str(text), visit),
+        BodyContent::Base64(text) => one(TextKind::Plain, Piece::Base64(text), visit),
         BodyContent::Sse(events) => {
             for event in events {
                 let fields = event.event.iter_mut().chain(event.id.iter_mut()).chain([&mut event.data]);
-                fields.for_each(|t| one(TextKind::Plain, Piece::Str(t), f));
+                fields.for_each(|t| one(TextKind::Plain, Piece::Str(t), visit));
             }
         }
         BodyContent::Chunks(chunks) => {
             let mut pieces: Vec<Piece> = chunks.iter_mut().map(|c| Piece::Payload(&mut c.payload)).collect();
-            f(TextKind::Plain, &mut Text { pieces: &mut pieces });
+            visit.text(TextKind::Plain, &mut Text { pieces: &mut pieces });
         }
         BodyContent::Empty(_) | BodyContent::File(_) => {}
     }
 }
 
-fn for_each_json_string(value: &mut Value, f: &mut dyn FnMut(TextKind, &mut Text)) {
+fn for_each_json_string(value: &mut Value, visit: &mut dyn Visit) {
     match value {
-        Value::String(text) => one(TextKind::Plain, Piece::Str(text), f),
-        Value::Array(items) => items.iter_mut().for_each(|v| for_each_json_string(v, f)),
+        Value::String(text) => one(TextKind::Plain, Piece::Str(text), visit),
+        Value::Array(items) => items.iter_mut().for_each(|v| for_each_json_string(v, visit)),
         Value::Object(map) => {
-            map.values_mut().for_each(|v| for_each_json_string(v, f));
-            for_each_key(map, f);
+            map.values_mut().for_each(|v| for_each_json_string(v, visit));
+            for_each_key(map, visit);
         }
         _ => {}
     }
@@ -160,11 +174,11 @@ fn for_each_json_string(value: &mut Value, f: &mut dyn FnMut(TextKind, &mut Text
 
 /// Keys too: a secret used as a key would otherwise reach the file. Keys
 /// cannot change in place, so the map is rebuilt (in order) only if one did.
-fn for_each_key(map: &mut serde_json::Map<String, Value>, f: &mut dyn FnMut(TextKind, &mut Text)) {
+fn for_each_key(map: &mut serde_json::Map<String, Value>, visit: &mut dyn Visit) {
     let mut renamed: Vec<(usize, String)> = Vec::new();
     for (index, key) in map.keys().enumerate().filter(|(_, key)| key.len() >= MIN_SEEN_LEN) {
         let mut candidate = key.clone();
-        one(TextKind::Plain, Piece::Str(&mut candidate), f);
+        one(TextKind::Plain, Piece::Str(&mut candidate), visit);
         if candidate != *key {
             renamed.push((index, candidate));
         }
