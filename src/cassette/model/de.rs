@@ -39,8 +39,8 @@ fn observing() -> bool {
     OBSERVING.with(Cell::get)
 }
 
-/// A JSON body as observing reads it: an object of its model fields (`model`, and `response` for a
-/// WebSocket-style `response.create`), `null` for anything else.
+/// A JSON body as observing reads it: an object of its model fields (`model`, and the model fields of
+/// `response` for a WebSocket-style `response.create`), `null` for anything else.
 struct ModelOnly(serde_json::Value);
 
 impl<'de> Deserialize<'de> for ModelOnly {
@@ -50,6 +50,16 @@ impl<'de> Deserialize<'de> for ModelOnly {
 }
 
 struct ModelOnlyVisitor;
+
+/// The keys [`ModelOnly`] keeps; any other is skipped (read without being copied).
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum ModelKey {
+    Model,
+    Response,
+    #[serde(other)]
+    Other,
+}
 
 /// `visit_*` methods for scalar bodies, which name no model.
 macro_rules! scalars_name_no_model {
@@ -69,12 +79,16 @@ impl<'de> Visitor<'de> for ModelOnlyVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ModelOnly, A::Error> {
         let mut kept = serde_json::Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "model" | "response" => {
-                    kept.insert(key, map.next_value()?);
+        while let Some(key) = map.next_key::<ModelKey>()? {
+            match key {
+                ModelKey::Model => {
+                    kept.insert("model".to_owned(), map.next_value()?);
                 }
-                _ => {
+                // A `response.create` names its model inside `response`: only that is kept of it.
+                ModelKey::Response => {
+                    kept.insert("response".to_owned(), map.next_value::<ModelOnly>()?.0);
+                }
+                ModelKey::Other => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
