@@ -157,7 +157,8 @@ fn colon_follows(text: &[u8], at: usize) -> bool {
 /// Every string of `text` (a valid JSON text), in order, each knowing
 /// whether it is a key and, for a field's value, its key.
 pub(crate) fn strings(text: &[u8]) -> Vec<JsonString> {
-    let mut strings = Vec::new();
+    // About one string per 16 bytes in a dispatch's JSON: most bodies need no regrowth.
+    let mut strings = Vec::with_capacity(text.len() / 16);
     // The last key met: the value of a string right after its `:`.
     let mut last_key: Option<Range<usize>> = None;
     for Met { gap, span, escaped } in Strings::new(text) {
@@ -195,8 +196,7 @@ pub(crate) fn is_canonical(text: &[u8]) -> bool {
 
 /// `Some(answer)` when the scan could decide; `None` for the cases left to `serde_json`.
 fn scan_canonical(text: &[u8]) -> Option<bool> {
-    // Per open container: the keys met so far (for objects).
-    let mut open: Vec<Vec<Range<usize>>> = Vec::new();
+    let mut open = Open::default();
     let mut strings = Strings::new(text);
     loop {
         let met = strings.next();
@@ -209,33 +209,60 @@ fn scan_canonical(text: &[u8]) -> Option<bool> {
             return Some(false);
         }
         if text.get(span.end + 1) == Some(&b':') {
-            let keys = open.last_mut()?;
+            let keys = open.keys_of_innermost()?;
             if escaped || keys.len() >= MAX_KEYS_SCANNED {
                 return None;
             }
             if keys.iter().any(|k| text[k.clone()] == text[span.clone()]) {
                 return Some(false);
             }
-            keys.push(span);
+            open.keys.push(span);
         }
+    }
+}
+
+/// The containers open at a point of the scan, and the keys met in each.
+#[derive(Default)]
+struct Open {
+    /// The keys of every open object, innermost last.
+    keys: Vec<Range<usize>>,
+    /// Where each open container's keys start in `keys`.
+    starts: Vec<usize>,
+}
+
+impl Open {
+    fn push(&mut self) {
+        self.starts.push(self.keys.len());
+    }
+
+    fn pop(&mut self) {
+        if let Some(start) = self.starts.pop() {
+            self.keys.truncate(start);
+        }
+    }
+
+    fn depth(&self) -> usize {
+        self.starts.len()
+    }
+
+    fn keys_of_innermost(&self) -> Option<&[Range<usize>]> {
+        Some(&self.keys[*self.starts.last()?..])
     }
 }
 
 /// Whether the punctuation and scalars between two strings are as
 /// `serde_json` writes them, opening and closing containers in `open`.
-fn canonical_gap(gap: &[u8], open: &mut Vec<Vec<Range<usize>>>) -> Option<bool> {
+fn canonical_gap(gap: &[u8], open: &mut Open) -> Option<bool> {
     let mut at = 0;
     while let Some(&byte) = gap.get(at) {
         match byte {
             b'{' | b'[' => {
-                open.push(Vec::new());
-                if open.len() > MAX_DEPTH_SCANNED {
+                open.push();
+                if open.depth() > MAX_DEPTH_SCANNED {
                     return None;
                 }
             }
-            b'}' | b']' => {
-                open.pop();
-            }
+            b'}' | b']' => open.pop(),
             b':' | b',' => {}
             // Whitespace anywhere, after the document included.
             _ if is_space(byte) => return Some(false),

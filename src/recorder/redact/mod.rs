@@ -28,7 +28,7 @@ mod finder;
 mod texts;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::ops::Range;
 
 use base64::Engine as _;
@@ -159,8 +159,8 @@ impl Redactor {
     /// are searched once more.
     pub fn redact(&mut self, interaction: &mut Interaction) {
         let known = self.seen.len();
-        self.redact_structure(interaction);
-        for_each_text(interaction, &mut PassOver { redactor: self, pass: Pass::Find, changed: false });
+        let scans = self.redact_structure(interaction);
+        for_each_text(interaction, &mut PassOver { redactor: self, pass: Pass::Find, changed: false, scans });
         if self.seen.len() > known {
             self.scrub(interaction);
         }
@@ -176,7 +176,8 @@ impl Redactor {
     /// `since`; whether anything changed. The recorder runs it over earlier
     /// interactions when it learns a secret.
     pub(crate) fn scrub_since(&mut self, interaction: &mut Interaction, since: usize) -> bool {
-        let mut over = PassOver { redactor: self, pass: Pass::Seen(since), changed: false };
+        let mut over =
+            PassOver { redactor: self, pass: Pass::Seen(since), changed: false, scans: Scans::new() };
         for_each_text(interaction, &mut over);
         over.changed
     }
@@ -277,14 +278,18 @@ impl Redactor {
         marker
     }
 
-    /// Step 1: the secrets the interaction's structure puts in known places.
-    fn redact_structure(&mut self, interaction: &mut Interaction) {
+    /// Step 1: the secrets the interaction's structure puts in known
+    /// places. Gives back the scans of the JSON bodies held as text that it
+    /// left unchanged, for step 2 to use again.
+    fn redact_structure(&mut self, interaction: &mut Interaction) -> Scans {
+        let mut scans = Scans::new();
         self.redact_headers(&mut interaction.request.headers);
-        self.redact_body(&mut interaction.request.body);
+        self.redact_body(&mut interaction.request.body, &mut scans);
         if let Some(response) = &mut interaction.response {
             self.redact_headers(&mut response.headers);
-            self.redact_body(&mut response.body);
+            self.redact_body(&mut response.body, &mut scans);
         }
+        scans
     }
 
     fn redact_headers(&mut self, headers: &mut Headers) {
@@ -306,10 +311,10 @@ impl Redactor {
         }
     }
 
-    fn redact_body(&mut self, body: &mut Body) {
+    fn redact_body(&mut self, body: &mut Body, scans: &mut Scans) {
         match &mut body.content {
             BodyContent::Json(value) => self.redact_json(value),
-            BodyContent::JsonText(json) => self.redact_json_text_fields(json),
+            BodyContent::JsonText(json) => scans.push_back(self.redact_json_text_fields(json)),
             _ => {}
         }
     }
@@ -378,12 +383,18 @@ impl Redactor {
     }
 }
 
+/// The scans of the JSON bodies held as text, in the order [`for_each_text`]
+/// visits them (request, then response); `None` for one that changed since.
+type Scans = VecDeque<Option<Vec<JsonString>>>;
+
 /// One pass of the redactor over the texts of an interaction.
 struct PassOver<'r> {
     redactor: &'r mut Redactor,
     pass: Pass,
     /// Whether any text changed.
     changed: bool,
+    /// What step 1 scanned already (a first pass only).
+    scans: Scans,
 }
 
 impl Visit for PassOver<'_> {
@@ -392,21 +403,25 @@ impl Visit for PassOver<'_> {
     }
 
     fn json_text(&mut self, json: &mut JsonText) {
-        self.changed |= self.redactor.redact_json_text(self.pass, json);
+        let strings = self.scans.pop_front().flatten();
+        self.changed |= self.redactor.redact_json_text(self.pass, json, strings);
     }
 }
 
 impl Redactor {
     /// Step 1 on a JSON body held as text: the secret fields' values, as
     /// [`Self::redact_json`] does on a parsed one.
-    fn redact_json_text_fields(&mut self, json: &mut JsonText) {
-        rewrite_strings(json, |text, string| {
+    /// Its strings, if none changed (they still describe its text).
+    fn redact_json_text_fields(&mut self, json: &mut JsonText) -> Option<Vec<JsonString>> {
+        let strings = json_text::strings(json.get().as_bytes());
+        let changed = rewrite_strings(json, &strings, |text, string| {
             let name = decode_string(text, string.field.as_ref()?)?;
             crate::credential::tokens::field_rule(&name)?;
             let value = decode_string(text, &string.span)?;
             let secret = field_secret(&name, &value)?;
             Some(value.replace(secret, &self.mark(secret)))
         });
+        (!changed).then_some(strings)
     }
 
     /// Step 2 on a JSON body held as text: each string and each long key
@@ -414,14 +429,21 @@ impl Redactor {
     /// the whole text for the secrets seen finds the strings holding one;
     /// only those, the strings with an escape, and (on a first pass) those
     /// where the finder or a token shape could match are looked at further.
-    fn redact_json_text(&mut self, pass: Pass, json: &mut JsonText) -> bool {
+    /// `strings` are the text's, when step 1 scanned it already.
+    fn redact_json_text(
+        &mut self,
+        pass: Pass,
+        json: &mut JsonText,
+        strings: Option<Vec<JsonString>>,
+    ) -> bool {
         let bytes = json.get().as_bytes();
         let hits = self.value_hits(bytes, pass);
         if pass != Pass::Find && hits.is_empty() && memchr::memchr(b'\\', bytes).is_none() {
             // Nothing seen in it, and every string is its bytes: nothing to find.
             return false;
         }
-        rewrite_strings(json, |text, string| {
+        let strings = strings.unwrap_or_else(|| json_text::strings(bytes));
+        rewrite_strings(json, &strings, |text, string| {
             if !may_hold_secret(text, string, pass, &hits) {
                 return None;
             }
@@ -457,15 +479,20 @@ fn may_hold_secret(text: &str, string: &JsonString, pass: Pass, hits: &[Range<us
     pass == Pass::Find && (memchr::memchr2(b'=', b':', bytes).is_some() || may_hold_token(bytes))
 }
 
-/// Give each string of `json` to `redact` (the text, the string); where it
-/// answers a new text, that string is written anew. Whether any was.
-fn rewrite_strings(json: &mut JsonText, mut redact: impl FnMut(&str, &JsonString) -> Option<String>) -> bool {
+/// Give each of `strings` (those of `json`) to `redact` (the text, the
+/// string); where it answers a new text, that string is written anew.
+/// Whether any was.
+fn rewrite_strings(
+    json: &mut JsonText,
+    strings: &[JsonString],
+    mut redact: impl FnMut(&str, &JsonString) -> Option<String>,
+) -> bool {
     let text = json.get();
     let mut out = String::new();
     let mut cursor = 0;
     let mut changed = false;
-    for string in json_text::strings(text.as_bytes()) {
-        let Some(value) = redact(text, &string) else { continue };
+    for string in strings {
+        let Some(value) = redact(text, string) else { continue };
         let quoted = serde_json::to_string(&value).unwrap_or_default();
         let (start, end) = (string.span.start - 1, string.span.end + 1);
         if quoted.as_bytes() == &text.as_bytes()[start..end] {
