@@ -52,9 +52,21 @@ pub async fn latency(routes: &[&Route], rounds: usize, per_round: usize) -> Fall
 pub struct Throughput {
     /// Requests per second over the window.
     pub rate: f64,
-    /// CPU time (user + system) of the proxy process per request, counting
-    /// everything it did for the test's requests, background work included.
+    /// CPU time (user + system) of the proxy process per request from the
+    /// window's start, background work included; opening the connections
+    /// (TLS handshakes) and the warm-up are not counted.
     pub cpu_per_request: Option<Duration>,
+}
+
+impl Throughput {
+    /// The median rate and the median CPU time per request of several rounds.
+    pub fn median(mut rounds: Vec<Throughput>) -> Option<Throughput> {
+        let mut cpu: Vec<Duration> = rounds.iter().filter_map(|r| r.cpu_per_request).collect();
+        cpu.sort_unstable();
+        rounds.sort_by(|a, b| a.rate.total_cmp(&b.rate));
+        let rate = rounds.get(rounds.len() / 2)?.rate;
+        Some(Throughput { rate, cpu_per_request: cpu.get(cpu.len() / 2).copied() })
+    }
 }
 
 /// Requests per second over `window`, with `conns` keep-alive connections
@@ -67,7 +79,6 @@ pub async fn throughput(
     warmup: Duration,
     window: Duration,
 ) -> Fallible<Throughput> {
-    let cpu_before = pid.and_then(cpu_time);
     let mut opened = Vec::with_capacity(conns);
     for _ in 0..conns {
         opened.push(route.open(&main_host()).await?);
@@ -77,6 +88,7 @@ pub async fn throughput(
     let tasks: Vec<_> =
         opened.into_iter().map(|conn| tokio::spawn(keep_sending(conn, done.clone(), stop.clone()))).collect();
     tokio::time::sleep(warmup).await;
+    let cpu_before = pid.and_then(cpu_time);
     let (start_count, start) = (done.load(Ordering::Relaxed), Instant::now());
     tokio::time::sleep(window).await;
     let (end_count, elapsed) = (done.load(Ordering::Relaxed), start.elapsed());
@@ -85,7 +97,8 @@ pub async fn throughput(
         task.await??;
     }
     let rate = (end_count - start_count) as f64 / elapsed.as_secs_f64();
-    let total = done.load(Ordering::Relaxed);
+    // The requests answered since the window opened, those in flight at its end included.
+    let total = done.load(Ordering::Relaxed) - start_count;
     let cpu_after = match pid {
         Some(pid) => settled_cpu_time(pid).await,
         None => None,

@@ -279,6 +279,7 @@ async fn measure(args: &Args, sizes: &Sizes) -> Fallible<Results> {
             requests: sizes.rounds * sizes.per_round,
             connections: sizes.connections,
             window: sizes.window,
+            throughput_rounds: THROUGHPUT_ROUNDS,
             new_conns: sizes.new_conns,
             sse_events: sizes.sse_events,
             sse_gap: sizes.sse_gap,
@@ -318,12 +319,10 @@ async fn network(columns: &mut [Column], sizes: &Sizes) -> Fallible<()> {
     for column in columns.iter_mut().filter(|c| c.route.is_some()) {
         column.latency = spreads.next();
     }
+    throughput(columns, sizes).await?;
     for column in columns.iter_mut() {
         let Some(route) = column.route.clone() else { continue };
-        eprintln!("bench: {}: throughput, new connections, SSE", column.name);
-        let throughput =
-            load::throughput(&route, column.pid, sizes.connections, sizes.warmup, sizes.window).await?;
-        (column.throughput, column.cpu) = (Some(throughput.rate), throughput.cpu_per_request);
+        eprintln!("bench: {}: new connections, SSE", column.name);
         let cached = vec![load::main_host(); sizes.new_conns];
         column.cached = Some(load::new_connections(&route, &cached).await?);
         let fresh = load::fresh_hosts(&column.name, sizes.new_conns);
@@ -332,6 +331,30 @@ async fn network(columns: &mut [Column], sizes: &Sizes) -> Fallible<()> {
         // delivery time means nothing here (pacing them is replay's own feature).
         if column.name != REPLAY {
             column.sse = Some(load::sse(&route, sizes.sse_events, sizes.sse_gap).await?);
+        }
+    }
+    Ok(())
+}
+
+/// Throughput rounds per column, interleaved as the latency rounds are.
+const THROUGHPUT_ROUNDS: u32 = 3;
+
+/// Every column's throughput and CPU time per request: the medians of
+/// [`THROUGHPUT_ROUNDS`] rounds, each column in turn in each round, so a
+/// change in machine load hits every column alike.
+async fn throughput(columns: &mut [Column], sizes: &Sizes) -> Fallible<()> {
+    let window = sizes.window / THROUGHPUT_ROUNDS;
+    let mut rounds: Vec<Vec<load::Throughput>> = columns.iter().map(|_| Vec::new()).collect();
+    for round in 1..=THROUGHPUT_ROUNDS {
+        eprintln!("bench: throughput, round {round} of {THROUGHPUT_ROUNDS}");
+        for (column, runs) in columns.iter().zip(&mut rounds) {
+            let Some(route) = &column.route else { continue };
+            runs.push(load::throughput(route, column.pid, sizes.connections, sizes.warmup, window).await?);
+        }
+    }
+    for (column, runs) in columns.iter_mut().zip(rounds) {
+        if let Some(median) = load::Throughput::median(runs) {
+            (column.throughput, column.cpu) = (Some(median.rate), median.cpu_per_request);
         }
     }
     Ok(())

@@ -88,6 +88,8 @@ pub struct SizesNote {
     pub connections: usize,
     /// Its measuring window.
     pub window: Duration,
+    /// Interleaved throughput rounds the window is split into.
+    pub throughput_rounds: u32,
     /// New connections per kind.
     pub new_conns: usize,
     /// SSE events.
@@ -365,10 +367,12 @@ fn notes(results: &Results, out: &mut String) {
     let sizes = &results.sizes;
     let _ = writeln!(
         out,
-        "- Samples: {} timed keep-alive requests per target in 5 interleaved rounds; throughput over {:.0} s with {} \
-         connections; {} new connections of each kind; {} SSE events {} µs apart.",
+        "- Samples: {} timed keep-alive requests per target in 5 interleaved rounds; throughput and proxy CPU time: \
+         the medians of {} interleaved rounds of {:.0} ms with {} connections (CPU counted from each round's start: \
+         the connections' TLS handshakes are not in it); {} new connections of each kind; {} SSE events {} µs apart.",
         sizes.requests,
-        sizes.window.as_secs_f64(),
+        sizes.throughput_rounds,
+        sizes.window.as_secs_f64() * 1000.0 / f64::from(sizes.throughput_rounds),
         sizes.connections,
         sizes.new_conns,
         sizes.sse_events,
