@@ -28,6 +28,8 @@ pub(super) fn field_secret<'a>(name: &str, value: &'a str) -> Option<&'a str> {
 pub(super) fn header_secrets<'a>(name: &str, value: &'a str) -> Option<(Placement, Vec<&'a str>)> {
     let (placement, secrets) = match CREDENTIAL_HEADERS.iter().find(|(n, _)| *n == name) {
         Some((_, placement)) => (*placement, tokens::placed_secrets(*placement, value)),
+        // Most headers: named like no credential, so holding none.
+        None if !tokens::header_sounds_secret(name) => return None,
         None => (Placement::AfterScheme, tokens::header_secrets(name, value)),
     };
     let secrets: Vec<&str> = secrets.into_iter().filter(|s| !s.is_empty() && !is_redacted(s)).collect();

@@ -342,6 +342,9 @@ impl Redactor {
     /// Step 2 on one text: find its secrets (all of the finder, or by value
     /// only), learn them, and splice their markers in; whether it changed.
     fn redact_text(&mut self, kind: TextKind, pass: Pass, text: &mut Text) -> bool {
+        if text.single().is_some_and(|bytes| self.nothing_in(kind, pass, bytes)) {
+            return false;
+        }
         let Some((joined, starts)) = text.joined() else { return false };
         let mut spans: Vec<(Range<usize>, Vec<u8>)> = Vec::new();
         let url_safe = |marker: &str, url: bool| match url || kind == TextKind::Url {
@@ -453,6 +456,20 @@ impl Redactor {
             }
             as_text(&mut value, |t| self.redact_text(TextKind::Plain, pass, t)).then_some(value)
         })
+    }
+
+    /// Whether a pass over `bytes` would surely find nothing, as a look at a
+    /// few bytes and one search per secret form says: no secret seen in
+    /// them, and on a first pass nothing the finder's positions start with
+    /// (`"`, `=`, `:`, nor a URL's path) and no token shape. Most header
+    /// values are such, and are then not copied.
+    fn nothing_in(&self, kind: TextKind, pass: Pass, bytes: &[u8]) -> bool {
+        let positions = || {
+            kind == TextKind::Url
+                || memchr::memchr3(b'"', b'=', b':', bytes).is_some()
+                || may_hold_token(bytes)
+        };
+        !(pass == Pass::Find && positions()) && self.value_hits(bytes, pass).is_empty()
     }
 
     /// Where in `bytes` the secrets this pass hunts by value sit.

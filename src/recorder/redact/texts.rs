@@ -62,6 +62,15 @@ pub(super) struct Text<'a, 'p> {
 }
 
 impl<'a, 'p> Text<'a, 'p> {
+    /// The bytes of a text of one piece that is text (not base64), read in place.
+    pub(super) fn single(&self) -> Option<&[u8]> {
+        match &*self.pieces {
+            [Piece::Str(text)] => Some(text.as_bytes()),
+            [Piece::Payload(Payload::Text(text))] => Some(text.as_bytes()),
+            _ => None,
+        }
+    }
+
     /// The pieces' bytes joined, and where each piece starts in them;
     /// `None` when a piece cannot be read (base64 that does not decode).
     pub(super) fn joined(&self) -> Option<(Vec<u8>, Vec<usize>)> {
