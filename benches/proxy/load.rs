@@ -52,9 +52,10 @@ pub async fn latency(routes: &[&Route], rounds: usize, per_round: usize) -> Fall
 pub struct Throughput {
     /// Requests per second over the window.
     pub rate: f64,
-    /// CPU time (user + system) of the proxy process per request from the
-    /// window's start, background work included; opening the connections
-    /// (TLS handshakes) and the warm-up are not counted.
+    /// CPU time (user + system) of the proxy process per request, over
+    /// every request of the test (warm-up included) and all the work they
+    /// caused, background work included; opening the connections (TLS
+    /// handshakes) is not counted.
     pub cpu_per_request: Option<Duration>,
 }
 
@@ -85,10 +86,10 @@ pub async fn throughput(
     }
     let done = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
+    let cpu_before = pid.and_then(cpu_time);
     let tasks: Vec<_> =
         opened.into_iter().map(|conn| tokio::spawn(keep_sending(conn, done.clone(), stop.clone()))).collect();
     tokio::time::sleep(warmup).await;
-    let cpu_before = pid.and_then(cpu_time);
     let (start_count, start) = (done.load(Ordering::Relaxed), Instant::now());
     tokio::time::sleep(window).await;
     let (end_count, elapsed) = (done.load(Ordering::Relaxed), start.elapsed());
@@ -97,8 +98,7 @@ pub async fn throughput(
         task.await??;
     }
     let rate = (end_count - start_count) as f64 / elapsed.as_secs_f64();
-    // The requests answered since the window opened, those in flight at its end included.
-    let total = done.load(Ordering::Relaxed) - start_count;
+    let total = done.load(Ordering::Relaxed);
     let cpu_after = match pid {
         Some(pid) => settled_cpu_time(pid).await,
         None => None,

@@ -368,8 +368,8 @@ fn notes(results: &Results, out: &mut String) {
     let _ = writeln!(
         out,
         "- Samples: {} timed keep-alive requests per target in 5 interleaved rounds; throughput and proxy CPU time: \
-         the medians of {} interleaved rounds of {:.0} ms with {} connections (CPU counted from each round's start: \
-         the connections' TLS handshakes are not in it); {} new connections of each kind; {} SSE events {} µs apart.",
+         the medians of {} interleaved rounds of {:.0} ms with {} connections (CPU counted once the connections are open: \
+         their TLS handshakes are not in it); {} new connections of each kind; {} SSE events {} µs apart.",
         sizes.requests,
         sizes.throughput_rounds,
         sizes.window.as_secs_f64() * 1000.0 / f64::from(sizes.throughput_rounds),
