@@ -323,7 +323,7 @@ fn reproduces(text: &[u8]) -> bool {
 
 /// Whether `value` serialises (compactly) to exactly `bytes`, compared as it
 /// is written rather than by building the text.
-pub(crate) fn serializes_to(value: &serde_json::Value, bytes: &[u8]) -> bool {
+fn serializes_to(value: &serde_json::Value, bytes: &[u8]) -> bool {
     struct Compare<'a>(&'a [u8]);
     impl Write for Compare<'_> {
         fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
