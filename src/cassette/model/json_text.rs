@@ -359,7 +359,7 @@ pub(crate) fn one_line(text: &str) -> Cow<'_, str> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::{Value, json};
@@ -429,8 +429,9 @@ mod tests {
         assert!(matches!(one_line(r#"{"a": 1}"#), Cow::Borrowed(_)));
     }
 
-    /// JSON values, and texts of them written in several ways.
-    fn json_value() -> impl Strategy<Value = Value> {
+    /// Arbitrary JSON a few levels deep, its object keys drawn from the pattern `keys`; strings with
+    /// escapes and non-ASCII, integers of every width, floats.
+    pub(crate) fn json_value(keys: &'static str) -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
@@ -439,10 +440,10 @@ mod tests {
             (-1e6f64..1e6).prop_map(Value::from),
             "[a-z\"\\\\/\u{1}\n\u{e9}\u{1f600}]{0,6}".prop_map(Value::String),
         ];
-        leaf.prop_recursive(4, 24, 4, |inner| {
+        leaf.prop_recursive(4, 24, 4, move |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-                prop::collection::vec(("[a-c]{1,2}", inner), 0..4)
+                prop::collection::vec((keys, inner), 0..4)
                     .prop_map(|fields| Value::Object(fields.into_iter().collect())),
             ]
         })
@@ -462,7 +463,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn canonical_agrees_with_a_parse_and_a_reserialisation(value in json_value(), which in 0u8..6) {
+        fn canonical_agrees_with_a_parse_and_a_reserialisation(value in json_value("[a-c]{1,2}"), which in 0u8..6) {
             let document = json!([value]);
             let text = variant(&document.to_string(), which);
             prop_assume!(serde_json::from_str::<Value>(&text).is_ok());
@@ -470,7 +471,7 @@ mod tests {
         }
 
         #[test]
-        fn one_line_parses_to_the_same_value(value in json_value()) {
+        fn one_line_parses_to_the_same_value(value in json_value("[a-c]{1,2}")) {
             let pretty = serde_json::to_string_pretty(&json!({"v": value})).unwrap();
             let compact = one_line(&pretty);
             prop_assert!(!compact.contains('\n'));
@@ -478,7 +479,7 @@ mod tests {
         }
 
         #[test]
-        fn strings_are_every_string_serde_json_reads(value in json_value()) {
+        fn strings_are_every_string_serde_json_reads(value in json_value("[a-c]{1,2}")) {
             let text = serde_json::to_string_pretty(&json!({"v": value})).unwrap();
             let mut expected = Vec::new();
             collect_strings(&serde_json::from_str(&text).unwrap(), &mut expected);
