@@ -282,7 +282,7 @@ pub struct Chunk {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct WebSocketSession {
     /// Data messages (text and binary); control frames are not kept.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::messages")]
     pub messages: Vec<WsMessage>,
     /// How the session closed, when it closed cleanly.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -21,7 +21,8 @@ thread_local! {
 /// Run `parse` with bodies read for observing only: a JSON body keeps its
 /// top-level `model` and `response` (the rest is skipped, never built into
 /// values), an SSE body none of its events, a server's WebSocket message no
-/// payload, and a text payload only those fields, as JSON text. The cassette that comes out is for judging
+/// payload, and a client's text payload only those fields, as JSON text, up to
+/// the first that names a model (observing reads no further; later ones keep none). The cassette that comes out is for judging
 /// requests (`check`), not for serving or exporting.
 pub(crate) fn for_observing<T>(parse: impl FnOnce() -> T) -> T {
     struct Reset;
@@ -221,11 +222,24 @@ struct Piece {
 
 impl<'de> Deserialize<'de> for Piece {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(PieceVisitor)
+        deserializer.deserialize_map(PieceVisitor { model_named: false })
     }
 }
 
-struct PieceVisitor;
+/// Reads a [`Piece`]; `model_named` when observing has its model already (an
+/// earlier client message named it), so a client's text is skipped too.
+#[derive(Clone, Copy)]
+struct PieceVisitor {
+    model_named: bool,
+}
+
+impl<'de> de::DeserializeSeed<'de> for PieceVisitor {
+    type Value = Piece;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Piece, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
 
 impl<'de> Visitor<'de> for PieceVisitor {
     type Value = Piece;
@@ -240,7 +254,7 @@ impl<'de> Visitor<'de> for PieceVisitor {
             match key {
                 PieceKey::From => from = Some(map.next_value()?),
                 PieceKey::TMs => t_ms = Some(map.next_value()?),
-                PieceKey::Text if observing() && from == Some(Side::Server) => {
+                PieceKey::Text if observing() && (from == Some(Side::Server) || self.model_named) => {
                     map.next_value::<IgnoredAny>()?;
                     form.put(Payload::Text(String::new()))?;
                 }
@@ -265,13 +279,56 @@ impl<'de> Deserialize<'de> for Chunk {
 
 impl<'de> Deserialize<'de> for WsMessage {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let piece = Piece::deserialize(deserializer)?;
+        Piece::deserialize(deserializer)?.message()
+    }
+}
+
+impl Piece {
+    fn message<E: de::Error>(self) -> Result<WsMessage, E> {
         Ok(WsMessage {
-            from: piece.from.ok_or_else(|| D::Error::missing_field("from"))?,
-            t_ms: piece.t_ms.ok_or_else(|| D::Error::missing_field("t_ms"))?,
-            payload: piece.payload,
+            from: self.from.ok_or_else(|| E::missing_field("from"))?,
+            t_ms: self.t_ms.ok_or_else(|| E::missing_field("t_ms"))?,
+            payload: self.payload,
         })
     }
+}
+
+/// `WebSocketSession::messages`: when observing, a client's text is read for
+/// its model fields until one names a model, and skipped after.
+pub(super) fn messages<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<WsMessage>, D::Error> {
+    struct Messages;
+
+    impl<'de> Visitor<'de> for Messages {
+        type Value = Vec<WsMessage>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an array of messages")
+        }
+
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<WsMessage>, A::Error> {
+            let mut messages = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+            let mut model_named = false;
+            while let Some(piece) = seq.next_element_seed(PieceVisitor { model_named })? {
+                let message = piece.message()?;
+                model_named |= observing() && message.from == Side::Client && names_model(&message.payload);
+                messages.push(message);
+            }
+            Ok(messages)
+        }
+    }
+
+    deserializer.deserialize_seq(Messages)
+}
+
+/// Whether the model fields observing kept of a text payload name a model
+/// (`model`, or `response.model`, a string).
+fn names_model(payload: &Payload) -> bool {
+    let Payload::Text(kept) = payload else { return false };
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_str::<serde_json::Value>(kept) else {
+        return false;
+    };
+    let model = fields.get("model").or_else(|| fields.get("response")?.get("model"));
+    model.is_some_and(serde_json::Value::is_string)
 }
 
 /// Exactly one content form of an object.
