@@ -84,10 +84,10 @@ pub fn import(options: &ImportOptions) -> Result<ImportSummary> {
     let (meta, start) = meta_and_start(&har, &options.har, &converted);
     let mut cassette = Cassette::new(meta);
     let mut redactor = Redactor::new(&options.profiles);
-    for c in &converted {
+    for c in converted {
         let seq = cassette.interactions.len() as u64 + 1;
         let t_ms = millis(c.exchange.started.duration_since(start).unwrap_or_default());
-        let mut interaction = interaction::interaction(&c.exchange, seq, t_ms);
+        let mut interaction = interaction::interaction(c.exchange, seq, t_ms);
         restore_encoding(&mut interaction.request.body, c.request_encoding.as_deref());
         if let Some(response) = &mut interaction.response {
             restore_encoding(&mut response.body, c.response_encoding.as_deref());

@@ -26,20 +26,22 @@ use crate::exchange::{Exchange, TimedChunk, WsCapture, WsData, header};
 use base64::Engine as _;
 use bytes::{Bytes, BytesMut};
 
-/// The interaction for `exchange`, as `seq` of a recording, `t_ms` after its start.
-pub fn interaction(exchange: &Exchange, seq: u64, t_ms: u64) -> Interaction {
-    let head = &exchange.request;
-    let request_headers = lower_case(&head.headers);
+/// The interaction for `exchange`, as `seq` of a recording, `t_ms` after its
+/// start. Its heads and text move into the interaction; a spilled body is
+/// the caller's to take out first (`request_spill`, `response_spill`).
+pub fn interaction(exchange: Exchange, seq: u64, t_ms: u64) -> Interaction {
+    let Exchange { request: head, request_body, response, response_body, websocket, error, .. } = exchange;
+    let request_headers = lower_case(head.headers);
     let request = Request {
-        method: head.method.clone(),
-        url: head.url.clone(),
-        http_version: head.http_version.clone(),
-        body: request_body(&request_headers, &exchange.request_body),
+        method: head.method,
+        url: head.url,
+        http_version: head.http_version,
+        body: self::request_body(&request_headers, &request_body),
         headers: request_headers,
     };
-    let response = exchange.response.as_ref().map(|head| {
-        let headers = lower_case(&head.headers);
-        Response { status: head.status, body: response_body(&headers, &exchange.response_body), headers }
+    let response = response.map(|head| {
+        let headers = lower_case(head.headers);
+        Response { status: head.status, body: self::response_body(&headers, &response_body), headers }
     });
     Interaction {
         seq,
@@ -48,8 +50,8 @@ pub fn interaction(exchange: &Exchange, seq: u64, t_ms: u64) -> Interaction {
         duration_ms: millis(exchange.duration),
         request,
         response,
-        websocket: exchange.websocket.as_ref().map(websocket),
-        error: exchange.error.clone(),
+        websocket: websocket.map(self::websocket),
+        error,
     }
 }
 
@@ -58,8 +60,12 @@ pub fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
-fn lower_case(headers: &[(String, String)]) -> Headers {
-    headers.iter().map(|(name, value)| (name.to_ascii_lowercase(), value.clone())).collect()
+/// Header names lower-case, in place (the proxy's already are; an imported HAR's may not be).
+fn lower_case(mut headers: Headers) -> Headers {
+    for (name, _) in &mut headers {
+        name.make_ascii_lowercase();
+    }
+    headers
 }
 
 /// A request body: decoded, JSON structured whenever it parses.
@@ -119,22 +125,21 @@ fn chunks_of(pieces: &[(u64, Bytes)]) -> BodyContent {
     )
 }
 
-fn websocket(capture: &WsCapture) -> WebSocketSession {
+fn websocket(capture: WsCapture) -> WebSocketSession {
     let messages = capture
         .frames
-        .iter()
+        .into_iter()
         .map(|frame| WsMessage {
             from: frame.from,
             t_ms: millis(frame.at),
             // A binary frame stays base64 even when it is UTF-8: replay must send the same frame type.
-            payload: match &frame.data {
-                WsData::Text(text) => Payload::Text(text.clone()),
+            payload: match frame.data {
+                WsData::Text(text) => Payload::Text(text),
                 WsData::Binary(bytes) => Payload::Base64(BASE64.encode(bytes)),
             },
         })
         .collect();
-    let close =
-        capture.close.as_ref().map(|c| WsClose { from: c.from, code: c.code, reason: c.reason.clone() });
+    let close = capture.close.map(|c| WsClose { from: c.from, code: c.code, reason: c.reason });
     WebSocketSession { messages, close }
 }
 
@@ -491,7 +496,7 @@ mod tests {
 
         #[test]
         fn failed_exchange_keeps_its_error_and_no_response() {
-            let i = interaction(&exchange(), 1, 7);
+            let i = interaction(exchange(), 1, 7);
             assert_eq!((i.seq, i.conn, i.t_ms, i.duration_ms), (1, 3, 7, 412));
             assert!(i.response.is_none());
             assert_eq!(i.error.as_deref(), Some("upstream connect failed: connection refused"));
@@ -499,7 +504,7 @@ mod tests {
 
         #[test]
         fn header_names_are_lower_cased() {
-            let i = interaction(&exchange(), 1, 0);
+            let i = interaction(exchange(), 1, 0);
             assert_eq!(i.request.headers, headers(&[("content-type", "application/json")]));
         }
 
@@ -523,7 +528,7 @@ mod tests {
                 ],
                 close: Some(WsCloseInfo { from: Side::Client, code: Some(1000), reason: None }),
             });
-            let ws = interaction(&ex, 1, 0).websocket.unwrap();
+            let ws = interaction(ex, 1, 0).websocket.unwrap();
             assert_eq!(ws.messages[0].payload, Payload::Text("hi".into()));
             assert_eq!(ws.messages[1].payload, Payload::Base64("b2s=".into()));
             assert_eq!(ws.close.unwrap().code, Some(1000));

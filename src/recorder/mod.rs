@@ -196,6 +196,12 @@ impl Tap for RecorderTap {
     }
 }
 
+/// The bodies of an exchange the proxy spilled to files.
+struct Spills {
+    request: Option<SpilledBody>,
+    response: Option<SpilledBody>,
+}
+
 /// The recording in progress, owned by the worker thread.
 struct Worker {
     /// The cassette being recorded (its side files go beside it).
@@ -232,17 +238,18 @@ impl Worker {
         }
     }
 
-    fn record(&mut self, exchange: Exchange) {
+    fn record(&mut self, mut exchange: Exchange) {
         if host(&exchange.request.url).is_some_and(|h| self.exclude.is_match(h)) {
             self.excluded += 1;
             return;
         }
         let seq = self.cassette.interactions.len() as u64 + 1;
         let t_ms = millis(exchange.started.duration_since(self.start).unwrap_or_default());
-        let mut interaction = interaction::interaction(&exchange, seq, t_ms);
+        let spills = Spills { request: exchange.request_spill.take(), response: exchange.response_spill.take() };
+        let mut interaction = interaction::interaction(exchange, seq, t_ms);
         let _span = tracing::debug_span!("record", seq, url = %interaction.request.url).entered();
         self.redactor.redact(&mut interaction);
-        self.keep_spills(exchange, &mut interaction);
+        self.keep_spills(spills, &mut interaction);
         if let Some(journal) = &mut self.journal {
             let staged = journal.stage(&interaction, self.redactor.credentials());
             self.journal_failed_if(staged);
@@ -252,8 +259,8 @@ impl Worker {
 
     /// Make the bodies the proxy spilled to files side files of the cassette
     /// (redacted, under their digest) and point `interaction` at them.
-    fn keep_spills(&mut self, exchange: Exchange, interaction: &mut Interaction) {
-        let Exchange { request_spill, response_spill, .. } = exchange;
+    fn keep_spills(&mut self, spills: Spills, interaction: &mut Interaction) {
+        let Spills { request: request_spill, response: response_spill } = spills;
         if request_spill.is_none() && response_spill.is_none() {
             return;
         }
