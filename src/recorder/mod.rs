@@ -245,7 +245,8 @@ impl Worker {
         }
         let seq = self.cassette.interactions.len() as u64 + 1;
         let t_ms = millis(exchange.started.duration_since(self.start).unwrap_or_default());
-        let spills = Spills { request: exchange.request_spill.take(), response: exchange.response_spill.take() };
+        let spills =
+            Spills { request: exchange.request_spill.take(), response: exchange.response_spill.take() };
         let mut interaction = interaction::interaction(exchange, seq, t_ms);
         let _span = tracing::debug_span!("record", seq, url = %interaction.request.url).entered();
         self.redactor.redact(&mut interaction);
@@ -391,8 +392,20 @@ fn host(url: &str) -> Option<String> {
 
 /// `flag` (`-o`, `--observed`, …) must name a cassette file in an existing
 /// directory ([`files::check_output`](crate::files::check_output), as every output flag).
+/// A recording keeps `CASSETTE.journal` and its side files beside the
+/// cassette, so the cassette must be a regular file (or not exist yet): a
+/// device or a pipe (`-o /dev/null`) has no "beside" to write them to.
 pub(crate) fn check_output(flag: &str, path: &Path) -> Result<()> {
-    crate::files::check_output(flag, path, "run.json")
+    crate::files::check_output(flag, path, "run.json")?;
+    if std::fs::metadata(path).is_ok_and(|m| !m.file_type().is_file()) {
+        return Err(Error::input(format!(
+            "{flag} {}: not a regular file; a recording keeps {} and its side files beside the cassette, \
+             so name a file, e.g. {flag} run.json",
+            path.display(),
+            journal_path(path).display()
+        )));
+    }
+    Ok(())
 }
 
 /// Compile `--exclude` globs (case-insensitive, like host names).
@@ -414,6 +427,14 @@ mod tests {
     use crate::exchange::{RequestHead, ResponseHead, TimedChunk};
     use bytes::Bytes;
     use std::time::Duration;
+
+    #[test]
+    fn a_recording_needs_a_regular_file_for_its_journal_beside_it() {
+        let err = Recorder::create(Path::new("/dev/null"), RecorderOptions::default()).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("-o /dev/null: not a regular file"), "{err}");
+        assert!(!Path::new("/dev/null.journal").exists(), "nothing is written beside a device");
+    }
 
     fn exchange(url: &str, authorization: &str) -> Exchange {
         Exchange {

@@ -406,6 +406,27 @@ mod tests {
     }
 
     #[test]
+    fn observing_reads_client_texts_until_one_names_a_model() {
+        let session = json!({"messages": [
+            {"from": "client", "t_ms": 0, "text": "{\"type\":\"session.update\",\"tools\":[]}"},
+            {"from": "server", "t_ms": 1, "text": "{\"model\":\"server-side\"}"},
+            {"from": "client", "t_ms": 2, "text": "{\"response\":{\"model\":\"gpt-5.5\",\"input\":[]}}"},
+            {"from": "client", "t_ms": 3, "text": "{\"model\":\"later\"}"},
+        ]});
+        let read: super::super::WebSocketSession =
+            for_observing(|| serde_json::from_value(session.clone())).unwrap();
+        let texts: Vec<&Payload> = read.messages.iter().map(|m| &m.payload).collect();
+        let text = |t: &str| Payload::Text(t.to_owned());
+        assert_eq!(
+            texts,
+            [&text("{}"), &text(""), &text(r#"{"response":{"model":"gpt-5.5"}}"#), &text("")],
+            "the first client text naming a model is the last read"
+        );
+        let whole: super::super::WebSocketSession = serde_json::from_value(session).unwrap();
+        assert_eq!(whole.messages[3].payload, text(r#"{"model":"later"}"#), "a full load keeps every text");
+    }
+
+    #[test]
     fn unknown_keys_are_skipped() {
         let read = body(json!({"note": [1, 2], "text": "hi"})).unwrap();
         assert_eq!(read.content, BodyContent::Text("hi".into()));
