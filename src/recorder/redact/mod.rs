@@ -468,17 +468,22 @@ impl Redactor {
                 || memchr::memchr3(b'"', b'=', b':', bytes).is_some()
                 || may_hold_token(bytes)
         };
-        !(pass == Pass::Find && positions()) && self.value_hits(bytes, pass).is_empty()
+        !(pass == Pass::Find && positions()) && !self.hunted_forms(pass).any(|f| f.finder.find(bytes).is_some())
     }
 
     /// Where in `bytes` the secrets this pass hunts by value sit.
     fn value_hits(&self, bytes: &[u8], pass: Pass) -> Vec<Range<usize>> {
+        let forms = self.hunted_forms(pass);
+        forms.flat_map(|f| f.finder.find_iter(bytes).map(|at| at..at + f.text.len())).collect()
+    }
+
+    /// The forms of the secrets this pass hunts by value.
+    fn hunted_forms(&self, pass: Pass) -> impl Iterator<Item = &Form> {
         let since = match pass {
             Pass::Find => 0,
             Pass::Seen(since) => since,
         };
-        let forms = self.seen.iter().filter(|s| s.learned_after >= since).flat_map(|s| &s.forms);
-        forms.flat_map(|f| f.finder.find_iter(bytes).map(|at| at..at + f.text.len())).collect()
+        self.seen.iter().filter(move |s| s.learned_after >= since).flat_map(|s| &s.forms)
     }
 }
 
