@@ -239,7 +239,7 @@ impl Worker {
     }
 
     fn record(&mut self, mut exchange: Exchange) {
-        if host(&exchange.request.url).is_some_and(|h| self.exclude.is_match(h)) {
+        if !self.exclude.is_empty() && host(&exchange.request.url).is_some_and(|h| self.exclude.is_match(h)) {
             self.excluded += 1;
             return;
         }
