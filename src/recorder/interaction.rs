@@ -15,7 +15,7 @@
 use std::io;
 use std::time::Duration;
 
-use crate::cassette::model::json_text::is_canonical;
+use crate::cassette::model::json_text::{self, is_canonical};
 use crate::cassette::model::{
     Body, BodyContent, Chunk, Headers, Interaction, JsonText, Payload, Request, Response, SseEvent,
     WebSocketSession, WsClose, WsMessage,
@@ -90,7 +90,7 @@ pub fn response_body(headers: &[(String, String)], chunks: &[TimedChunk]) -> Bod
         BodyContent::Empty(true)
     } else if is_event_stream {
         sse_events(&decoded.pieces, &bytes).map_or_else(|| chunks_of(&decoded.pieces), BodyContent::Sse)
-    } else if let Some(json) = json_document(&bytes).filter(|_| is_canonical(&bytes)) {
+    } else if let Some(json) = canonical_json(&bytes) {
         BodyContent::JsonText(json)
     } else if is_stream {
         chunks_of(&decoded.pieces)
@@ -104,6 +104,18 @@ pub fn response_body(headers: &[(String, String)], chunks: &[TimedChunk]) -> Bod
 /// more likely a number as text). It becomes a value when the cassette is written.
 fn json_document(bytes: &[u8]) -> Option<JsonText> {
     std::str::from_utf8(bytes).ok().and_then(JsonText::new)
+}
+
+/// A JSON object or array written as `serde_json` writes it (so that its
+/// value gives back these bytes), kept as its text with the scan that said so.
+fn canonical_json(bytes: &[u8]) -> Option<JsonText> {
+    let json = json_document(bytes)?;
+    // Made one line or trimmed: it had whitespace, which serde_json does not write.
+    if json.get().as_bytes() != bytes {
+        return None;
+    }
+    let strings = json_text::strings(bytes);
+    is_canonical(bytes, &strings).then(|| json.with_strings(strings))
 }
 
 fn whole(bytes: &[u8]) -> BodyContent {

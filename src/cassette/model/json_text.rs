@@ -20,7 +20,11 @@ use serde_json::value::RawValue;
 /// A JSON document (an object or an array) kept as its text on one line:
 /// serialised as the text itself, without being parsed.
 #[derive(Debug, Clone)]
-pub struct JsonText(Box<RawValue>);
+pub struct JsonText {
+    text: Box<RawValue>,
+    /// Its [`strings`], when a scan found them already ([`Self::with_strings`]).
+    strings: Option<Vec<JsonString>>,
+}
 
 impl JsonText {
     /// `text` if it is a JSON object or array, made one line if it spans several.
@@ -30,16 +34,27 @@ impl JsonText {
             return None;
         }
         let raw = RawValue::from_string(text.to_owned()).ok()?;
-        let one_line = one_line(raw.get());
-        match one_line {
-            Cow::Borrowed(_) => Some(Self(raw)),
-            Cow::Owned(compact) => RawValue::from_string(compact).ok().map(Self),
-        }
+        let text = match one_line(raw.get()) {
+            Cow::Borrowed(_) => raw,
+            Cow::Owned(compact) => RawValue::from_string(compact).ok()?,
+        };
+        Some(Self { text, strings: None })
+    }
+
+    /// This text, keeping `strings` (its [`strings`], which a caller scanned
+    /// already) for [`Self::take_strings`].
+    pub(crate) fn with_strings(self, strings: Vec<JsonString>) -> Self {
+        Self { strings: Some(strings), ..self }
     }
 
     /// The text.
     pub fn get(&self) -> &str {
-        self.0.get()
+        self.text.get()
+    }
+
+    /// Its [`strings`]: the scan kept with it, or a new one.
+    pub(crate) fn take_strings(&mut self) -> Vec<JsonString> {
+        self.strings.take().unwrap_or_else(|| strings(self.get().as_bytes()))
     }
 }
 
@@ -51,7 +66,7 @@ impl PartialEq for JsonText {
 
 impl Serialize for JsonText {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
+        self.text.serialize(serializer)
     }
 }
 
@@ -179,46 +194,47 @@ const MAX_KEYS_SCANNED: usize = 64;
 /// Nesting deeper than this is left to `serde_json` (whose limit is 128).
 const MAX_DEPTH_SCANNED: usize = 64;
 
-/// Whether `text` (a valid JSON text) is an object or array that
-/// `serde_json` parses and writes back, compactly, to exactly these bytes:
-/// no whitespace, escapes only where and as it writes them, integers in
-/// range, no key twice in one object. Floats, `\u` escapes, very deep or
-/// very wide documents are decided by a parse and a re-serialisation.
-pub(crate) fn is_canonical(text: &[u8]) -> bool {
+/// Whether `text` (a valid JSON text, whose [`strings`] are `strings`) is an
+/// object or array that `serde_json` parses and writes back, compactly, to
+/// exactly these bytes: no whitespace, escapes only where and as it writes
+/// them, integers in range, no key twice in one object. Floats, `\u`
+/// escapes, very deep or very wide documents are decided by a parse and a
+/// re-serialisation.
+pub(crate) fn is_canonical(text: &[u8], strings: &[JsonString]) -> bool {
     if !matches!(text.first(), Some(b'{' | b'[')) {
         return false;
     }
-    match scan_canonical(text) {
+    match scan_canonical(text, strings) {
         Some(answer) => answer,
         None => reproduces(text),
     }
 }
 
 /// `Some(answer)` when the scan could decide; `None` for the cases left to `serde_json`.
-fn scan_canonical(text: &[u8]) -> Option<bool> {
+fn scan_canonical(text: &[u8], strings: &[JsonString]) -> Option<bool> {
     let mut open = Open::default();
-    let mut strings = Strings::new(text);
-    loop {
-        let met = strings.next();
-        let gap = met.as_ref().map_or_else(|| strings.rest(), |m| m.gap.clone());
-        if !canonical_gap(&text[gap], &mut open)? {
+    let mut after = 0;
+    for string in strings {
+        let span = &string.span;
+        if !canonical_gap(&text[after..span.start - 1], &mut open)? {
             return Some(false);
         }
-        let Some(Met { span, escaped, .. }) = met else { return Some(true) };
-        if escaped && !canonical_escapes(&text[span.clone()])? {
+        after = span.end + 1;
+        if string.escaped && !canonical_escapes(&text[span.clone()])? {
             return Some(false);
         }
-        if text.get(span.end + 1) == Some(&b':') {
+        if string.key {
             let keys = open.keys_of_innermost()?;
-            if escaped || keys.len() >= MAX_KEYS_SCANNED {
+            if string.escaped || keys.len() >= MAX_KEYS_SCANNED {
                 return None;
             }
             if keys.iter().any(|k| text[k.clone()] == text[span.clone()]) {
                 return Some(false);
             }
-            open.keys.push(span);
+            open.keys.push(span.clone());
         }
     }
+    canonical_gap(&text[after.min(text.len())..], &mut open)
 }
 
 /// The containers open at a point of the scan, and the keys met in each.
@@ -364,6 +380,11 @@ pub(crate) mod tests {
     use proptest::prelude::*;
     use serde_json::{Value, json};
 
+    /// [`is_canonical`] over `text`'s own scan.
+    fn canonical(text: &str) -> bool {
+        is_canonical(text.as_bytes(), &strings(text.as_bytes()))
+    }
+
     fn spans<'a>(text: &'a str, strings: &[JsonString]) -> Vec<(&'a str, bool, Option<&'a str>)> {
         strings.iter().map(|s| (&text[s.span.clone()], s.key, s.field.clone().map(|f| &text[f]))).collect()
     }
@@ -403,7 +424,7 @@ pub(crate) mod tests {
     #[test]
     fn canonical_texts_are_what_serde_json_writes() {
         for text in [r#"{"a":1,"b":[true,null,"x\ny"],"c":{"d":-5}}"#, "[]", "{}", r#"{"q":"\"\\"}"#] {
-            assert!(is_canonical(text.as_bytes()), "{text}");
+            assert!(canonical(text), "{text}");
         }
         for text in [
             r#"{"a": 1}"#,
@@ -417,9 +438,9 @@ pub(crate) mod tests {
             "123",
             "{}\n",
         ] {
-            assert!(!is_canonical(text.as_bytes()), "{text}");
+            assert!(!canonical(text), "{text}");
         }
-        assert!(is_canonical(br#"{"a":1.5,"b":"\u001f"}"#));
+        assert!(canonical(r#"{"a":1.5,"b":"\u001f"}"#));
     }
 
     #[test]
@@ -467,7 +488,7 @@ pub(crate) mod tests {
             let document = json!([value]);
             let text = variant(&document.to_string(), which);
             prop_assume!(serde_json::from_str::<Value>(&text).is_ok());
-            prop_assert_eq!(is_canonical(text.as_bytes()), reproduces(text.as_bytes()), "{}", text);
+            prop_assert_eq!(canonical(&text), reproduces(text.as_bytes()), "{}", text);
         }
 
         #[test]

@@ -416,7 +416,7 @@ impl Redactor {
     /// [`Self::redact_json`] does on a parsed one.
     /// Its strings, if none changed (they still describe its text).
     fn redact_json_text_fields(&mut self, json: &mut JsonText) -> Option<Vec<JsonString>> {
-        let strings = json_text::strings(json.get().as_bytes());
+        let strings = json.take_strings();
         let changed = rewrite_strings(json, &strings, |text, string| {
             let name = decode_string(text, string.field.as_ref()?)?;
             let value = decode_string(text, &string.span)?;
