@@ -272,26 +272,25 @@ pub fn check_showing(
         progress.inc(1);
         cell
     })?;
-    let mut grouped: Vec<ScenarioOutcome> = Vec::new();
+    // Cells come in scenario order: each run of one scenario's cells is its outcome.
+    let mut grouped: Vec<(usize, ScenarioOutcome)> = Vec::new();
     for ((n, _), cell) in cells.iter().zip(outcomes) {
-        let scenario = &scenarios[*n];
         match grouped.last_mut() {
-            Some(last) if last.path == scenario.path.display().to_string() => last.cells.push(cell),
-            _ => grouped.push(scenario_outcome(scenario, cell)),
+            Some((last, outcome)) if last == n => outcome.cells.push(cell),
+            _ => grouped.push((*n, scenario_outcome(&scenarios[*n], cell))),
         }
     }
     // A shard sees only some of a scenario's versions, and the step it would
     // blame may not be the full run's: it names one only when it holds them all.
-    let whole = |outcome: &ScenarioOutcome| {
-        scenarios
-            .iter()
-            .any(|s| s.path.display().to_string() == outcome.path && s.cassettes.len() == outcome.cells.len())
-    };
-    for outcome in &mut grouped {
-        if whole(outcome) {
-            outcome.first_bad_version = first_bad_version(&outcome.cells);
-        }
-    }
+    let grouped = grouped
+        .into_iter()
+        .map(|(n, mut outcome)| {
+            if scenarios[n].cassettes.len() == outcome.cells.len() {
+                outcome.first_bad_version = first_bad_version(&outcome.cells);
+            }
+            outcome
+        })
+        .collect();
     Ok(Report::new(grouped, shard))
 }
 
