@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::model::{DISPATCHERS, FORMAT_V1, Scenario};
+use super::parallel::run_parallel;
 use crate::error::{Error, Result};
 use crate::files;
 
@@ -145,9 +146,9 @@ fn collect_json(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// Load every file, refusing two scenarios with the same name (reports key on it).
+/// Load every file (on every core), refusing two scenarios with the same name (reports key on it).
 pub fn load_all(files: &[PathBuf]) -> Result<Vec<Scenario>> {
-    let scenarios = files.iter().map(|f| load(f)).collect::<Result<Vec<_>>>()?;
+    let scenarios = run_parallel(files, |f| load(f))?;
     let mut seen = std::collections::BTreeMap::new();
     for scenario in &scenarios {
         if let Some(first) = seen.insert(scenario.name.as_str(), &scenario.path) {

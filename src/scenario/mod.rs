@@ -9,6 +9,7 @@
 //! to [`crate::report`]. [`openclaw`] adapts the OpenClaw reference
 //! dispatcher (plan and catalog) to the checks; [`dispatchers`] picks the
 //! reference of a scenario's dispatcher, or judges one without a model by its pins.
+//! Loading and judging run on every core (`parallel`).
 
 pub mod dispatchers;
 pub mod endpoint;
@@ -19,6 +20,7 @@ pub mod load;
 pub mod model;
 pub mod observe;
 pub mod openclaw;
+mod parallel;
 pub mod runner;
 
 pub use dispatchers::{Dispatchers, Unmodelled};
