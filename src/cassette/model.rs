@@ -158,7 +158,7 @@ pub struct Response {
     #[schemars(range(min = 100, max = 599))]
     pub status: u16,
     /// Response headers.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de::response_headers")]
     pub headers: Headers,
     /// Response body (`{"empty": true}` for a WebSocket upgrade).
     #[serde(default)]

@@ -11,14 +11,15 @@ use std::fmt;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, de::Error as _};
 
-use super::{BODY_FORMS, Body, BodyContent, Chunk, Payload, Side, WsMessage};
+use super::{BODY_FORMS, Body, BodyContent, Chunk, Headers, Payload, Side, WsMessage};
 
 thread_local! {
     /// Set while [`for_observing`] parses: bodies are read for what observing a request needs.
     static OBSERVING: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Run `parse` with bodies read for observing only: a JSON body keeps its
+/// Run `parse` with bodies read for observing only (and a response's headers
+/// skipped: observing judges requests): a JSON body keeps its
 /// top-level `model` and `response` (the rest is skipped, never built into
 /// values), an SSE body none of its events, a server's WebSocket message no
 /// payload, and a client's text payload only those fields, as JSON text, up to
@@ -291,6 +292,15 @@ impl Piece {
             payload: self.payload,
         })
     }
+}
+
+/// `Response::headers`: none when observing, which judges what was sent.
+pub(super) fn response_headers<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Headers, D::Error> {
+    if observing() {
+        IgnoredAny::deserialize(deserializer)?;
+        return Ok(Headers::new());
+    }
+    Headers::deserialize(deserializer)
 }
 
 /// `WebSocketSession::messages`: when observing, a client's text is read for
