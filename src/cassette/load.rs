@@ -43,8 +43,8 @@ pub fn load(path: &Path) -> Result<Cassette> {
 /// The cassette at `path` as judging its requests needs it, validated as
 /// [`load`] validates: request bodies keep only their model fields
 /// ([`ModelFields`](super::ModelFields)), the rest skipped without being built,
-/// and side files are not opened. For `check`, which reads a cassette per cell;
-/// never for serving, exporting or saving.
+/// a response's headers are skipped, and side files are not opened. For
+/// `check`, which reads a cassette per cell; never for serving, exporting or saving.
 pub fn load_for_observing(path: &Path) -> Result<Cassette> {
     let bytes = read(path)?;
     super::model::for_observing(|| parse(path, &bytes))
