@@ -106,10 +106,9 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         if path.is_dir() {
             let mut found = Vec::new();
             collect_json(path, &mut found)?;
-            let before = found.len();
-            found.retain(|file| !is_cassette_file(file));
-            cassettes += before - found.len();
-            files.extend(found);
+            let is_cassette = run_parallel(&found, |file| Ok(is_cassette_file(file)))?;
+            cassettes += is_cassette.iter().filter(|c| **c).count();
+            files.extend(found.into_iter().zip(is_cassette).filter(|(_, c)| !c).map(|(file, _)| file));
         } else if path.is_file() {
             files.push(path.clone());
         } else {
