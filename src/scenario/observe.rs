@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::endpoint::Endpoint;
+use crate::cassette::model::json_text::leading_model;
 use crate::cassette::{Body, BodyContent, Cassette, Interaction, Meta, Payload, Side};
 use crate::credential;
 
@@ -322,13 +323,15 @@ fn model_of(value: &Value) -> Option<String> {
     ModelFields::deserialize(value).ok()?.model()
 }
 
-/// [`model_of`] for JSON text: the rest of a request (instructions, tools,
-/// history; often most of a cassette) is skipped without being built into a value.
+/// [`model_of`] for JSON text: a leading `model` string is read without the
+/// rest ([`leading_model`], as `check` reads a cassette); else the rest of a
+/// request (instructions, tools, history; often most of a cassette) is
+/// skipped without being built into a value.
 fn model_in_text(text: &str) -> Option<String> {
     if !text.trim_start().starts_with('{') {
         return None;
     }
-    serde_json::from_str::<ModelFields>(text).ok()?.model()
+    leading_model(text).or_else(|| serde_json::from_str::<ModelFields>(text).ok()?.model())
 }
 
 #[cfg(test)]

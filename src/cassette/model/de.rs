@@ -11,6 +11,9 @@ use std::fmt;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, de::Error as _};
 
+use serde_json::value::RawValue;
+
+use super::json_text::{leading_model, literal_prefix};
 use super::{BODY_FORMS, Body, BodyContent, Chunk, Headers, Payload, Side, WsMessage};
 
 thread_local! {
@@ -111,26 +114,28 @@ impl<'de> Visitor<'de> for ModelOnlyVisitor {
 }
 
 /// A text payload as observing reads it: the model fields of the JSON it holds, as JSON text; empty when it
-/// holds no JSON object.
+/// holds no JSON object. Its first bytes are decoded first: a `model` there
+/// ([`leading_model`]) spares decoding and reading the rest.
 struct ModelText(String);
+
+/// How much of a text payload is decoded to look for a leading `model`.
+const LEADING_BYTES: usize = 4096;
 
 impl<'de> Deserialize<'de> for ModelText {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(ModelTextVisitor)
-    }
-}
-
-struct ModelTextVisitor;
-
-impl Visitor<'_> for ModelTextVisitor {
-    type Value = ModelText;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a text payload")
-    }
-
-    fn visit_str<E: de::Error>(self, text: &str) -> Result<ModelText, E> {
-        let kept = match serde_json::from_str::<ModelOnly>(text) {
+        let literal = Box::<RawValue>::deserialize(deserializer)?;
+        let literal = literal.get();
+        if !literal.starts_with('"') {
+            return Err(D::Error::invalid_type(
+                de::Unexpected::Other("a JSON value other than a string"),
+                &"a text payload",
+            ));
+        }
+        if let Some(model) = literal_prefix(literal, LEADING_BYTES).as_deref().and_then(leading_model) {
+            return Ok(ModelText(serde_json::json!({ "model": model }).to_string()));
+        }
+        let text: String = serde_json::from_str(literal).map_err(D::Error::custom)?;
+        let kept = match serde_json::from_str::<ModelOnly>(&text) {
             Ok(ModelOnly(fields @ serde_json::Value::Object(_))) => fields.to_string(),
             _ => String::new(),
         };
@@ -434,6 +439,28 @@ mod tests {
         );
         let whole: super::super::WebSocketSession = serde_json::from_value(session).unwrap();
         assert_eq!(whole.messages[3].payload, text(r#"{"model":"later"}"#), "a full load keeps every text");
+    }
+
+    #[test]
+    fn observing_reads_a_long_client_text_only_as_far_as_its_model() {
+        let bulk = "\"quoted\" and \\ escaped ".repeat(400);
+        let read = |text: String| -> Payload {
+            let message = json!({"from": "client", "t_ms": 0, "text": text});
+            for_observing(|| serde_json::from_value::<WsMessage>(message)).unwrap().payload
+        };
+        let leading =
+            json!({"type": "response.create", "model": "gpt-5.5", "instructions": bulk}).to_string();
+        assert!(leading.len() > LEADING_BYTES);
+        assert_eq!(read(leading), Payload::Text(r#"{"model":"gpt-5.5"}"#.into()));
+        // Past the first bytes, or only inside `response`: the whole text is read.
+        let late = json!({"instructions": bulk, "model": "late"}).to_string();
+        assert_eq!(read(late), Payload::Text(r#"{"model":"late"}"#.into()));
+        let nested = json!({"response": {"instructions": bulk, "model": "inner"}}).to_string();
+        assert_eq!(read(nested), Payload::Text(r#"{"response":{"model":"inner"}}"#.into()));
+        let not_text = for_observing(|| {
+            serde_json::from_value::<WsMessage>(json!({"from": "client", "t_ms": 0, "text": 5}))
+        });
+        assert!(not_text.unwrap_err().to_string().contains("expected a text payload"));
     }
 
     #[test]

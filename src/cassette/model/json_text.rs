@@ -188,6 +188,67 @@ pub(crate) fn strings(text: &[u8]) -> Vec<JsonString> {
     strings
 }
 
+/// The first top-level `model` field of a JSON object's text, when its value
+/// is a string met before the text ends: read only as far as that field (a
+/// `response.create` names its model before its instructions, tools and
+/// input, often most of a recording). `text` may be cut short; `None` when
+/// the field is not there (yet), is not a string, or `text` is no object.
+pub(crate) fn leading_model(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    let mut depth = 0usize;
+    let mut model_key = false;
+    for Met { gap, span, escaped } in Strings::new(bytes) {
+        if span.end >= bytes.len() {
+            return None;
+        }
+        if model_key {
+            // A string value follows its key with only `:` between.
+            let value = bytes[gap].iter().all(|b| *b == b':' || is_space(*b));
+            return value.then(|| serde_json::from_str(&text[span.start - 1..span.end + 1]).ok()).flatten();
+        }
+        for byte in &bytes[gap] {
+            match byte {
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        model_key =
+            depth == 1 && !escaped && &bytes[span.clone()] == b"model" && colon_follows(bytes, span.end + 1);
+    }
+    None
+}
+
+/// The text a JSON string literal (`"…"`, escapes and all) holds, decoded from
+/// no more than its first `limit` bytes: all of it when it is that short, else
+/// a prefix, cut before any escape the limit would split. `None` when it does
+/// not decode (a surrogate pair cut in two: decode it whole).
+pub(crate) fn literal_prefix(literal: &str, limit: usize) -> Option<String> {
+    if literal.len() <= limit {
+        return serde_json::from_str(literal).ok();
+    }
+    let mut cut = limit;
+    while !literal.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    // Escapes are `\x` or `\uXXXX`: walk them to find one the cut would split.
+    let bytes = literal.as_bytes();
+    let mut at = 1;
+    while let Some(found) = memchr::memchr(b'\\', &bytes[at..cut]) {
+        let start = at + found;
+        let end = start + if bytes.get(start + 1) == Some(&b'u') { 6 } else { 2 };
+        if end > cut {
+            cut = start;
+            break;
+        }
+        at = end;
+    }
+    serde_json::from_str(&format!("{}\"", &literal[..cut])).ok()
+}
+
 /// Objects with more keys than this are checked for duplicates by `serde_json`.
 const MAX_KEYS_SCANNED: usize = 64;
 
@@ -441,6 +502,47 @@ pub(crate) mod tests {
             assert!(!canonical(text), "{text}");
         }
         assert!(canonical(r#"{"a":1.5,"b":"\u001f"}"#));
+    }
+
+    #[test]
+    fn a_leading_model_is_the_first_top_level_model_string() {
+        let found = |text: &str| leading_model(text);
+        assert_eq!(
+            found(r#"{"type":"response.create","model":"gpt-5.5","input":[1,2"#).as_deref(),
+            Some("gpt-5.5")
+        );
+        assert_eq!(found(r#"{ "model" : "a\u0062c" }"#).as_deref(), Some("abc"), "the value is decoded");
+        assert_eq!(found(r#"{"model":"first","model":"second"}"#).as_deref(), Some("first"));
+        for none in [
+            r#"{"tools":[{"model":"nested"}],"x":1}"#,
+            r#"{"type":"model","x":1}"#,
+            r#"{"model":null,"response":{"model":"m"}}"#,
+            r#"{"model":5,"x":"y"}"#,
+            r#"{"model":"cut sho"#,
+            r#"[{"model":"in an array"}]"#,
+            r#""model""#,
+        ] {
+            assert_eq!(found(none), None, "{none}");
+        }
+    }
+
+    #[test]
+    fn a_literal_prefix_is_a_prefix_of_the_decoded_text_wherever_the_limit_falls() {
+        let text = "a\"b\\cé😀d\n\t/z".repeat(3);
+        let literal =
+            serde_json::to_string(&text).unwrap().replace('é', "\\u00e9").replace('😀', "\\ud83d\\ude00");
+        assert_eq!(serde_json::from_str::<String>(&literal).unwrap(), text);
+        for limit in 2..literal.len() + 2 {
+            match literal_prefix(&literal, limit) {
+                Some(prefix) => assert!(text.starts_with(&prefix), "limit {limit}: {prefix:?}"),
+                // Only a surrogate pair cut in two does not decode.
+                None => {
+                    let pair = literal[..limit].rfind("\\ud83d").unwrap();
+                    assert!((pair + 6..pair + 12).contains(&limit), "limit {limit}");
+                }
+            }
+        }
+        assert_eq!(literal_prefix(&literal, literal.len()).as_deref(), Some(text.as_str()));
     }
 
     #[test]

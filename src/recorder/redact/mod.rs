@@ -468,8 +468,8 @@ impl Redactor {
                 || memchr::memchr3(b'"', b'=', b':', bytes).is_some()
                 || may_hold_token(bytes)
         };
-        !(pass == Pass::Find && positions())
-            && !self.hunted_forms(pass).any(|f| f.finder.find(bytes).is_some())
+        let seen_in = || self.hunted_forms(pass).any(|f| f.finder.find(bytes).is_some());
+        !((pass == Pass::Find && positions()) || seen_in())
     }
 
     /// Where in `bytes` the secrets this pass hunts by value sit.
