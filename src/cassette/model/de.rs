@@ -21,13 +21,14 @@ thread_local! {
     static OBSERVING: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Run `parse` with bodies read for observing only (and a response's headers
-/// skipped: observing judges requests): a JSON body keeps its
+/// Run `parse` with bodies read for observing only: a JSON body keeps its
 /// top-level `model` and `response` (the rest is skipped, never built into
 /// values), an SSE body none of its events, a server's WebSocket message no
-/// payload, and a client's text payload only those fields, as JSON text, up to
-/// the first that names a model (observing reads no further; later ones keep none). The cassette that comes out is for judging
-/// requests (`check`), not for serving or exporting.
+/// payload, a client's text payload only those fields, as JSON text, up to
+/// the first that names a model (observing reads no further; later ones keep
+/// none), and a response no headers: observing judges what was sent. The
+/// cassette that comes out is for judging requests (`check`), not for serving
+/// or exporting.
 pub(crate) fn for_observing<T>(parse: impl FnOnce() -> T) -> T {
     struct Reset;
     impl Drop for Reset {
@@ -234,7 +235,6 @@ impl<'de> Deserialize<'de> for Piece {
 
 /// Reads a [`Piece`]; `model_named` when observing has its model already (an
 /// earlier client message named it), so a client's text is skipped too.
-#[derive(Clone, Copy)]
 struct PieceVisitor {
     model_named: bool,
 }
