@@ -109,13 +109,17 @@ fn json_document(bytes: &[u8]) -> Option<JsonText> {
 /// A JSON object or array written as `serde_json` writes it (so that its
 /// value gives back these bytes), kept as its text with the scan that said so.
 fn canonical_json(bytes: &[u8]) -> Option<JsonText> {
-    let json = json_document(bytes)?;
+    let mut json = json_document(bytes)?;
     // Made one line or trimmed: it had whitespace, which serde_json does not write.
     if json.get().as_bytes() != bytes {
         return None;
     }
     let strings = json_text::strings(bytes);
-    is_canonical(bytes, &strings).then(|| json.with_strings(strings))
+    if !is_canonical(bytes, &strings) {
+        return None;
+    }
+    json.keep_strings(strings);
+    Some(json)
 }
 
 fn whole(bytes: &[u8]) -> BodyContent {

@@ -22,7 +22,7 @@ use serde_json::value::RawValue;
 #[derive(Debug, Clone)]
 pub struct JsonText {
     text: Box<RawValue>,
-    /// Its [`strings`], when a scan found them already ([`Self::with_strings`]).
+    /// Its [`strings`], when a scan found them already ([`Self::keep_strings`]).
     strings: Option<Vec<JsonString>>,
 }
 
@@ -41,10 +41,10 @@ impl JsonText {
         Some(Self { text, strings: None })
     }
 
-    /// This text, keeping `strings` (its [`strings`], which a caller scanned
-    /// already) for [`Self::take_strings`].
-    pub(crate) fn with_strings(self, strings: Vec<JsonString>) -> Self {
-        Self { strings: Some(strings), ..self }
+    /// Keep `strings` (its [`strings`], which a caller scanned already) for
+    /// the next [`Self::take_strings`].
+    pub(crate) fn keep_strings(&mut self, strings: Vec<JsonString>) {
+        self.strings = Some(strings);
     }
 
     /// The text.
@@ -230,7 +230,8 @@ pub(crate) fn literal_prefix(literal: &str, limit: usize) -> Option<String> {
     if literal.len() <= limit {
         return serde_json::from_str(literal).ok();
     }
-    let mut cut = limit;
+    // Past the opening quote, on a character's boundary.
+    let mut cut = limit.max(1);
     while !literal.is_char_boundary(cut) {
         cut -= 1;
     }

@@ -28,7 +28,7 @@ mod finder;
 mod texts;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
 use base64::Engine as _;
@@ -37,7 +37,7 @@ use serde_json::Value;
 use self::fields::{field_secret, header_secrets, is_redacted, replace_pair_values, url_marker};
 use self::finder::TextKind;
 use self::texts::{Text, Visit, as_text, for_each_text};
-use crate::cassette::model::json_text::{self, JsonString};
+use crate::cassette::model::json_text::JsonString;
 use crate::cassette::model::{Body, BodyContent, Cassette, CredentialFacts, Headers, Interaction, JsonText};
 use crate::cassette::wire::BASE64;
 use crate::credential::tokens::{find_tokens, may_hold_token};
@@ -159,8 +159,8 @@ impl Redactor {
     /// are searched once more.
     pub fn redact(&mut self, interaction: &mut Interaction) {
         let known = self.seen.len();
-        let scans = self.redact_structure(interaction);
-        for_each_text(interaction, &mut PassOver { redactor: self, pass: Pass::Find, changed: false, scans });
+        self.redact_structure(interaction);
+        for_each_text(interaction, &mut PassOver { redactor: self, pass: Pass::Find, changed: false });
         if self.seen.len() > known {
             self.scrub(interaction);
         }
@@ -176,8 +176,7 @@ impl Redactor {
     /// `since`; whether anything changed. The recorder runs it over earlier
     /// interactions when it learns a secret.
     pub(crate) fn scrub_since(&mut self, interaction: &mut Interaction, since: usize) -> bool {
-        let mut over =
-            PassOver { redactor: self, pass: Pass::Seen(since), changed: false, scans: Scans::new() };
+        let mut over = PassOver { redactor: self, pass: Pass::Seen(since), changed: false };
         for_each_text(interaction, &mut over);
         over.changed
     }
@@ -278,18 +277,14 @@ impl Redactor {
         marker
     }
 
-    /// Step 1: the secrets the interaction's structure puts in known
-    /// places. Gives back the scans of the JSON bodies held as text that it
-    /// left unchanged, for step 2 to use again.
-    fn redact_structure(&mut self, interaction: &mut Interaction) -> Scans {
-        let mut scans = Scans::new();
+    /// Step 1: the secrets the interaction's structure puts in known places.
+    fn redact_structure(&mut self, interaction: &mut Interaction) {
         self.redact_headers(&mut interaction.request.headers);
-        self.redact_body(&mut interaction.request.body, &mut scans);
+        self.redact_body(&mut interaction.request.body);
         if let Some(response) = &mut interaction.response {
             self.redact_headers(&mut response.headers);
-            self.redact_body(&mut response.body, &mut scans);
+            self.redact_body(&mut response.body);
         }
-        scans
     }
 
     fn redact_headers(&mut self, headers: &mut Headers) {
@@ -311,10 +306,10 @@ impl Redactor {
         }
     }
 
-    fn redact_body(&mut self, body: &mut Body, scans: &mut Scans) {
+    fn redact_body(&mut self, body: &mut Body) {
         match &mut body.content {
             BodyContent::Json(value) => self.redact_json(value),
-            BodyContent::JsonText(json) => scans.push_back(self.redact_json_text_fields(json)),
+            BodyContent::JsonText(json) => self.redact_json_text_fields(json),
             _ => {}
         }
     }
@@ -386,18 +381,12 @@ impl Redactor {
     }
 }
 
-/// The scans of the JSON bodies held as text, in the order [`for_each_text`]
-/// visits them (request, then response); `None` for one that changed since.
-type Scans = VecDeque<Option<Vec<JsonString>>>;
-
 /// One pass of the redactor over the texts of an interaction.
 struct PassOver<'r> {
     redactor: &'r mut Redactor,
     pass: Pass,
     /// Whether any text changed.
     changed: bool,
-    /// What step 1 scanned already (a first pass only).
-    scans: Scans,
 }
 
 impl Visit for PassOver<'_> {
@@ -406,16 +395,15 @@ impl Visit for PassOver<'_> {
     }
 
     fn json_text(&mut self, json: &mut JsonText) {
-        let strings = self.scans.pop_front().flatten();
-        self.changed |= self.redactor.redact_json_text(self.pass, json, strings);
+        self.changed |= self.redactor.redact_json_text(self.pass, json);
     }
 }
 
 impl Redactor {
     /// Step 1 on a JSON body held as text: the secret fields' values, as
-    /// [`Self::redact_json`] does on a parsed one.
-    /// Its strings, if none changed (they still describe its text).
-    fn redact_json_text_fields(&mut self, json: &mut JsonText) -> Option<Vec<JsonString>> {
+    /// [`Self::redact_json`] does on a parsed one. When it changes none, its
+    /// scan stays with the text for step 2.
+    fn redact_json_text_fields(&mut self, json: &mut JsonText) {
         let strings = json.take_strings();
         let changed = rewrite_strings(json, &strings, |text, string| {
             let name = decode_string(text, string.field.as_ref()?)?;
@@ -423,7 +411,9 @@ impl Redactor {
             let secret = field_secret(&name, &value)?;
             Some(value.replace(secret, &self.mark(secret)))
         });
-        (!changed).then_some(strings)
+        if !changed {
+            json.keep_strings(strings);
+        }
     }
 
     /// Step 2 on a JSON body held as text: each string and each long key
@@ -431,20 +421,15 @@ impl Redactor {
     /// the whole text for the secrets seen finds the strings holding one;
     /// only those, the strings with an escape, and (on a first pass) those
     /// where the finder or a token shape could match are looked at further.
-    /// `strings` are the text's, when step 1 scanned it already.
-    fn redact_json_text(
-        &mut self,
-        pass: Pass,
-        json: &mut JsonText,
-        strings: Option<Vec<JsonString>>,
-    ) -> bool {
+    /// Its strings are the scan step 1 left with it, when there is one.
+    fn redact_json_text(&mut self, pass: Pass, json: &mut JsonText) -> bool {
         let bytes = json.get().as_bytes();
         let hits = self.value_hits(bytes, pass);
         if pass != Pass::Find && hits.is_empty() && memchr::memchr(b'\\', bytes).is_none() {
             // Nothing seen in it, and every string is its bytes: nothing to find.
             return false;
         }
-        let strings = strings.unwrap_or_else(|| json_text::strings(bytes));
+        let strings = json.take_strings();
         rewrite_strings(json, &strings, |text, string| {
             if !may_hold_secret(text, string, pass, &hits) {
                 return None;
