@@ -47,7 +47,8 @@ pub fn load(path: &Path) -> Result<Cassette> {
 /// `check`, which reads a cassette per cell; never for serving, exporting or saving.
 pub fn load_for_observing(path: &Path) -> Result<Cassette> {
     let bytes = read(path)?;
-    super::model::for_observing(|| parse(path, &bytes))
+    let skimmed = super::skim::for_observing(&bytes);
+    super::model::for_observing(|| parse_skimmed(path, skimmed.as_deref(), &bytes))
 }
 
 /// The bytes of the cassette at `path`; a missing one whose journal exists
@@ -112,7 +113,13 @@ fn check_side_files(path: &Path, cassette: &Cassette) -> Result<()> {
 /// one typed parse. Anything else takes
 /// the careful way, which finds the first problem and names it precisely.
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Cassette> {
-    let cassette = match parse_well_formed(bytes) {
+    parse_skimmed(path, None, bytes)
+}
+
+/// [`parse`], the fast way from `skimmed` (`bytes` with values emptied) when
+/// there is one: the careful way, and every message, read `bytes` themselves.
+fn parse_skimmed(path: &Path, skimmed: Option<&[u8]>, bytes: &[u8]) -> Result<Cassette> {
+    let cassette = match parse_well_formed(skimmed.unwrap_or(bytes)) {
         Some(cassette) => cassette,
         None => parse_carefully(path, bytes)?,
     };

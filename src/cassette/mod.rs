@@ -6,6 +6,7 @@
 //! - [`model`] — cassette v1 as Rust types; [`wire`] — a stored body back to bytes;
 //!   `side_file` — side files opened without following links, length and digest checked.
 //! - [`mod@load`] — read and validate (migrations go there); [`mod@save`] — pretty, stable, atomic.
+//! - `skim` — the values observing ignores, emptied before `check`'s parse, found 64 bytes at a time.
 //! - [`journal`] — the crash-safe NDJSON journal a recording appends to, and `recover`.
 //! - [`har`] — HAR 1.2: the model, and export of a cassette.
 //! - [`mod@diff`] — the semantic diff of two cassettes' dispatches.
@@ -17,6 +18,7 @@ pub mod load;
 pub mod model;
 pub mod save;
 mod side_file;
+mod skim;
 pub mod wire;
 
 pub use diff::{Brief, CassetteDiff, diff, diff_files};
