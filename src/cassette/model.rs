@@ -10,7 +10,7 @@ use serde_json::Value;
 mod de;
 pub(crate) mod json_text;
 
-pub(crate) use de::for_observing;
+pub(crate) use de::{for_observing, leading_model_fields};
 pub use json_text::JsonText;
 
 pub use crate::credential::CredentialFacts;

@@ -132,8 +132,8 @@ impl<'de> Deserialize<'de> for ModelText {
                 &"a text payload",
             ));
         }
-        if let Some(model) = literal_prefix(literal, LEADING_BYTES).as_deref().and_then(leading_model) {
-            return Ok(ModelText(serde_json::json!({ "model": model }).to_string()));
+        if let Some(kept) = leading_model_fields(literal) {
+            return Ok(ModelText(kept));
         }
         let text: String = serde_json::from_str(literal).map_err(D::Error::custom)?;
         let kept = match serde_json::from_str::<ModelOnly>(&text) {
@@ -142,6 +142,14 @@ impl<'de> Deserialize<'de> for ModelText {
         };
         Ok(ModelText(kept))
     }
+}
+
+/// What observing keeps of the text payload `literal` (a JSON string literal)
+/// when the JSON it holds names its model in its first bytes: that model, as
+/// the JSON text `{"model": …}`. `None` when the model is not found there.
+pub(crate) fn leading_model_fields(literal: &str) -> Option<String> {
+    let model = literal_prefix(literal, LEADING_BYTES).as_deref().and_then(leading_model)?;
+    Some(serde_json::json!({ "model": model }).to_string())
 }
 
 /// The keys of a body object.

@@ -132,7 +132,9 @@ fn prefix_xor(mut bits: u64) -> u64 {
     bits
 }
 
-/// The masks of the 64 bytes from `start`, padded with spaces past the end of `doc`.
+/// The masks of the 64 bytes from `start`, padded with spaces past the end of `doc`
+/// (inlined: a string's scan, which reads no brackets, then computes none).
+#[inline(always)]
 fn block_masks(doc: &[u8], start: usize) -> Masks {
     let rest = &doc[start.min(doc.len())..];
     match rest.first_chunk::<BLOCK>() {
@@ -146,38 +148,36 @@ fn block_masks(doc: &[u8], start: usize) -> Masks {
 }
 
 /// The masks of `block`, 16 bytes to an instruction.
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
 fn masks(block: &[u8; BLOCK]) -> Masks {
-    // SAFETY: SSE2 is part of x86-64 itself: every x86_64 target enables it.
-    unsafe { masks_sse2(block) }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "sse2")]
-fn masks_sse2(block: &[u8; BLOCK]) -> Masks {
     use std::arch::x86_64::{
         __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
     };
     let mut masks = Masks::default();
-    // `{` and `[` differ in one bit (0x20), as do `}` and `]`: one comparison finds both.
-    let case = _mm_set1_epi8(0x20);
-    let (quote, backslash) = (_mm_set1_epi8(b'"' as i8), _mm_set1_epi8(b'\\' as i8));
-    let (opener, closer) = (_mm_set1_epi8(b'{' as i8), _mm_set1_epi8(b'}' as i8));
-    for (n, lane) in block.chunks_exact(16).enumerate() {
-        // SAFETY: `lane` is 16 readable bytes, and `_mm_loadu_si128` reads 16 bytes with no alignment required.
-        let bytes = unsafe { _mm_loadu_si128(lane.as_ptr().cast::<__m128i>()) };
-        let folded = _mm_or_si128(bytes, case);
-        let shift = 16 * n;
-        masks.quotes |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, quote)) as u16) << shift;
-        masks.backslashes |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, backslash)) as u16) << shift;
-        masks.openers |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(folded, opener)) as u16) << shift;
-        masks.closers |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(folded, closer)) as u16) << shift;
+    // SAFETY: this build enables SSE2 (the `cfg` above), all these intrinsics need; `_mm_loadu_si128` reads
+    // the 16 bytes of a `lane`, with no alignment required.
+    unsafe {
+        // `{` and `[` differ in one bit (0x20), as do `}` and `]`: one comparison finds both.
+        let case = _mm_set1_epi8(0x20);
+        let (quote, backslash) = (_mm_set1_epi8(b'"' as i8), _mm_set1_epi8(b'\\' as i8));
+        let (opener, closer) = (_mm_set1_epi8(b'{' as i8), _mm_set1_epi8(b'}' as i8));
+        for (n, lane) in block.chunks_exact(16).enumerate() {
+            let bytes = _mm_loadu_si128(lane.as_ptr().cast::<__m128i>());
+            let shift = 16 * n;
+            masks.quotes |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, quote)) as u16) << shift;
+            masks.backslashes |=
+                u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, backslash)) as u16) << shift;
+            let folded = _mm_or_si128(bytes, case);
+            masks.openers |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(folded, opener)) as u16) << shift;
+            masks.closers |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(folded, closer)) as u16) << shift;
+        }
     }
     masks
 }
 
 /// The masks of `block`, a byte at a time (other architectures, and the test of the SSE2 ones).
-#[cfg(any(test, not(target_arch = "x86_64")))]
+#[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
 fn masks_bytewise(block: &[u8; BLOCK]) -> Masks {
     let mut masks = Masks::default();
     for (i, byte) in block.iter().enumerate() {
@@ -193,7 +193,7 @@ fn masks_bytewise(block: &[u8; BLOCK]) -> Masks {
     masks
 }
 
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 fn masks(block: &[u8; BLOCK]) -> Masks {
     masks_bytewise(block)
 }
