@@ -9,8 +9,10 @@
 //! WebSocket messages are JSON inside JSON strings, with an escape every few
 //! bytes, and that is where byte-wise skipping spends its time.
 //!
-//! Only the extent of a value is found, never its content checked: what is
-//! skipped this way is what its reader would have ignored.
+//! The masks come from SSE2 (16 bytes to a comparison; every x86-64 has it),
+//! or from AVX-512BW (64 bytes to a comparison) on a CPU found to have it;
+//! elsewhere a byte at a time. Only the extent of a value is found, never its
+//! content checked: what is skipped this way is what its reader would have ignored.
 
 /// The masks of one 64-byte block: bit `i` stands for the block's byte `i`.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -30,9 +32,21 @@ const EVEN_BITS: u64 = 0x5555_5555_5555_5555;
 /// The end (exclusive) of the JSON value that starts at `doc[at]` (not
 /// whitespace), or `None` when the document ends before it does.
 pub(super) fn value_end(doc: &[u8], at: usize) -> Option<usize> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512bw") {
+        // SAFETY: this CPU has AVX-512BW, as just checked.
+        return unsafe { avx512::value_end(doc, at) };
+    }
+    value_end_with(doc, at, masks)
+}
+
+/// [`value_end`], a block's masks made by `masks` (inlined into each caller,
+/// so that each way of making them gets a scan of its own).
+#[inline(always)]
+fn value_end_with(doc: &[u8], at: usize, masks: impl Fn(&[u8; BLOCK]) -> Masks + Copy) -> Option<usize> {
     match doc.get(at)? {
-        b'"' => string_end(doc, at),
-        b'{' | b'[' => container_end(doc, at),
+        b'"' => string_end(doc, at, masks),
+        b'{' | b'[' => container_end(doc, at, masks),
         _ => {
             // A number, `true`, `false` or `null`: up to the next delimiter.
             let len = doc[at..]
@@ -45,11 +59,12 @@ pub(super) fn value_end(doc: &[u8], at: usize) -> Option<usize> {
 }
 
 /// The end of the string whose opening quote is `doc[at]`.
-fn string_end(doc: &[u8], at: usize) -> Option<usize> {
+#[inline(always)]
+fn string_end(doc: &[u8], at: usize, masks: impl Fn(&[u8; BLOCK]) -> Masks + Copy) -> Option<usize> {
     let mut escapes = Escapes::default();
     let mut start = at + 1;
     while start < doc.len() {
-        let masks = block_masks(doc, start);
+        let masks = block_masks(doc, start, masks);
         let closing = masks.quotes & !escapes.escaped(masks.backslashes);
         if closing != 0 {
             return Some(start + closing.trailing_zeros() as usize + 1).filter(|&end| end <= doc.len());
@@ -60,13 +75,14 @@ fn string_end(doc: &[u8], at: usize) -> Option<usize> {
 }
 
 /// The end of the object or array whose opener is `doc[at]`.
-fn container_end(doc: &[u8], at: usize) -> Option<usize> {
+#[inline(always)]
+fn container_end(doc: &[u8], at: usize, masks: impl Fn(&[u8; BLOCK]) -> Masks + Copy) -> Option<usize> {
     let mut escapes = Escapes::default();
     let mut in_string = 0u64;
     let mut depth = 0u32;
     let mut start = at;
     while start < doc.len() {
-        let masks = block_masks(doc, start);
+        let masks = block_masks(doc, start, masks);
         let quotes = masks.quotes & !escapes.escaped(masks.backslashes);
         let strings = prefix_xor(quotes) ^ in_string;
         // All ones when the block ends inside a string.
@@ -135,7 +151,7 @@ fn prefix_xor(mut bits: u64) -> u64 {
 /// The masks of the 64 bytes from `start`, padded with spaces past the end of `doc`
 /// (inlined: a string's scan, which reads no brackets, then computes none).
 #[inline(always)]
-fn block_masks(doc: &[u8], start: usize) -> Masks {
+fn block_masks(doc: &[u8], start: usize, masks: impl Fn(&[u8; BLOCK]) -> Masks) -> Masks {
     let rest = &doc[start.min(doc.len())..];
     match rest.first_chunk::<BLOCK>() {
         Some(block) => masks(block),
@@ -143,6 +159,36 @@ fn block_masks(doc: &[u8], start: usize) -> Masks {
             let mut block = [b' '; BLOCK];
             block[..rest.len()].copy_from_slice(rest);
             masks(&block)
+        }
+    }
+}
+
+/// The scan compiled for AVX-512BW, where a comparison of 64 bytes gives their mask at once.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::{BLOCK, Masks};
+    use std::arch::x86_64::{
+        __m512i, _mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_or_si512, _mm512_set1_epi8,
+    };
+
+    /// [`super::value_end`] on a CPU with AVX-512BW.
+    #[target_feature(enable = "avx512bw")]
+    pub(super) fn value_end(doc: &[u8], at: usize) -> Option<usize> {
+        super::value_end_with(doc, at, |block| masks(block))
+    }
+
+    #[target_feature(enable = "avx512bw")]
+    #[inline]
+    pub(super) fn masks(block: &[u8; BLOCK]) -> Masks {
+        // SAFETY: `_mm512_loadu_si512` reads the 64 bytes of `block`, with no alignment required.
+        let bytes = unsafe { _mm512_loadu_si512(block.as_ptr().cast::<__m512i>()) };
+        // `{` and `[` differ in one bit (0x20), as do `}` and `]`: one comparison finds both.
+        let folded = _mm512_or_si512(bytes, _mm512_set1_epi8(0x20));
+        Masks {
+            quotes: _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8(b'"' as i8)),
+            backslashes: _mm512_cmpeq_epi8_mask(bytes, _mm512_set1_epi8(b'\\' as i8)),
+            openers: _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8(b'{' as i8)),
+            closers: _mm512_cmpeq_epi8_mask(folded, _mm512_set1_epi8(b'}' as i8)),
         }
     }
 }
@@ -218,10 +264,15 @@ mod tests {
 
     proptest! {
         #[test]
-        fn sse2_masks_are_the_bytewise_ones(bytes in prop::collection::vec(
+        fn simd_masks_are_the_bytewise_ones(bytes in prop::collection::vec(
             prop::sample::select(b"\"\\{}[]a \x7b\x5b\xff".to_vec()), BLOCK)) {
             let block: [u8; BLOCK] = bytes.try_into().unwrap();
             prop_assert_eq!(masks(&block), masks_bytewise(&block));
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx512bw") {
+                // SAFETY: this CPU has AVX-512BW, as just checked.
+                prop_assert_eq!(unsafe { avx512::masks(&block) }, masks_bytewise(&block));
+            }
         }
 
         #[test]
@@ -235,7 +286,9 @@ mod tests {
                 let json = if pretty { serde_json::to_string_pretty(&value) } else { serde_json::to_string(&value) };
                 let json = json.unwrap();
                 let doc = format!("{}{json}, \"after\"]", " ".repeat(indent));
-                prop_assert_eq!(value_end(doc.as_bytes(), indent), Some(indent + serde_end(&doc[indent..])), "{}", doc);
+                let end = Some(indent + serde_end(&doc[indent..]));
+                prop_assert_eq!(value_end(doc.as_bytes(), indent), end, "{}", doc);
+                prop_assert_eq!(value_end_with(doc.as_bytes(), indent, masks), end, "SSE2: {}", doc);
             }
         }
 
@@ -245,6 +298,7 @@ mod tests {
                 let json = serde_json::to_string(&value).unwrap();
                 let cut = &json.as_bytes()[..json.len().saturating_sub(cut)];
                 prop_assert_eq!(value_end(cut, 0), None);
+                prop_assert_eq!(value_end_with(cut, 0, masks), None);
             }
         }
     }
@@ -261,6 +315,7 @@ mod tests {
                 let ends_at_the_quote = 1 + start + run + 1;
                 let expected = if run % 2 == 0 { ends_at_the_quote } else { ends_at_the_quote + 2 };
                 assert_eq!(value_end(doc.as_bytes(), 0), Some(expected), "{doc}");
+                assert_eq!(value_end_with(doc.as_bytes(), 0, masks), Some(expected), "SSE2: {doc}");
             }
         }
     }
