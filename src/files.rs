@@ -17,6 +17,21 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
 
+/// Every `*.json` file under the folder `dir`, at any depth, added to `files`
+/// (in the order the folders list them); an unreadable folder is an error naming it.
+pub(crate) fn json_files_under(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
+    let entries = fs::read_dir(dir).map_err(|e| Error::io("read folder", dir, &e))?;
+    for entry in entries {
+        let path = entry.map_err(|e| Error::io("read folder", dir, &e))?.path();
+        if path.is_dir() {
+            json_files_under(&path, files)?;
+        } else if path.extension().is_some_and(|ext| ext == "json") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
 /// Read the input file `path`, a `what` (`scenario`, `HAR file`, …); a
 /// missing, unreadable or empty file is bad input (exit 2) naming it.
 pub(crate) fn read_input(path: &Path, what: &str) -> Result<String> {

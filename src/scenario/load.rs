@@ -105,7 +105,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     for path in paths {
         if path.is_dir() {
             let mut found = Vec::new();
-            collect_json(path, &mut found)?;
+            crate::files::json_files_under(path, &mut found)?;
             let is_cassette = run_parallel(&found, |file| Ok(is_cassette_file(file)))?;
             cassettes += is_cassette.iter().filter(|c| **c).count();
             files.extend(found.into_iter().zip(is_cassette).filter(|(_, c)| !c).map(|(file, _)| file));
@@ -130,19 +130,6 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
         return Err(Error::input(format!("no scenario files (*.json) under {}{skipped}", shown.join(", "))));
     }
     Ok(files)
-}
-
-fn collect_json(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io("read folder", dir, &e))?;
-    for entry in entries {
-        let path = entry.map_err(|e| Error::io("read folder", dir, &e))?.path();
-        if path.is_dir() {
-            collect_json(&path, files)?;
-        } else if path.extension().is_some_and(|ext| ext == "json") {
-            files.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// Load every file (on every core), refusing two scenarios with the same name (reports key on it).

@@ -291,17 +291,8 @@ mod tests {
     #[test]
     fn shipped_recordings_observe_the_same_skimmed() {
         let mut paths = Vec::new();
-        let mut dirs = vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("cassettes")];
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else if path.extension().is_some_and(|x| x == "json") {
-                    paths.push(path);
-                }
-            }
-        }
+        let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cassettes");
+        crate::files::json_files_under(&shipped, &mut paths).unwrap();
         assert!(paths.len() >= 100, "{} cassettes", paths.len());
         let (mut read, mut kept) = (0, 0);
         for path in paths {
