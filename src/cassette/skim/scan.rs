@@ -11,8 +11,9 @@
 //!
 //! The masks come from SSE2 (16 bytes to a comparison; every x86-64 has it),
 //! or from AVX-512BW (64 bytes to a comparison) on a CPU found to have it;
-//! elsewhere a byte at a time (tests, and targets where nothing is skimmed). Only the extent of a value is found, never its
-//! content checked: what is skipped this way is what its reader would have ignored.
+//! elsewhere a byte at a time (tests, and targets where nothing is skimmed).
+//! Only the extent of a value is found, never its content checked: what is
+//! skipped this way is what its reader would have ignored.
 
 /// The masks of one 64-byte block: bit `i` stands for the block's byte `i`.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
