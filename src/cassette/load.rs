@@ -46,9 +46,14 @@ pub fn load(path: &Path) -> Result<Cassette> {
 /// a response's headers are skipped, and side files are not opened. For
 /// `check`, which reads a cassette per cell; never for serving, exporting or saving.
 pub fn load_for_observing(path: &Path) -> Result<Cassette> {
-    let bytes = read(path)?;
-    let skimmed = super::skim::for_observing(&bytes);
-    super::model::for_observing(|| parse_skimmed(path, skimmed.as_deref(), &bytes))
+    parse_for_observing(path, &read(path)?)
+}
+
+/// [`parse`] as [`load_for_observing`] reads: skimmed first (`skim`), then
+/// parsed with bodies read for observing.
+fn parse_for_observing(path: &Path, bytes: &[u8]) -> Result<Cassette> {
+    let skimmed = super::skim::for_observing(bytes);
+    super::model::for_observing(|| parse_skimmed(path, skimmed.as_deref(), bytes))
 }
 
 /// The bytes of the cassette at `path`; a missing one whose journal exists
@@ -569,6 +574,7 @@ mod tests {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
             loads_or_exit_2(parse(Path::new("x.json"), &bytes))?;
+            loads_or_exit_2(parse_for_observing(Path::new("x.json"), &bytes))?;
         }
 
         #[test]
@@ -576,6 +582,7 @@ mod tests {
             let mut bytes = VALID.as_bytes().to_vec();
             if cut { bytes.truncate(at) } else { bytes[at] = byte }
             loads_or_exit_2(parse(Path::new("x.json"), &bytes))?;
+            loads_or_exit_2(parse_for_observing(Path::new("x.json"), &bytes))?;
         }
 
         #[test]
@@ -587,6 +594,7 @@ mod tests {
             mutate(&mut value, &path, with);
             let text = serde_json::to_string(&value).unwrap();
             let parsed = parse(Path::new("x.json"), text.as_bytes());
+            loads_or_exit_2(parse_for_observing(Path::new("x.json"), text.as_bytes()))?;
             if let Ok(cassette) = &parsed {
                 let saved = crate::cassette::save::to_json(cassette).unwrap();
                 prop_assert_eq!(&parse(Path::new("x.json"), saved.as_bytes()).unwrap(), cassette);
